@@ -1,0 +1,149 @@
+"""The `mcp-memory` command. With no command it serves MCP over stdio (what client configs run);
+the other commands work on the same database, through the same service functions, without a client.
+
+Human-readable output by default, `--json` for scripts. Errors: one line on stderr, exit code 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, is_dataclass
+from typing import Any
+
+from mcp_memory import __version__
+from mcp_memory.config import SETTINGS_DOC, Settings
+from mcp_memory.errors import MemoryServerError
+
+__all__ = ["main"]
+
+
+def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    # On subcommands the defaults are suppressed, so `mcp-memory --db X search q` keeps X.
+    kw: dict[str, Any] = {} if top else {"default": argparse.SUPPRESS}
+    parser.add_argument(
+        "--db", help="database file (default: MCP_MEMORY_DB or the user data directory)", **kw
+    )
+    parser.add_argument(
+        "--project", help="project for new memories and default searches (MCP_MEMORY_PROJECT)", **kw
+    )
+    parser.add_argument("--model", help="embedding model (MCP_MEMORY_EMBEDDING_MODEL)", **kw)
+    parser.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (MCP_MEMORY_LOG_LEVEL)", **kw)
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text", **kw)
+
+
+def _parser() -> argparse.ArgumentParser:
+    settings_help = "\n".join(f"  {name}\n      {text}" for name, text in SETTINGS_DOC.items())
+    parser = argparse.ArgumentParser(
+        prog="mcp-memory",
+        description="Long-term memory for AI coding agents. Without a command, serves MCP over stdio.",
+        epilog=f"settings (environment variables):\n{settings_help}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"mcp-memory {__version__}")
+    _common(parser, top=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        _common(p, top=False)
+        return p
+
+    command("serve", "Serve MCP over stdio (the default when no command is given).")
+    p = command("store", "Store a memory (text as argument, or '-' to read it from stdin).")
+    p.add_argument("content", help="the text to remember, or - for stdin")
+    p.add_argument("--tag", "-t", action="append", dest="tags", help="a tag (repeatable)")
+    p.add_argument("--kind", help="note (default), fact, decision, preference, lesson, ...")
+    p.add_argument("--importance", type=float, help="0 trivial .. 1 critical (default 0.5)")
+    p.add_argument("--pinned", action="store_true", help="pin the memory")
+    p.add_argument("--expires", help="when it expires: ISO 8601 or e.g. 'in 7 days'")
+    p.add_argument(
+        "--for-project", dest="memory_project", help="store under this project ('global' for none)"
+    )
+
+    p = command("search", "Search memories by meaning and keywords.")
+    p.add_argument("query", help="what to look for")
+    p.add_argument("--limit", "-n", type=int, default=10, help="number of results (default 10)")
+    p.add_argument(
+        "--tag", "-t", action="append", dest="tags", help="only memories with this tag (repeatable)"
+    )
+    p.add_argument("--all-tags", action="store_true", help="require every --tag, not any")
+    p.add_argument("--kind", help="only this kind")
+    p.add_argument("--in", dest="scope", help="project scope: a name, 'global', or '*' for all")
+    p.add_argument("--since", help="created at or after: ISO 8601 or e.g. 'last week'")
+    p.add_argument("--until", help="created before: ISO 8601 or relative")
+    p.add_argument(
+        "--mode", choices=["hybrid", "semantic", "keyword"], default="hybrid", help="default hybrid"
+    )
+
+    p = command("get", "Show memories by id, whole.")
+    p.add_argument("ids", nargs="+", help="ids such as m_12")
+    p.add_argument("--history", action="store_true", help="include earlier versions")
+
+    p = command("recent", "List the newest memories.")
+    p.add_argument("--limit", "-n", type=int, default=10, help="how many (default 10)")
+    p.add_argument("--in", dest="scope", help="project scope: a name, 'global', or '*' for all")
+
+    command("stats", "Counts by kind, project and tag; database size; model and index state.")
+    command("reindex", "Re-embed every memory with the configured model (after changing the model).")
+    p = command("doctor", "Check SQLite, the extension, the model files and the database; print fixes.")
+    p.add_argument("--no-model", action="store_true", help="skip loading the model")
+    p.add_argument(
+        "--repair", action="store_true", help="rebuild the keyword and vector indexes from the memories"
+    )
+    command("tools", "List the MCP tools this server offers (--json prints the tools/list result).")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.load(
+        db_path=args.db, project=args.project, embedding_model=args.model, log_level=args.log_level
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return _jsonable(asdict(value))
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
+    if args.json:
+        print(json.dumps(_jsonable(data), indent=2, ensure_ascii=False, default=str))
+    else:
+        print(text)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `mcp-memory` command; returns the exit code."""
+    args = _parser().parse_args(argv)
+    command = args.command or "serve"
+    try:
+        settings = _settings(args)
+        from mcp_memory.logs import configure_logging
+
+        configure_logging(settings.log_level if command == "serve" or args.log_level else "WARNING")
+        if command == "serve":
+            from mcp_memory.server import run_stdio
+
+            run_stdio(settings)
+            return 0
+        from mcp_memory import commands
+
+        handler: Callable[[argparse.Namespace, Settings], commands.Output] = getattr(
+            commands, f"cmd_{command}"
+        )
+        output = handler(args, settings)
+        _emit(args, output.data, output.text)
+        return output.exit_code
+    except MemoryServerError as exc:
+        print(f"mcp-memory: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,187 @@
+"""The CLI commands other than `serve`: each opens the App, calls one service function, and returns
+its data (for --json) and a readable text."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from typing import Any, TypeVar
+
+import anyio
+
+from mcp_memory.app import App, open_app
+from mcp_memory.config import Settings
+from mcp_memory.timeparse import format_time
+
+__all__ = ["Output"]
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    data: Any
+    text: str
+    exit_code: int = 0
+
+
+def _with_app(settings: Settings, work: Callable[[App], Awaitable[_T]], *, model: bool) -> _T:
+    async def main() -> _T:
+        async with open_app(settings) as app:
+            if model:
+                await app.load_model()
+            return await work(app)
+
+    return anyio.run(main)
+
+
+def _memory_line(m: Any) -> str:
+    tags = f" #{' #'.join(m.tags)}" if m.tags else ""
+    return f"[{m.id}] {m.kind} {(format_time(m.created_at) or '')[:10]}{tags}\n    {m.content}"
+
+
+def cmd_store(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.memories import store_memory
+
+    content = sys.stdin.read() if args.content == "-" else args.content
+    result = _with_app(
+        settings,
+        lambda app: store_memory(
+            app,
+            content,
+            tags=args.tags,
+            kind=args.kind,
+            importance=args.importance,
+            pinned=args.pinned,
+            expires_at=args.expires,
+            project=args.memory_project,
+        ),
+        model=True,
+    )
+    word = "Stored" if result.status == "created" else "Already stored (duplicate):"
+    return Output(result, f"{word} {result.id}")
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.search import search_memories
+
+    result = _with_app(
+        settings,
+        lambda app: search_memories(
+            app,
+            args.query,
+            limit=args.limit,
+            tags=args.tags,
+            tag_mode="all" if args.all_tags else "any",
+            kind=args.kind,
+            project=args.scope,
+            since=args.since,
+            until=args.until,
+            mode=args.mode,
+        ),
+        model=args.mode != "keyword",
+    )
+    lines = [f"{h.score:.2f}  {_memory_line(h.memory)}\n    why: {'; '.join(h.why)}" for h in result.hits]
+    if result.notice:
+        lines.insert(0, f"note: {result.notice}")
+    return Output(result, "\n".join(lines) or "No matching memories.")
+
+
+def cmd_get(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.memories import get_memories
+
+    result = _with_app(
+        settings, lambda app: get_memories(app, args.ids, include_history=args.history), model=False
+    )
+    parts = [_memory_line(m) for m in result.memories]
+    for m in result.memories:
+        parts.extend(
+            f"    v{v.version} ({v.replaced_by} {format_time(v.replaced_at)}): {v.content}" for v in m.history
+        )
+    if result.missing:
+        parts.append(f"not found: {', '.join(result.missing)}")
+    return Output(result, "\n".join(parts), 1 if result.missing and not result.memories else 0)
+
+
+def cmd_recent(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.memories import recent_memories
+
+    found = _with_app(
+        settings, lambda app: recent_memories(app, limit=args.limit, project=args.scope), model=False
+    )
+    return Output(found, "\n".join(_memory_line(m) for m in found) or "No memories yet.")
+
+
+def cmd_stats(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.maintenance import collect_stats
+
+    stats = _with_app(settings, collect_stats, model=False)
+    lines = [
+        f"database      {stats.database_path} ({stats.database_bytes / 1e6:.1f} MB, schema v{stats.schema_version}, "
+        f"{stats.sqlite})",
+        f"memories      {stats.memories} ({stats.deleted} deleted, {stats.pending_embeddings} awaiting vectors)",
+        f"model         {stats.embedding_model} (vectors made by: {stats.recorded_model or 'none yet'})",
+        "by kind       " + (", ".join(f"{k} {v}" for k, v in stats.by_kind.items()) or "-"),
+        "by project    " + (", ".join(f"{k} {v}" for k, v in stats.by_project.items()) or "-"),
+        "top tags      " + (", ".join(f"{k} {v}" for k, v in stats.top_tags.items()) or "-"),
+    ]
+    if stats.model_problem:
+        lines.append(f"problem       {stats.model_problem}")
+    return Output(stats, "\n".join(lines))
+
+
+def cmd_reindex(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.maintenance import reindex
+
+    def progress(done: int, total: int) -> None:
+        if not args.json:
+            print(f"\rre-embedding {done}/{total}", end="", file=sys.stderr, flush=True)
+
+    result = _with_app(settings, lambda app: reindex(app, progress=progress), model=False)
+    if not args.json:
+        print(file=sys.stderr)
+    return Output(
+        result,
+        f"Re-embedded {result.embedded} memories with {result.model} ({result.dim} dimensions) "
+        f"in {result.seconds:.1f}s.",
+    )
+
+
+def cmd_doctor(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.db import Database
+    from mcp_memory.doctor import repair_indexes, run_checks
+
+    async def main() -> tuple[list[Any], dict[str, int] | None]:
+        repaired = None
+        if args.repair:
+            db = await Database.open(
+                settings.database, sqlite=settings.sqlite, busy_timeout_ms=settings.busy_timeout_ms
+            )
+            try:
+                repaired = await repair_indexes(db)
+            finally:
+                await db.close()
+        return await run_checks(settings, load_model=not args.no_model), repaired
+
+    checks, repaired = anyio.run(main)
+    lines = []
+    if repaired is not None:
+        lines.append("repaired: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in repaired.items()))
+    for c in checks:
+        lines.append(
+            f"{'ok  ' if c.ok else 'FAIL'} {c.name}: {c.detail}" + (f"\n     fix: {c.fix}" if c.fix else "")
+        )
+    failed = [c for c in checks if not c.ok]
+    lines.append("all checks passed" if not failed else f"{len(failed)} check(s) failed")
+    data = {"checks": [asdict(c) for c in checks], "repaired": repaired}
+    return Output(data, "\n".join(lines), 1 if failed else 0)
+
+
+def cmd_tools(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.manifest import tool_list
+
+    tools = tool_list(settings)
+    text = "\n".join(f"{t['name']}: {t.get('description', '').splitlines()[0]}" for t in tools)
+    return Output({"tools": tools}, text)

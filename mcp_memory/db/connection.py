@@ -1,0 +1,280 @@
+"""Opening the database: which sqlite3 module, sqlite-vec loading, pragmas, file modes, transactions.
+
+One process holds two connections, each on its own aiosqlite thread: a writer, used under a lock so
+that one write transaction runs at a time in this process, and a reader, so searches never wait for a
+write (WAL lets them read the last committed state). Other processes (a second client's server, the
+CLI) coordinate through SQLite's own locking: writes begin with BEGIN IMMEDIATE, wait up to the busy
+timeout, and are retried with backoff a bounded number of times before an error reaches anyone.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import random
+import stat
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any, TypeVar
+
+import aiosqlite
+import anyio
+
+from mcp_memory.errors import DatabaseError
+from mcp_memory.logs import get_logger
+
+__all__ = ["Database", "SqliteLibrary", "choose_sqlite", "is_busy_error", "vec_extension_path"]
+
+_log = get_logger(__name__)
+_T = TypeVar("_T")
+
+#: contentless_delete FTS5 tables need 3.43.
+_MIN_SQLITE = (3, 43, 0)
+#: Whole-transaction retries after SQLite's own busy timeout has already expired once.
+_WRITE_ATTEMPTS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class SqliteLibrary:
+    """The DB-API module in use (the standard library's sqlite3 or sqlean) and why it was chosen."""
+
+    module: ModuleType
+    name: str
+    version: str
+    reason: str
+
+
+def choose_sqlite(preference: str = "auto") -> SqliteLibrary:
+    """Pick a sqlite3 module that can load extensions and is new enough.
+
+    `auto` prefers the standard library and falls back to sqlean (a drop-in sqlite3 with extension
+    loading) when the standard one cannot load extensions, as on the macOS system Python.
+    """
+    if preference in ("auto", "sqlite3"):
+        import sqlite3
+
+        problem = _stdlib_problem(sqlite3)
+        if problem is None:
+            return SqliteLibrary(sqlite3, "sqlite3", sqlite3.sqlite_version, "standard library")
+        if preference == "sqlite3":
+            raise DatabaseError(
+                f"the standard library's sqlite3 cannot be used: {problem}. "
+                "Set MCP_MEMORY_SQLITE=sqlean (or auto) to use the bundled sqlean instead."
+            )
+        reason = f"standard library sqlite3 unusable ({problem})"
+    else:
+        reason = "chosen by MCP_MEMORY_SQLITE=sqlean"
+    try:
+        import sqlean  # type: ignore[import-untyped,unused-ignore]
+    except ImportError as exc:  # pragma: no cover - sqlean-py is a dependency
+        raise DatabaseError(
+            "no usable SQLite: the standard library's cannot load extensions and sqlean-py is not "
+            "installed. Reinstall mcp-memory (`uvx mcp-memory`), which brings sqlean-py."
+        ) from exc
+    return SqliteLibrary(sqlean, "sqlean", str(sqlean.sqlite_version), reason)
+
+
+def _stdlib_problem(sqlite3: ModuleType) -> str | None:
+    if not hasattr(sqlite3.Connection, "enable_load_extension"):
+        return "built without extension loading"
+    if tuple(sqlite3.sqlite_version_info) < _MIN_SQLITE:
+        return f"SQLite {sqlite3.sqlite_version} is older than 3.43"
+    return None
+
+
+def vec_extension_path() -> str:
+    """Where sqlite-vec's loadable extension is, found without importing the package (it imports
+    numpy, which costs 0.2 s at start-up)."""
+    spec = importlib.util.find_spec("sqlite_vec")
+    if spec is None or not spec.submodule_search_locations:
+        raise DatabaseError("the sqlite-vec package is not installed; reinstall mcp-memory.")
+    return str(Path(next(iter(spec.submodule_search_locations))) / "vec0")
+
+
+def is_busy_error(exc: BaseException) -> bool:
+    """Whether an exception is SQLite's 'database is locked' / 'busy', which a retry can cure."""
+    text = str(exc).lower()
+    return "database is locked" in text or "database is busy" in text or "sqlite_busy" in text
+
+
+def _absolute(path: Path | str) -> Path:
+    return Path(path).expanduser().resolve()
+
+
+def _prepare_file(path: Path) -> None:
+    """Create the folder 0700 and the file 0600 before SQLite touches them (it copies the file's mode
+    to the -wal and -shm files)."""
+    parent = path.parent
+    if not parent.exists():
+        parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+        os.chmod(parent, 0o700)
+    if not path.exists():
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+        os.close(fd)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        os.chmod(path, 0o600)
+
+
+class Database:
+    """A reader and a writer connection to one SQLite file (one connection for `:memory:`)."""
+
+    def __init__(
+        self,
+        path: Path | None,
+        library: SqliteLibrary,
+        writer: aiosqlite.Connection,
+        reader: aiosqlite.Connection,
+        busy_timeout_ms: int,
+    ) -> None:
+        self.path = path
+        self.library = library
+        self._writer = writer
+        self._reader = reader
+        self._busy_timeout_ms = busy_timeout_ms
+        self._write_lock = anyio.Lock()
+        self.vec_loaded = True
+
+    @classmethod
+    async def open(cls, path: Path | str, *, sqlite: str = "auto", busy_timeout_ms: int = 5000) -> Database:
+        """Open (creating if needed) the database at `path`, or an in-memory one for ':memory:'."""
+        library = choose_sqlite(sqlite)
+        memory = str(path) == ":memory:"
+        file_path = None if memory else _absolute(path)
+        if file_path is not None:
+            try:
+                _prepare_file(file_path)
+            except OSError as exc:
+                raise DatabaseError(
+                    f"cannot create the database at {file_path}: {exc.strerror or exc}. "
+                    "Set MCP_MEMORY_DB (or --db) to a writable path."
+                ) from exc
+        location = ":memory:" if file_path is None else str(file_path)
+        vec_path = vec_extension_path()
+
+        def connector() -> Any:
+            conn = library.module.connect(
+                location, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
+            )
+            conn.row_factory = library.module.Row
+            try:
+                conn.enable_load_extension(True)
+                conn.load_extension(vec_path)
+            finally:
+                conn.enable_load_extension(False)
+            for pragma in (
+                f"PRAGMA busy_timeout = {int(busy_timeout_ms)}",
+                "PRAGMA foreign_keys = ON",
+                # FULL: a write the client saw acknowledged survives power loss, not only a crash.
+                "PRAGMA synchronous = FULL",
+                "PRAGMA temp_store = MEMORY",
+                "PRAGMA cache_size = -32000",
+                "PRAGMA mmap_size = 268435456",
+            ):
+                conn.execute(pragma)
+            return conn
+
+        try:
+            writer = aiosqlite.Connection(connector, 64)
+            await writer
+            if file_path is not None:
+                row = await (await writer.execute("PRAGMA journal_mode = WAL")).fetchone()
+                if row is None or str(row[0]).lower() != "wal":
+                    raise DatabaseError(
+                        f"could not switch {file_path} to WAL mode; is it on a network share?"
+                    )
+                reader = aiosqlite.Connection(connector, 64)
+                await reader
+            else:
+                reader = writer
+        except DatabaseError:
+            raise
+        except Exception as exc:
+            raise DatabaseError(
+                f"cannot open the database at {location} with {library.name} {library.version}: {exc}. "
+                "`mcp-memory doctor` checks the file and the SQLite extension."
+            ) from exc
+        db = cls(file_path, library, writer, reader, busy_timeout_ms)
+        from mcp_memory.db.migrations import migrate
+
+        try:
+            await migrate(db)
+        except BaseException:
+            await db.close()
+            raise
+        return db
+
+    async def close(self) -> None:
+        """Close both connections; safe to call twice."""
+        for conn in {id(self._reader): self._reader, id(self._writer): self._writer}.values():
+            try:
+                await conn.close()
+            except Exception as exc:  # pragma: no cover - closing a broken connection
+                _log.debug("close failed", error=str(exc))
+
+    # -- reads ---------------------------------------------------------------------------------------
+
+    async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
+        """Rows of one read query, from the reader connection."""
+        return list(await self._reader.execute_fetchall(sql, params))
+
+    async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any | None:
+        """The first row of one read query, or None."""
+        async with self._reader.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+        """The first column of the first row, or None."""
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    # -- writes --------------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._write_lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._writer
+            except BaseException:
+                with anyio.CancelScope(shield=True):
+                    await self._writer.execute("ROLLBACK")
+                raise
+            else:
+                with anyio.CancelScope(shield=True):
+                    await self._writer.execute("COMMIT")
+
+    async def write(self, work: Callable[[aiosqlite.Connection], Awaitable[_T]]) -> _T:
+        """Run `work` inside one write transaction, committed when it returns, rolled back if it
+        raises. When another process holds the write lock past the busy timeout, the whole
+        transaction is retried with jittered backoff, so 'database is locked' reaches no client
+        unless the database stays locked for a long time."""
+        delay = 0.05
+        for attempt in range(1, _WRITE_ATTEMPTS + 1):
+            try:
+                async with self._transaction() as conn:
+                    return await work(conn)
+            except Exception as exc:
+                if not is_busy_error(exc) or attempt == _WRITE_ATTEMPTS:
+                    if is_busy_error(exc):
+                        raise DatabaseError(
+                            "the database stayed locked by another process for too long; "
+                            "try again, and check for a stuck process with `mcp-memory doctor`."
+                        ) from exc
+                    raise
+                _log.info("database busy, retrying write", attempt=attempt)
+                await anyio.sleep(delay * (0.5 + random.random()))  # noqa: S311 - jitter, not crypto
+                delay = min(delay * 2, 2.0)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def execute_script(self, statements: Iterable[str]) -> None:
+        """Run statements in one write transaction (used by maintenance and tests)."""
+
+        async def work(conn: aiosqlite.Connection) -> None:
+            for sql in statements:
+                await conn.execute(sql)
+
+        await self.write(work)

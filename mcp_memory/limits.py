@@ -1,0 +1,132 @@
+"""Size limits and input normalization, enforced here and nowhere else, for tools and CLI alike.
+
+Every check raises before anything is written, so refused input changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from mcp_memory.errors import InvalidInput, LimitExceeded
+
+__all__ = [
+    "MAX_CONTENT_BYTES",
+    "MAX_IDS",
+    "MAX_KIND_LENGTH",
+    "MAX_LIMIT",
+    "MAX_METADATA_BYTES",
+    "MAX_QUERY_CHARS",
+    "MAX_TAGS",
+    "MAX_TAG_LENGTH",
+    "clean_content",
+    "clean_ids",
+    "clean_kind",
+    "clean_metadata",
+    "clean_query",
+    "clean_tags",
+]
+
+MAX_CONTENT_BYTES = 1_000_000
+MAX_TAGS = 50
+MAX_TAG_LENGTH = 64
+MAX_METADATA_BYTES = 16_384
+MAX_KIND_LENGTH = 32
+MAX_QUERY_CHARS = 4_000
+MAX_IDS = 1_000
+MAX_LIMIT = 100
+
+_KIND = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
+
+
+def clean_content(content: str) -> str:
+    """Content without surrounding whitespace; refused when empty or over 1 MB."""
+    text = content.strip()
+    if not text:
+        raise InvalidInput("content is empty; pass the text to remember in `content`.")
+    size = len(text.encode("utf-8"))
+    if size > MAX_CONTENT_BYTES:
+        raise LimitExceeded(
+            f"content is {size:,} bytes, over the limit of {MAX_CONTENT_BYTES:,}; store a summary, or split it "
+            "into several memories."
+        )
+    return text
+
+
+def clean_tags(tags: Iterable[str] | None) -> list[str]:
+    """Tags lower-cased and trimmed, duplicates dropped, order kept; at most 50 of 64 characters."""
+    result: list[str] = []
+    for raw in tags or ():
+        if not isinstance(raw, str):
+            raise InvalidInput(f"tag {raw!r} is not a string; tags are short words like 'auth' or 'bug'.")
+        tag = " ".join(raw.strip().lower().split())
+        if not tag:
+            raise InvalidInput("a tag is empty; drop it or give it a name.")
+        if len(tag) > MAX_TAG_LENGTH:
+            raise LimitExceeded(
+                f"tag {tag[:20]!r}… is {len(tag)} characters; tags hold at most {MAX_TAG_LENGTH}."
+            )
+        if tag not in result:
+            result.append(tag)
+    if len(result) > MAX_TAGS:
+        raise LimitExceeded(f"{len(result)} tags given; at most {MAX_TAGS} per memory.")
+    return result
+
+
+def clean_kind(kind: str | None, default: str = "note") -> str:
+    """A kind such as note, fact, decision, preference, lesson: lower-case letters, digits, - and _."""
+    if kind is None:
+        return default
+    value = kind.strip().lower()
+    if not value or len(value) > MAX_KIND_LENGTH or not _KIND.match(value):
+        raise InvalidInput(
+            f"kind {kind!r} is not valid; use a short lower-case word such as note, fact, decision, "
+            f"preference or lesson (letters, digits, - and _, at most {MAX_KIND_LENGTH} characters)."
+        )
+    return value
+
+
+def clean_metadata(metadata: Mapping[str, Any] | None) -> str:
+    """Metadata as compact JSON text, at most 16 KB."""
+    if metadata is None:
+        return "{}"
+    if not isinstance(metadata, Mapping):
+        raise InvalidInput('metadata must be a JSON object, for example {"source": "review"}.')
+    try:
+        text = json.dumps(dict(metadata), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(
+            f"metadata cannot be stored as JSON ({exc}); use strings, numbers, lists and objects."
+        ) from exc
+    size = len(text.encode("utf-8"))
+    if size > MAX_METADATA_BYTES:
+        raise LimitExceeded(
+            f"metadata is {size:,} bytes as JSON, over the limit of {MAX_METADATA_BYTES:,}; keep large text in content."
+        )
+    return text
+
+
+def clean_query(query: str) -> str:
+    """A search query, trimmed; refused when empty or over 4,000 characters."""
+    text = query.strip()
+    if not text:
+        raise InvalidInput(
+            "query is empty; describe what you are looking for, e.g. 'database migration decision'."
+        )
+    if len(text) > MAX_QUERY_CHARS:
+        raise LimitExceeded(
+            f"query is {len(text):,} characters; at most {MAX_QUERY_CHARS:,}. Shorten it to the key terms."
+        )
+    return text
+
+
+def clean_ids(ids: Iterable[str]) -> list[str]:
+    """Ids as given, duplicates dropped; between 1 and 1,000."""
+    result = list(dict.fromkeys(str(i).strip() for i in ids))
+    if not result:
+        raise InvalidInput("no ids given; memory_search and memory_recent return ids like 'm_12'.")
+    if len(result) > MAX_IDS:
+        raise LimitExceeded(f"{len(result)} ids given; at most {MAX_IDS:,} per call.")
+    return result

@@ -1,0 +1,548 @@
+"""The memory service: store, get, update, delete and list memories.
+
+Every write runs in one transaction that also updates the tags, the keyword index and (when the model
+is ready) the vector, so a memory the caller saw acknowledged is complete and searchable. A memory
+stored before the model is ready is written at once without its vector; the embedding worker
+(`mcp_memory.indexing`) adds it later, also after a restart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import aiosqlite
+
+from mcp_memory.app import App
+from mcp_memory.db import Database
+from mcp_memory.errors import InvalidInput, NotFound
+from mcp_memory.filters import MemoryFilter, build_filter
+from mcp_memory.limits import MAX_LIMIT, clean_content, clean_ids, clean_kind, clean_metadata, clean_tags
+from mcp_memory.projects import stored_project
+from mcp_memory.timeparse import parse_time
+from mcp_memory.vectors import forget_vector, update_vector_metadata, write_vectors
+
+__all__ = [
+    "DeleteResult",
+    "GetResult",
+    "Memory",
+    "MemoryVersion",
+    "StoreResult",
+    "UpdateResult",
+    "content_hash",
+    "delete_memories",
+    "format_id",
+    "get_memories",
+    "load_memories",
+    "parse_id",
+    "recent_memories",
+    "store_memory",
+    "sync_keyword_index",
+    "update_memory",
+]
+
+MEMORY_COLUMNS = (
+    "id, content, kind, importance, metadata, project, pinned, created_at, updated_at, "
+    "last_accessed_at, access_count, expires_at, version, embedded"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryVersion:
+    """A previous state of a memory, kept when it was changed."""
+
+    version: int
+    content: str
+    tags: tuple[str, ...]
+    kind: str
+    importance: float
+    metadata: dict[str, Any]
+    valid_from: float
+    replaced_at: float
+    replaced_by: str
+    changed: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Memory:
+    """One stored memory as services hand it out."""
+
+    id: str
+    content: str
+    tags: tuple[str, ...]
+    kind: str
+    importance: float
+    metadata: dict[str, Any]
+    project: str | None
+    pinned: bool
+    created_at: float
+    updated_at: float
+    last_accessed_at: float | None
+    access_count: int
+    expires_at: float | None
+    version: int
+    embedded: bool
+    history: tuple[MemoryVersion, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class StoreResult:
+    id: str
+    status: Literal["created", "duplicate", "merged"]
+    duplicate_of: str | None
+    redacted: int
+    embedded: bool
+    project: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateResult:
+    id: str
+    version: int
+    changed: tuple[str, ...]
+    embedded: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteResult:
+    deleted: int
+    deleted_ids: tuple[str, ...]
+    missing: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GetResult:
+    memories: tuple[Memory, ...]
+    missing: tuple[str, ...]
+
+
+def format_id(rowid: int) -> str:
+    """The public id of a memory row: 'm_<n>'."""
+    return f"m_{rowid}"
+
+
+def parse_id(memory_id: str) -> int | None:
+    """The row id in 'm_12' (or '12'), or None when it is not an id at all."""
+    text = memory_id.strip()
+    if text.startswith("m_"):
+        text = text[2:]
+    if not text.isdigit() or len(text) > 18:
+        return None
+    return int(text)
+
+
+def content_hash(content: str) -> str:
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+def _importance(value: float | None, default: float | None) -> float | None:
+    if value is None:
+        return default
+    if not 0.0 <= float(value) <= 1.0:
+        raise InvalidInput(
+            f"importance {value} is out of range; use a number from 0 (trivial) to 1 (critical)."
+        )
+    return float(value)
+
+
+async def _tags_by_id(source: Database | aiosqlite.Connection, ids: Sequence[int]) -> dict[int, list[str]]:
+    result: dict[int, list[str]] = {i: [] for i in ids}
+    if not ids:
+        return result
+    sql = (
+        f"SELECT memory_id, tag FROM memory_tags WHERE memory_id IN ({', '.join('?' * len(ids))}) "
+        "ORDER BY memory_id, tag"
+    )
+    rows = (
+        await source.fetchall(sql, ids)
+        if isinstance(source, Database)
+        else await source.execute_fetchall(sql, ids)
+    )
+    for row in rows:
+        result[int(row[0])].append(str(row[1]))
+    return result
+
+
+def _memory(row: Any, tags: Iterable[str]) -> Memory:
+    return Memory(
+        id=format_id(int(row["id"])),
+        content=str(row["content"]),
+        tags=tuple(tags),
+        kind=str(row["kind"]),
+        importance=float(row["importance"]),
+        metadata=json.loads(row["metadata"]),
+        project=str(row["project"]) or None,
+        pinned=bool(row["pinned"]),
+        created_at=float(row["created_at"]),
+        updated_at=float(row["updated_at"]),
+        last_accessed_at=row["last_accessed_at"],
+        access_count=int(row["access_count"]),
+        expires_at=row["expires_at"],
+        version=int(row["version"]),
+        embedded=bool(row["embedded"]),
+    )
+
+
+async def load_memories(db: Database, ids: Sequence[int]) -> dict[int, Memory]:
+    """Live memories by row id, with their tags, in two queries."""
+    if not ids:
+        return {}
+    rows = await db.fetchall(
+        f"SELECT {MEMORY_COLUMNS} FROM memories WHERE id IN ({', '.join('?' * len(ids))}) AND deleted_at IS NULL",
+        list(ids),
+    )
+    tags = await _tags_by_id(db, [int(r["id"]) for r in rows])
+    return {int(r["id"]): _memory(r, tags[int(r["id"])]) for r in rows}
+
+
+async def sync_keyword_index(conn: aiosqlite.Connection, memory_id: int) -> None:
+    """Rewrite a memory's row in the keyword index from the memory and its tags (in the caller's
+    transaction); a deleted memory is left out of it."""
+    await conn.execute("DELETE FROM memories_fts WHERE rowid = ?", (memory_id,))
+    await conn.execute(
+        "INSERT INTO memories_fts(rowid, content, tags) "
+        "SELECT id, content, coalesce((SELECT group_concat(tag, ' ') FROM memory_tags WHERE memory_id = m.id), '') "
+        "FROM memories m WHERE id = ? AND deleted_at IS NULL",
+        (memory_id,),
+    )
+
+
+async def _set_tags(conn: aiosqlite.Connection, memory_id: int, tags: Sequence[str]) -> None:
+    await conn.execute("DELETE FROM memory_tags WHERE memory_id = ?", (memory_id,))
+    await conn.executemany(
+        "INSERT INTO memory_tags(memory_id, tag) VALUES (?, ?)", [(memory_id, t) for t in tags]
+    )
+
+
+async def _record_version(
+    conn: aiosqlite.Connection,
+    row: Any,
+    tags: Sequence[str],
+    replaced_by: str,
+    changed: Sequence[str],
+    now: float,
+) -> None:
+    """Keep the state `row` had before a change."""
+    await conn.execute(
+        "INSERT OR REPLACE INTO memory_versions(memory_id, version, content, tags, kind, importance, metadata, "
+        "valid_from, replaced_at, replaced_by, changed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            row["id"],
+            row["version"],
+            row["content"],
+            json.dumps(list(tags)),
+            row["kind"],
+            row["importance"],
+            row["metadata"],
+            row["updated_at"],
+            now,
+            replaced_by,
+            json.dumps(list(changed)),
+        ),
+    )
+
+
+async def store_memory(
+    app: App,
+    content: str,
+    *,
+    tags: Sequence[str] | None = None,
+    kind: str | None = None,
+    importance: float | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    project: str | None = None,
+    pinned: bool = False,
+    expires_at: str | None = None,
+    created_at: str | None = None,
+) -> StoreResult:
+    """Store one memory. Identical content already stored in the same project is not stored twice:
+    the existing id comes back with status 'duplicate' and the new tags are added to it."""
+    text = clean_content(content)
+    clean = clean_tags(tags)
+    kind_value = clean_kind(kind)
+    weight = _importance(importance, 0.5)
+    meta = clean_metadata(metadata)
+    proj = stored_project(project, app.default_project)
+    now = time.time()
+    created = parse_time(created_at) if created_at else now
+    expires = parse_time(expires_at, end=True) if expires_at else None
+    if expires is not None and expires <= now:
+        raise InvalidInput(
+            f"expires_at {expires_at!r} is in the past; give a future time such as 'in 7 days'."
+        )
+    app.require_model_match()
+    digest = content_hash(text)
+
+    existing = await app.db.scalar(
+        "SELECT id FROM memories WHERE project = ? AND content_hash = ? AND deleted_at IS NULL",
+        (proj, digest),
+    )
+    vectors = None if existing is not None else await app.embed_for_write([text])
+    info = app.vector_info
+
+    async def work(conn: aiosqlite.Connection) -> StoreResult:
+        rows = list(
+            await conn.execute_fetchall(
+                f"SELECT {MEMORY_COLUMNS} FROM memories WHERE project = ? AND content_hash = ? AND deleted_at IS NULL",
+                (proj, digest),
+            )
+        )
+        if rows:
+            row = rows[0]
+            old_tags = (await _tags_by_id(conn, [row["id"]]))[row["id"]]
+            merged = clean_tags([*old_tags, *clean])
+            if merged != old_tags:
+                await _record_version(conn, row, old_tags, "merge", ["tags"], now)
+                await _set_tags(conn, row["id"], merged)
+                await conn.execute(
+                    "UPDATE memories SET version = version + 1, updated_at = ? WHERE id = ?", (now, row["id"])
+                )
+                await sync_keyword_index(conn, row["id"])
+            mid = format_id(int(row["id"]))
+            return StoreResult(mid, "duplicate", mid, 0, bool(row["embedded"]), str(row["project"]) or None)
+        cursor = await conn.execute(
+            "INSERT INTO memories(content, content_hash, kind, importance, metadata, project, pinned, created_at, "
+            "updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (text, digest, kind_value, weight, meta, proj, int(pinned), created, now, expires),
+        )
+        rowid = cursor.lastrowid
+        if rowid is None:  # pragma: no cover - INSERT always sets it
+            raise RuntimeError("insert returned no row id")
+        await _set_tags(conn, rowid, clean)
+        await sync_keyword_index(conn, rowid)
+        embedded = False
+        if vectors is not None and info is not None:
+            await write_vectors(conn, info, [(rowid, vectors[0], proj, kind_value, created)])
+            embedded = True
+        return StoreResult(format_id(rowid), "created", None, 0, embedded, proj or None)
+
+    result = await app.db.write(work)
+    if not result.embedded:
+        app.wake_worker()
+    return result
+
+
+async def get_memories(app: App, ids: Sequence[str], *, include_history: bool = False) -> GetResult:
+    """Memories by id, in the order asked; unknown or deleted ids are listed in `missing`."""
+    wanted = clean_ids(ids)
+    parsed = {i: parse_id(i) for i in wanted}
+    found = await load_memories(app.db, [p for p in parsed.values() if p is not None])
+    history: dict[int, list[MemoryVersion]] = {}
+    if include_history and found:
+        history = await _versions(app.db, list(found))
+    memories: list[Memory] = []
+    missing: list[str] = []
+    for given, rowid in parsed.items():
+        memory = found.get(rowid) if rowid is not None else None
+        if memory is None:
+            missing.append(given)
+            continue
+        if include_history:
+            memory = _with_history(memory, history.get(rowid, []))  # type: ignore[arg-type]
+        memories.append(memory)
+    await record_access(app, [parse_id(m.id) or 0 for m in memories])
+    return GetResult(tuple(memories), tuple(missing))
+
+
+def _with_history(memory: Memory, versions: list[MemoryVersion]) -> Memory:
+    from dataclasses import replace
+
+    return replace(memory, history=tuple(versions))
+
+
+async def _versions(db: Database, ids: Sequence[int]) -> dict[int, list[MemoryVersion]]:
+    rows = await db.fetchall(
+        "SELECT memory_id, version, content, tags, kind, importance, metadata, valid_from, replaced_at, "
+        f"replaced_by, changed FROM memory_versions WHERE memory_id IN ({', '.join('?' * len(ids))}) "
+        "ORDER BY memory_id, version DESC",
+        list(ids),
+    )
+    result: dict[int, list[MemoryVersion]] = {}
+    for r in rows:
+        result.setdefault(int(r["memory_id"]), []).append(
+            MemoryVersion(
+                version=int(r["version"]),
+                content=str(r["content"]),
+                tags=tuple(json.loads(r["tags"])),
+                kind=str(r["kind"]),
+                importance=float(r["importance"]),
+                metadata=json.loads(r["metadata"]),
+                valid_from=float(r["valid_from"]),
+                replaced_at=float(r["replaced_at"]),
+                replaced_by=str(r["replaced_by"]),
+                changed=tuple(json.loads(r["changed"])),
+            )
+        )
+    return result
+
+
+async def record_access(app: App, rowids: Sequence[int]) -> None:
+    """Count a read of these memories; flushed in the background so reads never wait on a write."""
+    app.note_access([r for r in rowids if r])
+
+
+def _resolve_one(memory_id: str) -> int:
+    rowid = parse_id(memory_id)
+    if rowid is None:
+        raise NotFound(
+            f"{memory_id!r} is not a memory id; ids look like 'm_12' (memory_search returns them)."
+        )
+    return rowid
+
+
+async def update_memory(
+    app: App,
+    memory_id: str,
+    *,
+    content: str | None = None,
+    tags: Sequence[str] | None = None,
+    kind: str | None = None,
+    importance: float | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> UpdateResult:
+    """Change a memory; the previous state is kept as a version. Tags and metadata are replaced."""
+    rowid = _resolve_one(memory_id)
+    if content is None and tags is None and kind is None and importance is None and metadata is None:
+        raise InvalidInput(
+            "nothing to update; pass at least one of content, tags, kind, importance, metadata."
+        )
+    new_content = clean_content(content) if content is not None else None
+    new_tags = clean_tags(tags) if tags is not None else None
+    new_kind = clean_kind(kind) if kind is not None else None
+    new_importance = _importance(importance, None)
+    new_meta = clean_metadata(metadata) if metadata is not None else None
+    if new_content is not None:
+        app.require_model_match()
+    vectors = await app.embed_for_write([new_content]) if new_content is not None else None
+    info = app.vector_info
+    now = time.time()
+
+    async def work(conn: aiosqlite.Connection) -> UpdateResult:
+        rows = list(
+            await conn.execute_fetchall(
+                f"SELECT {MEMORY_COLUMNS}, content_hash FROM memories WHERE id = ? AND deleted_at IS NULL",
+                (rowid,),
+            )
+        )
+        if not rows:
+            raise NotFound(
+                f"no memory {memory_id}; it was deleted or never existed. memory_search finds ids."
+            )
+        row = rows[0]
+        old_tags = (await _tags_by_id(conn, [rowid]))[rowid]
+        changed: list[str] = []
+        if new_content is not None and new_content != row["content"]:
+            changed.append("content")
+        if new_tags is not None and new_tags != old_tags:
+            changed.append("tags")
+        if new_kind is not None and new_kind != row["kind"]:
+            changed.append("kind")
+        if new_importance is not None and new_importance != row["importance"]:
+            changed.append("importance")
+        if new_meta is not None and new_meta != row["metadata"]:
+            changed.append("metadata")
+        if not changed:
+            return UpdateResult(memory_id, int(row["version"]), (), bool(row["embedded"]))
+        await _record_version(conn, row, old_tags, "update", changed, now)
+        kind_value = new_kind if new_kind is not None and "kind" in changed else str(row["kind"])
+        await conn.execute(
+            "UPDATE memories SET content = ?, content_hash = ?, kind = ?, importance = ?, metadata = ?, "
+            "updated_at = ?, version = version + 1 WHERE id = ?",
+            (
+                new_content if "content" in changed else row["content"],
+                content_hash(new_content) if "content" in changed and new_content else row["content_hash"],
+                kind_value,
+                new_importance if "importance" in changed else row["importance"],
+                new_meta if "metadata" in changed else row["metadata"],
+                now,
+                rowid,
+            ),
+        )
+        if "tags" in changed and new_tags is not None:
+            await _set_tags(conn, rowid, new_tags)
+        if "content" in changed or "tags" in changed:
+            await sync_keyword_index(conn, rowid)
+        embedded = bool(row["embedded"])
+        if "content" in changed:
+            if vectors is not None and info is not None:
+                await write_vectors(
+                    conn, info, [(rowid, vectors[0], row["project"], kind_value, row["created_at"])]
+                )
+                embedded = True
+            else:
+                await forget_vector(conn, rowid)
+                embedded = False
+        elif "kind" in changed:
+            await update_vector_metadata(conn, rowid, kind_value)
+        return UpdateResult(memory_id, int(row["version"]) + 1, tuple(changed), embedded)
+
+    result = await app.db.write(work)
+    if not result.embedded:
+        app.wake_worker()
+    return result
+
+
+async def delete_memories(app: App, ids: Sequence[str]) -> DeleteResult:
+    """Delete memories: they leave search and listings at once; their last state stays in the history
+    table so a mistaken delete can be undone."""
+    wanted = clean_ids(ids)
+    parsed = {i: parse_id(i) for i in wanted}
+    now = time.time()
+
+    async def work(conn: aiosqlite.Connection) -> DeleteResult:
+        deleted: list[str] = []
+        missing: list[str] = []
+        for given, rowid in parsed.items():
+            rows = (
+                list(
+                    await conn.execute_fetchall(
+                        f"SELECT {MEMORY_COLUMNS} FROM memories WHERE id = ? AND deleted_at IS NULL", (rowid,)
+                    )
+                )
+                if rowid is not None
+                else []
+            )
+            if not rows:
+                missing.append(given)
+                continue
+            row = rows[0]
+            tags = (await _tags_by_id(conn, [row["id"]]))[row["id"]]
+            await _record_version(conn, row, tags, "delete", ["deleted"], now)
+            await conn.execute(
+                "UPDATE memories SET deleted_at = ?, updated_at = ?, version = version + 1 WHERE id = ?",
+                (now, now, rowid),
+            )
+            await conn.execute("DELETE FROM memories_fts WHERE rowid = ?", (rowid,))
+            await forget_vector(conn, int(row["id"]))
+            deleted.append(format_id(int(row["id"])))
+        return DeleteResult(len(deleted), tuple(deleted), tuple(missing))
+
+    return await app.db.write(work)
+
+
+async def recent_memories(
+    app: App,
+    *,
+    limit: int = 10,
+    project: str | None = None,
+    kind: str | None = None,
+    tags: Sequence[str] | None = None,
+) -> list[Memory]:
+    """The newest memories first, within the usual project scope and filters."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit {limit} is out of range; use 1 to {MAX_LIMIT}.")
+    flt: MemoryFilter = build_filter(
+        default_project=app.default_project, project=project, kind=kind, tags=tags
+    )
+    where, params = flt.sql("m")
+    rows = await app.db.fetchall(
+        f"SELECT m.id FROM memories m WHERE {where} ORDER BY m.created_at DESC, m.id DESC LIMIT ?",
+        [*params, limit],
+    )
+    ids = [int(r[0]) for r in rows]
+    found = await load_memories(app.db, ids)
+    return [found[i] for i in ids if i in found]

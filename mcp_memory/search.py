@@ -1,0 +1,296 @@
+"""Hybrid search: FTS5 BM25 keyword candidates and sqlite-vec KNN candidates, fused by reciprocal rank.
+
+Both candidate lists come from SQL with the filters applied inside the query (the vector filters as
+sqlite-vec metadata columns inside the KNN scan), so no step loops over the whole table in Python.
+Before the embedding model is ready, or when it does not match the stored vectors, search answers
+from keywords alone and says so in `notice`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from mcp_memory.app import App
+from mcp_memory.errors import InvalidInput
+from mcp_memory.filters import MemoryFilter, build_filter
+from mcp_memory.limits import MAX_LIMIT, clean_query
+from mcp_memory.memories import Memory, load_memories, record_access
+
+__all__ = ["SearchHit", "SearchMode", "SearchResult", "keyword_query", "search_memories"]
+
+SearchMode = Literal["hybrid", "semantic", "keyword"]
+
+#: Reciprocal rank fusion constant: smaller trusts the top ranks of each list more.
+_RRF_K = 20.0
+_MAX_KNN = 4096
+#: A vector neighbour less similar than this is noise unless its keywords matched too.
+_MIN_SIMILARITY = 0.15
+_WORD = re.compile(r"\w+", re.UNICODE)
+_STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "did",
+        "do",
+        "does",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "he",
+        "her",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "our",
+        "she",
+        "so",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+    ]
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One result: the memory, its fused score and the signals that put it there."""
+
+    memory: Memory
+    score: float
+    why: tuple[str, ...]
+    similarity: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    hits: tuple[SearchHit, ...]
+    mode: SearchMode
+    mode_used: SearchMode
+    notice: str | None
+
+
+def _terms(query: str) -> list[str]:
+    words = [w.lower() for w in _WORD.findall(query)]
+    content_words = [w for w in words if w not in _STOPWORDS]
+    return list(dict.fromkeys(content_words or words))
+
+
+def keyword_query(query: str) -> str | None:
+    """An FTS5 MATCH expression: every query word as a quoted term, any of them may match."""
+    terms = _terms(query)
+    if not terms:
+        return None
+    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+
+
+async def _keyword_candidates(app: App, query: str, flt: MemoryFilter, n: int) -> list[int]:
+    match = keyword_query(query)
+    if match is None:
+        return []
+    where, params = flt.sql("m")
+    rows = await app.db.fetchall(
+        "SELECT m.id FROM memories_fts JOIN memories m ON m.id = memories_fts.rowid "
+        f"WHERE memories_fts MATCH ? AND {where} ORDER BY bm25(memories_fts) LIMIT ?",
+        [match, *params, n],
+    )
+    return [int(r[0]) for r in rows]
+
+
+async def _semantic_candidates(app: App, query: str, flt: MemoryFilter, n: int) -> list[tuple[int, float]]:
+    info = app.vector_info
+    if info is None:
+        return []
+    vector = await app.embeddings.embed_query(query)
+    vec_where, vec_params = flt.vector_sql()
+    where, params = flt.sql("m")
+    k = min(max(n, 1), _MAX_KNN)
+    while True:
+        knn = await app.db.fetchall(
+            f"SELECT memory_id, distance FROM {info.table} WHERE embedding MATCH ? AND k = ?{vec_where}",
+            [vector, k, *vec_params],
+        )
+        if not knn:
+            return []
+        ids = [int(r[0]) for r in knn]
+        allowed = {
+            int(r[0])
+            for r in await app.db.fetchall(
+                f"SELECT m.id FROM memories m WHERE m.id IN ({', '.join('?' * len(ids))}) AND {where}",
+                [*ids, *params],
+            )
+        }
+        hits = [(int(r[0]), 1.0 - float(r[1])) for r in knn if int(r[0]) in allowed]
+        # Filters the KNN scan cannot apply (tags, expiry) may leave too few: widen the scan.
+        if len(hits) >= n or len(knn) < k or k >= _MAX_KNN:
+            return hits[:n]
+        k = min(k * 4, _MAX_KNN)
+
+
+def _matched_terms(query: str, content: str, tags: Sequence[str]) -> list[str]:
+    haystack = (content + " " + " ".join(tags)).lower()
+    found = []
+    for term in _terms(query):
+        stem = term[: max(4, len(term) - 3)] if len(term) > 4 else term
+        if stem in haystack:
+            found.append(term)
+    return found
+
+
+def _diversify(hits: list[SearchHit], limit: int, vectors: dict[str, bytes]) -> list[SearchHit]:
+    """Maximal marginal relevance: each next hit trades relevance against similarity to those taken."""
+    import numpy as np
+
+    if len(hits) <= 1 or not vectors:
+        return hits[:limit]
+    taken: list[SearchHit] = []
+    chosen: list[np.ndarray] = []
+    pool = list(hits)
+    top = max(h.score for h in hits) or 1.0
+    while pool and len(taken) < limit:
+        best, best_value = 0, float("-inf")
+        for index, hit in enumerate(pool):
+            blob = vectors.get(hit.memory.id)
+            redundancy = 0.0
+            if blob is not None and chosen:
+                vec = np.frombuffer(blob, dtype="<f4")
+                redundancy = max(float(vec @ c) for c in chosen)
+            value = 0.7 * (hit.score / top) - 0.3 * redundancy
+            if value > best_value:
+                best, best_value = index, value
+        hit = pool.pop(best)
+        taken.append(hit)
+        blob = vectors.get(hit.memory.id)
+        if blob is not None:
+            chosen.append(np.frombuffer(blob, dtype="<f4"))
+    return taken
+
+
+async def search_memories(
+    app: App,
+    query: str,
+    *,
+    limit: int = 10,
+    tags: Sequence[str] | None = None,
+    tag_mode: str = "any",
+    kind: str | None = None,
+    project: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    mode: str = "hybrid",
+    diversify: bool = False,
+) -> SearchResult:
+    """Find the memories that best answer `query` within the filters."""
+    text = clean_query(query)
+    if mode not in ("hybrid", "semantic", "keyword"):
+        raise InvalidInput(f"mode {mode!r} is not valid; use 'hybrid' (default), 'semantic' or 'keyword'.")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit {limit} is out of range; use 1 to {MAX_LIMIT}.")
+    flt = build_filter(
+        default_project=app.default_project,
+        project=project,
+        kind=kind,
+        tags=tags,
+        tag_mode=tag_mode,
+        since=since,
+        until=until,
+    )
+    requested: SearchMode = mode  # type: ignore[assignment]
+    used: SearchMode = requested
+    notice = None
+    if requested != "keyword" and not app.semantic_ready():
+        used = "keyword"
+        notice = f"answered from keywords only: {app.semantic_unavailable_reason()}."
+    pool = max(limit * 5, 50)
+    keyword_ids = await _keyword_candidates(app, text, flt, pool) if used != "semantic" else []
+    semantic = await _semantic_candidates(app, text, flt, pool) if used != "keyword" else []
+
+    scores: dict[int, float] = {}
+    signals: dict[int, list[str]] = {}
+    similarity: dict[int, float] = {}
+    for rank, rowid in enumerate(keyword_ids, start=1):
+        scores[rowid] = scores.get(rowid, 0.0) + 1.0 / (_RRF_K + rank)
+        signals.setdefault(rowid, []).append(f"keyword rank {rank}")
+    keyword_set = set(keyword_ids)
+    semantic = [(r, s) for r, s in semantic if s >= _MIN_SIMILARITY or r in keyword_set]
+    for rank, (rowid, sim) in enumerate(semantic, start=1):
+        scores[rowid] = scores.get(rowid, 0.0) + 1.0 / (_RRF_K + rank)
+        signals.setdefault(rowid, []).append(f"semantic rank {rank} (similarity {sim:.2f})")
+        similarity[rowid] = sim
+    ranked = sorted(scores, key=lambda r: (-scores[r], r))
+    window = ranked[: limit * 3 if diversify else limit]
+    found = await load_memories(app.db, window)
+    hits: list[SearchHit] = []
+    best = scores[ranked[0]] if ranked else 1.0
+    for rowid in window:
+        memory = found.get(rowid)
+        if memory is None:
+            continue
+        why = list(signals[rowid])
+        terms = _matched_terms(text, memory.content, memory.tags) if keyword_ids else []
+        if terms and any(s.startswith("keyword") for s in why):
+            why[0] = f"{why[0]}: {', '.join(terms[:8])}"
+        hits.append(SearchHit(memory, round(scores[rowid] / best, 4), tuple(why), similarity.get(rowid)))
+    if diversify:
+        vectors = await _vectors_for(app, [h.memory.id for h in hits])
+        hits = _diversify(hits, limit, vectors)
+    hits = hits[:limit]
+    await record_access(app, [int(h.memory.id[2:]) for h in hits])
+    return SearchResult(tuple(hits), requested, used, notice)
+
+
+async def _vectors_for(app: App, ids: Sequence[str]) -> dict[str, bytes]:
+    info = app.vector_info
+    if info is None or not ids or not app.semantic_ready():
+        return {}
+    rowids = [int(i[2:]) for i in ids]
+    rows = await app.db.fetchall(
+        f"SELECT memory_id, embedding FROM {info.table} WHERE memory_id IN ({', '.join('?' * len(rowids))})",
+        rowids,
+    )
+    return {f"m_{int(r[0])}": bytes(r[1]) for r in rows}
