@@ -36,6 +36,9 @@ class App:
         #: Set whenever a memory is stored without its vector, to wake the embedding worker.
         self.pending_event = anyio.Event()
         self._accessed: dict[int, float] = {}
+        #: CLI: load the model the first time a service needs it. The server loads it in the
+        #: background instead and never makes a request wait for it.
+        self.model_on_demand = False
 
     async def _check_recorded_model(self) -> None:
         info = await read_vector_info(self.db)
@@ -66,6 +69,11 @@ class App:
         """Tell the embedding worker there may be memories without vectors."""
         self.pending_event.set()
 
+    async def ensure_model(self) -> None:
+        """With `model_on_demand`, load the model now if nothing has tried yet."""
+        if self.model_on_demand and self.embeddings.state.value == "waiting":
+            await self.load_model()
+
     def semantic_ready(self) -> bool:
         """Whether vectors can be computed and searched now."""
         return self.embeddings.ready and self.mismatch is None and self.vector_info is not None
@@ -82,6 +90,7 @@ class App:
 
     async def embed_for_write(self, texts: list[str]) -> list[bytes] | None:
         """Vectors for new content when the model is ready; None means 'store now, embed later'."""
+        await self.ensure_model()
         if not self.semantic_ready():
             return None
         try:

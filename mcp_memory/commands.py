@@ -27,11 +27,10 @@ class Output:
     exit_code: int = 0
 
 
-def _with_app(settings: Settings, work: Callable[[App], Awaitable[_T]], *, model: bool) -> _T:
+def _with_app(settings: Settings, work: Callable[[App], Awaitable[_T]]) -> _T:
     async def main() -> _T:
         async with open_app(settings) as app:
-            if model:
-                await app.load_model()
+            app.model_on_demand = True
             return await work(app)
 
     return anyio.run(main)
@@ -58,7 +57,6 @@ def cmd_store(args: argparse.Namespace, settings: Settings) -> Output:
             expires_at=args.expires,
             project=args.memory_project,
         ),
-        model=True,
     )
     word = "Stored" if result.status == "created" else "Already stored (duplicate):"
     return Output(result, f"{word} {result.id}")
@@ -81,7 +79,6 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> Output:
             until=args.until,
             mode=args.mode,
         ),
-        model=args.mode != "keyword",
     )
     lines = [f"{h.score:.2f}  {_memory_line(h.memory)}\n    why: {'; '.join(h.why)}" for h in result.hits]
     if result.notice:
@@ -92,9 +89,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> Output:
 def cmd_get(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.memories import get_memories
 
-    result = _with_app(
-        settings, lambda app: get_memories(app, args.ids, include_history=args.history), model=False
-    )
+    result = _with_app(settings, lambda app: get_memories(app, args.ids, include_history=args.history))
     parts = [_memory_line(m) for m in result.memories]
     for m in result.memories:
         parts.extend(
@@ -108,16 +103,14 @@ def cmd_get(args: argparse.Namespace, settings: Settings) -> Output:
 def cmd_recent(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.memories import recent_memories
 
-    found = _with_app(
-        settings, lambda app: recent_memories(app, limit=args.limit, project=args.scope), model=False
-    )
+    found = _with_app(settings, lambda app: recent_memories(app, limit=args.limit, project=args.scope))
     return Output(found, "\n".join(_memory_line(m) for m in found) or "No memories yet.")
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.maintenance import collect_stats
 
-    stats = _with_app(settings, collect_stats, model=False)
+    stats = _with_app(settings, collect_stats)
     lines = [
         f"database      {stats.database_path} ({stats.database_bytes / 1e6:.1f} MB, schema v{stats.schema_version}, "
         f"{stats.sqlite})",
@@ -139,7 +132,7 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> Output:
         if not args.json:
             print(f"\rre-embedding {done}/{total}", end="", file=sys.stderr, flush=True)
 
-    result = _with_app(settings, lambda app: reindex(app, progress=progress), model=False)
+    result = _with_app(settings, lambda app: reindex(app, progress=progress))
     if not args.json:
         print(file=sys.stderr)
     return Output(

@@ -12,6 +12,16 @@ __all__ = ["configure_logging", "get_logger"]
 _LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
 
 
+class _Stderr:
+    """Whatever sys.stderr is at the moment of writing (test runners and hosts replace it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
     """Send structlog and the standard library's logging to stderr at `level`."""
     numeric = _LEVELS.get(level.upper(), logging.INFO)
@@ -26,14 +36,14 @@ def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_Stderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
     # Libraries (mcp, onnxruntime, fastembed) log through the standard library: same stream, same level.
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(_Stderr())
     handler.setFormatter(logging.Formatter("%(asctime)s [%(levelname)s] %(name)s: %(message)s"))
     root.addHandler(handler)
     # Library chatter (per-request INFO lines from the SDK) only from WARNING up, unless we ask for DEBUG.

@@ -243,6 +243,8 @@ async def search_memories(
     requested: SearchMode = mode  # type: ignore[assignment]
     used: SearchMode = requested
     notice = None
+    if requested != "keyword":
+        await app.ensure_model()
     if requested != "keyword" and not app.semantic_ready():
         used = "keyword"
         notice = f"answered from keywords only: {app.semantic_unavailable_reason()}."

@@ -1,0 +1,137 @@
+"""Shared fixtures: settings in a temp folder, a deterministic fake embedder, an in-memory and a file
+database, and an in-process MCP client over the real server object."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import struct
+from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client
+
+from mcp_memory.app import App, open_app
+from mcp_memory.config import Settings
+from mcp_memory.server import build_server
+
+FAKE_DIM = 64
+_WORD = re.compile(r"\w+")
+_STOP = {"the", "a", "an", "of", "to", "and", "is", "in", "for", "we", "on", "with", "what", "which", "did"}
+
+
+class FakeEmbedder:
+    """Hashes words into a 64-dimension vector: texts that share words are similar, others are not.
+    Deterministic, instant, and shaped like the real model's output (unit float32 blobs)."""
+
+    def __init__(self, model_id: str, dim: int = FAKE_DIM) -> None:
+        self.model_id = model_id
+        self.dim = dim
+        self.checksum = "fake"
+        self.calls: list[int] = []
+
+    def embed(self, texts: Sequence[str]) -> list[bytes]:
+        self.calls.append(len(texts))
+        out = []
+        for text in texts:
+            vec = [0.0] * self.dim
+            for word in _WORD.findall(text.lower()):
+                if word in _STOP:
+                    continue
+                digest = hashlib.md5(word.encode()).digest()  # noqa: S324 - a hash for bucketing, not security
+                vec[digest[0] % self.dim] += 1.0 if digest[1] % 2 else -1.0
+            norm = sum(v * v for v in vec) ** 0.5 or 1.0
+            if norm == 1.0 and not any(vec):
+                vec[0] = 1.0
+            out.append(struct.pack(f"<{self.dim}f", *(v / norm for v in vec)))
+        return out
+
+
+def fake_loader(dim: int = FAKE_DIM) -> Callable[[Settings], FakeEmbedder]:
+    def load(settings: Settings) -> FakeEmbedder:
+        return FakeEmbedder(settings.embedding_model, dim)
+
+    return load
+
+
+def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "data_dir": tmp_path / "data",
+        "db_path": tmp_path / "data" / "memory.db",
+        "embedding_model": "fake-model",
+        "project": "proj",
+        "cwd": tmp_path,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[App]:
+    """An App on a file database with the fake model loaded."""
+    async with open_app(settings, loader=fake_loader()) as opened:
+        await opened.load_model()
+        yield opened
+
+
+@pytest.fixture
+async def memory_app(tmp_path: Path) -> AsyncIterator[App]:
+    """An App on an in-memory database with the fake model loaded."""
+    async with open_app(make_settings(tmp_path, db_path=":memory:"), loader=fake_loader()) as opened:
+        await opened.load_model()
+        yield opened
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[Client]:
+    """An in-process MCP client connected to the real server object (fake model, file database)."""
+    server = build_server(settings, loader=fake_loader())
+    async with Client(server, mode="legacy") as connected:
+        await wait_for_model(connected)
+        yield connected
+
+
+async def wait_for_model(client: Client, seconds: float = 20.0) -> None:
+    """Poll until search runs in hybrid mode (the model loads in the background)."""
+    with anyio.fail_after(seconds):
+        while True:
+            result = await client.call_tool("memory_search", {"query": "warm up"})
+            if result.structured_content and result.structured_content["mode_used"] == "hybrid":
+                return
+            await anyio.sleep(0.05)
+
+
+def db_digest(path: Path) -> str:
+    """A hash of everything stored in the database file: rows of every table, and the sizes of the
+    keyword and vector indexes. Equal digests mean nothing changed."""
+    from mcp_memory.db.connection import choose_sqlite, vec_extension_path
+
+    library = choose_sqlite("auto")
+    conn = library.module.connect(str(path))
+    try:
+        conn.enable_load_extension(True)
+        conn.load_extension(vec_extension_path())
+        digest = hashlib.sha256()
+        for table in ("memories", "memory_tags", "memory_versions", "meta", "schema_migrations"):
+            for row in conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2"):
+                digest.update(repr(tuple(row)).encode())
+        digest.update(repr(conn.execute("SELECT count(*) FROM memories_fts").fetchone()).encode())
+        table = conn.execute("SELECT value FROM meta WHERE key = 'vec_table'").fetchone()
+        if table:
+            digest.update(repr(conn.execute(f"SELECT count(*) FROM {table[0]}").fetchone()).encode())
+        return digest.hexdigest()
+    finally:
+        conn.close()

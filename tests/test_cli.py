@@ -1,0 +1,127 @@
+"""The `mcp-memory` command: help everywhere, the same services as the tools, errors as one line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mcp_memory.cli import _parser, main
+from tests.conftest import db_digest
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "cli" / "memory.db"
+    for name in ("MCP_MEMORY_DATA_DIR", "MCP_MEMORY_EMBEDDING_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MCP_MEMORY_DB", str(path))
+    monkeypatch.setenv("MCP_MEMORY_PROJECT", "cli-test")
+    return path
+
+
+def test_every_command_has_help() -> None:
+    """Each subcommand has a help line a newcomer can read."""
+    parser = _parser()
+    actions = [a for a in parser._actions if a.dest == "command"]
+    choices = actions[0].choices  # type: ignore[union-attr]
+    assert set(choices) >= {
+        "serve",
+        "store",
+        "search",
+        "get",
+        "stats",
+        "reindex",
+        "doctor",
+        "recent",
+        "tools",
+    }
+    for name, sub in choices.items():  # type: ignore[union-attr]
+        assert sub.description, name
+        assert len(sub.description) > 15, name
+
+
+def test_settings_are_listed_in_help(capsys: pytest.CaptureFixture[str]) -> None:
+    """--help lists every MCP_MEMORY_* setting."""
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for name in ("MCP_MEMORY_DB", "MCP_MEMORY_EMBEDDING_MODEL", "MCP_MEMORY_LOG_LEVEL", "MCP_MEMORY_PROJECT"):
+        assert name in out
+
+
+@pytest.mark.e2e
+def test_store_search_get_stats(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """store, search, get and stats work on one database with the real model; --json is parseable."""
+    assert (
+        main(["store", "Deploys go out with `fly deploy` from the main branch", "-t", "ops", "--json"]) == 0
+    )
+    stored = json.loads(capsys.readouterr().out)
+    assert stored["status"] == "created"
+    assert stored["embedded"] is True
+    assert main(["search", "how do we ship to production", "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert found["hits"][0]["memory"]["id"] == stored["id"]
+    assert found["mode_used"] == "hybrid"
+    assert main(["get", stored["id"]]) == 0
+    assert "fly deploy" in capsys.readouterr().out
+    assert main(["stats", "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["memories"] == 1
+    assert stats["by_project"] == {"cli-test": 1}
+
+
+def test_errors_are_one_line_and_exit_1(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A refused command prints one line on stderr, exits 1, and stores nothing."""
+    assert main(["get", "m_404"]) == 1
+    assert "not found: m_404" in capsys.readouterr().out
+    assert main(["search", "x", "--since", "whenever", "--mode", "keyword"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("mcp-memory: cannot read the time")
+    assert err.count("\n") == 1
+
+
+def test_doctor_finds_and_repairs_a_broken_keyword_index(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """doctor reports an index that disagrees with the memories, and --repair rebuilds it."""
+    assert main(["search", "nothing", "--mode", "keyword"]) == 0  # creates the database
+    from mcp_memory.db.connection import choose_sqlite, vec_extension_path
+
+    lib = choose_sqlite("auto")
+    conn = lib.module.connect(str(db), isolation_level=None)
+    conn.enable_load_extension(True)
+    conn.load_extension(vec_extension_path())
+    conn.execute(
+        "INSERT INTO memories(content, content_hash, created_at, updated_at, project) VALUES ('orphan text', 'h', 1, 1, 'cli-test')"
+    )
+    conn.close()
+    capsys.readouterr()
+    assert main(["doctor", "--no-model"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL keyword index: 0 indexed of 1 memories" in out
+    assert "doctor --repair" in out
+    assert main(["doctor", "--no-model", "--repair"]) == 0
+    out = capsys.readouterr().out
+    assert "all checks passed" in out
+    assert main(["search", "orphan", "--mode", "keyword", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["hits"][0]["memory"]["content"] == "orphan text"
+
+
+def test_doctor_json_lists_each_check(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """doctor --json gives every check with ok, detail and fix."""
+    assert main(["doctor", "--no-model", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    names = [c["name"] for c in report["checks"]]
+    assert {"sqlite", "sqlite-vec", "fts5", "model files", "database", "integrity", "schema"} <= set(names)
+    assert all(c["ok"] for c in report["checks"])
+
+
+def test_refused_store_changes_nothing(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An over-limit store from the CLI is refused before anything is written."""
+    assert main(["search", "warm", "--mode", "keyword"]) == 0
+    before = db_digest(db)
+    assert main(["store", "ok", "-t", "x" * 80]) == 1
+    assert "at most 64" in capsys.readouterr().err
+    assert db_digest(db) == before

@@ -1,0 +1,207 @@
+"""Hybrid search, its filters, and how it behaves before the model is ready or when it changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+import pytest
+
+from mcp_memory.app import App, open_app
+from mcp_memory.config import Settings
+from mcp_memory.errors import InvalidInput, ModelMismatch
+from mcp_memory.indexing import embed_pending, pending_count
+from mcp_memory.maintenance import reindex
+from mcp_memory.memories import store_memory, update_memory
+from mcp_memory.search import keyword_query, search_memories
+from tests.conftest import FakeEmbedder, fake_loader, make_settings
+
+pytestmark = pytest.mark.anyio
+
+
+async def _seed(app: App) -> dict[str, str]:
+    ids = {}
+    for key, text, tags, kind, when in [
+        ("db", "We chose PostgreSQL for the billing service", ["db", "decision"], "decision", "2024-03-01"),
+        ("ci", "The CI pipeline runs ruff and mypy before pytest", ["ci"], "fact", "2024-03-05"),
+        ("tabs", "The user prefers tabs in Makefiles", ["style"], "preference", "2024-03-10"),
+        ("cache", "Redis caches the billing invoices for ten minutes", ["db", "cache"], "fact", "2024-03-12"),
+    ]:
+        ids[key] = (await store_memory(app, text, tags=tags, kind=kind, created_at=when)).id
+    return ids
+
+
+async def test_hybrid_finds_the_right_memory_first_and_explains_why(app: App) -> None:
+    """The best match ranks first with both signals named in `why`."""
+    ids = await _seed(app)
+    result = await search_memories(app, "which database for billing")
+    assert result.mode_used == "hybrid"
+    assert result.notice is None
+    top = result.hits[0]
+    assert top.memory.id == ids["db"]
+    assert any(w.startswith("keyword rank") for w in top.why)
+    assert any(w.startswith("semantic") for w in top.why)
+    assert top.score == 1.0
+    assert top.similarity is not None
+
+
+async def test_keyword_and_semantic_modes_use_one_signal(app: App) -> None:
+    """mode=keyword uses only FTS, mode=semantic only vectors."""
+    ids = await _seed(app)
+    keyword = await search_memories(app, "pytest", mode="keyword")
+    assert [h.memory.id for h in keyword.hits] == [ids["ci"]]
+    assert all(w.startswith("keyword") for h in keyword.hits for w in h.why)
+    semantic = await search_memories(app, "ruff mypy pipeline", mode="semantic")
+    assert semantic.hits[0].memory.id == ids["ci"]
+    assert all(w.startswith("semantic") for h in semantic.hits for w in h.why)
+
+
+async def test_stemming_matches_word_forms(app: App) -> None:
+    """The keyword index stems: 'caching' finds 'caches'."""
+    ids = await _seed(app)
+    result = await search_memories(app, "caching", mode="keyword")
+    assert [h.memory.id for h in result.hits] == [ids["cache"]]
+
+
+async def test_filters(app: App) -> None:
+    """Tags (any/all), kind and time filters narrow both signals."""
+    ids = await _seed(app)
+
+    async def found(**kwargs: object) -> set[str]:
+        return {h.memory.id for h in (await search_memories(app, "billing database ci style", **kwargs)).hits}  # type: ignore[arg-type]
+
+    assert await found(tags=["db"]) == {ids["db"], ids["cache"]}
+    assert await found(tags=["db", "cache"], tag_mode="all") == {ids["cache"]}
+    assert await found(kind="preference") == {ids["tabs"]}
+    assert await found(since="2024-03-05", until="2024-03-10") == {ids["ci"], ids["tabs"]}
+    assert await found(since="2024-03-11") == {ids["cache"]}
+
+
+async def test_project_scope(app: App) -> None:
+    """Search covers the current project plus global memories unless told otherwise."""
+    mine = (await store_memory(app, "billing uses stripe")).id
+    shared = (await store_memory(app, "billing reports are monthly", project="global")).id
+    other = (await store_memory(app, "billing in the other repo", project="other")).id
+
+    async def ids(**kwargs: object) -> set[str]:
+        return {h.memory.id for h in (await search_memories(app, "billing", **kwargs)).hits}  # type: ignore[arg-type]
+
+    assert await ids() == {mine, shared}
+    assert await ids(project="other") == {other, shared}
+    assert await ids(project="global") == {shared}
+    assert await ids(project="*") == {mine, shared, other}
+
+
+async def test_updated_content_is_found_by_its_new_words(app: App) -> None:
+    """After an update, both indexes reflect the new content and not the old."""
+    stored = await store_memory(app, "the queue is RabbitMQ")
+    await update_memory(app, stored.id, content="the queue is Kafka")
+    assert [h.memory.id for h in (await search_memories(app, "kafka")).hits] == [stored.id]
+    assert (await search_memories(app, "rabbitmq", mode="keyword")).hits == ()
+
+
+async def test_diversify_keeps_the_best_and_skips_repeats(app: App) -> None:
+    """With diversify, a near-copy of the top hit gives way to a different memory."""
+    a = (await store_memory(app, "deploy with the deploy script on friday")).id
+    b = (await store_memory(app, "deploy with the deploy script on friday afternoon")).id
+    c = (await store_memory(app, "deploy needs the vpn")).id
+    plain = [h.memory.id for h in (await search_memories(app, "deploy script friday", limit=2)).hits]
+    varied = [
+        h.memory.id
+        for h in (await search_memories(app, "deploy script friday", limit=2, diversify=True)).hits
+    ]
+    assert set(plain) == {a, b}
+    assert varied[0] in {a, b}
+    assert varied[1] == c
+
+
+async def test_invalid_search_arguments(app: App) -> None:
+    """Empty queries, bad modes, limits and times are refused with directions."""
+    with pytest.raises(InvalidInput, match="query is empty"):
+        await search_memories(app, "  ")
+    with pytest.raises(InvalidInput, match="hybrid"):
+        await search_memories(app, "x", mode="fuzzy")
+    with pytest.raises(InvalidInput, match="limit"):
+        await search_memories(app, "x", limit=1000)
+    with pytest.raises(InvalidInput, match="ISO 8601"):
+        await search_memories(app, "x", since="blorp")
+    with pytest.raises(InvalidInput, match="not before"):
+        await search_memories(app, "x", since="2024-02-01", until="2024-01-01")
+
+
+def test_keyword_query_quotes_every_term() -> None:
+    """FTS syntax in a query is neutralised: every word is a quoted term."""
+    assert keyword_query('what is "NEAR" AND foo*') == '"near" OR "foo"'
+    assert keyword_query("the") == '"the"'
+    assert keyword_query("!!!") is None
+
+
+async def test_before_the_model_is_ready_store_is_durable_and_search_uses_keywords(
+    settings: Settings,
+) -> None:
+    """Memories stored while the model loads are keyword-searchable at once and embedded when it is ready."""
+    release = anyio.Event()
+
+    def slow_loader(s: Settings) -> FakeEmbedder:
+        anyio.from_thread.run(release.wait)
+        return FakeEmbedder(s.embedding_model)
+
+    loaded = anyio.Event()
+
+    async with open_app(settings, loader=slow_loader) as app, anyio.create_task_group() as tg:
+
+        async def load() -> None:
+            await app.load_model()
+            loaded.set()
+
+        tg.start_soon(load)
+        stored = await store_memory(app, "the staging server is called pegasus")
+        assert not stored.embedded
+        result = await search_memories(app, "pegasus")
+        assert result.mode_used == "keyword"
+        assert "still loading" in (result.notice or "")
+        assert [h.memory.id for h in result.hits] == [stored.id]
+        release.set()
+        with anyio.fail_after(5):
+            await loaded.wait()
+        assert await embed_pending(app) == 1
+        assert await pending_count(app.db) == 0
+        assert (await search_memories(app, "pegasus")).mode_used == "hybrid"
+
+
+async def test_unembedded_memories_are_embedded_after_a_restart(settings: Settings) -> None:
+    """A memory stored by a process that stopped before its model loaded gets its vector next start."""
+    async with open_app(settings, loader=fake_loader()) as app:
+        stored = await store_memory(app, "left without a vector")
+        assert not stored.embedded
+    async with open_app(settings, loader=fake_loader()) as app:
+        await app.load_model()
+        assert await pending_count(app.db) == 1
+        await embed_pending(app)
+        hits = (await search_memories(app, "vector", mode="semantic")).hits
+        assert [h.memory.id for h in hits] == [stored.id]
+
+
+async def test_a_different_model_refuses_vector_writes_until_reindex(tmp_path: Path) -> None:
+    """With another model configured, stores are refused naming `mcp-memory reindex`; reindex fixes it."""
+    first = make_settings(tmp_path, embedding_model="model-a")
+    async with open_app(first, loader=fake_loader()) as app:
+        await app.load_model()
+        stored = await store_memory(app, "vectors from model a")
+    second = make_settings(tmp_path, embedding_model="model-b")
+    async with open_app(second, loader=fake_loader(dim=32)) as app:
+        await app.load_model()
+        with pytest.raises(ModelMismatch, match="mcp-memory reindex"):
+            await store_memory(app, "new memory")
+        result = await search_memories(app, "vectors model")
+        assert result.mode_used == "keyword"
+        assert "mcp-memory reindex" in (result.notice or "")
+        done = await reindex(app)
+        assert (done.embedded, done.model, done.dim, done.previous_model) == (1, "model-b", 32, "model-a")
+        assert (await store_memory(app, "new memory")).embedded
+        semantic = await search_memories(app, "vectors from model", mode="semantic")
+        assert semantic.hits[0].memory.id == stored.id
+        tables = await app.db.fetchall(
+            "SELECT name FROM sqlite_master WHERE name GLOB 'memories_vec_*' AND sql LIKE 'CREATE VIRTUAL%'"
+        )
+        assert [t[0] for t in tables] == [done.table]
