@@ -30,12 +30,15 @@ _MAX_PROJECT = 200
 
 
 def project_from_path(path: Path) -> str:
-    """The name of the git repository containing `path`, else the name of `path` itself."""
+    """The name of the git repository containing `path`, else the name of `path` itself; '' (global)
+    for the home folder or the filesystem root, where desktop clients start servers."""
     resolved = path.expanduser().resolve()
     for candidate in (resolved, *resolved.parents):
         if (candidate / ".git").exists():
             return candidate.name or str(candidate)
-    return resolved.name or str(resolved)
+    if resolved == Path.home().resolve() or resolved.parent == resolved:
+        return ""
+    return resolved.name
 
 
 def project_from_root_uri(uri: str) -> str | None:
