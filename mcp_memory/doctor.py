@@ -13,7 +13,7 @@ import anyio
 
 from mcp_memory.config import DEFAULT_MODEL, Settings
 from mcp_memory.db import LATEST_SCHEMA_VERSION, Database, choose_sqlite
-from mcp_memory.db.connection import vec_extension_path
+from mcp_memory.db.connection import connect_plain
 from mcp_memory.embeddings import verify_default_model
 from mcp_memory.errors import MemoryServerError
 from mcp_memory.indexing import pending_count
@@ -37,11 +37,8 @@ def _check_sqlite(settings: Settings) -> tuple[list[Check], bool]:
     except MemoryServerError as exc:
         return [Check("sqlite", False, str(exc), "set MCP_MEMORY_SQLITE=auto")], False
     checks.append(Check("sqlite", True, f"{library.name} {library.version} ({library.reason})"))
-    conn = library.module.connect(":memory:")
     try:
-        conn.enable_load_extension(True)
-        conn.load_extension(vec_extension_path())
-        conn.enable_load_extension(False)
+        conn = connect_plain(":memory:", library)
         version = conn.execute("SELECT vec_version()").fetchone()[0]
         checks.append(Check("sqlite-vec", True, f"extension {version} loaded"))
     except Exception as exc:

@@ -117,13 +117,10 @@ async def wait_for_model(client: Client, seconds: float = 20.0) -> None:
 def db_digest(path: Path) -> str:
     """A hash of everything stored in the database file: rows of every table, and the sizes of the
     keyword and vector indexes. Equal digests mean nothing changed."""
-    from mcp_memory.db.connection import choose_sqlite, vec_extension_path
+    from mcp_memory.db.connection import connect_plain
 
-    library = choose_sqlite("auto")
-    conn = library.module.connect(str(path))
+    conn = connect_plain(str(path))
     try:
-        conn.enable_load_extension(True)
-        conn.load_extension(vec_extension_path())
         digest = hashlib.sha256()
         for table in ("memories", "memory_tags", "memory_versions", "meta", "schema_migrations"):
             for row in conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2"):

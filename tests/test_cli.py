@@ -87,12 +87,9 @@ def test_doctor_finds_and_repairs_a_broken_keyword_index(
 ) -> None:
     """doctor reports an index that disagrees with the memories, and --repair rebuilds it."""
     assert main(["search", "nothing", "--mode", "keyword"]) == 0  # creates the database
-    from mcp_memory.db.connection import choose_sqlite, vec_extension_path
+    from mcp_memory.db.connection import connect_plain
 
-    lib = choose_sqlite("auto")
-    conn = lib.module.connect(str(db), isolation_level=None)
-    conn.enable_load_extension(True)
-    conn.load_extension(vec_extension_path())
+    conn = connect_plain(str(db))
     conn.execute(
         "INSERT INTO memories(content, content_hash, created_at, updated_at, project) VALUES ('orphan text', 'h', 1, 1, 'cli-test')"
     )

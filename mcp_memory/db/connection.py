@@ -26,7 +26,15 @@ import anyio
 from mcp_memory.errors import DatabaseError
 from mcp_memory.logs import get_logger
 
-__all__ = ["Database", "SqliteLibrary", "choose_sqlite", "is_busy_error", "vec_extension_path"]
+__all__ = [
+    "Database",
+    "SqliteLibrary",
+    "choose_sqlite",
+    "connect_plain",
+    "is_busy_error",
+    "load_vec_extension",
+    "vec_extension_path",
+]
 
 _log = get_logger(__name__)
 _T = TypeVar("_T")
@@ -94,6 +102,24 @@ def vec_extension_path() -> str:
     return str(Path(next(iter(spec.submodule_search_locations))) / "vec0")
 
 
+def load_vec_extension(conn: Any) -> None:
+    """Load sqlite-vec into a connection, then switch extension loading off again."""
+    conn.enable_load_extension(True)
+    try:
+        conn.load_extension(vec_extension_path())
+    finally:
+        conn.enable_load_extension(False)
+
+
+def connect_plain(location: str, library: SqliteLibrary | None = None) -> Any:
+    """A plain (synchronous, autocommit) connection with sqlite-vec loaded, for checks and tools
+    outside the server's connection pair."""
+    library = library or choose_sqlite("auto")
+    conn = library.module.connect(location, isolation_level=None)
+    load_vec_extension(conn)
+    return conn
+
+
 def is_busy_error(exc: BaseException) -> bool:
     """Whether an exception is SQLite's 'database is locked' / 'busy', which a retry can cure."""
     text = str(exc).lower()
@@ -153,18 +179,14 @@ class Database:
                     "Set MCP_MEMORY_DB (or --db) to a writable path."
                 ) from exc
         location = ":memory:" if file_path is None else str(file_path)
-        vec_path = vec_extension_path()
+        vec_extension_path()  # fail early, with its message, if sqlite-vec is missing
 
         def connector() -> Any:
             conn = library.module.connect(
                 location, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
             )
             conn.row_factory = library.module.Row
-            try:
-                conn.enable_load_extension(True)
-                conn.load_extension(vec_path)
-            finally:
-                conn.enable_load_extension(False)
+            load_vec_extension(conn)
             for pragma in (
                 f"PRAGMA busy_timeout = {int(busy_timeout_ms)}",
                 "PRAGMA foreign_keys = ON",
