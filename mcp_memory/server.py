@@ -16,6 +16,7 @@ from typing import Any
 import anyio
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
+from mcp.types import Tool
 
 from mcp_memory import __version__
 from mcp_memory.app import App, open_app
@@ -25,8 +26,9 @@ from mcp_memory.indexing import run_worker
 from mcp_memory.logs import get_logger
 from mcp_memory.tools import register_tools
 from mcp_memory.tools._common import ServerState
+from mcp_memory.tools.schema import compact_schema
 
-__all__ = ["INSTRUCTIONS", "build_server", "run_stdio"]
+__all__ = ["INSTRUCTIONS", "MemoryServer", "build_server", "run_stdio"]
 
 _log = get_logger(__name__)
 #: Load the model this long after start even if the client has sent nothing yet.
@@ -67,6 +69,26 @@ async def _load_model_when_ready(app: App, client_answered: anyio.Event) -> None
     await app.load_model()
 
 
+class MemoryServer(MCPServer[ServerState]):
+    """MCPServer whose tools/list advertises compact schemas (see `mcp_memory.tools.schema`)."""
+
+    async def list_tools(self) -> list[Tool]:
+        tools = await super().list_tools()
+        return [
+            tool.model_copy(
+                update={
+                    "input_schema": compact_schema(tool.input_schema),
+                    "output_schema": (
+                        compact_schema(tool.output_schema, fold_optional=False)
+                        if tool.output_schema
+                        else None
+                    ),
+                }
+            )
+            for tool in tools
+        ]
+
+
 def build_server(
     settings: Settings, *, loader: Callable[[Settings], Embedder] = load_embedder, load_model: bool = True
 ) -> MCPServer[ServerState]:
@@ -91,7 +113,7 @@ def build_server(
             finally:
                 tasks.cancel_scope.cancel()
 
-    server: MCPServer[ServerState] = MCPServer(
+    server = MemoryServer(
         name="mcp-memory",
         title="mcp-memory",
         description="Long-term memory for AI coding agents: local, one SQLite file, hybrid search.",
