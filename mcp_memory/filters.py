@@ -27,11 +27,21 @@ class MemoryFilter:
     tag_mode: TagMode = "any"
     since: float | None = None
     until: float | None = None
+    include_archived: bool = False
+    include_deleted: bool = False
 
     def sql(self, alias: str = "m") -> tuple[str, list[Any]]:
         """A WHERE clause over `memories AS alias` and its parameters; excludes deleted and expired."""
-        clauses = [f"{alias}.deleted_at IS NULL", f"({alias}.expires_at IS NULL OR {alias}.expires_at > ?)"]
-        params: list[Any] = [time.time()]
+        clauses: list[str] = []
+        params: list[Any] = []
+        if not self.include_deleted:
+            clauses += [
+                f"{alias}.deleted_at IS NULL",
+                f"({alias}.expires_at IS NULL OR {alias}.expires_at > ?)",
+            ]
+            params.append(time.time())
+        if not self.include_archived:
+            clauses.append(f"{alias}.archived_at IS NULL")
         if self.scope.projects is not None:
             clauses.append(f"{alias}.project IN ({', '.join('?' * len(self.scope.projects))})")
             params.extend(self.scope.projects)
@@ -55,7 +65,7 @@ class MemoryFilter:
             else:
                 clauses.append(f"{alias}.id IN (SELECT memory_id FROM memory_tags WHERE tag IN ({marks}))")
                 params.extend(self.tags)
-        return " AND ".join(clauses), params
+        return " AND ".join(clauses) or "1", params
 
     def vector_sql(self) -> tuple[str, list[Any]]:
         """The part of the filter that sqlite-vec can apply inside its KNN scan (metadata columns)."""

@@ -24,13 +24,14 @@ from mcp_memory.filters import MemoryFilter, build_filter
 from mcp_memory.limits import MAX_LIMIT, clean_content, clean_ids, clean_kind, clean_metadata, clean_tags
 from mcp_memory.projects import stored_project
 from mcp_memory.timeparse import parse_time
-from mcp_memory.vectors import forget_vector, update_vector_metadata, write_vectors
+from mcp_memory.vectors import VectorIndexInfo, forget_vector, update_vector_metadata, write_vectors
 
 __all__ = [
     "DeleteResult",
     "GetResult",
     "Memory",
     "MemoryVersion",
+    "PreparedMemory",
     "StoreResult",
     "UpdateResult",
     "content_hash",
@@ -39,15 +40,22 @@ __all__ = [
     "get_memories",
     "load_memories",
     "parse_id",
+    "prepare_memory",
     "recent_memories",
+    "record_version",
+    "resolve_id",
+    "set_tags",
     "store_memory",
     "sync_keyword_index",
+    "tags_by_id",
     "update_memory",
+    "versions_of",
+    "write_prepared",
 ]
 
 MEMORY_COLUMNS = (
     "id, content, kind, importance, metadata, project, pinned, created_at, updated_at, "
-    "last_accessed_at, access_count, expires_at, version, embedded"
+    "last_accessed_at, access_count, expires_at, version, embedded, pin_note, archived_at"
 )
 
 
@@ -86,6 +94,8 @@ class Memory:
     expires_at: float | None
     version: int
     embedded: bool
+    pin_note: str | None = None
+    archived_at: float | None = None
     history: tuple[MemoryVersion, ...] = field(default=())
 
 
@@ -149,7 +159,7 @@ def _importance(value: float | None, default: float | None) -> float | None:
     return float(value)
 
 
-async def _tags_by_id(source: Database | aiosqlite.Connection, ids: Sequence[int]) -> dict[int, list[str]]:
+async def tags_by_id(source: Database | aiosqlite.Connection, ids: Sequence[int]) -> dict[int, list[str]]:
     result: dict[int, list[str]] = {i: [] for i in ids}
     if not ids:
         return result
@@ -184,6 +194,8 @@ def _memory(row: Any, tags: Iterable[str]) -> Memory:
         expires_at=row["expires_at"],
         version=int(row["version"]),
         embedded=bool(row["embedded"]),
+        pin_note=row["pin_note"],
+        archived_at=row["archived_at"],
     )
 
 
@@ -195,7 +207,7 @@ async def load_memories(db: Database, ids: Sequence[int]) -> dict[int, Memory]:
         f"SELECT {MEMORY_COLUMNS} FROM memories WHERE id IN ({', '.join('?' * len(ids))}) AND deleted_at IS NULL",
         list(ids),
     )
-    tags = await _tags_by_id(db, [int(r["id"]) for r in rows])
+    tags = await tags_by_id(db, [int(r["id"]) for r in rows])
     return {int(r["id"]): _memory(r, tags[int(r["id"])]) for r in rows}
 
 
@@ -211,14 +223,14 @@ async def sync_keyword_index(conn: aiosqlite.Connection, memory_id: int) -> None
     )
 
 
-async def _set_tags(conn: aiosqlite.Connection, memory_id: int, tags: Sequence[str]) -> None:
+async def set_tags(conn: aiosqlite.Connection, memory_id: int, tags: Sequence[str]) -> None:
     await conn.execute("DELETE FROM memory_tags WHERE memory_id = ?", (memory_id,))
     await conn.executemany(
         "INSERT INTO memory_tags(memory_id, tag) VALUES (?, ?)", [(memory_id, t) for t in tags]
     )
 
 
-async def _record_version(
+async def record_version(
     conn: aiosqlite.Connection,
     row: Any,
     tags: Sequence[str],
@@ -246,6 +258,114 @@ async def _record_version(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedMemory:
+    """A validated memory, ready to write."""
+
+    content: str
+    digest: str
+    tags: list[str]
+    kind: str
+    importance: float
+    metadata: str
+    project: str
+    pinned: bool
+    created_at: float
+    expires_at: float | None
+
+
+def prepare_memory(
+    app: App,
+    content: str,
+    *,
+    tags: Sequence[str] | None = None,
+    kind: str | None = None,
+    importance: float | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    project: str | None = None,
+    pinned: bool = False,
+    expires_at: str | None = None,
+    created_at: str | None = None,
+    now: float | None = None,
+) -> PreparedMemory:
+    """Validate store arguments; raises before anything is written."""
+    now = time.time() if now is None else now
+    text = clean_content(content)
+    expires = parse_time(expires_at, end=True) if expires_at else None
+    if expires is not None and expires <= now:
+        raise InvalidInput(
+            f"expires_at {expires_at!r} is in the past; give a future time such as 'in 7 days'."
+        )
+    return PreparedMemory(
+        content=text,
+        digest=content_hash(text),
+        tags=clean_tags(tags),
+        kind=clean_kind(kind),
+        importance=_importance(importance, 0.5) or 0.0,
+        metadata=clean_metadata(metadata),
+        project=stored_project(project, app.default_project),
+        pinned=bool(pinned),
+        created_at=parse_time(created_at) if created_at else now,
+        expires_at=expires,
+    )
+
+
+async def write_prepared(
+    conn: aiosqlite.Connection,
+    item: PreparedMemory,
+    vector: bytes | None,
+    info: VectorIndexInfo | None,
+    now: float,
+) -> StoreResult:
+    """Insert a prepared memory, or merge its tags into the identical one already stored (inside the
+    caller's transaction)."""
+    rows = list(
+        await conn.execute_fetchall(
+            f"SELECT {MEMORY_COLUMNS} FROM memories WHERE project = ? AND content_hash = ? AND deleted_at IS NULL",
+            (item.project, item.digest),
+        )
+    )
+    if rows:
+        row = rows[0]
+        old_tags = (await tags_by_id(conn, [row["id"]]))[row["id"]]
+        merged = clean_tags([*old_tags, *item.tags])
+        if merged != old_tags:
+            await record_version(conn, row, old_tags, "merge", ["tags"], now)
+            await set_tags(conn, row["id"], merged)
+            await conn.execute(
+                "UPDATE memories SET version = version + 1, updated_at = ? WHERE id = ?", (now, row["id"])
+            )
+            await sync_keyword_index(conn, row["id"])
+        mid = format_id(int(row["id"]))
+        return StoreResult(mid, "duplicate", mid, 0, bool(row["embedded"]), str(row["project"]) or None)
+    cursor = await conn.execute(
+        "INSERT INTO memories(content, content_hash, kind, importance, metadata, project, pinned, created_at, "
+        "updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            item.content,
+            item.digest,
+            item.kind,
+            item.importance,
+            item.metadata,
+            item.project,
+            int(item.pinned),
+            item.created_at,
+            now,
+            item.expires_at,
+        ),
+    )
+    rowid = cursor.lastrowid
+    if rowid is None:  # pragma: no cover - INSERT always sets it
+        raise RuntimeError("insert returned no row id")
+    await set_tags(conn, rowid, item.tags)
+    await sync_keyword_index(conn, rowid)
+    embedded = False
+    if vector is not None and info is not None:
+        await write_vectors(conn, info, [(rowid, vector, item.project, item.kind, item.created_at)])
+        embedded = True
+    return StoreResult(format_id(rowid), "created", None, 0, embedded, item.project or None)
+
+
 async def store_memory(
     app: App,
     content: str,
@@ -261,66 +381,30 @@ async def store_memory(
 ) -> StoreResult:
     """Store one memory. Identical content already stored in the same project is not stored twice:
     the existing id comes back with status 'duplicate' and the new tags are added to it."""
-    text = clean_content(content)
-    clean = clean_tags(tags)
-    kind_value = clean_kind(kind)
-    weight = _importance(importance, 0.5)
-    meta = clean_metadata(metadata)
-    proj = stored_project(project, app.default_project)
     now = time.time()
-    created = parse_time(created_at) if created_at else now
-    expires = parse_time(expires_at, end=True) if expires_at else None
-    if expires is not None and expires <= now:
-        raise InvalidInput(
-            f"expires_at {expires_at!r} is in the past; give a future time such as 'in 7 days'."
-        )
+    item = prepare_memory(
+        app,
+        content,
+        tags=tags,
+        kind=kind,
+        importance=importance,
+        metadata=metadata,
+        project=project,
+        pinned=pinned,
+        expires_at=expires_at,
+        created_at=created_at,
+        now=now,
+    )
     app.require_model_match()
-    digest = content_hash(text)
-
     existing = await app.db.scalar(
         "SELECT id FROM memories WHERE project = ? AND content_hash = ? AND deleted_at IS NULL",
-        (proj, digest),
+        (item.project, item.digest),
     )
-    vectors = None if existing is not None else await app.embed_for_write([text])
+    vectors = None if existing is not None else await app.embed_for_write([item.content])
     info = app.vector_info
-
-    async def work(conn: aiosqlite.Connection) -> StoreResult:
-        rows = list(
-            await conn.execute_fetchall(
-                f"SELECT {MEMORY_COLUMNS} FROM memories WHERE project = ? AND content_hash = ? AND deleted_at IS NULL",
-                (proj, digest),
-            )
-        )
-        if rows:
-            row = rows[0]
-            old_tags = (await _tags_by_id(conn, [row["id"]]))[row["id"]]
-            merged = clean_tags([*old_tags, *clean])
-            if merged != old_tags:
-                await _record_version(conn, row, old_tags, "merge", ["tags"], now)
-                await _set_tags(conn, row["id"], merged)
-                await conn.execute(
-                    "UPDATE memories SET version = version + 1, updated_at = ? WHERE id = ?", (now, row["id"])
-                )
-                await sync_keyword_index(conn, row["id"])
-            mid = format_id(int(row["id"]))
-            return StoreResult(mid, "duplicate", mid, 0, bool(row["embedded"]), str(row["project"]) or None)
-        cursor = await conn.execute(
-            "INSERT INTO memories(content, content_hash, kind, importance, metadata, project, pinned, created_at, "
-            "updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (text, digest, kind_value, weight, meta, proj, int(pinned), created, now, expires),
-        )
-        rowid = cursor.lastrowid
-        if rowid is None:  # pragma: no cover - INSERT always sets it
-            raise RuntimeError("insert returned no row id")
-        await _set_tags(conn, rowid, clean)
-        await sync_keyword_index(conn, rowid)
-        embedded = False
-        if vectors is not None and info is not None:
-            await write_vectors(conn, info, [(rowid, vectors[0], proj, kind_value, created)])
-            embedded = True
-        return StoreResult(format_id(rowid), "created", None, 0, embedded, proj or None)
-
-    result = await app.db.write(work)
+    result = await app.db.write(
+        lambda conn: write_prepared(conn, item, vectors[0] if vectors else None, info, now)
+    )
     if not result.embedded:
         app.wake_worker()
     return result
@@ -333,7 +417,7 @@ async def get_memories(app: App, ids: Sequence[str], *, include_history: bool = 
     found = await load_memories(app.db, [p for p in parsed.values() if p is not None])
     history: dict[int, list[MemoryVersion]] = {}
     if include_history and found:
-        history = await _versions(app.db, list(found))
+        history = await versions_of(app.db, list(found))
     memories: list[Memory] = []
     missing: list[str] = []
     for given, rowid in parsed.items():
@@ -354,7 +438,7 @@ def _with_history(memory: Memory, versions: list[MemoryVersion]) -> Memory:
     return replace(memory, history=tuple(versions))
 
 
-async def _versions(db: Database, ids: Sequence[int]) -> dict[int, list[MemoryVersion]]:
+async def versions_of(db: Database, ids: Sequence[int]) -> dict[int, list[MemoryVersion]]:
     rows = await db.fetchall(
         "SELECT memory_id, version, content, tags, kind, importance, metadata, valid_from, replaced_at, "
         f"replaced_by, changed FROM memory_versions WHERE memory_id IN ({', '.join('?' * len(ids))}) "
@@ -385,7 +469,7 @@ async def record_access(app: App, rowids: Sequence[int]) -> None:
     app.note_access([r for r in rowids if r])
 
 
-def _resolve_one(memory_id: str) -> int:
+def resolve_id(memory_id: str) -> int:
     rowid = parse_id(memory_id)
     if rowid is None:
         raise NotFound(
@@ -405,7 +489,7 @@ async def update_memory(
     metadata: Mapping[str, Any] | None = None,
 ) -> UpdateResult:
     """Change a memory; the previous state is kept as a version. Tags and metadata are replaced."""
-    rowid = _resolve_one(memory_id)
+    rowid = resolve_id(memory_id)
     if content is None and tags is None and kind is None and importance is None and metadata is None:
         raise InvalidInput(
             "nothing to update; pass at least one of content, tags, kind, importance, metadata."
@@ -433,7 +517,7 @@ async def update_memory(
                 f"no memory {memory_id}; it was deleted or never existed. memory_search finds ids."
             )
         row = rows[0]
-        old_tags = (await _tags_by_id(conn, [rowid]))[rowid]
+        old_tags = (await tags_by_id(conn, [rowid]))[rowid]
         changed: list[str] = []
         if new_content is not None and new_content != row["content"]:
             changed.append("content")
@@ -447,7 +531,7 @@ async def update_memory(
             changed.append("metadata")
         if not changed:
             return UpdateResult(memory_id, int(row["version"]), (), bool(row["embedded"]))
-        await _record_version(conn, row, old_tags, "update", changed, now)
+        await record_version(conn, row, old_tags, "update", changed, now)
         kind_value = new_kind if new_kind is not None and "kind" in changed else str(row["kind"])
         await conn.execute(
             "UPDATE memories SET content = ?, content_hash = ?, kind = ?, importance = ?, metadata = ?, "
@@ -463,7 +547,7 @@ async def update_memory(
             ),
         )
         if "tags" in changed and new_tags is not None:
-            await _set_tags(conn, rowid, new_tags)
+            await set_tags(conn, rowid, new_tags)
         if "content" in changed or "tags" in changed:
             await sync_keyword_index(conn, rowid)
         embedded = bool(row["embedded"])
@@ -510,8 +594,8 @@ async def delete_memories(app: App, ids: Sequence[str]) -> DeleteResult:
                 missing.append(given)
                 continue
             row = rows[0]
-            tags = (await _tags_by_id(conn, [row["id"]]))[row["id"]]
-            await _record_version(conn, row, tags, "delete", ["deleted"], now)
+            tags = (await tags_by_id(conn, [row["id"]]))[row["id"]]
+            await record_version(conn, row, tags, "delete", ["deleted"], now)
             await conn.execute(
                 "UPDATE memories SET deleted_at = ?, updated_at = ?, version = version + 1 WHERE id = ?",
                 (now, now, rowid),

@@ -100,7 +100,87 @@ CREATE TRIGGER memories_fts_on_delete AFTER DELETE ON memories BEGIN
 END;
 """
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "memories, tags, versions, keyword index", _V1),)
+_V2 = """
+ALTER TABLE memories ADD COLUMN pin_note TEXT;
+ALTER TABLE memories ADD COLUMN archived_at REAL;
+
+CREATE TABLE entities (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    type TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+
+CREATE TABLE observations (
+    entity_id INTEGER NOT NULL REFERENCES entities(id) ON DELETE CASCADE,
+    content TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (entity_id, content)
+) WITHOUT ROWID;
+
+CREATE TABLE relations (
+    from_id INTEGER NOT NULL REFERENCES entities(id) ON DELETE CASCADE,
+    type TEXT NOT NULL,
+    to_id INTEGER NOT NULL REFERENCES entities(id) ON DELETE CASCADE,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (from_id, type, to_id)
+) WITHOUT ROWID;
+CREATE INDEX relations_by_target ON relations(to_id, from_id);
+
+CREATE TABLE memory_entities (
+    memory_id INTEGER NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
+    entity_id INTEGER NOT NULL REFERENCES entities(id) ON DELETE CASCADE,
+    PRIMARY KEY (entity_id, memory_id)
+) WITHOUT ROWID;
+CREATE INDEX memory_entities_by_memory ON memory_entities(memory_id, entity_id);
+
+CREATE TABLE episodes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    task TEXT NOT NULL,
+    context TEXT NOT NULL DEFAULT '',
+    preconditions TEXT NOT NULL DEFAULT '[]',
+    project TEXT NOT NULL DEFAULT '',
+    tags TEXT NOT NULL DEFAULT '[]',
+    outcome TEXT,
+    reward REAL,
+    lesson TEXT,
+    reflection TEXT,
+    lesson_memory_id INTEGER REFERENCES memories(id) ON DELETE SET NULL,
+    started_at REAL NOT NULL,
+    completed_at REAL,
+    embedding BLOB,
+    embedding_model TEXT
+);
+CREATE INDEX episodes_by_project ON episodes(project, completed_at);
+
+CREATE TABLE episode_steps (
+    episode_id INTEGER NOT NULL REFERENCES episodes(id) ON DELETE CASCADE,
+    step INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    result TEXT,
+    ok INTEGER,
+    files TEXT NOT NULL DEFAULT '[]',
+    created_at REAL NOT NULL,
+    PRIMARY KEY (episode_id, step)
+) WITHOUT ROWID;
+
+CREATE TABLE lifecycle_rules (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT,
+    tag TEXT,
+    project TEXT,
+    older_than_days REAL NOT NULL,
+    importance_below REAL,
+    action TEXT NOT NULL CHECK (action IN ('delete', 'archive')),
+    created_at REAL NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "memories, tags, versions, keyword index", _V1),
+    Migration(2, "pins, archive, knowledge graph, episodes, lifecycle rules", _V2),
+)
 LATEST_SCHEMA_VERSION = MIGRATIONS[-1].version
 
 
