@@ -1,0 +1,572 @@
+"""The knowledge graph: entities (unique by name, case-insensitive) with a type and observations,
+directed typed relations, and links from memories to entities. Semantics follow the official MCP
+knowledge-graph memory server (creating what exists adds to it; deleting an entity deletes its
+relations), so its users can move over."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiosqlite
+
+from mcp_memory.app import App
+from mcp_memory.errors import InvalidInput, LimitExceeded, NotFound
+from mcp_memory.filters import build_filter
+from mcp_memory.memories import Memory, load_memories, resolve_id
+
+__all__ = [
+    "Entity",
+    "Relation",
+    "Subgraph",
+    "build_graph",
+    "delete_graph",
+    "extract_entities",
+    "link_memory",
+    "query_graph",
+    "upsert_graph",
+]
+
+MAX_NAME = 200
+MAX_TYPE = 64
+MAX_OBSERVATION = 2000
+MAX_ITEMS = 1000
+MAX_DEPTH = 5
+MAX_NODES = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    name: str
+    type: str
+    observations: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    source: str
+    target: str
+    type: str
+
+
+@dataclass(frozen=True, slots=True)
+class Subgraph:
+    entities: tuple[Entity, ...]
+    relations: tuple[Relation, ...]
+    memories: tuple[Memory, ...]
+    truncated: bool = field(default=False)
+
+
+def _name(value: Any, what: str = "entity name") -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(f"{what} is missing or empty.")
+    text = " ".join(value.split())
+    if len(text) > MAX_NAME:
+        raise LimitExceeded(f"{what} {text[:30]!r}… is {len(text)} characters; at most {MAX_NAME}.")
+    return text
+
+
+def _type(value: Any, what: str = "type") -> str:
+    text = _name(value, what)
+    if len(text) > MAX_TYPE:
+        raise LimitExceeded(f"{what} {text[:30]!r}… is too long; at most {MAX_TYPE} characters.")
+    return text
+
+
+def _observation(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput("an observation is empty; observations are short facts about the entity.")
+    text = value.strip()
+    if len(text) > MAX_OBSERVATION:
+        raise LimitExceeded(
+            f"an observation is {len(text)} characters; at most {MAX_OBSERVATION}. Store long text as a memory."
+        )
+    return text
+
+
+async def _entity_id(conn: aiosqlite.Connection, name: str) -> int | None:
+    rows = list(await conn.execute_fetchall("SELECT id FROM entities WHERE name = ?", (name,)))
+    return int(rows[0][0]) if rows else None
+
+
+async def _ensure_entity(conn: aiosqlite.Connection, name: str, type_: str, now: float) -> tuple[int, bool]:
+    existing = await _entity_id(conn, name)
+    if existing is not None:
+        return existing, False
+    cursor = await conn.execute(
+        "INSERT INTO entities(name, type, created_at, updated_at) VALUES (?, ?, ?, ?)",
+        (name, type_, now, now),
+    )
+    assert cursor.lastrowid is not None
+    return int(cursor.lastrowid), True
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertResult:
+    entities_created: int
+    entities_updated: int
+    observations_added: int
+    relations_created: int
+
+
+def _validate_upsert(
+    entities: Sequence[Mapping[str, Any]], relations: Sequence[Mapping[str, Any]]
+) -> tuple[list[tuple[str, str, list[str]]], list[tuple[str, str, str]]]:
+    if not entities and not relations:
+        raise InvalidInput(
+            "nothing to do; pass entities [{name, type, observations}] and/or relations [{from, to, type}]."
+        )
+    if len(entities) + len(relations) > MAX_ITEMS:
+        raise LimitExceeded(f"{len(entities) + len(relations)} items; at most {MAX_ITEMS} per call.")
+    clean_entities = []
+    for e in entities:
+        if not isinstance(e, Mapping):
+            raise InvalidInput("each entity is an object {name, type, observations}.")
+        observations = e.get("observations") or []
+        if not isinstance(observations, list):
+            raise InvalidInput("observations must be a list of strings.")
+        clean_entities.append(
+            (
+                _name(e.get("name")),
+                _type(e.get("type") or e.get("entityType"), "entity type"),
+                [_observation(o) for o in observations],
+            )
+        )
+    clean_relations = []
+    for r in relations:
+        if not isinstance(r, Mapping):
+            raise InvalidInput("each relation is an object {from, to, type}.")
+        clean_relations.append(
+            (
+                _name(r.get("from"), "relation `from`"),
+                _name(r.get("to"), "relation `to`"),
+                _type(r.get("type") or r.get("relationType"), "relation type"),
+            )
+        )
+    return clean_entities, clean_relations
+
+
+async def upsert_graph(
+    app: App, entities: Sequence[Mapping[str, Any]] = (), relations: Sequence[Mapping[str, Any]] = ()
+) -> UpsertResult:
+    """Create entities and relations; an existing entity gets the new type and any new observations,
+    an existing relation is left as it is. Relation endpoints that do not exist are created with type
+    'unknown'."""
+    clean_entities, clean_relations = _validate_upsert(entities, relations)
+    now = time.time()
+
+    async def work(conn: aiosqlite.Connection) -> UpsertResult:
+        created = updated = added = related = 0
+        for name, type_, observations in clean_entities:
+            entity_id, new = await _ensure_entity(conn, name, type_, now)
+            if new:
+                created += 1
+            else:
+                cursor = await conn.execute(
+                    "UPDATE entities SET type = ?, updated_at = ? WHERE id = ? AND type != ?",
+                    (type_, now, entity_id, type_),
+                )
+                updated += cursor.rowcount > 0
+            for observation in observations:
+                cursor = await conn.execute(
+                    "INSERT OR IGNORE INTO observations(entity_id, content, created_at) VALUES (?, ?, ?)",
+                    (entity_id, observation, now),
+                )
+                added += cursor.rowcount
+            if not new and observations:
+                await conn.execute("UPDATE entities SET updated_at = ? WHERE id = ?", (now, entity_id))
+        for source, target, type_ in clean_relations:
+            source_id, new_source = await _ensure_entity(conn, source, "unknown", now)
+            target_id, new_target = await _ensure_entity(conn, target, "unknown", now)
+            created += new_source + new_target
+            cursor = await conn.execute(
+                "INSERT OR IGNORE INTO relations(from_id, type, to_id, created_at) VALUES (?, ?, ?, ?)",
+                (source_id, type_, target_id, now),
+            )
+            related += cursor.rowcount
+        return UpsertResult(created, updated, added, related)
+
+    return await app.db.write(work)
+
+
+async def link_memory(
+    app: App, memory_id: str, names: Sequence[str], entity_type: str = "unknown"
+) -> tuple[int, int]:
+    """Link a memory to entities by name (creating missing ones); returns (links made, entities created)."""
+    rowid = resolve_id(memory_id)
+    clean = list(dict.fromkeys(_name(n) for n in names))
+    if not clean:
+        raise InvalidInput("no entity names given; pass entities: ['PostgreSQL', 'billing-service'].")
+    if len(clean) > MAX_ITEMS:
+        raise LimitExceeded(f"{len(clean)} names; at most {MAX_ITEMS}.")
+    now = time.time()
+
+    async def work(conn: aiosqlite.Connection) -> tuple[int, int]:
+        if not list(
+            await conn.execute_fetchall(
+                "SELECT 1 FROM memories WHERE id = ? AND deleted_at IS NULL", (rowid,)
+            )
+        ):
+            raise NotFound(f"no memory {memory_id}; memory_search finds ids.")
+        links = created = 0
+        for name in clean:
+            entity_id, new = await _ensure_entity(conn, name, entity_type, now)
+            created += new
+            cursor = await conn.execute(
+                "INSERT OR IGNORE INTO memory_entities(memory_id, entity_id) VALUES (?, ?)",
+                (rowid, entity_id),
+            )
+            links += cursor.rowcount
+        return links, created
+
+    return await app.db.write(work)
+
+
+async def _entities(app: App, ids: Sequence[int]) -> dict[int, Entity]:
+    if not ids:
+        return {}
+    marks = ", ".join("?" * len(ids))
+    rows = await app.db.fetchall(f"SELECT id, name, type FROM entities WHERE id IN ({marks})", list(ids))
+    observations: dict[int, list[str]] = {int(r[0]): [] for r in rows}
+    for entity_id, content in await app.db.fetchall(
+        f"SELECT entity_id, content FROM observations WHERE entity_id IN ({marks}) ORDER BY entity_id, created_at, content",
+        list(ids),
+    ):
+        observations[int(entity_id)].append(str(content))
+    return {int(r[0]): Entity(str(r[1]), str(r[2]), tuple(observations[int(r[0])])) for r in rows}
+
+
+async def query_graph(
+    app: App,
+    *,
+    name: str | None = None,
+    memory_id: str | None = None,
+    query: str | None = None,
+    depth: int = 1,
+    memory_limit: int = 20,
+) -> Subgraph:
+    """The subgraph within `depth` hops (either direction) of the entities named, linked to a memory, or
+    matching a text (in name, type or observations), with the memories linked to its entities."""
+    if sum(x is not None for x in (name, memory_id, query)) != 1:
+        raise InvalidInput("give exactly one of name, memory_id or query.")
+    if not 0 <= depth <= MAX_DEPTH:
+        raise InvalidInput(f"depth {depth} is out of range; use 0 to {MAX_DEPTH}.")
+    if name is not None:
+        seeds = [
+            int(r[0]) for r in await app.db.fetchall("SELECT id FROM entities WHERE name = ?", (_name(name),))
+        ]
+        if not seeds:
+            raise NotFound(
+                f"no entity named {name!r}; graph_query with query='…' searches names and observations."
+            )
+    elif memory_id is not None:
+        seeds = [
+            int(r[0])
+            for r in await app.db.fetchall(
+                "SELECT entity_id FROM memory_entities WHERE memory_id = ?", (resolve_id(memory_id),)
+            )
+        ]
+    else:
+        text = (query or "").strip()
+        if not text:
+            raise InvalidInput("query is empty.")
+        like = f"%{text}%"
+        seeds = [
+            int(r[0])
+            for r in await app.db.fetchall(
+                "SELECT id FROM entities WHERE name LIKE ? OR type LIKE ? UNION "
+                "SELECT entity_id FROM observations WHERE content LIKE ? LIMIT ?",
+                (like, like, like, MAX_NODES),
+            )
+        ]
+    if not seeds:
+        return Subgraph((), (), ())
+    marks = ", ".join("?" * len(seeds))
+    rows = await app.db.fetchall(
+        f"WITH RECURSIVE walk(id, d) AS (SELECT id, 0 FROM entities WHERE id IN ({marks}) "
+        "UNION SELECT r.to_id, w.d + 1 FROM walk w JOIN relations r ON r.from_id = w.id WHERE w.d < ? "
+        "UNION SELECT r.from_id, w.d + 1 FROM walk w JOIN relations r ON r.to_id = w.id WHERE w.d < ?) "
+        "SELECT id, min(d) AS d FROM walk GROUP BY id ORDER BY d, id LIMIT ?",
+        [*seeds, depth, depth, MAX_NODES + 1],
+    )
+    truncated = len(rows) > MAX_NODES
+    ids = [int(r[0]) for r in rows[:MAX_NODES]]
+    entities = await _entities(app, ids)
+    marks = ", ".join("?" * len(ids))
+    relations = [
+        Relation(entities[int(a)].name, entities[int(b)].name, str(t))
+        for a, t, b in await app.db.fetchall(
+            f"SELECT from_id, type, to_id FROM relations WHERE from_id IN ({marks}) AND to_id IN ({marks}) "
+            "ORDER BY from_id, type, to_id",
+            [*ids, *ids],
+        )
+    ]
+    memory_rows = await app.db.fetchall(
+        f"SELECT DISTINCT me.memory_id FROM memory_entities me JOIN memories m ON m.id = me.memory_id "
+        f"WHERE me.entity_id IN ({marks}) AND m.deleted_at IS NULL ORDER BY m.created_at DESC LIMIT ?",
+        [*ids, memory_limit],
+    )
+    memories = await load_memories(app.db, [int(r[0]) for r in memory_rows])
+    return Subgraph(
+        tuple(entities[i] for i in ids if i in entities),
+        tuple(relations),
+        tuple(memories[int(r[0])] for r in memory_rows if int(r[0]) in memories),
+        truncated,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteGraphResult:
+    entities: int
+    relations: int
+    observations: int
+
+
+async def delete_graph(
+    app: App,
+    entities: Sequence[str] = (),
+    relations: Sequence[Mapping[str, Any]] = (),
+    observations: Sequence[Mapping[str, Any]] = (),
+) -> DeleteGraphResult:
+    """Delete entities (with their relations, observations and memory links), relations, or single
+    observations ({name, observations: [...]}). Names that do not exist are ignored, as in the
+    official server."""
+    if not entities and not relations and not observations:
+        raise InvalidInput("nothing to delete; pass entities, relations and/or observations.")
+    names = [_name(n) for n in entities]
+    rels = [
+        (
+            _name(r.get("from"), "relation `from`"),
+            _name(r.get("to"), "relation `to`"),
+            _type(r.get("type") or r.get("relationType"), "relation type"),
+        )
+        for r in relations
+    ]
+    obs = [
+        (_name(o.get("name") or o.get("entityName")), [_observation(x) for x in o.get("observations") or []])
+        for o in observations
+    ]
+
+    async def work(conn: aiosqlite.Connection) -> DeleteGraphResult:
+        deleted_entities = deleted_relations = deleted_observations = 0
+        for source, target, type_ in rels:
+            cursor = await conn.execute(
+                "DELETE FROM relations WHERE from_id = (SELECT id FROM entities WHERE name = ?) AND type = ? "
+                "AND to_id = (SELECT id FROM entities WHERE name = ?)",
+                (source, type_, target),
+            )
+            deleted_relations += cursor.rowcount
+        for name, contents in obs:
+            for content in contents:
+                cursor = await conn.execute(
+                    "DELETE FROM observations WHERE entity_id = (SELECT id FROM entities WHERE name = ?) AND content = ?",
+                    (name, content),
+                )
+                deleted_observations += cursor.rowcount
+        for name in names:
+            cursor = await conn.execute("DELETE FROM entities WHERE name = ?", (name,))
+            deleted_entities += cursor.rowcount
+        return DeleteGraphResult(deleted_entities, deleted_relations, deleted_observations)
+
+    return await app.db.write(work)
+
+
+# -- extraction without a language model ----------------------------------------------------------------
+
+_URL = re.compile(r"\bhttps?://[^\s<>()\"'`]+[^\s<>()\"'`.,;:!?]")
+_PATH = re.compile(
+    r"(?<![\w/.-])(?:\.{0,2}/)?(?:[\w.-]+/)+[\w.-]+\.[A-Za-z0-9]{1,8}\b|(?<![\w/.-])[\w-]+\.(?:py|js|ts|tsx|jsx|rs|go|java|rb|php|c|h|cpp|hpp|cs|kt|swift|md|json|ya?ml|toml|ini|cfg|sql|sh|css|html|txt|lock)\b"
+)
+_PACKAGE = re.compile(
+    r"\b(?:pip install|uv add|poetry add|npm install|npm i|yarn add|pnpm add|cargo add|go get|gem install)\s+((?:[@\w./-]+(?:==[\w.]+)?\s*)+)"
+)
+_IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w.]+))", re.MULTILINE)
+_CAMEL = re.compile(r"\b[A-Za-z]*[a-z][A-Z][A-Za-z0-9]*\b|\b[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]+)+\b")
+_SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+_CALL = re.compile(r"\b([A-Za-z_][\w.]*)\(\)")
+_BACKTICK = re.compile(r"`([^`\n]{2,60})`")
+_CAPITALISED = re.compile(r"\b[A-Z][a-zA-Z0-9]+(?:\s+[A-Z][a-zA-Z0-9]+){0,3}\b")
+_COMMON = frozenset(
+    [
+        "I",
+        "A",
+        "An",
+        "The",
+        "This",
+        "That",
+        "These",
+        "Those",
+        "We",
+        "You",
+        "He",
+        "She",
+        "It",
+        "They",
+        "My",
+        "Our",
+        "Your",
+        "Their",
+        "His",
+        "Her",
+        "Its",
+        "If",
+        "When",
+        "While",
+        "But",
+        "And",
+        "Or",
+        "So",
+        "Then",
+        "Also",
+        "Yes",
+        "No",
+        "Not",
+        "Do",
+        "Does",
+        "Did",
+        "Is",
+        "Are",
+        "Was",
+        "Were",
+        "Be",
+        "Been",
+        "Have",
+        "Has",
+        "Had",
+        "Can",
+        "Could",
+        "Should",
+        "Would",
+        "Will",
+        "Use",
+        "Run",
+        "Make",
+        "Add",
+        "See",
+        "Note",
+        "Todo",
+        "Fix",
+        "Always",
+        "Never",
+        "Maybe",
+        "Please",
+        "Thanks",
+        "Hi",
+        "Hello",
+        "Ok",
+        "Okay",
+        "Oh",
+        "Wow",
+        "Yeah",
+        "Sure",
+        "Just",
+        "Now",
+        "Today",
+        "Yesterday",
+        "Tomorrow",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+        "What",
+        "Why",
+        "How",
+        "Where",
+        "Who",
+        "Which",
+        "After",
+        "Before",
+    ]
+)
+
+
+def extract_entities(text: str) -> dict[str, str]:
+    """Names worth a graph node in a text, with a type: url, file, package, identifier or name."""
+    found: dict[str, str] = {}
+
+    def add(name: str, type_: str) -> None:
+        name = name.strip().strip(".,;:")
+        if 2 <= len(name) <= MAX_NAME and name.lower() not in (k.lower() for k in found):
+            found[name] = type_
+
+    for match in _URL.findall(text):
+        add(match, "url")
+    without_urls = _URL.sub(" ", text)
+    for match in _PATH.findall(without_urls):
+        add(match, "file")
+    for match in _PACKAGE.finditer(without_urls):
+        for package in match.group(1).split():
+            add(package.split("==")[0], "package")
+    for match in _IMPORT.finditer(without_urls):
+        add((match.group(1) or match.group(2)).split(".")[0], "package")
+    for match in _BACKTICK.findall(without_urls):
+        if re.fullmatch(r"[\w.:/-]+(?:\(\))?", match):
+            add(match.rstrip("()"), "identifier")
+    for pattern in (_CALL, _CAMEL, _SNAKE):
+        for match in pattern.findall(without_urls):
+            add(match if isinstance(match, str) else match[0], "identifier")
+    for match in _CAPITALISED.findall(without_urls):
+        words = match.split()
+        while words and words[0] in _COMMON:
+            words = words[1:]
+        if words and (len(words) > 1 or len(words[0]) > 2):
+            add(" ".join(words), "name")
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class BuildResult:
+    memories: int
+    entities_created: int
+    links: int
+
+
+async def build_graph(
+    app: App, *, ids: Sequence[str] | None = None, project: str | None = None
+) -> BuildResult:
+    """Extract entities (identifiers, file paths, URLs, packages, capitalised names) from memories and
+    link each memory to the entities it mentions. Without ids: every memory in the project scope."""
+    if ids:
+        rowids = [resolve_id(i) for i in ids]
+        found = await load_memories(app.db, rowids)
+        memories: Iterable[Memory] = [found[r] for r in rowids if r in found]
+    else:
+        where, params = build_filter(default_project=app.default_project, project=project).sql("m")
+        rows = await app.db.fetchall(f"SELECT m.id FROM memories m WHERE {where} ORDER BY m.id", params)
+        loaded = await load_memories(app.db, [int(r[0]) for r in rows])
+        memories = loaded.values()
+    extracted = [(int(m.id[2:]), extract_entities(m.content)) for m in memories]
+    now = time.time()
+
+    async def work(conn: aiosqlite.Connection) -> BuildResult:
+        created = links = 0
+        for rowid, names in extracted:
+            for name, type_ in names.items():
+                entity_id, new = await _ensure_entity(conn, name, type_, now)
+                created += new
+                cursor = await conn.execute(
+                    "INSERT OR IGNORE INTO memory_entities(memory_id, entity_id) VALUES (?, ?)",
+                    (rowid, entity_id),
+                )
+                links += cursor.rowcount
+        return BuildResult(len(extracted), created, links)
+
+    return await app.db.write(work)
