@@ -1,0 +1,82 @@
+"""Consolidation: near-duplicate merging, expiry, lifecycle rules; dry run first, pins protected."""
+
+from __future__ import annotations
+
+import pytest
+
+from mcp_memory.app import App
+from mcp_memory.consolidate import consolidate, get_rules, set_rules
+from mcp_memory.errors import InvalidInput
+from mcp_memory.history import memory_history, revert_memory
+from mcp_memory.memories import get_memories, recent_memories, store_memory
+from mcp_memory.pins import set_pinned
+from mcp_memory.search import search_memories
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_dry_run_reports_and_changes_nothing_then_merge_keeps_tags(app: App) -> None:
+    """Near-duplicates are reported in a dry run; the real run keeps one with every tag, the other is
+    deleted with a version saying where it went."""
+    a = (await store_memory(app, "use ruff for linting python code", tags=["lint"], importance=0.8)).id
+    b = (await store_memory(app, "Use ruff for linting Python code!", tags=["python"])).id
+    other = (await store_memory(app, "deploys happen on tuesday")).id
+    preview = await consolidate(app)
+    assert preview.dry_run
+    assert [(m.survivor, m.merged) for m in preview.merges] == [(a, (b,))]
+    assert len(await recent_memories(app)) == 3
+    done = await consolidate(app, dry_run=False)
+    assert [(m.survivor, m.merged) for m in done.merges] == [(a, (b,))]
+    survivor = (await get_memories(app, [a])).memories[0]
+    assert survivor.tags == ("lint", "python")
+    assert {m.id for m in await recent_memories(app)} == {a, other}
+    history = await memory_history(app, b)
+    assert history.deleted
+    assert history.versions[1].changed == (f"merged into {a} (similarity ≥ {done.merges[0].similarity})",)
+    await revert_memory(app, b, history.versions[1].version)
+    assert len(await recent_memories(app)) == 3
+
+
+async def test_pinned_memories_are_never_merged_away_or_expired(app: App) -> None:
+    """A pinned near-duplicate survives the merge; a pinned expired memory stays."""
+    plain = (await store_memory(app, "the api key rotates monthly", importance=0.9)).id
+    pinned = (await store_memory(app, "The API key rotates monthly.")).id
+    await set_pinned(app, pinned, True)
+    report = await consolidate(app, dry_run=False)
+    assert [(m.survivor, m.merged) for m in report.merges] == [(pinned, (plain,))]
+    keep = (await store_memory(app, "temporary but pinned", expires_at="in 1 hour")).id
+    await set_pinned(app, keep, True)
+    await app.db.execute_script([f"UPDATE memories SET expires_at = 1 WHERE id = {int(keep[2:])}"])
+    report = await consolidate(app, dry_run=False)
+    assert keep not in report.expired
+
+
+async def test_expired_memories_are_removed(app: App) -> None:
+    """Memories past expiry are reported and then deleted."""
+    gone = (await store_memory(app, "scratch note", expires_at="in 1 hour")).id
+    await app.db.execute_script([f"UPDATE memories SET expires_at = 1 WHERE id = {int(gone[2:])}"])
+    assert (await consolidate(app)).expired == (gone,)
+    await consolidate(app, dry_run=False)
+    assert (await memory_history(app, gone)).deleted
+
+
+async def test_lifecycle_rules_delete_and_archive(app: App) -> None:
+    """Rules are stored; delete removes, archive hides from search but memory_get still returns it."""
+    rules = await set_rules(app, [
+        {"kind": "scratch", "older_than_days": 7, "action": "delete"},
+        {"importance_below": 0.2, "older_than_days": 90, "action": "archive"},
+    ])
+    assert [r.describe() for r in await get_rules(app)] == [r.describe() for r in rules]
+    old_scratch = (await store_memory(app, "scratch idea", kind="scratch", created_at="30 days ago")).id
+    new_scratch = (await store_memory(app, "fresh scratch idea", kind="scratch")).id
+    old_minor = (await store_memory(app, "minor old trivia", importance=0.1, created_at="200 days ago")).id
+    report = await consolidate(app, dry_run=False)
+    assert {(r.action, r.ids) for r in report.rules} == {("delete", (old_scratch,)), ("archive", (old_minor,))}
+    remaining = {m.id for m in await recent_memories(app, project="*")}
+    assert remaining == {new_scratch}
+    assert (await search_memories(app, "trivia")).hits == ()
+    archived = (await get_memories(app, [old_minor])).memories[0]
+    assert archived.archived_at is not None
+    with pytest.raises(InvalidInput, match="action"):
+        await set_rules(app, [{"older_than_days": 1, "action": "shred"}])
+    assert await set_rules(app, []) == []
