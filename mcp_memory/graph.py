@@ -131,7 +131,7 @@ def _validate_upsert(
         clean_entities.append(
             (
                 _name(e.get("name")),
-                _type(e.get("type") or e.get("entityType"), "entity type"),
+                _type(e.get("entityType") or e.get("type"), "entity type"),
                 [_observation(o) for o in observations],
             )
         )
@@ -143,7 +143,7 @@ def _validate_upsert(
             (
                 _name(r.get("from"), "relation `from`"),
                 _name(r.get("to"), "relation `to`"),
-                _type(r.get("type") or r.get("relationType"), "relation type"),
+                _type(r.get("relationType") or r.get("type"), "relation type"),
             )
         )
     return clean_entities, clean_relations
@@ -170,10 +170,11 @@ async def upsert_graph(
                     (type_, now, entity_id, type_),
                 )
                 updated += cursor.rowcount > 0
-            for observation in observations:
+            for offset, observation in enumerate(observations):
+                # Distinct times keep the order observations were given in.
                 cursor = await conn.execute(
                     "INSERT OR IGNORE INTO observations(entity_id, content, created_at) VALUES (?, ?, ?)",
-                    (entity_id, observation, now),
+                    (entity_id, observation, now + offset * 1e-6),
                 )
                 added += cursor.rowcount
             if not new and observations:
@@ -341,7 +342,7 @@ async def delete_graph(
         (
             _name(r.get("from"), "relation `from`"),
             _name(r.get("to"), "relation `to`"),
-            _type(r.get("type") or r.get("relationType"), "relation type"),
+            _type(r.get("relationType") or r.get("type"), "relation type"),
         )
         for r in relations
     ]

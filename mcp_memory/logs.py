@@ -51,6 +51,9 @@ def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
 
 
 def get_logger(name: str) -> structlog.typing.FilteringBoundLogger:
-    """A structlog logger bound to a module name."""
+    """A structlog logger bound to a module name. If nothing configured logging yet (a library user,
+    a test), it is configured to stderr first: structlog's own default would print to stdout."""
+    if not structlog.is_configured():
+        configure_logging("INFO")
     logger: structlog.typing.FilteringBoundLogger = structlog.get_logger(name)
     return logger

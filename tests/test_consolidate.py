@@ -62,16 +62,22 @@ async def test_expired_memories_are_removed(app: App) -> None:
 
 async def test_lifecycle_rules_delete_and_archive(app: App) -> None:
     """Rules are stored; delete removes, archive hides from search but memory_get still returns it."""
-    rules = await set_rules(app, [
-        {"kind": "scratch", "older_than_days": 7, "action": "delete"},
-        {"importance_below": 0.2, "older_than_days": 90, "action": "archive"},
-    ])
+    rules = await set_rules(
+        app,
+        [
+            {"kind": "scratch", "older_than_days": 7, "action": "delete"},
+            {"importance_below": 0.2, "older_than_days": 90, "action": "archive"},
+        ],
+    )
     assert [r.describe() for r in await get_rules(app)] == [r.describe() for r in rules]
     old_scratch = (await store_memory(app, "scratch idea", kind="scratch", created_at="30 days ago")).id
     new_scratch = (await store_memory(app, "fresh scratch idea", kind="scratch")).id
     old_minor = (await store_memory(app, "minor old trivia", importance=0.1, created_at="200 days ago")).id
     report = await consolidate(app, dry_run=False)
-    assert {(r.action, r.ids) for r in report.rules} == {("delete", (old_scratch,)), ("archive", (old_minor,))}
+    assert {(r.action, r.ids) for r in report.rules} == {
+        ("delete", (old_scratch,)),
+        ("archive", (old_minor,)),
+    }
     remaining = {m.id for m in await recent_memories(app, project="*")}
     assert remaining == {new_scratch}
     assert (await search_memories(app, "trivia")).hits == ()

@@ -1,0 +1,176 @@
+"""Export and import: lossless jsonl round trip, the official knowledge-graph server's file, refusals."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from mcp_memory.app import App, open_app
+from mcp_memory.consolidate import set_rules
+from mcp_memory.episodes import add_step, complete_episode, start_episode
+from mcp_memory.errors import InvalidInput
+from mcp_memory.exporting import export_memories
+from mcp_memory.graph import link_memory, query_graph, upsert_graph
+from mcp_memory.importing import import_memories
+from mcp_memory.memories import delete_memories, get_memories, store_memory, update_memory
+from mcp_memory.pins import set_pinned
+from mcp_memory.search import search_memories
+from tests.conftest import db_digest, fake_loader, make_settings
+
+pytestmark = pytest.mark.anyio
+
+SERVER_MEMORY_FIXTURE = (
+    "\n".join(
+        json.dumps(r)
+        for r in [
+            {
+                "type": "entity",
+                "name": "John_Smith",
+                "entityType": "person",
+                "observations": ["Speaks fluent Spanish", "Graduated in 2019"],
+            },
+            {
+                "type": "entity",
+                "name": "Anthropic",
+                "entityType": "organization",
+                "observations": ["Makes Claude"],
+            },
+            {"type": "relation", "from": "John_Smith", "to": "Anthropic", "relationType": "works_at"},
+            {"type": "relation", "from": "John_Smith", "to": "Anthropic", "relationType": "works_at"},
+        ]
+    )
+    + "\n"
+)
+
+
+async def _fill(app: App) -> None:
+    a = (
+        await store_memory(app, "Billing uses PostgreSQL", tags=["db"], metadata={"source": "adr-7", "n": 1})
+    ).id
+    await update_memory(app, a, content="Billing uses PostgreSQL 16", importance=0.9)
+    b = (await store_memory(app, "Always squash merge", kind="preference", project="global")).id
+    await set_pinned(app, b, True, note="team rule")
+    c = (await store_memory(app, "old note", expires_at="in 30 days")).id
+    await delete_memories(app, [c])
+    await upsert_graph(
+        app,
+        [{"name": "PostgreSQL", "type": "database", "observations": ["v16", "port 5432"]}],
+        [{"from": "billing", "to": "PostgreSQL", "type": "uses"}],
+    )
+    await link_memory(app, a, ["PostgreSQL", "billing"])
+    eid = await start_episode(app, "upgrade postgres", preconditions=["backup taken"], tags=["db"])
+    await add_step(app, eid, "pg_upgrade", result="ok", ok=True, files=["ops/upgrade.sh"])
+    await complete_episode(app, eid, "success", reward=0.8)
+    await set_rules(app, [{"kind": "scratch", "older_than_days": 7, "action": "delete"}])
+
+
+@pytest.mark.parametrize("include_vectors", [False, True])
+async def test_export_import_export_is_identical(tmp_path: Path, include_vectors: bool) -> None:
+    """Export, import into an empty database, export again: the two files are byte-identical."""
+    first = make_settings(tmp_path / "one")
+    second = make_settings(tmp_path / "two")
+    async with open_app(first, loader=fake_loader()) as app:
+        await app.load_model()
+        await _fill(app)
+        one = await export_memories(
+            app, str(first.data_dir / "export.jsonl"), include_vectors=include_vectors
+        )
+    async with open_app(second, loader=fake_loader()) as app:
+        await app.load_model()
+        result = await import_memories(app, one.path)
+        assert (result.imported, result.episodes) == (4, 1)
+        two = await export_memories(
+            app, str(second.data_dir / "export.jsonl"), include_vectors=include_vectors
+        )
+        assert Path(one.path).read_bytes() == Path(two.path).read_bytes()
+        hits = await search_memories(
+            app, "postgresql billing", mode="semantic" if include_vectors else "keyword"
+        )
+        assert hits.hits[0].memory.content == "Billing uses PostgreSQL 16"
+        memory = (await get_memories(app, [hits.hits[0].memory.id], include_history=True)).memories[0]
+        assert memory.history[0].content == "Billing uses PostgreSQL"
+        assert memory.embedded is include_vectors
+    assert stat.S_IMODE(os.stat(one.path).st_mode) == 0o600
+
+
+async def test_import_into_a_non_empty_database_skips_identical_and_renumbers(
+    tmp_path: Path, app: App
+) -> None:
+    """Identical memories are skipped; colliding ids get new numbers and links follow them."""
+    await _fill(app)
+    path = (await export_memories(app, str(app.settings.data_dir / "e.jsonl"))).path
+    other = make_settings(tmp_path / "other")
+    async with open_app(other, loader=fake_loader()) as target:
+        await target.load_model()
+        mine = (await store_memory(target, "something else entirely")).id
+        result = await import_memories(target, path)
+        assert (result.imported, result.skipped) == (4, 0)
+        assert mine == "m_1"
+        ids = {
+            h.memory.content: h.memory.id
+            for h in (await search_memories(target, "billing", project="*")).hits
+        }
+        assert ids["Billing uses PostgreSQL 16"] != "m_1"
+        again = await import_memories(target, path)
+        assert (again.imported, again.skipped) == (1, 3)  # the deleted memory has no live twin
+        graph = await query_graph(target, name="PostgreSQL", depth=1)
+        assert [m.content for m in graph.memories] == ["Billing uses PostgreSQL 16"]
+
+
+async def test_official_knowledge_graph_file_imports(app: App) -> None:
+    """The official server's JSONL (entities and relations) becomes our graph, duplicates ignored."""
+    path = app.settings.data_dir / "memory.json"
+    path.write_text(SERVER_MEMORY_FIXTURE)
+    result = await import_memories(app, str(path), format="server-memory")
+    assert (result.entities, result.relations) == (2, 1)
+    graph = await query_graph(app, name="John_Smith", depth=1)
+    assert {e.name for e in graph.entities} == {"John_Smith", "Anthropic"}
+    assert graph.entities[0].observations == ("Speaks fluent Spanish", "Graduated in 2019")
+    assert [(r.source, r.type, r.target) for r in graph.relations] == [
+        ("John_Smith", "works_at", "Anthropic")
+    ]
+
+
+async def test_refusals_change_nothing(app: App, tmp_path: Path) -> None:
+    """Existing files, paths outside home and data dir, non-files and bad JSON are refused."""
+    await store_memory(app, "x")
+    target = app.settings.data_dir / "out.jsonl"
+    await export_memories(app, str(target))
+    with pytest.raises(InvalidInput, match="overwrite=true"):
+        await export_memories(app, str(target))
+    await export_memories(app, str(target), overwrite=True)
+    with pytest.raises(InvalidInput, match="outside your home folder"):
+        await export_memories(app, "/etc/mcp-memory-test.jsonl")
+    with pytest.raises(InvalidInput, match="not a regular file"):
+        await import_memories(app, str(app.settings.data_dir))
+    bad = app.settings.data_dir / "bad.jsonl"
+    bad.write_text('{"type": "header", "format": "mcp-memory", "version": 1}\n{not json}\n')
+    assert app.db.path is not None
+    before = db_digest(app.db.path)
+    with pytest.raises(InvalidInput, match="line 2"):
+        await import_memories(app, str(bad))
+    with pytest.raises(InvalidInput, match="server-memory"):
+        await import_memories(app, str(_write(tmp_path)))
+    assert db_digest(app.db.path) == before
+
+
+def _write(tmp_path: Path) -> Path:
+    path = tmp_path / "graph.jsonl"
+    path.write_text(SERVER_MEMORY_FIXTURE)
+    return path
+
+
+async def test_markdown_export_is_readable(app: App) -> None:
+    """The markdown form lists memories by project with their tags, and the graph."""
+    await _fill(app)
+    result = await export_memories(app, str(app.settings.data_dir / "m.md"), format="markdown")
+    text = Path(result.path).read_text()
+    assert "## proj" in text
+    assert "Billing uses PostgreSQL 16" in text
+    assert "#db" in text
+    assert "billing —uses→ PostgreSQL" in text
+    assert "old note" not in text
