@@ -1,9 +1,11 @@
-"""What the tool definitions cost an agent's context: the size of tools/list.
+"""What the tool definitions cost: the size of tools/list for each profile.
 
     uv run python bench/tool_cost.py
 
-Prints characters of the compact JSON and an approximate token count (JSON averages about 3.5
-characters a token for Claude-family tokenizers; a rough figure, rounded up), in total and per tool.
+For each profile (MCP_MEMORY_TOOLS=all, core) prints the characters of the compact JSON of the
+whole tools/list, and of the part a model reads (name, description, input schema: clients keep
+output schemas and annotations to themselves), with approximate tokens at 3.5 characters a token
+(JSON averages about that for Claude-family tokenizers; a rough figure, rounded up).
 """
 
 from __future__ import annotations
@@ -17,14 +19,18 @@ from mcp_memory.manifest import tool_list
 CHARS_PER_TOKEN = 3.5
 
 
+def tokens(chars: int) -> int:
+    return math.ceil(chars / CHARS_PER_TOKEN)
+
+
 def main() -> None:
-    tools = tool_list(Settings.load(env={}))
-    total = len(json.dumps({"tools": tools}))
-    print("| tools | characters | ~tokens |\n|---|---|---|")
-    print(f"| all {len(tools)} | {total:,} | {math.ceil(total / CHARS_PER_TOKEN):,} |")
-    for tool in tools:
-        size = len(json.dumps(tool))
-        print(f"| {tool['name']} | {size:,} | {math.ceil(size / CHARS_PER_TOKEN):,} |")
+    print("| profile | tools | tools/list chars | ~tokens | model-visible chars | ~tokens |")
+    print("|---|---|---|---|---|---|")
+    for profile in ("all", "core"):
+        tools = tool_list(Settings.load(env={}, tools=profile))
+        whole = len(json.dumps({"tools": tools}))
+        seen = len(json.dumps([{k: t[k] for k in ("name", "description", "inputSchema")} for t in tools]))
+        print(f"| {profile} | {len(tools)} | {whole:,} | {tokens(whole):,} | {seen:,} | {tokens(seen):,} |")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,8 @@ SETTINGS_DOC: dict[str, str] = {
     "MCP_MEMORY_LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR; logs go to stderr. Default: INFO.",
     "MCP_MEMORY_SQLITE": "Which SQLite to use: auto (the standard library's if it can load extensions, else "
     "sqlean), sqlite3 or sqlean. Default: auto.",
+    "MCP_MEMORY_TOOLS": "Which tools the server offers: all, core (memory tools, pins, context) or a "
+    "comma-separated list of tool names. Default: all.",
     "MCP_MEMORY_BUSY_TIMEOUT_MS": "How long a write waits for another process's write to finish before "
     "retrying. Default: 5000.",
 }
@@ -57,6 +59,7 @@ class Settings(BaseModel):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     sqlite: Literal["auto", "sqlite3", "sqlean"] = "auto"
     busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)
+    tools: str = "all"
     #: The working directory the default project is derived from.
     cwd: Path = Field(default_factory=Path.cwd)
 
@@ -90,6 +93,7 @@ class Settings(BaseModel):
             "LOG_LEVEL": "log_level",
             "SQLITE": "sqlite",
             "BUSY_TIMEOUT_MS": "busy_timeout_ms",
+            "TOOLS": "tools",
         }
         for suffix, field in names.items():
             raw = env.get(ENV_PREFIX + suffix)

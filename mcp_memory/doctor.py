@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import aiosqlite
 import anyio
 
+from mcp_memory.app import App
 from mcp_memory.config import DEFAULT_MODEL, Settings
 from mcp_memory.db import LATEST_SCHEMA_VERSION, Database, choose_sqlite
 from mcp_memory.db.connection import connect_plain
@@ -19,7 +20,7 @@ from mcp_memory.errors import MemoryServerError
 from mcp_memory.indexing import pending_count
 from mcp_memory.vectors import read_vector_info
 
-__all__ = ["Check", "repair_indexes", "run_checks"]
+__all__ = ["Check", "database_checks", "health_checks", "repair_indexes", "run_checks"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +72,8 @@ def _check_file_modes(db: Database) -> Check:
     return Check("file modes", ok, detail, "" if ok else f"chmod 600 {db.path}")
 
 
-async def _check_database(db: Database) -> list[Check]:
+async def database_checks(db: Database, *, quick: bool = False) -> list[Check]:
+    """Schema, integrity (quick_check when `quick`), file modes, index consistency, pending vectors."""
     checks = [_check_file_modes(db)]
     version = int(await db.scalar("SELECT max(version) FROM schema_migrations") or 0)
     checks.append(
@@ -82,7 +84,9 @@ async def _check_database(db: Database) -> list[Check]:
             "" if version == LATEST_SCHEMA_VERSION else "open it once with the server to migrate",
         )
     )
-    result = [str(r[0]) for r in await db.fetchall("PRAGMA integrity_check")]
+    result = [
+        str(r[0]) for r in await db.fetchall("PRAGMA quick_check" if quick else "PRAGMA integrity_check")
+    ]
     ok = result == ["ok"]
     checks.append(
         Check(
@@ -180,7 +184,7 @@ async def run_checks(settings: Settings, *, load_model: bool = True) -> list[Che
         return checks
     try:
         checks.append(Check("database", True, str(db.path)))
-        checks.extend(await _check_database(db))
+        checks.extend(await database_checks(db))
         info = await read_vector_info(db)
         if info is not None:
             ok = info.model == settings.embedding_model
@@ -224,3 +228,50 @@ async def repair_indexes(db: Database) -> dict[str, int]:
         return {"keyword_rows": indexed, "vectors_requeued": requeued, "orphan_vectors_removed": orphans}
 
     return await db.write(work)
+
+
+async def health_checks(app: App) -> list[Check]:
+    """The running server's view of itself: extension, model, database and indexes."""
+    checks: list[Check] = []
+    try:
+        version = await app.db.scalar("SELECT vec_version()")
+        checks.append(
+            Check(
+                "extension",
+                True,
+                f"sqlite-vec {version} loaded ({app.db.library.name} {app.db.library.version})",
+            )
+        )
+    except Exception as exc:
+        checks.append(Check("extension", False, f"sqlite-vec not usable: {exc}", "run `mcp-memory doctor`"))
+    state = app.embeddings.state.value
+    model_ok = app.embeddings.ready or state in ("waiting", "loading")
+    detail = f"{app.settings.embedding_model}: {state}"
+    if app.embeddings.load_seconds is not None:
+        detail += f" (loaded in {app.embeddings.load_seconds:.1f}s)"
+    checks.append(
+        Check(
+            "model",
+            model_ok and not app.embeddings.error,
+            detail if not app.embeddings.error else f"{detail}: {app.embeddings.error}",
+            "" if model_ok else "run `mcp-memory doctor`",
+        )
+    )
+    checks.append(
+        Check(
+            "model matches database",
+            app.mismatch is None,
+            app.mismatch or "ok",
+            "run `mcp-memory reindex`" if app.mismatch else "",
+        )
+    )
+    checks.extend(await database_checks(app.db, quick=True))
+    pending = next(c for c in checks if c.name == "pending embeddings")
+    if pending.detail[0] != "0" and not (app.embeddings.ready or state in ("waiting", "loading")):
+        checks[checks.index(pending)] = Check(
+            pending.name,
+            False,
+            pending.detail + "; the model is not available",
+            "fix the model (see the model check)",
+        )
+    return checks

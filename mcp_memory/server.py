@@ -123,7 +123,7 @@ def build_server(
         log_level=settings.log_level if settings.log_level != "CRITICAL" else "ERROR",
     )
     server.middleware.append(_StartModelAfterFirstMessage(client_answered))
-    register_tools(server)
+    register_tools(server, settings.tools)
     return server
 
 

@@ -24,9 +24,11 @@ MEMORIES = [
 
 
 @asynccontextmanager
-async def stdio_client(db: Path) -> AsyncIterator[Client]:
+async def stdio_client(db: Path, data_dir: Path | None = None) -> AsyncIterator[Client]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MCP_MEMORY_")}
     env.update(MCP_MEMORY_DB=str(db), MCP_MEMORY_PROJECT="e2e", MCP_MEMORY_LOG_LEVEL="WARNING")
+    if data_dir is not None:
+        env["MCP_MEMORY_DATA_DIR"] = str(data_dir)
     params = StdioServerParameters(command=sys.executable, args=["-m", "mcp_memory"], env=env)
     async with Client(params, mode="legacy") as client:
         yield client

@@ -34,10 +34,23 @@ def test_titles_go_and_nullable_optionals_fold() -> None:
 
 
 def test_output_schemas_keep_their_nulls() -> None:
-    """With fold_optional=False a nullable field stays nullable (clients validate results)."""
+    """With fold_optional=False a nullable field stays nullable (clients validate results), written
+    compactly; required lists and null defaults go."""
     schema = {
-        "properties": {"h": {"anyOf": [{"type": "array"}, {"type": "null"}], "default": None, "title": "H"}}
+        "properties": {
+            "h": {
+                "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "null"}],
+                "default": None,
+            },
+            "s": {"anyOf": [{"type": "string"}, {"type": "null"}], "title": "S"},
+            "m": {"type": "object", "additionalProperties": True},
+        },
+        "required": ["s"],
     }
     assert compact_schema(schema, fold_optional=False) == {
-        "properties": {"h": {"anyOf": [{"type": "array"}, {"type": "null"}], "default": None}}
+        "properties": {
+            "h": {"anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "null"}]},
+            "s": {"type": ["string", "null"]},
+            "m": {"type": "object"},
+        }
     }

@@ -17,14 +17,19 @@ from tests.conftest import FakeEmbedder, db_digest, make_settings, wait_for_mode
 pytestmark = pytest.mark.anyio
 
 ROOT = Path(__file__).resolve().parent.parent
-CORE_TOOLS = [
-    "memory_store",
-    "memory_search",
-    "memory_get",
-    "memory_update",
-    "memory_delete",
-    "memory_recent",
-]
+# The contract: every tool name in ../shared/CATALOGUE.md, in its order.
+CATALOGUE = [
+    "memory_store", "memory_search", "memory_get", "memory_update", "memory_delete", "memory_recent",
+    "memory_similar", "memory_timeline", "memory_context",
+    "memory_pin", "memory_unpin", "memory_pins",
+    "graph_upsert", "graph_link", "graph_query", "graph_delete", "graph_build",
+    "episode_start", "episode_step", "episode_complete", "episode_search", "episode_patterns",
+    "memory_batch_store", "memory_batch_tag", "memory_batch_delete",
+    "memory_history", "memory_revert",
+    "memory_stats", "memory_health", "memory_consolidate", "memory_lifecycle", "memory_export", "memory_import",
+    "memory_forget", "memory_reindex",
+]  # fmt: skip
+CORE = CATALOGUE[:12]
 
 
 async def _tools(client: Client) -> list[types.Tool]:
@@ -43,7 +48,7 @@ async def test_tools_json_matches_tools_list(client: Client) -> None:
 async def test_every_tool_is_described_annotated_and_typed(client: Client) -> None:
     """Each tool has a description, annotations, an output schema and a description on every argument."""
     tools = await _tools(client)
-    assert [t.name for t in tools] == CORE_TOOLS
+    assert [t.name for t in tools] == CATALOGUE
     for tool in tools:
         assert tool.description, tool.name
         assert len(tool.description) > 40, tool.name
@@ -53,7 +58,13 @@ async def test_every_tool_is_described_annotated_and_typed(client: Client) -> No
         for name, prop in tool.input_schema["properties"].items():
             assert prop.get("description"), f"{tool.name}.{name} has no description"
     read_only = {t.name for t in tools if t.annotations and t.annotations.read_only_hint}
-    assert read_only == {"memory_search", "memory_get", "memory_recent"}
+    assert read_only == {
+        "memory_search", "memory_get", "memory_recent", "memory_similar", "memory_timeline", "memory_context",
+        "memory_pins", "graph_query", "episode_search", "episode_patterns", "memory_history", "memory_stats",
+        "memory_health",
+    }  # fmt: skip
+    destructive = {t.name for t in tools if t.annotations and t.annotations.destructive_hint}
+    assert {"memory_delete", "memory_forget", "memory_batch_delete", "graph_delete"} <= destructive
 
 
 async def test_store_search_get_update_delete_through_the_protocol(client: Client) -> None:
@@ -170,3 +181,25 @@ async def test_instructions_tell_agents_when_to_search_and_store(client: Client)
     assert client.instructions is not None
     assert "Before starting a task, call memory_search" in client.instructions
     assert "Store what a future session would need" in client.instructions
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"), [("core", CORE), ("memory_search, graph_query", ["memory_search", "graph_query"])]
+)
+async def test_tool_profiles_select_what_is_registered(
+    tmp_path: Path, spec: str, expected: list[str]
+) -> None:
+    """MCP_MEMORY_TOOLS=core or a list registers just those tools, in catalogue order."""
+    from tests.conftest import fake_loader
+
+    server = build_server(make_settings(tmp_path, tools=spec), loader=fake_loader())
+    async with Client(server, mode="legacy") as client:
+        assert [t.name for t in await _tools(client)] == expected
+
+
+def test_unknown_tool_names_are_a_clear_error(tmp_path: Path) -> None:
+    """A typo in MCP_MEMORY_TOOLS names the valid choices."""
+    from mcp_memory.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="unknown tool"):
+        build_server(make_settings(tmp_path, tools="memory_serch"))

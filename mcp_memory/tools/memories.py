@@ -10,8 +10,9 @@ from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
 from mcp_memory import memories, search
-from mcp_memory.limits import MAX_CONTENT_BYTES, MAX_LIMIT, MAX_TAG_LENGTH, MAX_TAGS
+from mcp_memory.limits import MAX_CONTENT_BYTES
 from mcp_memory.tools._common import READ_ONLY, app_from, respond, user_errors
+from mcp_memory.tools.args import Ids, Kind, Limit, Project, Since, Tags, Until
 from mcp_memory.tools.models import (
     DeleteOutput,
     GetOutput,
@@ -25,36 +26,6 @@ from mcp_memory.tools.models import (
 )
 
 __all__ = ["register"]
-
-Tags = Annotated[
-    list[str] | None,
-    Field(
-        description=f"Short labels such as 'auth' or 'bug' (at most {MAX_TAGS}, {MAX_TAG_LENGTH} chars each)."
-    ),
-]
-Project = Annotated[
-    str | None,
-    Field(
-        description="Project scope. Omit for the current project plus global memories; a name for that project "
-        "plus global ones; 'global' for global memories only; '*' for all projects."
-    ),
-]
-Kind = Annotated[
-    str | None,
-    Field(description="Kind of memory, e.g. note, fact, decision, preference, lesson, snippet."),
-]
-Since = Annotated[
-    str | None,
-    Field(
-        description="Only memories created at or after this time: ISO 8601 or e.g. 'yesterday', '3 days ago'."
-    ),
-]
-Until = Annotated[
-    str | None,
-    Field(description="Only memories created before this time (a day counts whole): ISO 8601 or relative."),
-]
-Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description=f"Number of results, 1 to {MAX_LIMIT}.")]
-Ids = Annotated[list[str], Field(min_length=1, max_length=1000, description="Memory ids such as 'm_12'.")]
 
 
 async def memory_store(
@@ -266,8 +237,7 @@ TOOLS = (
 )
 
 
-def register(server: MCPServer[Any]) -> list[str]:
-    """Add the core memory tools to `server`; returns their names."""
+def register(server: MCPServer[Any], names: set[str]) -> None:
     for fn, title, hints in TOOLS:
-        server.add_tool(fn, title=title, annotations=hints, structured_output=True)
-    return [fn.__name__ for fn, _, _ in TOOLS]
+        if fn.__name__ in names:
+            server.add_tool(fn, title=title, annotations=hints, structured_output=True)

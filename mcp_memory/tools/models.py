@@ -11,8 +11,12 @@ from mcp_memory.search import SearchHit
 from mcp_memory.timeparse import format_time
 
 __all__ = [
+    "BulkOutput",
+    "CheckOut",
     "DeleteOutput",
     "GetOutput",
+    "MemoriesOutput",
+    "MemoryBrief",
     "MemoryOut",
     "RecentOutput",
     "SearchHitOut",
@@ -20,6 +24,7 @@ __all__ = [
     "StoreOutput",
     "UpdateOutput",
     "VersionOut",
+    "memory_brief",
     "memory_out",
     "memory_text",
     "search_hit_out",
@@ -167,7 +172,7 @@ def search_hit_out(hit: SearchHit) -> SearchHitOut:
     )
 
 
-def memory_text(m: MemoryOut | SearchHitOut, *, prefix: str = "") -> str:
+def memory_text(m: MemoryOut | SearchHitOut | MemoryBrief, *, prefix: str = "") -> str:
     """One memory as a short readable block."""
     tags = f" #{' #'.join(m.tags)}" if m.tags else ""
     when = (m.created_at or "")[:10]
@@ -175,3 +180,49 @@ def memory_text(m: MemoryOut | SearchHitOut, *, prefix: str = "") -> str:
     if m.project:
         head += f" (project {m.project})"
     return f"{head}\n{m.content}"
+
+
+class MemoryBrief(BaseModel):
+    """A memory in a list: enough to decide whether to memory_get it."""
+
+    id: str
+    content: str
+    tags: list[str]
+    kind: str
+    importance: float
+    project: str | None
+    pinned: bool
+    created_at: str | None
+
+
+def memory_brief(m: Memory) -> MemoryBrief:
+    cut = len(m.content) > SNIPPET_CHARS
+    return MemoryBrief(
+        id=m.id,
+        content=m.content[:SNIPPET_CHARS] + ("…" if cut else ""),
+        tags=list(m.tags),
+        kind=m.kind,
+        importance=m.importance,
+        project=m.project,
+        pinned=m.pinned,
+        created_at=format_time(m.created_at),
+    )
+
+
+class MemoriesOutput(BaseModel):
+    memories: list[MemoryBrief]
+    count: int
+
+
+class BulkOutput(BaseModel):
+    dry_run: bool
+    count: int
+    sample: list[str]
+    missing: list[str]
+
+
+class CheckOut(BaseModel):
+    name: str
+    ok: bool
+    detail: str
+    fix: str
