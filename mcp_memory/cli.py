@@ -93,6 +93,46 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--repair", action="store_true", help="rebuild the keyword and vector indexes from the memories"
     )
+    p = command(
+        "export", "Export everything to a file: jsonl (lossless, re-importable) or markdown (readable)."
+    )
+    p.add_argument("path", help="file to write (in your home or the data directory)")
+    p.add_argument("--format", choices=["jsonl", "markdown"], default="jsonl", help="default jsonl")
+    p.add_argument("--vectors", action="store_true", help="include vectors, so import need not re-embed")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing file")
+
+    p = command("import", "Import a jsonl export, or the official knowledge-graph server's memory file.")
+    p.add_argument("path", help="file to read")
+    p.add_argument("--format", choices=["jsonl", "server-memory"], default="jsonl", help="default jsonl")
+
+    p = command(
+        "consolidate", "Merge near-duplicates, drop expired memories, apply lifecycle rules (dry run)."
+    )
+    p.add_argument("--apply", action="store_true", help="make the changes (default: only report them)")
+    p.add_argument(
+        "--similarity", type=float, default=0.95, help="cosine similarity that counts as duplicate"
+    )
+
+    p = command("pins", "List pinned memories, or pin / unpin one.")
+    p.add_argument("--pin", metavar="ID", help="pin this memory")
+    p.add_argument("--unpin", metavar="ID", help="unpin this memory")
+    p.add_argument("--note", help="why it is pinned (with --pin)")
+    p.add_argument("--in", dest="scope", help="project scope: a name, 'global', or '*' for all")
+
+    p = command("graph", "Show the knowledge graph around an entity, a memory, or a text match.")
+    p.add_argument("name", nargs="?", help="entity name")
+    p.add_argument("--memory", help="start from the entities linked to this memory id")
+    p.add_argument("--query", "-q", help="start from entities matching this text")
+    p.add_argument("--depth", type=int, default=1, help="hops to follow (default 1)")
+
+    p = command("episodes", "List recorded episodes (task attempts), or show one with --show.")
+    p.add_argument("--show", metavar="ID", help="show this episode with its steps and reflection")
+    p.add_argument("--limit", "-n", type=int, default=20, help="how many to list (default 20)")
+    p.add_argument("--in", dest="scope", help="project scope: a name, 'global', or '*' for all")
+
+    p = command("history", "Show every version of a memory.")
+    p.add_argument("id", help="memory id such as m_12")
+
     command("tools", "List the MCP tools this server offers (--json prints the tools/list result).")
     return parser
 

@@ -172,6 +172,131 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> Output:
     return Output(data, "\n".join(lines), 1 if failed else 0)
 
 
+def cmd_export(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.exporting import export_memories
+
+    result = _with_app(
+        settings,
+        lambda app: export_memories(
+            app, args.path, format=args.format, include_vectors=args.vectors, overwrite=args.overwrite
+        ),
+    )
+    return Output(
+        result,
+        f"Wrote {result.memories} memories, {result.entities} entities and {result.episodes} "
+        f"episodes to {result.path} ({result.bytes:,} bytes).",
+    )
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.importing import import_memories
+    from mcp_memory.indexing import embed_pending
+
+    async def work(app: App) -> Any:
+        result = await import_memories(app, args.path, format=args.format)
+        await app.ensure_model()
+        done = 0
+        while (n := await embed_pending(app, 64)) > 0:
+            done += n
+            if not args.json:
+                print(f"\rembedding {done}", end="", file=sys.stderr, flush=True)
+        if done and not args.json:
+            print(file=sys.stderr)
+        return result
+
+    result = _with_app(settings, work)
+    return Output(
+        result,
+        f"Imported {result.imported} memories ({result.skipped} already present), "
+        f"{result.entities} entities, {result.relations} relations, {result.episodes} episodes.",
+    )
+
+
+def cmd_consolidate(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.consolidate import consolidate
+
+    report = _with_app(
+        settings, lambda app: consolidate(app, dry_run=not args.apply, similarity=args.similarity)
+    )
+    verb = "would" if report.dry_run else "did"
+    lines = [
+        f"{verb} merge {', '.join(m.merged)} into {m.survivor} (similarity >= {m.similarity})"
+        for m in report.merges
+    ]
+    if report.expired:
+        lines.append(f"{verb} remove expired: {', '.join(report.expired)}")
+    lines += [f"{verb} {a.action} {', '.join(a.ids)} ({a.rule})" for a in report.rules]
+    if report.skipped:
+        lines.append(report.skipped)
+    if report.dry_run and (report.merges or report.expired or report.rules):
+        lines.append("run again with --apply to make these changes")
+    return Output(report, "\n".join(lines) or "Nothing to consolidate.")
+
+
+def cmd_pins(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.pins import list_pins, set_pinned
+
+    if args.pin or args.unpin:
+        memory = _with_app(
+            settings, lambda app: set_pinned(app, args.pin or args.unpin, bool(args.pin), args.note)
+        )
+        return Output(memory, f"{'Pinned' if memory.pinned else 'Unpinned'} {memory.id}.")
+    found = _with_app(settings, lambda app: list_pins(app, args.scope))
+    return Output(found, "\n".join(_memory_line(m) for m in found) or "No pinned memories.")
+
+
+def cmd_graph(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.graph import query_graph
+
+    sub = _with_app(
+        settings,
+        lambda app: query_graph(
+            app, name=args.name, memory_id=args.memory, query=args.query, depth=args.depth
+        ),
+    )
+    lines = [f"{e.name} ({e.type})" + "".join(f"\n    - {o}" for o in e.observations) for e in sub.entities]
+    lines += [f"{r.source} -{r.type}-> {r.target}" for r in sub.relations]
+    lines += [_memory_line(m) for m in sub.memories]
+    return Output(sub, "\n".join(lines) or "Nothing found.")
+
+
+def cmd_episodes(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.episodes import get_episode, list_episodes
+
+    if args.show:
+        episode = _with_app(settings, lambda app: get_episode(app, args.show))
+        steps = [
+            f"  {s.number}. {s.action}"
+            + ("" if s.ok is None else (" [ok]" if s.ok else " [failed]"))
+            + (f" -> {s.result}" if s.result else "")
+            for s in episode.steps
+        ]
+        text = "\n".join(
+            [
+                f"{episode.id} {episode.outcome or 'open'}: {episode.task}",
+                *steps,
+                episode.reflection or "(not completed)",
+            ]
+        )
+        return Output(episode, text)
+    found = _with_app(settings, lambda app: list_episodes(app, project=args.scope, limit=args.limit))
+    lines = [
+        f"{e.id} {(format_time(e.started_at) or '')[:10]} {e.outcome or 'open':8} {e.task}" for e in found
+    ]
+    return Output(found, "\n".join(lines) or "No episodes yet.")
+
+
+def cmd_history(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.history import memory_history
+
+    result = _with_app(settings, lambda app: memory_history(app, args.id))
+    lines = [f"{result.id}: version {result.current_version}" + (" (deleted)" if result.deleted else "")]
+    for v in result.versions:
+        how = f"replaced by {v.replaced_by} ({', '.join(v.changed)})" if v.replaced_by else "current"
+        lines.append(f"v{v.version} {format_time(v.valid_from)} {how}\n    {v.content}")
+    return Output(result, "\n".join(lines))
+
+
 def cmd_tools(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.manifest import tool_list
 

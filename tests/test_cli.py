@@ -122,3 +122,41 @@ def test_refused_store_changes_nothing(db: Path, capsys: pytest.CaptureFixture[s
     assert main(["store", "ok", "-t", "x" * 80]) == 1
     assert "at most 64" in capsys.readouterr().err
     assert db_digest(db) == before
+
+
+@pytest.mark.e2e
+def test_export_import_consolidate_pins_graph_episodes_history(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The maintenance and browsing commands work on the same database as the tools."""
+    monkeypatch.setenv("MCP_MEMORY_DATA_DIR", str(tmp_path / "data"))
+    assert main(["store", "The build uses BuildKit caching", "--json"]) == 0
+    mid = json.loads(capsys.readouterr().out)["id"]
+    assert main(["store", "The build uses BuildKit caching!"]) == 0
+    assert main(["pins", "--pin", mid, "--note", "important"]) == 0
+    assert main(["pins"]) == 0
+    assert mid in capsys.readouterr().out
+    assert main(["consolidate", "--similarity", "0.9"]) == 0
+    out = capsys.readouterr().out
+    assert f"into {mid}" in out
+    assert "--apply" in out
+    assert main(["consolidate", "--apply", "--similarity", "0.9", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["dry_run"] is False
+    assert main(["history", "m_2"]) == 0
+    assert "merged into" in capsys.readouterr().out
+    export = tmp_path / "data" / "all.jsonl"
+    assert main(["export", str(export)]) == 0
+    assert main(["export", str(export)]) == 1
+    assert "overwrite" in capsys.readouterr().err
+    graph_file = tmp_path / "data" / "kg.jsonl"
+    graph_file.write_text(
+        '{"type":"entity","name":"BuildKit","entityType":"tool","observations":["caches layers"]}\n'
+    )
+    assert main(["import", str(graph_file), "--format", "server-memory"]) == 0
+    assert main(["graph", "BuildKit"]) == 0
+    assert "caches layers" in capsys.readouterr().out
+    assert main(["episodes"]) == 0
+    assert "No episodes yet." in capsys.readouterr().out
+    monkeypatch.setenv("MCP_MEMORY_DB", str(tmp_path / "copy.db"))
+    assert main(["import", str(export), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["imported"] == 2
