@@ -11,13 +11,13 @@ from typing import Any
 import aiosqlite
 
 from mcp_memory.app import App
+from mcp_memory.changes import delete_memories
 from mcp_memory.errors import InvalidInput, LimitExceeded, MemoryServerError
 from mcp_memory.limits import clean_tags
 from mcp_memory.memories import (
     MEMORY_COLUMNS,
     PreparedMemory,
     StoreResult,
-    delete_memories,
     format_id,
     prepare_memory,
     record_version,

@@ -6,12 +6,11 @@ how, what finally worked, the lesson) and stores the lesson as a memory of kind 
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import re
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -28,14 +27,13 @@ from mcp_memory.timeparse import format_time
 __all__ = [
     "Episode",
     "EpisodeHit",
-    "Pattern",
     "Step",
     "add_step",
     "complete_episode",
-    "episode_patterns",
     "get_episode",
     "list_episodes",
     "search_episodes",
+    "short_text",
     "start_episode",
 ]
 
@@ -182,7 +180,7 @@ async def add_step(
     return await app.db.write(work)
 
 
-def _short(text: str | None, limit: int = 160) -> str:
+def short_text(text: str | None, limit: int = 160) -> str:
     value = " ".join((text or "").split())
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
@@ -193,37 +191,41 @@ def reflect(task: str, steps: Sequence[Step], outcome: str, lesson: str | None) 
     worked = [s for s in steps if s.ok is True]
     last_failure = max((s.number for s in failed), default=0)
     finally_worked = [s for s in worked if s.number > last_failure] or worked[-1:]
-    lines = [f"Task: {_short(task, 300)}", f"Outcome: {outcome}."]
+    lines = [f"Task: {short_text(task, 300)}", f"Outcome: {outcome}."]
     if steps:
         lines.append(
             f"Tried {len(steps)} step(s): "
             + "; ".join(
-                f"{s.number}. {_short(s.action, 80)}"
+                f"{s.number}. {short_text(s.action, 80)}"
                 + ("" if s.ok is None else (" (ok)" if s.ok else " (failed)"))
                 for s in steps[:20]
             )
             + ("; …" if len(steps) > 20 else "")
         )
     for s in failed[:10]:
-        lines.append(f"Failed: {_short(s.action, 100)}" + (f" — {_short(s.result, 160)}" if s.result else ""))
+        lines.append(
+            f"Failed: {short_text(s.action, 100)}" + (f" — {short_text(s.result, 160)}" if s.result else "")
+        )
     if outcome != "failure" and finally_worked:
-        lines.append("What worked: " + "; ".join(_short(s.action, 100) for s in finally_worked[:5]))
+        lines.append("What worked: " + "; ".join(short_text(s.action, 100) for s in finally_worked[:5]))
     if not lesson:
-        subject = _short(task, 120)
+        subject = short_text(task, 120)
         if outcome == "failure":
-            tried = "; ".join(_short(s.action, 80) for s in (failed or steps)[:3]) or "the attempted approach"
-            why = f" ({_short(failed[0].result, 100)})" if failed and failed[0].result else ""
+            tried = (
+                "; ".join(short_text(s.action, 80) for s in (failed or steps)[:3]) or "the attempted approach"
+            )
+            why = f" ({short_text(failed[0].result, 100)})" if failed and failed[0].result else ""
             lesson = f"For '{subject}': {tried} did not work{why}; try a different approach next time."
         elif failed and finally_worked:
             lesson = (
-                f"For '{subject}': {_short(failed[0].action, 80)} failed"
-                + (f" ({_short(failed[0].result, 100)})" if failed[0].result else "")
-                + f"; what worked was {_short(finally_worked[0].action, 100)}."
+                f"For '{subject}': {short_text(failed[0].action, 80)} failed"
+                + (f" ({short_text(failed[0].result, 100)})" if failed[0].result else "")
+                + f"; what worked was {short_text(finally_worked[0].action, 100)}."
             )
         elif finally_worked:
             lesson = (
                 f"For '{subject}': "
-                + "; then ".join(_short(s.action, 80) for s in finally_worked[:3])
+                + "; then ".join(short_text(s.action, 80) for s in finally_worked[:3])
                 + " worked."
             )
         else:
@@ -450,75 +452,3 @@ async def search_episodes(
     top = scored[:limit]
     steps = await _steps(app.db, [int(r["id"]) for _, r, _ in top])
     return [EpisodeHit(_episode(r, steps.get(int(r["id"]), [])), round(s, 4), w) for s, r, w in top], notice
-
-
-@dataclass(frozen=True, slots=True)
-class Pattern:
-    kind: Literal["failing_action", "successful_sequence"]
-    description: str
-    support: int
-    rate: float
-    episodes: tuple[str, ...]
-
-
-_PATHLIKE = re.compile(r"\S*[/\\]\S*|\S+\.\w{1,5}\b")
-_NUMBER = re.compile(r"\b\d+(?:\.\d+)*\b")
-
-
-def normalize_action(action: str) -> str:
-    """An action reduced to its gist, so 'run pytest tests/a.py' and 'Run pytest tests/b.py' match."""
-    text = _NUMBER.sub("<n>", _PATHLIKE.sub("<path>", action.lower()))
-    return " ".join(text.split()[:5])
-
-
-async def episode_patterns(app: App, *, project: str | None = None, min_support: int = 2) -> list[Pattern]:
-    """Recurring patterns across completed episodes: actions that tend to fail, and consecutive step
-    pairs that tend to appear in successful episodes; each with its support and episodes."""
-    if min_support < 1:
-        raise InvalidInput("min_support must be at least 1.")
-    episodes = [
-        e for e in await list_episodes(app, project=project, limit=10_000) if e.completed_at is not None
-    ]
-    failing: dict[str, Counter[str]] = defaultdict(Counter)
-    attempts: dict[str, set[str]] = defaultdict(set)
-    failures: dict[str, set[str]] = defaultdict(set)
-    sequences: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for episode in episodes:
-        gists = [normalize_action(s.action) for s in episode.steps]
-        for step, gist in zip(episode.steps, gists, strict=True):
-            attempts[gist].add(episode.id)
-            if step.ok is False:
-                failures[gist].add(episode.id)
-                failing[gist][step.action] += 1
-        for pair in itertools.pairwise(gists):
-            sequences[pair].add(episode.id)
-    outcome = {e.id: e.outcome for e in episodes}
-    patterns: list[Pattern] = []
-    for gist, failed in failures.items():
-        rate = len(failed) / len(attempts[gist])
-        if len(failed) >= min_support and rate >= 0.5:
-            example = failing[gist].most_common(1)[0][0]
-            patterns.append(
-                Pattern(
-                    "failing_action",
-                    f"'{_short(example, 80)}' tends to fail",
-                    len(failed),
-                    round(rate, 2),
-                    tuple(sorted(failed)),
-                )
-            )
-    for (first, second), members in sequences.items():
-        succeeded = {e for e in members if outcome[e] == "success"}
-        rate = len(succeeded) / len(members)
-        if len(succeeded) >= min_support and rate >= 0.5 and first != second:
-            patterns.append(
-                Pattern(
-                    "successful_sequence",
-                    f"'{first}' then '{second}' tends to succeed",
-                    len(succeeded),
-                    round(rate, 2),
-                    tuple(sorted(succeeded)),
-                )
-            )
-    patterns.sort(key=lambda p: (-p.support, -p.rate, p.description))
-    return patterns

@@ -1,4 +1,4 @@
-"""The memory service: store, get, update, delete and list memories.
+"""The memory service: store, get and list memories (changes live in `mcp_memory.changes`).
 
 Every write runs in one transaction that also updates the tags, the keyword index and (when the model
 is ready) the vector, so a memory the caller saw acknowledged is complete and searchable. A memory
@@ -24,20 +24,18 @@ from mcp_memory.filters import MemoryFilter, build_filter
 from mcp_memory.limits import MAX_LIMIT, clean_content, clean_ids, clean_kind, clean_metadata, clean_tags
 from mcp_memory.projects import stored_project
 from mcp_memory.timeparse import parse_time
-from mcp_memory.vectors import VectorIndexInfo, forget_vector, update_vector_metadata, write_vectors
+from mcp_memory.vectors import VectorIndexInfo, write_vectors
 
 __all__ = [
-    "DeleteResult",
     "GetResult",
     "Memory",
     "MemoryVersion",
     "PreparedMemory",
     "StoreResult",
-    "UpdateResult",
     "content_hash",
-    "delete_memories",
     "format_id",
     "get_memories",
+    "importance_value",
     "load_memories",
     "parse_id",
     "prepare_memory",
@@ -48,7 +46,6 @@ __all__ = [
     "store_memory",
     "sync_keyword_index",
     "tags_by_id",
-    "update_memory",
     "versions_of",
     "write_prepared",
 ]
@@ -110,21 +107,6 @@ class StoreResult:
 
 
 @dataclass(frozen=True, slots=True)
-class UpdateResult:
-    id: str
-    version: int
-    changed: tuple[str, ...]
-    embedded: bool
-
-
-@dataclass(frozen=True, slots=True)
-class DeleteResult:
-    deleted: int
-    deleted_ids: tuple[str, ...]
-    missing: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class GetResult:
     memories: tuple[Memory, ...]
     missing: tuple[str, ...]
@@ -149,7 +131,7 @@ def content_hash(content: str) -> str:
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
-def _importance(value: float | None, default: float | None) -> float | None:
+def importance_value(value: float | None, default: float | None) -> float | None:
     if value is None:
         return default
     if not 0.0 <= float(value) <= 1.0:
@@ -301,7 +283,7 @@ def prepare_memory(
         digest=content_hash(text),
         tags=clean_tags(tags),
         kind=clean_kind(kind),
-        importance=_importance(importance, 0.5) or 0.0,
+        importance=importance_value(importance, 0.5) or 0.0,
         metadata=clean_metadata(metadata),
         project=stored_project(project, app.default_project),
         pinned=bool(pinned),
@@ -476,136 +458,6 @@ def resolve_id(memory_id: str) -> int:
             f"{memory_id!r} is not a memory id; ids look like 'm_12' (memory_search returns them)."
         )
     return rowid
-
-
-async def update_memory(
-    app: App,
-    memory_id: str,
-    *,
-    content: str | None = None,
-    tags: Sequence[str] | None = None,
-    kind: str | None = None,
-    importance: float | None = None,
-    metadata: Mapping[str, Any] | None = None,
-) -> UpdateResult:
-    """Change a memory; the previous state is kept as a version. Tags and metadata are replaced."""
-    rowid = resolve_id(memory_id)
-    if content is None and tags is None and kind is None and importance is None and metadata is None:
-        raise InvalidInput(
-            "nothing to update; pass at least one of content, tags, kind, importance, metadata."
-        )
-    new_content = clean_content(content) if content is not None else None
-    new_tags = clean_tags(tags) if tags is not None else None
-    new_kind = clean_kind(kind) if kind is not None else None
-    new_importance = _importance(importance, None)
-    new_meta = clean_metadata(metadata) if metadata is not None else None
-    if new_content is not None:
-        app.require_model_match()
-    vectors = await app.embed_for_write([new_content]) if new_content is not None else None
-    info = app.vector_info
-    now = time.time()
-
-    async def work(conn: aiosqlite.Connection) -> UpdateResult:
-        rows = list(
-            await conn.execute_fetchall(
-                f"SELECT {MEMORY_COLUMNS}, content_hash FROM memories WHERE id = ? AND deleted_at IS NULL",
-                (rowid,),
-            )
-        )
-        if not rows:
-            raise NotFound(
-                f"no memory {memory_id}; it was deleted or never existed. memory_search finds ids."
-            )
-        row = rows[0]
-        old_tags = (await tags_by_id(conn, [rowid]))[rowid]
-        changed: list[str] = []
-        if new_content is not None and new_content != row["content"]:
-            changed.append("content")
-        if new_tags is not None and new_tags != old_tags:
-            changed.append("tags")
-        if new_kind is not None and new_kind != row["kind"]:
-            changed.append("kind")
-        if new_importance is not None and new_importance != row["importance"]:
-            changed.append("importance")
-        if new_meta is not None and new_meta != row["metadata"]:
-            changed.append("metadata")
-        if not changed:
-            return UpdateResult(memory_id, int(row["version"]), (), bool(row["embedded"]))
-        await record_version(conn, row, old_tags, "update", changed, now)
-        kind_value = new_kind if new_kind is not None and "kind" in changed else str(row["kind"])
-        await conn.execute(
-            "UPDATE memories SET content = ?, content_hash = ?, kind = ?, importance = ?, metadata = ?, "
-            "updated_at = ?, version = version + 1 WHERE id = ?",
-            (
-                new_content if "content" in changed else row["content"],
-                content_hash(new_content) if "content" in changed and new_content else row["content_hash"],
-                kind_value,
-                new_importance if "importance" in changed else row["importance"],
-                new_meta if "metadata" in changed else row["metadata"],
-                now,
-                rowid,
-            ),
-        )
-        if "tags" in changed and new_tags is not None:
-            await set_tags(conn, rowid, new_tags)
-        if "content" in changed or "tags" in changed:
-            await sync_keyword_index(conn, rowid)
-        embedded = bool(row["embedded"])
-        if "content" in changed:
-            if vectors is not None and info is not None:
-                await write_vectors(
-                    conn, info, [(rowid, vectors[0], row["project"], kind_value, row["created_at"])]
-                )
-                embedded = True
-            else:
-                await forget_vector(conn, rowid)
-                embedded = False
-        elif "kind" in changed:
-            await update_vector_metadata(conn, rowid, kind_value)
-        return UpdateResult(memory_id, int(row["version"]) + 1, tuple(changed), embedded)
-
-    result = await app.db.write(work)
-    if not result.embedded:
-        app.wake_worker()
-    return result
-
-
-async def delete_memories(app: App, ids: Sequence[str]) -> DeleteResult:
-    """Delete memories: they leave search and listings at once; their last state stays in the history
-    table so a mistaken delete can be undone."""
-    wanted = clean_ids(ids)
-    parsed = {i: parse_id(i) for i in wanted}
-    now = time.time()
-
-    async def work(conn: aiosqlite.Connection) -> DeleteResult:
-        deleted: list[str] = []
-        missing: list[str] = []
-        for given, rowid in parsed.items():
-            rows = (
-                list(
-                    await conn.execute_fetchall(
-                        f"SELECT {MEMORY_COLUMNS} FROM memories WHERE id = ? AND deleted_at IS NULL", (rowid,)
-                    )
-                )
-                if rowid is not None
-                else []
-            )
-            if not rows:
-                missing.append(given)
-                continue
-            row = rows[0]
-            tags = (await tags_by_id(conn, [row["id"]]))[row["id"]]
-            await record_version(conn, row, tags, "delete", ["deleted"], now)
-            await conn.execute(
-                "UPDATE memories SET deleted_at = ?, updated_at = ?, version = version + 1 WHERE id = ?",
-                (now, now, rowid),
-            )
-            await conn.execute("DELETE FROM memories_fts WHERE rowid = ?", (rowid,))
-            await forget_vector(conn, int(row["id"]))
-            deleted.append(format_id(int(row["id"])))
-        return DeleteResult(len(deleted), tuple(deleted), tuple(missing))
-
-    return await app.db.write(work)
 
 
 async def recent_memories(

@@ -8,7 +8,8 @@ import anyio
 import pytest
 
 from mcp_memory.app import open_app
-from mcp_memory.memories import delete_memories, store_memory, update_memory
+from mcp_memory.changes import delete_memories, update_memory
+from mcp_memory.memories import store_memory
 from mcp_memory.search import search_memories
 from tests.conftest import fake_loader, make_settings
 

@@ -8,13 +8,12 @@ from mcp_memory.app import App
 from mcp_memory.episodes import (
     add_step,
     complete_episode,
-    episode_patterns,
-    normalize_action,
     search_episodes,
     start_episode,
 )
 from mcp_memory.errors import InvalidInput, NotFound
 from mcp_memory.memories import get_memories
+from mcp_memory.patterns import episode_patterns, normalize_action
 from mcp_memory.search import search_memories
 
 pytestmark = pytest.mark.anyio

@@ -6,14 +6,8 @@ import pytest
 
 from mcp_memory.app import App
 from mcp_memory.errors import InvalidInput, NotFound
-from mcp_memory.graph import (
-    build_graph,
-    delete_graph,
-    extract_entities,
-    link_memory,
-    query_graph,
-    upsert_graph,
-)
+from mcp_memory.extraction import build_graph, extract_entities
+from mcp_memory.graph import delete_graph, link_memory, query_graph, upsert_graph
 from mcp_memory.history import forget_memories
 from mcp_memory.memories import store_memory
 

@@ -7,9 +7,10 @@ import pytest
 from mcp_memory.app import App
 from mcp_memory.batch import batch_delete, batch_store, batch_tag
 from mcp_memory.browse import similar_memories, timeline
+from mcp_memory.changes import delete_memories, update_memory
 from mcp_memory.errors import InvalidInput, LimitExceeded, NotFound
 from mcp_memory.history import forget_memories, memory_history, revert_memory
-from mcp_memory.memories import delete_memories, get_memories, recent_memories, store_memory, update_memory
+from mcp_memory.memories import get_memories, recent_memories, store_memory
 from mcp_memory.pins import list_pins, set_pinned
 from mcp_memory.search import search_memories
 

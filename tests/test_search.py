@@ -8,11 +8,12 @@ import anyio
 import pytest
 
 from mcp_memory.app import App, open_app
+from mcp_memory.changes import update_memory
 from mcp_memory.config import Settings
 from mcp_memory.errors import InvalidInput, ModelMismatch
 from mcp_memory.indexing import embed_pending, pending_count
 from mcp_memory.maintenance import reindex
-from mcp_memory.memories import store_memory, update_memory
+from mcp_memory.memories import store_memory
 from mcp_memory.search import keyword_query, search_memories
 from tests.conftest import FakeEmbedder, fake_loader, make_settings
 

@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 
 from mcp_memory.app import App, open_app
+from mcp_memory.changes import delete_memories, update_memory
 from mcp_memory.consolidate import set_rules
 from mcp_memory.episodes import add_step, complete_episode, start_episode
 from mcp_memory.errors import InvalidInput
 from mcp_memory.exporting import export_memories
 from mcp_memory.graph import link_memory, query_graph, upsert_graph
 from mcp_memory.importing import import_memories
-from mcp_memory.memories import delete_memories, get_memories, store_memory, update_memory
+from mcp_memory.memories import get_memories, store_memory
 from mcp_memory.pins import set_pinned
 from mcp_memory.search import search_memories
 from tests.conftest import db_digest, fake_loader, make_settings

@@ -12,6 +12,7 @@ from mcp.server.mcpserver import MCPServer
 
 from mcp_memory.errors import ConfigError
 from mcp_memory.tools import batch, browse, episodes, graph, history, maintenance, memories, pins
+from mcp_memory.tools._common import register_family
 
 __all__ = ["ALL_TOOLS", "CORE_TOOLS", "register_tools", "select_tools"]
 
@@ -42,5 +43,5 @@ def register_tools(server: MCPServer[Any], spec: str = "all") -> list[str]:
     """Register the selected tools on `server`; returns their names."""
     names = select_tools(spec)
     for family in _FAMILIES:
-        family.register(server, set(names))
+        register_family(server, family.TOOLS, set(names))
     return names

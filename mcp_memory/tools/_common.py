@@ -3,12 +3,12 @@ isError results, building results that carry both structured content and readabl
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import anyio
-from mcp.server.mcpserver import Context
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel
@@ -18,7 +18,7 @@ from mcp_memory.errors import MemoryServerError
 from mcp_memory.logs import get_logger
 from mcp_memory.projects import project_from_root_uri
 
-__all__ = ["READ_ONLY", "app_from", "respond", "user_errors"]
+__all__ = ["READ_ONLY", "ToolEntry", "app_from", "register_family", "respond", "user_errors"]
 
 _log = get_logger(__name__)
 
@@ -83,3 +83,14 @@ def respond(output: BaseModel, text: str) -> CallToolResult:
         content=[TextContent(type="text", text=text)],
         structured_content=output.model_dump(mode="json"),
     )
+
+
+#: A tool function, its title and its annotations.
+ToolEntry = tuple[Callable[..., Any], str, ToolAnnotations]
+
+
+def register_family(server: MCPServer[Any], tools: Sequence[ToolEntry], names: set[str]) -> None:
+    """Add the tools of one family that are in `names` to `server`, with structured output."""
+    for fn, title, hints in tools:
+        if fn.__name__ in names:
+            server.add_tool(fn, title=title, annotations=hints, structured_output=True)

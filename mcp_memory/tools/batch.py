@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from mcp_memory import batch
-from mcp_memory.tools._common import app_from, respond, user_errors
+from mcp_memory.tools._common import ToolEntry, app_from, respond, user_errors
 from mcp_memory.tools.args import Filter, OptionalIds
 from mcp_memory.tools.models import BulkOutput
 
-__all__ = ["register"]
+__all__ = ["TOOLS"]
 
 
 class ItemResult(BaseModel):
@@ -98,7 +98,7 @@ async def memory_batch_delete(
     )
 
 
-TOOLS: tuple[tuple[Any, str, ToolAnnotations], ...] = (
+TOOLS: tuple[ToolEntry, ...] = (
     (
         memory_batch_store,
         "Store many memories",
@@ -121,9 +121,3 @@ TOOLS: tuple[tuple[Any, str, ToolAnnotations], ...] = (
         ),
     ),
 )
-
-
-def register(server: MCPServer[Any], names: set[str]) -> None:
-    for fn, title, hints in TOOLS:
-        if fn.__name__ in names:
-            server.add_tool(fn, title=title, annotations=hints, structured_output=True)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from mcp_memory import browse, context
-from mcp_memory.tools._common import READ_ONLY, app_from, respond, user_errors
+from mcp_memory.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
 from mcp_memory.tools.args import Limit, MemoryId, Project, Since, Until
 from mcp_memory.tools.models import MemoryBrief, SearchOutput, memory_brief, memory_text, search_hit_out
 
-__all__ = ["register"]
+__all__ = ["TOOLS"]
 
 
 async def memory_similar(
@@ -97,14 +97,8 @@ async def memory_context(
     return respond(out, result.text or "Nothing stored yet.")
 
 
-TOOLS: tuple[tuple[Any, str], ...] = (
-    (memory_similar, "Similar memories"),
-    (memory_timeline, "Memory timeline"),
-    (memory_context, "Context for a prompt"),
+TOOLS: tuple[ToolEntry, ...] = (
+    (memory_similar, "Similar memories", READ_ONLY),
+    (memory_timeline, "Memory timeline", READ_ONLY),
+    (memory_context, "Context for a prompt", READ_ONLY),
 )
-
-
-def register(server: MCPServer[Any], names: set[str]) -> None:
-    for fn, title in TOOLS:
-        if fn.__name__ in names:
-            server.add_tool(fn, title=title, annotations=READ_ONLY, structured_output=True)

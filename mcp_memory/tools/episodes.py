@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from mcp_memory import episodes
+from mcp_memory import episodes, patterns
 from mcp_memory.timeparse import format_time
-from mcp_memory.tools._common import READ_ONLY, app_from, respond, user_errors
+from mcp_memory.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
 from mcp_memory.tools.args import Project, Tags
 
-__all__ = ["register"]
+__all__ = ["TOOLS"]
 
 EpisodeId = Annotated[str, Field(description="From episode_start, e.g. 'e_3'.")]
 Outcome = Literal["success", "failure", "partial"]
@@ -173,7 +173,7 @@ async def episode_patterns(
     that tend to succeed, each with its support and episodes."""
     app = await app_from(ctx)
     with user_errors():
-        found = await episodes.episode_patterns(app, project=project, min_support=min_support)
+        found = await patterns.episode_patterns(app, project=project, min_support=min_support)
     out = PatternsOutput(
         patterns=[
             PatternOut(
@@ -193,16 +193,10 @@ async def episode_patterns(
 _WRITE = ToolAnnotations(
     read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
 )
-TOOLS: tuple[tuple[Any, str, ToolAnnotations], ...] = (
+TOOLS: tuple[ToolEntry, ...] = (
     (episode_start, "Start an episode", _WRITE),
     (episode_step, "Record an episode step", _WRITE),
     (episode_complete, "Complete an episode", _WRITE),
     (episode_search, "Search past episodes", READ_ONLY),
     (episode_patterns, "Episode patterns", READ_ONLY),
 )
-
-
-def register(server: MCPServer[Any], names: set[str]) -> None:
-    for fn, title, hints in TOOLS:
-        if fn.__name__ in names:
-            server.add_tool(fn, title=title, annotations=hints, structured_output=True)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field
 
-from mcp_memory import graph
-from mcp_memory.tools._common import READ_ONLY, app_from, respond, user_errors
+from mcp_memory import extraction, graph
+from mcp_memory.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
 from mcp_memory.tools.args import OptionalIds, Project
 from mcp_memory.tools.models import MemoryBrief, memory_brief
 
-__all__ = ["register"]
+__all__ = ["TOOLS"]
 
 
 class EntityIn(BaseModel):
@@ -190,7 +190,7 @@ async def graph_build(
     capitalised names become entities linked to the memories that mention them."""
     app = await app_from(ctx)
     with user_errors():
-        result = await graph.build_graph(app, ids=ids, project=project)
+        result = await extraction.build_graph(app, ids=ids, project=project)
     out = BuildOutput(memories=result.memories, entities_created=result.entities_created, links=result.links)
     return respond(
         out, f"Read {out.memories} memories: {out.entities_created} new entities, {out.links} links."
@@ -200,7 +200,7 @@ async def graph_build(
 _ADD = ToolAnnotations(
     read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
 )
-TOOLS: tuple[tuple[Any, str, ToolAnnotations], ...] = (
+TOOLS: tuple[ToolEntry, ...] = (
     (graph_upsert, "Add to the graph", _ADD),
     (graph_link, "Link a memory to entities", _ADD),
     (graph_query, "Query the graph", READ_ONLY),
@@ -213,9 +213,3 @@ TOOLS: tuple[tuple[Any, str, ToolAnnotations], ...] = (
     ),
     (graph_build, "Build the graph from memories", _ADD),
 )
-
-
-def register(server: MCPServer[Any], names: set[str]) -> None:
-    for fn, title, hints in TOOLS:
-        if fn.__name__ in names:
-            server.add_tool(fn, title=title, annotations=hints, structured_output=True)

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from mcp_memory import history
 from mcp_memory.timeparse import format_time
-from mcp_memory.tools._common import READ_ONLY, app_from, respond, user_errors
+from mcp_memory.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
 from mcp_memory.tools.args import MemoryId
 from mcp_memory.tools.models import MemoryBrief, memory_brief
 
-__all__ = ["register"]
+__all__ = ["TOOLS"]
 
 
 class VersionBrief(BaseModel):
@@ -85,7 +85,7 @@ async def memory_revert(
     )
 
 
-TOOLS: tuple[tuple[Any, str, ToolAnnotations], ...] = (
+TOOLS: tuple[ToolEntry, ...] = (
     (memory_history, "Memory history", READ_ONLY),
     (
         memory_revert,
@@ -95,9 +95,3 @@ TOOLS: tuple[tuple[Any, str, ToolAnnotations], ...] = (
         ),
     ),
 )
-
-
-def register(server: MCPServer[Any], names: set[str]) -> None:
-    for fn, title, hints in TOOLS:
-        if fn.__name__ in names:
-            server.add_tool(fn, title=title, annotations=hints, structured_output=True)

@@ -3,18 +3,18 @@ memory_export, memory_import, memory_forget, memory_reindex."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from mcp_memory import consolidate, doctor, exporting, history, importing, maintenance
-from mcp_memory.tools._common import READ_ONLY, app_from, respond, user_errors
+from mcp_memory.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
 from mcp_memory.tools.args import Filter, OptionalIds
 from mcp_memory.tools.models import BulkOutput, CheckOut
 
-__all__ = ["register"]
+__all__ = ["TOOLS"]
 
 
 class StatsOutput(BaseModel):
@@ -251,7 +251,7 @@ async def memory_reindex(ctx: Context) -> Annotated[CallToolResult, ReindexOutpu
 _CHANGE = ToolAnnotations(
     read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
 )
-TOOLS: tuple[tuple[Any, str, ToolAnnotations], ...] = (
+TOOLS: tuple[ToolEntry, ...] = (
     (memory_stats, "Memory statistics", READ_ONLY),
     (memory_health, "Health checks", READ_ONLY),
     (memory_consolidate, "Consolidate memories", _CHANGE),
@@ -273,9 +273,3 @@ TOOLS: tuple[tuple[Any, str, ToolAnnotations], ...] = (
     (memory_forget, "Erase memories permanently", _CHANGE),
     (memory_reindex, "Re-embed all memories", _CHANGE),
 )
-
-
-def register(server: MCPServer[Any], names: set[str]) -> None:
-    for fn, title, hints in TOOLS:
-        if fn.__name__ in names:
-            server.add_tool(fn, title=title, annotations=hints, structured_output=True)

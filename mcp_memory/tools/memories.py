@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
-from mcp_memory import memories, search
+from mcp_memory import changes, memories, search
 from mcp_memory.limits import MAX_CONTENT_BYTES
-from mcp_memory.tools._common import READ_ONLY, app_from, respond, user_errors
+from mcp_memory.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
 from mcp_memory.tools.args import Ids, Kind, Limit, Project, Since, Tags, Until
 from mcp_memory.tools.models import (
     DeleteOutput,
@@ -25,7 +25,7 @@ from mcp_memory.tools.models import (
     search_hit_out,
 )
 
-__all__ = ["register"]
+__all__ = ["TOOLS"]
 
 
 async def memory_store(
@@ -173,7 +173,7 @@ async def memory_update(
     in its history."""
     app = await app_from(ctx)
     with user_errors():
-        result = await memories.update_memory(
+        result = await changes.update_memory(
             app, id, content=content, tags=tags, kind=kind, importance=importance, metadata=metadata
         )
     out = UpdateOutput(
@@ -192,7 +192,7 @@ async def memory_delete(ctx: Context, ids: Ids) -> Annotated[CallToolResult, Del
     version stays in history."""
     app = await app_from(ctx)
     with user_errors():
-        result = await memories.delete_memories(app, ids)
+        result = await changes.delete_memories(app, ids)
     out = DeleteOutput(
         deleted=result.deleted, deleted_ids=list(result.deleted_ids), missing=list(result.missing)
     )
@@ -227,7 +227,7 @@ _DELETE = ToolAnnotations(
     read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
 )
 
-TOOLS = (
+TOOLS: tuple[ToolEntry, ...] = (
     (memory_store, "Store a memory", _WRITE),
     (memory_search, "Search memories", READ_ONLY),
     (memory_get, "Get memories by id", READ_ONLY),
@@ -235,9 +235,3 @@ TOOLS = (
     (memory_delete, "Delete memories", _DELETE),
     (memory_recent, "Recent memories", READ_ONLY),
 )
-
-
-def register(server: MCPServer[Any], names: set[str]) -> None:
-    for fn, title, hints in TOOLS:
-        if fn.__name__ in names:
-            server.add_tool(fn, title=title, annotations=hints, structured_output=True)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
 from mcp_memory import pins
-from mcp_memory.tools._common import READ_ONLY, app_from, respond, user_errors
+from mcp_memory.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
 from mcp_memory.tools.args import MemoryId, Project
 from mcp_memory.tools.models import MemoriesOutput, MemoryBrief, memory_brief, memory_text
 
-__all__ = ["register"]
+__all__ = ["TOOLS"]
 
 
 async def memory_pin(
@@ -49,14 +49,8 @@ async def memory_pins(ctx: Context, project: Project = None) -> Annotated[CallTo
 _PIN = ToolAnnotations(
     read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
 )
-TOOLS: tuple[tuple[Any, str, ToolAnnotations], ...] = (
+TOOLS: tuple[ToolEntry, ...] = (
     (memory_pin, "Pin a memory", _PIN),
     (memory_unpin, "Unpin a memory", _PIN),
     (memory_pins, "Pinned memories", READ_ONLY),
 )
-
-
-def register(server: MCPServer[Any], names: set[str]) -> None:
-    for fn, title, hints in TOOLS:
-        if fn.__name__ in names:
-            server.add_tool(fn, title=title, annotations=hints, structured_output=True)
