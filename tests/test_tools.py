@@ -203,3 +203,30 @@ def test_unknown_tool_names_are_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="unknown tool"):
         build_server(make_settings(tmp_path, tools="memory_serch"))
+
+
+def test_static_tool_names_match_the_tool_modules() -> None:
+    """The name list used at start-up (without importing tools) is exactly what the modules define."""
+    from mcp_memory.tools.names import ALL_TOOLS
+    from mcp_memory.tools.registry import FAMILY_TOOLS
+
+    assert list(ALL_TOOLS) == list(FAMILY_TOOLS) == CATALOGUE
+
+
+def test_nothing_heavy_is_imported_before_initialize() -> None:
+    """Building the server imports neither the model stack nor the tool modules (they load after
+    initialize is answered), so clients get their answer as fast as from a bare MCP server."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from mcp_memory.config import Settings; from mcp_memory.server import build_server; "
+        "build_server(Settings.load(env={})); "
+        "print(' '.join(m for m in sys.modules if m.split('.')[0] in ('fastembed', 'onnxruntime', 'numpy', "
+        "'tokenizers', 'sqlite_vec') or m.startswith('mcp_memory.tools.') and m.split('.')[2] not in "
+        "('names', 'state')))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert loaded == []

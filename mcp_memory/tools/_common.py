@@ -17,6 +17,7 @@ from mcp_memory.app import App
 from mcp_memory.errors import MemoryServerError
 from mcp_memory.logs import get_logger
 from mcp_memory.projects import project_from_root_uri
+from mcp_memory.tools.state import ServerState
 
 __all__ = ["READ_ONLY", "ToolEntry", "app_from", "register_family", "respond", "user_errors"]
 
@@ -25,14 +26,6 @@ _log = get_logger(__name__)
 READ_ONLY = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
 )
-
-
-class ServerState:
-    """What the server's lifespan yields: the App, plus what it learned from the client."""
-
-    def __init__(self, app: App) -> None:
-        self.app = app
-        self.roots_checked = False
 
 
 @contextmanager
