@@ -1,0 +1,195 @@
+"""Retrieval quality on LoCoMo, through the product's own store and search paths.
+
+    uv run python bench/locomo.py [--data PATH] [--samples conv-26,conv-30] [--limit-questions N]
+
+Each conversation is stored in its own fresh database, one memory per dialog turn
+(`"<speaker>: <text>"`, created_at = the session's date, through memory_batch_store's service).
+Every question with evidence is run through memory_search's service with default settings. Prints
+recall@5, recall@10, hit@10 and MRR for categories 1-4 together and per category, category 5
+separately, and the search latency p50. A benchmark, not a test.
+
+The data: ../shared/bench/locomo-dev.json when present. LoCoMo itself (Maharana et al., ACL 2024,
+CC BY-NC 4.0) is at https://github.com/snap-research/locomo (data/locomo10.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from mcp_memory.app import open_app
+from mcp_memory.batch import batch_store
+from mcp_memory.config import Settings
+from mcp_memory.search import search_memories
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = ROOT.parent / "shared" / "bench" / "locomo-dev.json"
+CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop", 5: "adversarial"}
+
+
+def session_time(text: str) -> str:
+    """'1:56 pm on 8 May, 2023' -> ISO 8601 UTC."""
+    parsed = datetime.strptime(text.strip(), "%I:%M %p on %d %B, %Y")
+    return parsed.replace(tzinfo=timezone.utc).isoformat()
+
+
+def clean_evidence(raw: list[str], known: set[str]) -> list[str]:
+    """Fix the few malformed ids ('D8:6; D9:17', 'D:11:26', 'D30:05') and drop unknown ones."""
+    result = []
+    for item in raw:
+        for part in str(item).split(";"):
+            part = part.strip().replace("D:", "D")
+            match = re.fullmatch(r"D(\d+):0*(\d+)", part)
+            if match:
+                dia = f"D{int(match.group(1))}:{int(match.group(2))}"
+                if dia in known and dia not in result:
+                    result.append(dia)
+    return result
+
+
+def turns(sample: dict[str, Any]) -> list[dict[str, Any]]:
+    conv = sample["conversation"]
+    sessions = sorted(int(k.split("_")[1]) for k in conv if re.fullmatch(r"session_\d+", k))
+    items = []
+    for n in sessions:
+        when = session_time(conv[f"session_{n}_date_time"])
+        for turn in conv[f"session_{n}"]:
+            items.append(
+                {
+                    "dia_id": turn["dia_id"],
+                    "content": f"{turn['speaker']}: {turn['text']}",
+                    "created_at": when,
+                }
+            )
+    return items
+
+
+async def run_sample(
+    sample: dict[str, Any], limit_questions: int | None
+) -> tuple[list[dict[str, Any]], list[float]]:
+    items = turns(sample)
+    known = {t["dia_id"] for t in items}
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings.load(
+            env={}, db_path=Path(tmp) / "locomo.db", data_dir=Path(tmp), project="locomo"
+        )
+        async with open_app(settings) as app:
+            app.model_on_demand = True
+            by_id: dict[str, str] = {}
+            for start in range(0, len(items), 500):
+                chunk = items[start : start + 500]
+                results = await batch_store(
+                    app,
+                    [
+                        {
+                            "content": t["content"],
+                            "created_at": t["created_at"],
+                            "metadata": {"dia_id": t["dia_id"]},
+                        }
+                        for t in chunk
+                    ],
+                )
+                for t, r in zip(chunk, results, strict=True):
+                    if not r.ok or r.id is None:
+                        raise SystemExit(f"store failed for {t['dia_id']}: {r.error}")
+                    by_id.setdefault(r.id, t["dia_id"])
+            rows = []
+            latencies = []
+            questions = [q for q in sample["qa"] if q.get("evidence")]
+            for q in questions[:limit_questions]:
+                evidence = clean_evidence(q["evidence"], known)
+                if not evidence:
+                    continue
+                started = time.perf_counter()
+                found = await search_memories(app, q["question"], limit=10)
+                latencies.append(time.perf_counter() - started)
+                ranked = [by_id.get(h.memory.id, "") for h in found.hits]
+                rows.append({"category": int(q["category"]), "evidence": evidence, "ranked": ranked})
+    return rows, latencies
+
+
+def metrics(rows: list[dict[str, Any]]) -> dict[str, float]:
+    def recall(r: dict[str, Any], k: int) -> float:
+        return len(set(r["ranked"][:k]) & set(r["evidence"])) / len(r["evidence"])
+
+    def rr(r: dict[str, Any]) -> float:
+        for rank, dia in enumerate(r["ranked"], start=1):
+            if dia in r["evidence"]:
+                return 1.0 / rank
+        return 0.0
+
+    n = len(rows) or 1
+    return {
+        "n": len(rows),
+        "recall@5": sum(recall(r, 5) for r in rows) / n,
+        "recall@10": sum(recall(r, 10) for r in rows) / n,
+        "hit@10": sum(recall(r, 10) > 0 for r in rows) / n,
+        "mrr": sum(rr(r) for r in rows) / n,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--samples", help="comma-separated sample ids (default: all)")
+    parser.add_argument("--limit-questions", type=int, help="at most this many questions per conversation")
+    args = parser.parse_args()
+    if not args.data.exists():
+        print(
+            f"LoCoMo data not found at {args.data}. Get it from https://github.com/snap-research/locomo "
+            "(data/locomo10.json, CC BY-NC 4.0) and pass --data.",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+    samples = json.loads(args.data.read_text())
+    if args.samples:
+        wanted = set(args.samples.split(","))
+        samples = [s for s in samples if s["sample_id"] in wanted]
+    rows: list[dict[str, Any]] = []
+    latencies: list[float] = []
+    for sample in samples:
+        sample_rows, sample_latencies = anyio.run(run_sample, sample, args.limit_questions)
+        rows += sample_rows
+        latencies += sample_latencies
+        m = metrics([r for r in sample_rows if r["category"] != 5])
+        print(
+            f"{sample['sample_id']}: recall@10 {m['recall@10']:.3f} MRR {m['mrr']:.3f} ({m['n']} questions)",
+            file=sys.stderr,
+        )
+    main_rows = [r for r in rows if r["category"] != 5]
+    print(f"LoCoMo, {len(samples)} conversations, {len(rows)} questions with evidence")
+    print("| set | n | recall@5 | recall@10 | hit@10 | MRR |\n|---|---|---|---|---|---|")
+
+    def line(name: str, subset: list[dict[str, Any]]) -> None:
+        m = metrics(subset)
+        print(
+            f"| {name} | {m['n']} | {m['recall@5']:.3f} | {m['recall@10']:.3f} | {m['hit@10']:.3f} | {m['mrr']:.3f} |"
+        )
+
+    line("**categories 1-4**", main_rows)
+    by_category: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        by_category[r["category"]].append(r)
+    for category in sorted(by_category):
+        line(f"{category} {CATEGORIES[category]}", by_category[category])
+    print(
+        f"search latency p50 {statistics.median(latencies) * 1000:.1f} ms, "
+        f"p95 {sorted(latencies)[int(0.95 * (len(latencies) - 1))] * 1000:.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
