@@ -1,7 +1,17 @@
-"""Hybrid search: FTS5 BM25 keyword candidates and sqlite-vec KNN candidates, fused by reciprocal rank.
+"""Hybrid search: FTS5 BM25 keyword candidates and sqlite-vec KNN candidates, fused, then lifted by
+session context.
 
-Both candidate lists come from SQL with the filters applied inside the query (the vector filters as
-sqlite-vec metadata columns inside the KNN scan), so no step loops over the whole table in Python.
+1. Candidates: the best BM25 matches and the nearest vectors, each from SQL with the filters applied
+   inside the query (the vector filters as sqlite-vec metadata columns inside the KNN scan), so no
+   step loops over the whole table in Python.
+2. Fusion: each list's scores are min-max normalised over its candidates and combined, keywords
+   weighing 0.6 and meaning 0.4 (score fusion kept more of both signals than reciprocal-rank fusion
+   on LoCoMo: bench/README.md has the table).
+3. Session context: a memory gains 0.3 x the best score of the memories stored right before and after
+   it in the same project within an hour (one working session, one conversation), and 0.15 x that of
+   the ones two away. Answers often sit next to the memory that matched the words: a decision and
+   its reason, a question and its reply.
+
 Before the embedding model is ready, or when it does not match the stored vectors, search answers
 from keywords alone and says so in `notice`.
 """
@@ -23,8 +33,15 @@ __all__ = ["SearchHit", "SearchMode", "SearchResult", "keyword_query", "search_m
 
 SearchMode = Literal["hybrid", "semantic", "keyword"]
 
-#: Reciprocal rank fusion constant: smaller trusts the top ranks of each list more.
-_RRF_K = 20.0
+#: Weight of the keyword signal in the fused score (meaning gets the rest).
+_KEYWORD_WEIGHT = 0.6
+#: Share of a neighbouring memory's score a memory gains (session context): the best of the memories
+#: right before and after it, then half that for the ones two away.
+_NEIGHBOUR_WEIGHTS = (0.3, 0.15)
+#: Memories stored at most this far apart (seconds) belong to one session.
+_SESSION_GAP = 3600.0
+#: With diversify, a result this similar to one already taken counts as a near-copy.
+_NEAR_DUPLICATE = 0.9
 _MAX_KNN = 4096
 #: A vector neighbour less similar than this is noise unless its keywords matched too.
 _MIN_SIMILARITY = 0.15
@@ -129,17 +146,72 @@ def keyword_query(query: str) -> str | None:
     return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
 
 
-async def _keyword_candidates(app: App, query: str, flt: MemoryFilter, n: int) -> list[int]:
+async def _keyword_candidates(app: App, query: str, flt: MemoryFilter, n: int) -> list[tuple[int, float]]:
+    """The best BM25 matches, as (row id, score) with higher scores better."""
     match = keyword_query(query)
     if match is None:
         return []
     where, params = flt.sql("m")
     rows = await app.db.fetchall(
-        "SELECT m.id FROM memories_fts JOIN memories m ON m.id = memories_fts.rowid "
-        f"WHERE memories_fts MATCH ? AND {where} ORDER BY bm25(memories_fts) LIMIT ?",
+        "SELECT m.id, bm25(memories_fts) AS rank FROM memories_fts JOIN memories m ON m.id = memories_fts.rowid "
+        f"WHERE memories_fts MATCH ? AND {where} ORDER BY rank LIMIT ?",
         [match, *params, n],
     )
-    return [int(r[0]) for r in rows]
+    return [(int(r[0]), -float(r[1])) for r in rows]
+
+
+def _normalised(scored: Sequence[tuple[int, float]]) -> dict[int, float]:
+    """Scores mapped to 0..1 over the candidates (all 1.0 when they are equal)."""
+    if not scored:
+        return {}
+    values = [v for _, v in scored]
+    low, high = min(values), max(values)
+    if high - low < 1e-12:
+        return {i: 1.0 for i, _ in scored}
+    return {i: (v - low) / (high - low) for i, v in scored}
+
+
+async def _session_context(
+    app: App, flt: MemoryFilter, fused: dict[int, float]
+) -> tuple[dict[int, float], dict[int, int]]:
+    """Scores lifted by each memory's neighbours in the same session, and which neighbour lifted each."""
+    if not fused:
+        return {}, {}
+    reach = len(_NEIGHBOUR_WEIGHTS)
+    wanted = sorted({j for i in fused for j in range(i - reach, i + reach + 1) if j > 0})
+    where, params = flt.sql("m")
+    rows = await app.db.fetchall(
+        f"SELECT m.id, m.project, m.created_at FROM memories m WHERE m.id IN ({', '.join('?' * len(wanted))}) AND {where}",
+        [*wanted, *params],
+    )
+    info = {int(r[0]): (str(r[1]), float(r[2])) for r in rows}
+
+    def same_session(a: int, b: int) -> bool:
+        first, second = info.get(a), info.get(b)
+        return bool(first and second and first[0] == second[0] and abs(first[1] - second[1]) <= _SESSION_GAP)
+
+    lifted: dict[int, float] = {}
+    source: dict[int, int] = {}
+    for rowid in info:
+        total = fused.get(rowid, 0.0)
+        top_gain, top_id = 0.0, 0
+        for distance, weight in enumerate(_NEIGHBOUR_WEIGHTS, start=1):
+            # The best neighbour at each distance counts; the one in between must share the session.
+            options = [
+                (weight * fused.get(other, 0.0), other)
+                for other in (rowid - distance, rowid + distance)
+                if same_session(rowid, other) and (distance == 1 or same_session(rowid, (rowid + other) // 2))
+            ]
+            gain, other = max(options, default=(0.0, 0))
+            total += gain
+            if gain > top_gain:
+                top_gain, top_id = gain, other
+        # Every candidate stays (min-max gives the weakest a 0); a neighbour joins when lifted.
+        if rowid in fused or total > 0:
+            lifted[rowid] = total
+            if top_id:
+                source[rowid] = top_id
+    return lifted, source
 
 
 async def _semantic_candidates(app: App, query: str, flt: MemoryFilter, n: int) -> list[tuple[int, float]]:
@@ -201,6 +273,8 @@ def _diversify(hits: list[SearchHit], limit: int, vectors: dict[str, bytes]) -> 
                 vec = np.frombuffer(blob, dtype="<f4")
                 redundancy = max(float(vec @ c) for c in chosen)
             value = 0.7 * (hit.score / top) - 0.3 * redundancy
+            if redundancy >= _NEAR_DUPLICATE:
+                value -= 1.0  # a near-copy of a result already taken comes last
             if value > best_value:
                 best, best_value = index, value
         hit = pool.pop(best)
@@ -249,33 +323,38 @@ async def search_memories(
         used = "keyword"
         notice = f"answered from keywords only: {app.semantic_unavailable_reason()}."
     pool = max(limit * 5, 50)
-    keyword_ids = await _keyword_candidates(app, text, flt, pool) if used != "semantic" else []
+    keyword = await _keyword_candidates(app, text, flt, pool) if used != "semantic" else []
     semantic = await _semantic_candidates(app, text, flt, pool) if used != "keyword" else []
+    keyword_ids = {i for i, _ in keyword}
+    semantic = [(r, s) for r, s in semantic if s >= _MIN_SIMILARITY or r in keyword_ids]
 
-    scores: dict[int, float] = {}
+    keyword_norm, semantic_norm = _normalised(keyword), _normalised(semantic)
+    weight = _KEYWORD_WEIGHT if keyword and semantic else (1.0 if keyword else 0.0)
+    fused = {
+        i: weight * keyword_norm.get(i, 0.0) + (1.0 - weight) * semantic_norm.get(i, 0.0)
+        for i in keyword_norm.keys() | semantic_norm.keys()
+    }
+    scores, lifted_by = await _session_context(app, flt, fused)
     signals: dict[int, list[str]] = {}
-    similarity: dict[int, float] = {}
-    for rank, rowid in enumerate(keyword_ids, start=1):
-        scores[rowid] = scores.get(rowid, 0.0) + 1.0 / (_RRF_K + rank)
+    similarity = dict(semantic)
+    for rank, (rowid, _) in enumerate(keyword, start=1):
         signals.setdefault(rowid, []).append(f"keyword rank {rank}")
-    keyword_set = set(keyword_ids)
-    semantic = [(r, s) for r, s in semantic if s >= _MIN_SIMILARITY or r in keyword_set]
     for rank, (rowid, sim) in enumerate(semantic, start=1):
-        scores[rowid] = scores.get(rowid, 0.0) + 1.0 / (_RRF_K + rank)
         signals.setdefault(rowid, []).append(f"semantic rank {rank} (similarity {sim:.2f})")
-        similarity[rowid] = sim
+    for rowid, neighbour in lifted_by.items():
+        signals.setdefault(rowid, []).append(f"session context: stored next to m_{neighbour}")
     ranked = sorted(scores, key=lambda r: (-scores[r], r))
     window = ranked[: limit * 3 if diversify else limit]
     found = await load_memories(app.db, window)
     hits: list[SearchHit] = []
-    best = scores[ranked[0]] if ranked else 1.0
+    best = scores[ranked[0]] if ranked and scores[ranked[0]] > 0 else 1.0
     for rowid in window:
         memory = found.get(rowid)
         if memory is None:
             continue
         why = list(signals[rowid])
-        terms = _matched_terms(text, memory.content, memory.tags) if keyword_ids else []
-        if terms and any(s.startswith("keyword") for s in why):
+        terms = _matched_terms(text, memory.content, memory.tags) if rowid in keyword_ids else []
+        if terms:
             why[0] = f"{why[0]}: {', '.join(terms[:8])}"
         hits.append(SearchHit(memory, round(scores[rowid] / best, 4), tuple(why), similarity.get(rowid)))
     if diversify:

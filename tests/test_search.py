@@ -206,3 +206,34 @@ async def test_a_different_model_refuses_vector_writes_until_reindex(tmp_path: P
             "SELECT name FROM sqlite_master WHERE name GLOB 'memories_vec_*' AND sql LIKE 'CREATE VIRTUAL%'"
         )
         assert [t[0] for t in tables] == [done.table]
+
+
+async def test_session_context_brings_the_neighbouring_memory(app: App) -> None:
+    """A memory stored right after the one that matched, in the same session, is found and says why."""
+    question = (await store_memory(app, "Why did the nightly export job stop?")).id
+    answer = (await store_memory(app, "Because the S3 credentials expired on Friday")).id
+    await store_memory(app, "Unrelated: the coffee machine is fixed", created_at="3 days ago")
+    result = await search_memories(app, "nightly export job", mode="keyword")
+    ids = [h.memory.id for h in result.hits]
+    assert ids[:2] == [question, answer]
+    assert any("session context: stored next to " + question in w for w in result.hits[1].why)
+
+
+async def test_session_context_stops_at_other_projects(app: App) -> None:
+    """A memory of another project stored right after the best match lends it nothing."""
+    await store_memory(app, "an export ran", created_at="2024-01-01T09:00:00Z")
+    await store_memory(app, "the nightly export job failed", created_at="2024-01-01T10:00:00Z")
+    elsewhere = (
+        await store_memory(app, "rotate the signing keys", project="other", created_at="2024-01-01T10:00:00Z")
+    ).id
+    ids = {h.memory.id for h in (await search_memories(app, "nightly export job", project="*")).hits}
+    assert elsewhere not in ids
+
+
+async def test_session_context_stops_at_time_gaps(app: App) -> None:
+    """A memory stored hours after the best match is another session and lends it nothing."""
+    await store_memory(app, "an export ran", created_at="2024-01-01T09:00:00Z")
+    await store_memory(app, "the nightly export job failed", created_at="2024-01-02T10:00:00Z")
+    later = (await store_memory(app, "lunch menu for tuesday", created_at="2024-01-02T15:00:00Z")).id
+    ids = {h.memory.id for h in (await search_memories(app, "nightly export job")).hits}
+    assert later not in ids
