@@ -51,6 +51,7 @@ class BatchItemResult:
     id: str | None
     status: str | None
     error: str | None
+    redacted: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +109,7 @@ async def batch_store(app: App, items: Sequence[Any]) -> list[BatchItemResult]:
     results = [
         BatchItemResult(i, False, None, None, w)
         if isinstance(w, str)
-        else BatchItemResult(i, True, w.id, w.status, None)
+        else BatchItemResult(i, True, w.id, w.status, None, w.redacted)
         for i, w in enumerate(written)
     ]
     if any(isinstance(w, StoreResult) and not w.embedded for w in written):

@@ -12,9 +12,10 @@ import aiosqlite
 
 from mcp_memory.app import App
 from mcp_memory.errors import InvalidInput, NotFound
-from mcp_memory.limits import clean_content, clean_ids, clean_kind, clean_metadata, clean_tags
+from mcp_memory.limits import clean_ids, clean_kind, clean_metadata, clean_tags
 from mcp_memory.memories import (
     MEMORY_COLUMNS,
+    clean_and_redact,
     content_hash,
     format_id,
     importance_value,
@@ -36,6 +37,7 @@ class UpdateResult:
     version: int
     changed: tuple[str, ...]
     embedded: bool
+    redacted: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +63,7 @@ async def update_memory(
         raise InvalidInput(
             "nothing to update; pass at least one of content, tags, kind, importance, metadata."
         )
-    new_content = clean_content(content) if content is not None else None
+    new_content, redacted = clean_and_redact(app, content) if content is not None else (None, 0)
     new_tags = clean_tags(tags) if tags is not None else None
     new_kind = clean_kind(kind) if kind is not None else None
     new_importance = importance_value(importance, None)
@@ -97,7 +99,7 @@ async def update_memory(
         if new_meta is not None and new_meta != row["metadata"]:
             changed.append("metadata")
         if not changed:
-            return UpdateResult(memory_id, int(row["version"]), (), bool(row["embedded"]))
+            return UpdateResult(memory_id, int(row["version"]), (), bool(row["embedded"]), redacted)
         await record_version(conn, row, old_tags, "update", changed, now)
         kind_value = new_kind if new_kind is not None and "kind" in changed else str(row["kind"])
         await conn.execute(
@@ -129,7 +131,7 @@ async def update_memory(
                 embedded = False
         elif "kind" in changed:
             await update_vector_metadata(conn, rowid, kind_value)
-        return UpdateResult(memory_id, int(row["version"]) + 1, tuple(changed), embedded)
+        return UpdateResult(memory_id, int(row["version"]) + 1, tuple(changed), embedded, redacted)
 
     result = await app.db.write(work)
     if not result.embedded:

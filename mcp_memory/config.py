@@ -34,6 +34,8 @@ SETTINGS_DOC: dict[str, str] = {
     "sqlean), sqlite3 or sqlean. Default: auto.",
     "MCP_MEMORY_TOOLS": "Which tools the server offers: all, core (memory tools, pins, context) or a "
     "comma-separated list of tool names. Default: all.",
+    "MCP_MEMORY_REDACT_SECRETS": "Replace secrets (private keys, cloud and API tokens, JWTs, passwords in URLs and "
+    "assignments) in stored content with a marker such as [REDACTED:github-token]: true or false. Default: true.",
     "MCP_MEMORY_BUSY_TIMEOUT_MS": "How long a write waits for another process's write to finish before "
     "retrying. Default: 5000.",
 }
@@ -60,6 +62,7 @@ class Settings(BaseModel):
     sqlite: Literal["auto", "sqlite3", "sqlean"] = "auto"
     busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)
     tools: str = "all"
+    redact_secrets: bool = True
     #: The working directory the default project is derived from.
     cwd: Path = Field(default_factory=Path.cwd)
 
@@ -94,6 +97,7 @@ class Settings(BaseModel):
             "SQLITE": "sqlite",
             "BUSY_TIMEOUT_MS": "busy_timeout_ms",
             "TOOLS": "tools",
+            "REDACT_SECRETS": "redact_secrets",
         }
         for suffix, field in names.items():
             raw = env.get(ENV_PREFIX + suffix)

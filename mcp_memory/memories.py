@@ -23,6 +23,7 @@ from mcp_memory.errors import InvalidInput, NotFound
 from mcp_memory.filters import MemoryFilter, build_filter
 from mcp_memory.limits import MAX_LIMIT, clean_content, clean_ids, clean_kind, clean_metadata, clean_tags
 from mcp_memory.projects import stored_project
+from mcp_memory.redaction import redact
 from mcp_memory.timeparse import parse_time
 from mcp_memory.vectors import VectorIndexInfo, write_vectors
 
@@ -32,6 +33,7 @@ __all__ = [
     "MemoryVersion",
     "PreparedMemory",
     "StoreResult",
+    "clean_and_redact",
     "content_hash",
     "format_id",
     "get_memories",
@@ -254,6 +256,16 @@ class PreparedMemory:
     pinned: bool
     created_at: float
     expires_at: float | None
+    redacted: int = 0
+
+
+def clean_and_redact(app: App, content: str) -> tuple[str, int]:
+    """Content trimmed and size-checked, with secrets replaced unless redaction is switched off."""
+    text = clean_content(content)
+    if not app.settings.redact_secrets:
+        return text, 0
+    result = redact(text)
+    return result.text, result.count
 
 
 def prepare_memory(
@@ -272,7 +284,7 @@ def prepare_memory(
 ) -> PreparedMemory:
     """Validate store arguments; raises before anything is written."""
     now = time.time() if now is None else now
-    text = clean_content(content)
+    text, redacted = clean_and_redact(app, content)
     expires = parse_time(expires_at, end=True) if expires_at else None
     if expires is not None and expires <= now:
         raise InvalidInput(
@@ -289,6 +301,7 @@ def prepare_memory(
         pinned=bool(pinned),
         created_at=parse_time(created_at) if created_at else now,
         expires_at=expires,
+        redacted=redacted,
     )
 
 
@@ -319,7 +332,9 @@ async def write_prepared(
             )
             await sync_keyword_index(conn, row["id"])
         mid = format_id(int(row["id"]))
-        return StoreResult(mid, "duplicate", mid, 0, bool(row["embedded"]), str(row["project"]) or None)
+        return StoreResult(
+            mid, "duplicate", mid, item.redacted, bool(row["embedded"]), str(row["project"]) or None
+        )
     cursor = await conn.execute(
         "INSERT INTO memories(content, content_hash, kind, importance, metadata, project, pinned, created_at, "
         "updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -345,7 +360,7 @@ async def write_prepared(
     if vector is not None and info is not None:
         await write_vectors(conn, info, [(rowid, vector, item.project, item.kind, item.created_at)])
         embedded = True
-    return StoreResult(format_id(rowid), "created", None, 0, embedded, item.project or None)
+    return StoreResult(format_id(rowid), "created", None, item.redacted, embedded, item.project or None)
 
 
 async def store_memory(

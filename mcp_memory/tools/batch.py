@@ -22,6 +22,7 @@ class ItemResult(BaseModel):
     id: str | None
     status: str | None
     error: str | None
+    redacted: int
 
 
 class BatchStoreOutput(BaseModel):
@@ -46,7 +47,8 @@ async def memory_batch_store(
         results = await batch.batch_store(app, items)
     out = BatchStoreOutput(
         results=[
-            ItemResult(index=r.index, ok=r.ok, id=r.id, status=r.status, error=r.error) for r in results
+            ItemResult(index=r.index, ok=r.ok, id=r.id, status=r.status, error=r.error, redacted=r.redacted)
+            for r in results
         ],
         stored=sum(r.ok for r in results),
         failed=sum(not r.ok for r in results),

@@ -177,7 +177,11 @@ async def memory_update(
             app, id, content=content, tags=tags, kind=kind, importance=importance, metadata=metadata
         )
     out = UpdateOutput(
-        id=result.id, version=result.version, changed=list(result.changed), embedded=result.embedded
+        id=result.id,
+        version=result.version,
+        changed=list(result.changed),
+        embedded=result.embedded,
+        redacted=result.redacted,
     )
     text = (
         f"Updated {out.id} ({', '.join(out.changed)}); now version {out.version}."

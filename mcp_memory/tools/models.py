@@ -83,7 +83,7 @@ class StoreOutput(BaseModel):
     id: str
     status: Literal["created", "duplicate", "merged"]
     duplicate_of: str | None
-    redacted: int = Field(description="secrets removed from the content before storing")
+    redacted: int = Field(description="secrets replaced by [REDACTED:kind] markers before storing")
     embedded: bool = Field(description="false when the model was still loading: the vector follows shortly")
     project: str | None
 
@@ -106,6 +106,7 @@ class UpdateOutput(BaseModel):
     version: int
     changed: list[str]
     embedded: bool
+    redacted: int
 
 
 class DeleteOutput(BaseModel):
