@@ -130,6 +130,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", "-n", type=int, default=20, help="how many to list (default 20)")
     p.add_argument("--in", dest="scope", help="project scope: a name, 'global', or '*' for all")
 
+    p = command("backup", "Copy the database to a file (safe while servers run); the copy is checked.")
+    p.add_argument("path", help="file to write (0600)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing file")
+
+    p = command(
+        "restore", "Check a backup, keep the current database beside itself, and put the backup in its place."
+    )
+    p.add_argument("path", help="backup file to restore")
+
     p = command("history", "Show every version of a memory.")
     p.add_argument("id", help="memory id such as m_12")
 
