@@ -59,7 +59,7 @@ async def test_bad_backups_are_refused_and_change_nothing(tmp_path: Path) -> Non
     before = db_digest(settings.database)
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"not a database at all" * 100)
-    with pytest.raises(InvalidInput, match="cannot be opened|not an mcp-memory"):
+    with pytest.raises(InvalidInput, match=r"cannot be opened|not an mcp-memory"):
         restore_database(settings, junk)
     import sqlite3
 
