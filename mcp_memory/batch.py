@@ -13,7 +13,7 @@ import aiosqlite
 from mcp_memory.app import App
 from mcp_memory.changes import delete_memories
 from mcp_memory.errors import InvalidInput, LimitExceeded, MemoryServerError
-from mcp_memory.limits import clean_tags
+from mcp_memory.limits import MAX_BATCH, clean_tags
 from mcp_memory.memories import (
     MEMORY_COLUMNS,
     PreparedMemory,
@@ -30,7 +30,6 @@ from mcp_memory.selection import select_memories
 
 __all__ = ["MAX_BATCH", "BatchItemResult", "BulkResult", "batch_delete", "batch_store", "batch_tag"]
 
-MAX_BATCH = 1000
 _STORE_FIELDS = {
     "content",
     "tags",

@@ -17,6 +17,7 @@ import aiosqlite
 
 from mcp_memory.app import App
 from mcp_memory.errors import InvalidInput, LimitExceeded
+from mcp_memory.limits import MAX_LIFECYCLE_RULES as _MAX_RULES
 from mcp_memory.limits import clean_kind, clean_tags
 from mcp_memory.memories import (
     MEMORY_COLUMNS,
@@ -30,7 +31,6 @@ from mcp_memory.vectors import forget_vector
 
 __all__ = ["ConsolidateReport", "LifecycleRule", "Merge", "consolidate", "get_rules", "set_rules"]
 
-_MAX_RULES = 50
 _MAX_GROUP = 50_000
 
 

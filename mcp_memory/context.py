@@ -15,15 +15,14 @@ from mcp_memory.app import App
 from mcp_memory.episodes import search_episodes
 from mcp_memory.errors import InvalidInput
 from mcp_memory.filters import build_filter
+from mcp_memory.limits import MAX_TOKEN_BUDGET as MAX_BUDGET
+from mcp_memory.limits import MIN_TOKEN_BUDGET as MIN_BUDGET
 from mcp_memory.memories import Memory, load_memories, record_access
 from mcp_memory.pins import list_pins
 from mcp_memory.search import search_memories
 from mcp_memory.timeparse import format_time
 
 __all__ = ["ContextResult", "build_context", "count_tokens"]
-
-MIN_BUDGET = 50
-MAX_BUDGET = 100_000
 
 
 @functools.lru_cache(maxsize=1)

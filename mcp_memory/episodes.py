@@ -19,6 +19,8 @@ import aiosqlite
 
 from mcp_memory.app import App
 from mcp_memory.errors import InvalidInput, LimitExceeded, NotFound
+from mcp_memory.limits import MAX_EPISODE_STEPS as _MAX_STEPS
+from mcp_memory.limits import MAX_EPISODE_TEXT as _MAX_TEXT
 from mcp_memory.limits import MAX_LIMIT, clean_tags
 from mcp_memory.memories import format_id, prepare_memory, write_prepared
 from mcp_memory.projects import scope_for, stored_project
@@ -39,8 +41,6 @@ __all__ = [
 
 Outcome = Literal["success", "failure", "partial"]
 OUTCOMES = ("success", "failure", "partial")
-_MAX_TEXT = 10_000
-_MAX_STEPS = 500
 _WORD = re.compile(r"[a-z0-9]+")
 _HALF_LIFE_DAYS = 30.0
 

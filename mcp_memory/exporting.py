@@ -72,7 +72,8 @@ def resolve_export_path(app: App, path: str, *, overwrite: bool) -> Path:
 
 def _write_private(target: Path, body: str) -> None:
     """Write `body` to a 0600 temporary file beside `target`, then rename it into place."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.parent.exists():
+        target.parent.mkdir(parents=True, mode=0o700)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     fd = os.open(temporary, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

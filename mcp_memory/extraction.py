@@ -13,7 +13,8 @@ import aiosqlite
 
 from mcp_memory.app import App
 from mcp_memory.filters import build_filter
-from mcp_memory.graph import MAX_NAME, ensure_entity
+from mcp_memory.graph import ensure_entity
+from mcp_memory.limits import MAX_GRAPH_NAME as MAX_NAME
 from mcp_memory.memories import Memory, load_memories, resolve_id
 
 __all__ = ["BuildResult", "build_graph", "extract_entities"]

@@ -14,6 +14,12 @@ import aiosqlite
 
 from mcp_memory.app import App
 from mcp_memory.errors import InvalidInput, LimitExceeded, NotFound
+from mcp_memory.limits import MAX_GRAPH_DEPTH as MAX_DEPTH
+from mcp_memory.limits import MAX_GRAPH_ITEMS as MAX_ITEMS
+from mcp_memory.limits import MAX_GRAPH_NAME as MAX_NAME
+from mcp_memory.limits import MAX_GRAPH_NODES as MAX_NODES
+from mcp_memory.limits import MAX_GRAPH_TYPE as MAX_TYPE
+from mcp_memory.limits import MAX_OBSERVATION
 from mcp_memory.memories import Memory, load_memories, resolve_id
 
 __all__ = [
@@ -26,13 +32,6 @@ __all__ = [
     "query_graph",
     "upsert_graph",
 ]
-
-MAX_NAME = 200
-MAX_TYPE = 64
-MAX_OBSERVATION = 2000
-MAX_ITEMS = 1000
-MAX_DEPTH = 5
-MAX_NODES = 500
 
 
 @dataclass(frozen=True, slots=True)

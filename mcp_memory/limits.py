@@ -1,4 +1,5 @@
-"""Size limits and input normalization, enforced here and nowhere else, for tools and CLI alike.
+"""Size limits (every one is defined here, and README lists them) and input normalization, for tools
+and CLI alike.
 
 Every check raises before anything is written, so refused input changes nothing.
 """
@@ -37,6 +38,21 @@ MAX_KIND_LENGTH = 32
 MAX_QUERY_CHARS = 4_000
 MAX_IDS = 1_000
 MAX_LIMIT = 100
+MAX_BATCH = 1_000
+MAX_SELECTED = 100_000
+MAX_PROJECT_NAME = 200
+MAX_PIN_NOTE = 500
+MIN_TOKEN_BUDGET = 50
+MAX_TOKEN_BUDGET = 100_000
+MAX_GRAPH_NAME = 200
+MAX_GRAPH_TYPE = 64
+MAX_OBSERVATION = 2_000
+MAX_GRAPH_ITEMS = 1_000
+MAX_GRAPH_DEPTH = 5
+MAX_GRAPH_NODES = 500
+MAX_EPISODE_TEXT = 10_000
+MAX_EPISODE_STEPS = 500
+MAX_LIFECYCLE_RULES = 50
 
 _KIND = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 

@@ -9,11 +9,10 @@ import aiosqlite
 from mcp_memory.app import App
 from mcp_memory.errors import InvalidInput, NotFound
 from mcp_memory.filters import build_filter
+from mcp_memory.limits import MAX_PIN_NOTE as _MAX_NOTE
 from mcp_memory.memories import Memory, load_memories, resolve_id
 
 __all__ = ["list_pins", "set_pinned"]
-
-_MAX_NOTE = 500
 
 
 async def set_pinned(app: App, memory_id: str, pinned: bool, note: str | None = None) -> Memory:

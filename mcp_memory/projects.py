@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from mcp_memory.errors import InvalidInput
+from mcp_memory.limits import MAX_PROJECT_NAME as _MAX_PROJECT
 
 __all__ = [
     "ALL_PROJECTS",
@@ -26,7 +27,6 @@ __all__ = [
 ALL_PROJECTS = "*"
 #: `project="global"`: memories that belong to no project (stored as '').
 GLOBAL = "global"
-_MAX_PROJECT = 200
 
 
 def project_from_path(path: Path) -> str:

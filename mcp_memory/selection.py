@@ -9,14 +9,13 @@ from typing import Any
 from mcp_memory.app import App
 from mcp_memory.errors import InvalidInput
 from mcp_memory.filters import build_filter
-from mcp_memory.limits import clean_ids
+from mcp_memory.limits import MAX_SELECTED, clean_ids
 from mcp_memory.memories import parse_id
 
 __all__ = ["FILTER_KEYS", "select_memories"]
 
 FILTER_KEYS = ("tags", "tag_mode", "kind", "project", "since", "until")
 #: A filter may match at most this many memories in one call.
-MAX_SELECTED = 100_000
 
 
 async def select_memories(

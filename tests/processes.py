@@ -53,7 +53,9 @@ async def client_writer(db: Path, name: str, until: float, ledger: Ledger) -> No
             memory_id = result.structured_content["id"]  # type: ignore[index]
             ledger.content[memory_id] = text
             if i % 5 == 1:
-                result = await client.call_tool("memory_update", {"id": memory_id, "content": text + " (edited)"})
+                result = await client.call_tool(
+                    "memory_update", {"id": memory_id, "content": text + " (edited)"}
+                )
                 ledger.operations += 1
                 if result.is_error:
                     ledger.errors.append(f"{name} update: {result.content}")
@@ -80,7 +82,10 @@ def cli_writer(db: Path, count: int, ledger: Ledger) -> None:
         text = f"the command line stored memory {i}"
         done = subprocess.run(
             [sys.executable, "-m", "mcp_memory", "store", text, "--json"],
-            env=server_env(db), capture_output=True, text=True, timeout=120,
+            env=server_env(db),
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         ledger.operations += 1
         if done.returncode != 0:
@@ -109,7 +114,9 @@ def check_database(db: Path, ledger: Ledger) -> list[str]:
         integrity = [r[0] for r in conn.execute("PRAGMA integrity_check")]
         if integrity != ["ok"]:
             problems.append(f"integrity: {integrity[:3]}")
-        rows = {f"m_{r[0]}": (r[1], r[2]) for r in conn.execute("SELECT id, content, deleted_at FROM memories")}
+        rows = {
+            f"m_{r[0]}": (r[1], r[2]) for r in conn.execute("SELECT id, content, deleted_at FROM memories")
+        }
         for memory_id, text in ledger.content.items():
             if memory_id not in rows:
                 problems.append(f"lost {memory_id}")
@@ -124,7 +131,9 @@ def check_database(db: Path, ledger: Ledger) -> list[str]:
         table = conn.execute("SELECT value FROM meta WHERE key = 'vec_table'").fetchone()
         if table:
             vectors = conn.execute(f"SELECT count(*) FROM {table[0]}").fetchone()[0]
-            embedded = conn.execute("SELECT count(*) FROM memories WHERE embedded = 1 AND deleted_at IS NULL").fetchone()[0]
+            embedded = conn.execute(
+                "SELECT count(*) FROM memories WHERE embedded = 1 AND deleted_at IS NULL"
+            ).fetchone()[0]
             if vectors != embedded:
                 problems.append(f"vector index has {vectors} rows for {embedded} embedded memories")
     finally:
@@ -154,11 +163,25 @@ def crash_trial(db: Path, rng: random.Random, batch: int = 20) -> Ledger:
     what it had acknowledged before dying."""
     ledger = Ledger()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mcp_memory"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL, env=server_env(db),
+        [sys.executable, "-m", "mcp_memory"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=server_env(db),
     )
-    _send(proc, {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "crash", "version": "1"}}})
+    _send(
+        proc,
+        {
+            "jsonrpc": "2.0",
+            "id": 0,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "crash", "version": "1"},
+            },
+        },
+    )
     _receive(proc, 0)
     _send(proc, {"jsonrpc": "2.0", "method": "notifications/initialized"})
     killer = threading.Timer(rng.uniform(0.2, 3.0), lambda: os.kill(proc.pid, signal.SIGKILL))
@@ -167,14 +190,23 @@ def crash_trial(db: Path, rng: random.Random, batch: int = 20) -> Ledger:
         request_id = 1
         while True:
             items = [{"content": f"trial {rng.random():.12f} item {k}"} for k in range(batch)]
-            _send(proc, {"jsonrpc": "2.0", "id": request_id, "method": "tools/call",
-                         "params": {"name": "memory_batch_store", "arguments": {"items": items}}})
+            _send(
+                proc,
+                {
+                    "jsonrpc": "2.0",
+                    "id": request_id,
+                    "method": "tools/call",
+                    "params": {"name": "memory_batch_store", "arguments": {"items": items}},
+                },
+            )
             reply = _receive(proc, request_id)
             if reply is None:
                 break
             ledger.operations += 1
             result = reply.get("result", {})
-            for item, outcome in zip(items, result.get("structuredContent", {}).get("results", []), strict=False):
+            for item, outcome in zip(
+                items, result.get("structuredContent", {}).get("results", []), strict=False
+            ):
                 if outcome.get("ok"):
                     ledger.content[outcome["id"]] = item["content"]
             request_id += 1

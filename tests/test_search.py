@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import anyio
@@ -237,3 +238,54 @@ async def test_session_context_stops_at_time_gaps(app: App) -> None:
     later = (await store_memory(app, "lunch menu for tuesday", created_at="2024-01-02T15:00:00Z")).id
     ids = {h.memory.id for h in (await search_memories(app, "nightly export job")).hits}
     assert later not in ids
+
+
+async def test_a_vector_of_the_wrong_size_is_refused(app: App) -> None:
+    """Writing a vector whose dimension differs from the index is refused and writes nothing."""
+    import aiosqlite
+
+    from mcp_memory.vectors import write_vectors
+
+    stored = await store_memory(app, "a memory")
+    assert app.vector_info is not None
+    info = app.vector_info
+
+    async def work(conn: aiosqlite.Connection) -> None:
+        await write_vectors(conn, info, [(int(stored.id[2:]), b"\x00" * 12, "proj", "note", 0.0)])
+
+    with pytest.raises(ModelMismatch, match="dimensions"):
+        await app.db.write(work)
+    assert await app.db.scalar(f"SELECT count(*) FROM {info.table}") == 1
+
+
+async def test_an_interrupted_reindex_leaves_the_old_index_working(tmp_path: Path) -> None:
+    """If re-embedding fails half way, the database still serves the old model's vectors, and a later
+    reindex cleans up and completes."""
+    first = make_settings(tmp_path, embedding_model="model-a")
+    async with open_app(first, loader=fake_loader()) as app:
+        await app.load_model()
+        for i in range(150):
+            await store_memory(app, f"memory number {i} about subject {i % 5}")
+
+    class Failing(FakeEmbedder):
+        def embed(self, texts: Sequence[str]) -> list[bytes]:
+            if len(self.calls) >= 1:
+                raise RuntimeError("power cut")
+            return super().embed(texts)
+
+    second = make_settings(tmp_path, embedding_model="model-b")
+    async with open_app(second, loader=lambda s: Failing(s.embedding_model, 32)) as app:
+        with pytest.raises(RuntimeError, match="power cut"):
+            await reindex(app, batch_size=64)
+    async with open_app(first, loader=fake_loader()) as app:
+        await app.load_model()
+        assert app.mismatch is None
+        hits = (await search_memories(app, "memory number 7 about subject 2", mode="semantic")).hits
+        assert hits[0].memory.content == "memory number 7 about subject 2"
+    async with open_app(second, loader=fake_loader(dim=32)) as app:
+        done = await reindex(app)
+        assert done.embedded == 150
+        tables = await app.db.fetchall(
+            "SELECT name FROM sqlite_master WHERE name GLOB 'memories_vec_*' AND sql LIKE 'CREATE VIRTUAL%'"
+        )
+        assert [t[0] for t in tables] == [done.table]

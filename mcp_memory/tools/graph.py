@@ -9,6 +9,7 @@ from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from mcp_memory import extraction, graph
+from mcp_memory.limits import MAX_GRAPH_DEPTH, MAX_GRAPH_ITEMS
 from mcp_memory.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
 from mcp_memory.tools.args import OptionalIds, Project
 from mcp_memory.tools.models import MemoryBrief, memory_brief
@@ -47,10 +48,10 @@ class UpsertOutput(BaseModel):
 async def graph_upsert(
     ctx: Context,
     entities: Annotated[
-        list[EntityIn] | None, Field(max_length=1000, description="Entities to create or extend.")
+        list[EntityIn] | None, Field(max_length=MAX_GRAPH_ITEMS, description="Entities to create or extend.")
     ] = None,
     relations: Annotated[
-        list[RelationIn] | None, Field(max_length=1000, description="Directed relations.")
+        list[RelationIn] | None, Field(max_length=MAX_GRAPH_ITEMS, description="Directed relations.")
     ] = None,
 ) -> Annotated[CallToolResult, UpsertOutput]:
     """Add entities (name, type, observations) and relations (from -type-> to) to the knowledge graph.
@@ -121,7 +122,9 @@ async def graph_query(
     query: Annotated[
         str | None, Field(description="Start from entities whose name, type or observations contain this.")
     ] = None,
-    depth: Annotated[int, Field(ge=0, le=5, description="Hops to follow, either direction.")] = 1,
+    depth: Annotated[
+        int, Field(ge=0, le=MAX_GRAPH_DEPTH, description="Hops to follow, either direction.")
+    ] = 1,
 ) -> Annotated[CallToolResult, SubgraphOutput]:
     """The subgraph around an entity, a memory's entities, or a text match, within `depth` hops:
     entities with observations, relations among them, and linked memories. Give one of name,
