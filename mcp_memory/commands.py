@@ -36,6 +36,20 @@ def _with_app(settings: Settings, work: Callable[[App], Awaitable[_T]]) -> _T:
     return anyio.run(main)
 
 
+async def _embed_pending(app: App, *, quiet: bool) -> int:
+    """Give every memory without a vector its vector now, showing progress on stderr."""
+    from mcp_memory.indexing import embed_pending
+
+    done = 0
+    while (n := await embed_pending(app, 64)) > 0:
+        done += n
+        if not quiet:
+            print(f"\rembedding {done}", end="", file=sys.stderr, flush=True)
+    if done and not quiet:
+        print(file=sys.stderr)
+    return done
+
+
 def _memory_line(m: Any) -> str:
     tags = f" #{' #'.join(m.tags)}" if m.tags else ""
     return f"[{m.id}] {m.kind} {(format_time(m.created_at) or '')[:10]}{tags}\n    {m.content}"
@@ -156,6 +170,11 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> Output:
                 repaired = await repair_indexes(db)
             finally:
                 await db.close()
+            if not args.no_model:
+                async with open_app(settings) as app:
+                    app.model_on_demand = True
+                    await app.ensure_model()
+                    repaired["vectors_recomputed"] = await _embed_pending(app, quiet=args.json)
         return await run_checks(settings, load_model=not args.no_model), repaired
 
     checks, repaired = anyio.run(main)
@@ -190,18 +209,11 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> Output:
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.importing import import_memories
-    from mcp_memory.indexing import embed_pending
 
     async def work(app: App) -> Any:
         result = await import_memories(app, args.path, format=args.format)
         await app.ensure_model()
-        done = 0
-        while (n := await embed_pending(app, 64)) > 0:
-            done += n
-            if not args.json:
-                print(f"\rembedding {done}", end="", file=sys.stderr, flush=True)
-        if done and not args.json:
-            print(file=sys.stderr)
+        await _embed_pending(app, quiet=args.json)
         return result
 
     result = _with_app(settings, work)

@@ -160,3 +160,22 @@ def test_export_import_consolidate_pins_graph_episodes_history(
     monkeypatch.setenv("MCP_MEMORY_DB", str(tmp_path / "copy.db"))
     assert main(["import", str(export), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["imported"] == 2
+
+
+@pytest.mark.e2e
+def test_doctor_repair_recomputes_missing_vectors(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A vector lost from the index is detected, re-queued and recomputed by doctor --repair."""
+    assert main(["store", "the cache warms at midnight"]) == 0
+    from mcp_memory.db.connection import connect_plain
+
+    conn = connect_plain(str(db))
+    table = conn.execute("SELECT value FROM meta WHERE key = 'vec_table'").fetchone()[0]
+    conn.execute(f"DELETE FROM {table}")
+    conn.close()
+    capsys.readouterr()
+    assert main(["doctor"]) == 1
+    assert "FAIL vector index: 0 vectors for 1 embedded memories" in capsys.readouterr().out
+    assert main(["doctor", "--repair"]) == 0
+    out = capsys.readouterr().out
+    assert "vectors recomputed 1" in out
+    assert "all checks passed" in out
