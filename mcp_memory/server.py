@@ -25,6 +25,7 @@ from mcp_memory.embeddings import Embedder, load_embedder
 from mcp_memory.indexing import run_worker
 from mcp_memory.logs import get_logger
 from mcp_memory.tools.names import select_tools
+from mcp_memory.tools.resources import register_resources_and_prompts
 from mcp_memory.tools.state import ServerState
 
 __all__ = ["INSTRUCTIONS", "MemoryServer", "build_server", "run_stdio"]
@@ -116,10 +117,12 @@ def build_server(
 ) -> MCPServer[ServerState]:
     """The MCP server with every tool registered; its lifespan opens the database."""
     client_answered = anyio.Event()
+    state = ServerState()
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[ServerState]) -> AsyncIterator[ServerState]:
         async with open_app(settings, loader=loader) as app, anyio.create_task_group() as tasks:
+            state.attach(app)
             _log.info(
                 "mcp-memory serving",
                 version=__version__,
@@ -131,8 +134,9 @@ def build_server(
                 tasks.start_soon(_load_model_when_ready, app, client_answered)
             tasks.start_soon(run_worker, app)
             try:
-                yield ServerState(app)
+                yield state
             finally:
+                state.attach(None)
                 tasks.cancel_scope.cancel()
 
     server = MemoryServer(
@@ -146,6 +150,7 @@ def build_server(
         tools=settings.tools,
     )
     server.middleware.append(_StartModelAfterFirstMessage(client_answered))
+    register_resources_and_prompts(server, state)
     return server
 
 

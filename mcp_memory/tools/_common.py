@@ -3,6 +3,7 @@ isError results, building results that carry both structured content and readabl
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -86,4 +87,7 @@ def register_family(server: MCPServer[Any], tools: Sequence[ToolEntry], names: s
     """Add the tools of one family that are in `names` to `server`, with structured output."""
     for fn, title, hints in tools:
         if fn.__name__ in names:
-            server.add_tool(fn, title=title, annotations=hints, structured_output=True)
+            description = inspect.cleandoc(fn.__doc__ or "")
+            server.add_tool(
+                fn, title=title, description=description, annotations=hints, structured_output=True
+            )

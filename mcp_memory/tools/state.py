@@ -1,15 +1,25 @@
-"""What the server's lifespan yields to the tools."""
+"""What the server's lifespan yields to the tools, and what resources and prompts read."""
 
 from __future__ import annotations
 
 from mcp_memory.app import App
+from mcp_memory.errors import DatabaseError
 
 __all__ = ["ServerState"]
 
 
 class ServerState:
-    """The App, plus what the server learned from the client."""
+    """The App once the lifespan has opened it, plus what the server learned from the client."""
 
-    def __init__(self, app: App) -> None:
-        self.app = app
+    def __init__(self, app: App | None = None) -> None:
+        self._app = app
         self.roots_checked = False
+
+    @property
+    def app(self) -> App:
+        if self._app is None:
+            raise DatabaseError("the server is still starting; try again in a moment.")
+        return self._app
+
+    def attach(self, app: App | None) -> None:
+        self._app = app
