@@ -224,7 +224,7 @@ def test_nothing_heavy_is_imported_before_initialize() -> None:
         "build_server(Settings.load(env={})); "
         "print(' '.join(m for m in sys.modules if m.split('.')[0] in ('fastembed', 'onnxruntime', 'numpy', "
         "'tokenizers', 'sqlite_vec') or m.startswith('mcp_memory.tools.') and m.split('.')[2] not in "
-        "('names', 'state')))"
+        "('names', 'state', 'resources')))"
     )
     loaded = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
