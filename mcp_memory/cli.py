@@ -101,9 +101,24 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--vectors", action="store_true", help="include vectors, so import need not re-embed")
     p.add_argument("--overwrite", action="store_true", help="replace an existing file")
 
-    p = command("import", "Import a jsonl export, or the official knowledge-graph server's memory file.")
-    p.add_argument("path", help="file to read")
-    p.add_argument("--format", choices=["jsonl", "server-memory"], default="jsonl", help="default jsonl")
+    p = command(
+        "import",
+        "Move memories in: a jsonl export, the official knowledge-graph server's memory file, a folder of "
+        "markdown notes, or plain JSON lines.",
+    )
+    p.add_argument("path", help="file to read (a folder for --format markdown)")
+    p.add_argument(
+        "--format",
+        choices=["jsonl", "server-memory", "markdown", "plain-jsonl"],
+        default="jsonl",
+        help="default jsonl (a memory_export file)",
+    )
+    p.add_argument(
+        "--split",
+        choices=["file", "heading"],
+        default="file",
+        help="markdown: one memory per file or heading",
+    )
 
     p = command(
         "consolidate", "Merge near-duplicates, drop expired memories, apply lifecycle rules (dry run)."
@@ -142,7 +157,29 @@ def _parser() -> argparse.ArgumentParser:
     p = command("history", "Show every version of a memory.")
     p.add_argument("id", help="memory id such as m_12")
 
-    command("tools", "List the MCP tools this server offers (--json prints the tools/list result).")
+    p = command(
+        "init",
+        "Print the config entry for Claude Code, Cursor and Claude Desktop (and add it to Claude Code).",
+    )
+    p.add_argument("--yes", "-y", action="store_true", help="run `claude mcp add` without asking")
+    p.add_argument(
+        "--scope",
+        choices=["user", "project", "local"],
+        default="user",
+        help="Claude Code scope (default user)",
+    )
+
+    p = command("tail", "Show memories as they are written (Ctrl-C stops).")
+    p.add_argument("--in", dest="scope", help="project scope: a name, 'global', or '*' for all (default '*')")
+    p.add_argument("-n", "--last", type=int, default=5, help="start with the last N memories (default 5)")
+    p.add_argument("--interval", type=float, default=1.0, help="seconds between checks (default 1)")
+    p.add_argument("--for", dest="duration", type=float, help="stop after this many seconds")
+
+    p = command("completion", 'Print a shell completion script: eval "$(mcp-memory completion bash)".')
+    p.add_argument("shell", choices=["bash", "zsh", "fish"], help="your shell")
+
+    p = command("tools", "List the MCP tools this server offers (--json prints the tools/list result).")
+    p.add_argument("--markdown", action="store_true", help="print the README's tool reference table")
     return parser
 
 
@@ -183,13 +220,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             run_stdio(settings)
             return 0
+        if command == "completion":
+            from mcp_memory.completion import completion_script
+
+            print(completion_script(_parser(), args.shell))
+            return 0
         from mcp_memory import commands
 
         handler: Callable[[argparse.Namespace, Settings], commands.Output] = getattr(
             commands, f"cmd_{command}"
         )
         output = handler(args, settings)
-        _emit(args, output.data, output.text)
+        if output.text or args.json:
+            _emit(args, output.data, output.text)
         return output.exit_code
     except MemoryServerError as exc:
         print(f"mcp-memory: {exc}", file=sys.stderr)

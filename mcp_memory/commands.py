@@ -14,6 +14,7 @@ import anyio
 from mcp_memory.app import App, open_app
 from mcp_memory.config import Settings
 from mcp_memory.timeparse import format_time
+from mcp_memory.ui import paint, progress_for
 
 __all__ = ["Output"]
 
@@ -38,21 +39,22 @@ def _with_app(settings: Settings, work: Callable[[App], Awaitable[_T]]) -> _T:
 
 async def _embed_pending(app: App, *, quiet: bool) -> int:
     """Give every memory without a vector its vector now, showing progress on stderr."""
-    from mcp_memory.indexing import embed_pending
+    from mcp_memory.indexing import embed_pending, pending_count
 
+    total = await pending_count(app.db)
+    bar = progress_for("embedding", quiet)
     done = 0
     while (n := await embed_pending(app, 64)) > 0:
         done += n
-        if not quiet:
-            print(f"\rembedding {done}", end="", file=sys.stderr, flush=True)
-    if done and not quiet:
-        print(file=sys.stderr)
+        if bar is not None:
+            bar(min(done, total), max(total, done))
     return done
 
 
 def _memory_line(m: Any) -> str:
-    tags = f" #{' #'.join(m.tags)}" if m.tags else ""
-    return f"[{m.id}] {m.kind} {(format_time(m.created_at) or '')[:10]}{tags}\n    {m.content}"
+    tags = paint(f" #{' #'.join(m.tags)}", "cyan") if m.tags else ""
+    head = f"{paint(m.id, 'bold')} {paint(m.kind, 'magenta')} {paint((format_time(m.created_at) or '')[:10], 'dim')}"
+    return f"{head}{tags}\n    {m.content}"
 
 
 def cmd_store(args: argparse.Namespace, settings: Settings) -> Output:
@@ -142,13 +144,7 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> Output:
 def cmd_reindex(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.maintenance import reindex
 
-    def progress(done: int, total: int) -> None:
-        if not args.json:
-            print(f"\rre-embedding {done}/{total}", end="", file=sys.stderr, flush=True)
-
-    result = _with_app(settings, lambda app: reindex(app, progress=progress))
-    if not args.json:
-        print(file=sys.stderr)
+    result = _with_app(settings, lambda app: reindex(app, progress=progress_for("re-embedding", args.json)))
     return Output(
         result,
         f"Re-embedded {result.embedded} memories with {result.model} ({result.dim} dimensions) "
@@ -211,17 +207,24 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.importing import import_memories
 
     async def work(app: App) -> Any:
-        result = await import_memories(app, args.path, format=args.format)
+        result = await import_memories(
+            app,
+            args.path,
+            format=args.format,
+            split=args.split,
+            progress=progress_for("importing", args.json),
+        )
         await app.ensure_model()
         await _embed_pending(app, quiet=args.json)
         return result
 
     result = _with_app(settings, work)
-    return Output(
-        result,
-        f"Imported {result.imported} memories ({result.skipped} already present), "
-        f"{result.entities} entities, {result.relations} relations, {result.episodes} episodes.",
-    )
+    lines = [
+        f"Imported {result.imported} memories ({result.skipped} skipped), {result.entities} entities, "
+        f"{result.relations} relations, {result.episodes} episodes."
+    ]
+    lines += [f"  skipped {problem}" for problem in result.problems]
+    return Output(result, "\n".join(lines))
 
 
 def cmd_consolidate(args: argparse.Namespace, settings: Settings) -> Output:
@@ -336,9 +339,113 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> Output:
     )
 
 
+def _server_command() -> list[str]:
+    """How a client should start this server: from a source checkout if that is what runs, else uvx."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    if (root / "pyproject.toml").is_file() and (root / ".git").exists():
+        return ["uvx", "--from", str(root), "mcp-memory"]
+    return ["uvx", "mcp-memory"]
+
+
+def cmd_init(args: argparse.Namespace, settings: Settings) -> Output:
+    import json as json_module
+    import shutil
+    import subprocess
+
+    command = _server_command()
+    entry = {"command": command[0], "args": command[1:]}
+    claude = ["claude", "mcp", "add", "memory", "--scope", args.scope, "--", *command]
+    desktop = {
+        "darwin": "~/Library/Application Support/Claude/claude_desktop_config.json",
+        "win32": "%APPDATA%\\Claude\\claude_desktop_config.json",
+    }.get(sys.platform, "~/.config/Claude/claude_desktop_config.json")
+    text = "\n".join(
+        [
+            paint("Claude Code", "bold"),
+            "  " + " ".join(claude),
+            "",
+            paint("Cursor", "bold") + " (.cursor/mcp.json in a project, or ~/.cursor/mcp.json)",
+            json_module.dumps({"mcpServers": {"memory": entry}}, indent=2),
+            "",
+            paint("Claude Desktop", "bold") + f" ({desktop})",
+            json_module.dumps({"mcpServers": {"memory": entry}}, indent=2),
+            "",
+            f"Memories are stored in {settings.database}.",
+        ]
+    )
+    data: dict[str, Any] = {
+        "claude_code": claude,
+        "cursor": {"mcpServers": {"memory": entry}},
+        "claude_desktop": {"mcpServers": {"memory": entry}},
+        "claude_added": False,
+    }
+    if shutil.which("claude") and not args.json:
+        agree = args.yes
+        if not agree and sys.stdin.isatty():
+            print(text)
+            agree = input("\nAdd it to Claude Code now? [y/N] ").strip().lower() in ("y", "yes")
+            text = ""
+        if agree:
+            done = subprocess.run(claude, check=False)  # noqa: S603 - fixed argv: claude with our own command
+            data["claude_added"] = done.returncode == 0
+            text += (
+                "\nAdded to Claude Code."
+                if done.returncode == 0
+                else "\n`claude mcp add` failed; run it yourself."
+            )
+    return Output(data, text.strip())
+
+
+def cmd_tail(args: argparse.Namespace, settings: Settings) -> Output:
+    import time as time_module
+
+    from mcp_memory.filters import build_filter
+    from mcp_memory.memories import load_memories
+
+    async def follow(app: App) -> int:
+        where, params = build_filter(default_project=app.default_project, project=args.scope or "*").sql("m")
+        rows = await app.db.fetchall(
+            f"SELECT m.id FROM memories m WHERE {where} ORDER BY m.id DESC LIMIT ?",
+            [*params, max(args.last, 0)],
+        )
+        last = max(
+            [int(r[0]) for r in rows],
+            default=int(await app.db.scalar("SELECT coalesce(max(id), 0) FROM memories")),
+        )
+        shown = 0
+        for rowid in sorted(int(r[0]) for r in rows):
+            print(_memory_line((await load_memories(app.db, [rowid]))[rowid]), flush=True)
+            shown += 1
+        stop = time_module.monotonic() + args.duration if args.duration else None
+        while stop is None or time_module.monotonic() < stop:
+            await anyio.sleep(args.interval)
+            where, params = build_filter(default_project=app.default_project, project=args.scope or "*").sql(
+                "m"
+            )
+            new = await app.db.fetchall(
+                f"SELECT m.id FROM memories m WHERE m.id > ? AND {where} ORDER BY m.id", [last, *params]
+            )
+            found = await load_memories(app.db, [int(r[0]) for r in new])
+            for r in new:
+                last = int(r[0])
+                if last in found:
+                    print(_memory_line(found[last]), flush=True)
+                    shown += 1
+        return shown
+
+    shown = _with_app(settings, follow)
+    return Output({"shown": shown}, "")
+
+
 def cmd_tools(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.manifest import tool_list
 
     tools = tool_list(settings)
+    if args.markdown:
+        from mcp_memory.manifest import tool_reference
+
+        return Output({"tools": tools}, tool_reference(tools))
     text = "\n".join(f"{t['name']}: {t.get('description', '').splitlines()[0]}" for t in tools)
     return Output({"tools": tools}, text)

@@ -81,7 +81,7 @@ def _episode_rowid(episode_id: str) -> int:
     text = episode_id.strip()
     if text.startswith("e_"):
         text = text[2:]
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
         raise NotFound(
             f"{episode_id!r} is not an episode id; ids look like 'e_3' (episode_start returns one)."
         )

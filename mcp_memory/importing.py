@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,11 +62,33 @@ def _read_lines(path: str) -> list[tuple[int, dict[str, Any]]]:
     return records
 
 
-async def import_memories(app: App, path: str, *, format: str = "jsonl") -> ImportResult:
-    """Import a file written by `memory_export` (jsonl) or by the official knowledge-graph server
-    (server-memory). The file is read whole and checked before anything is written."""
-    if format not in ("jsonl", "server-memory"):
-        raise InvalidInput(f"format {format!r} is not valid; use jsonl or server-memory.")
+async def import_memories(
+    app: App,
+    path: str,
+    *,
+    format: str = "jsonl",
+    split: str = "file",
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportResult:
+    """Import a file written by `memory_export` (jsonl), the official knowledge-graph server's file
+    (server-memory), a folder of markdown notes (markdown; `split` file or heading), or plain JSON lines
+    from another tool (plain-jsonl). A jsonl or server-memory file is read whole and checked before
+    anything is written; notes and plain lines are stored entry by entry, each refusal reported."""
+    if format not in ("jsonl", "server-memory", "markdown", "plain-jsonl"):
+        raise InvalidInput(
+            f"format {format!r} is not valid; use jsonl, server-memory, markdown or plain-jsonl."
+        )
+    if format in ("markdown", "plain-jsonl"):
+        from mcp_memory.notes_import import import_json_lines, import_markdown
+
+        notes = (
+            await import_markdown(app, path, split=split, progress=progress)
+            if format == "markdown"
+            else await import_json_lines(app, path, progress=progress)
+        )
+        return ImportResult(
+            format, notes.stored, notes.duplicates + len(notes.skipped), 0, 0, 0, notes.skipped
+        )
     records = await anyio.to_thread.run_sync(_read_lines, path)
     if format == "server-memory":
         # In this format `type` is the record kind; the entity's and relation's own types are

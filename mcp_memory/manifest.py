@@ -8,7 +8,7 @@ import anyio
 
 from mcp_memory.config import Settings
 
-__all__ = ["tool_list"]
+__all__ = ["tool_list", "tool_reference"]
 
 
 def tool_list(settings: Settings) -> list[dict[str, Any]]:
@@ -22,3 +22,26 @@ def tool_list(settings: Settings) -> list[dict[str, Any]]:
         return [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools]
 
     return anyio.run(listing)
+
+
+def _argument(name: str, schema: dict[str, Any], required: bool) -> str:
+    label = f"`{name}`" + ("*" if required else "")
+    default = schema.get("default")
+    if default is not None and not required:
+        label += f" = {default!r}" if not isinstance(default, str) else f' = "{default}"'
+    return label
+
+
+def tool_reference(tools: list[dict[str, Any]]) -> str:
+    """A markdown table of the tools (name, what it does, arguments; * marks required ones), as
+    README shows it between its tool-reference markers."""
+    rows = ["| tool | what it does | arguments (* required) |", "|---|---|---|"]
+    for tool in tools:
+        schema = tool.get("inputSchema", {})
+        required = set(schema.get("required", []))
+        arguments = ", ".join(
+            _argument(name, sub, name in required) for name, sub in schema.get("properties", {}).items()
+        )
+        description = " ".join(tool.get("description", "").split()).replace("|", "\\|")
+        rows.append(f"| `{tool['name']}` | {description} | {arguments or '-'} |")
+    return "\n".join(rows)

@@ -124,7 +124,7 @@ def parse_id(memory_id: str) -> int | None:
     text = memory_id.strip()
     if text.startswith("m_"):
         text = text[2:]
-    if not text.isdigit() or len(text) > 18:
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
         return None
     return int(text)
 

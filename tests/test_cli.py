@@ -179,3 +179,61 @@ def test_doctor_repair_recomputes_missing_vectors(db: Path, capsys: pytest.Captu
     out = capsys.readouterr().out
     assert "vectors recomputed 1" in out
     assert "all checks passed" in out
+
+
+def test_init_prints_every_client_entry(
+    db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """init shows the Claude Code command and the Cursor and Claude Desktop JSON, runnable as given."""
+    monkeypatch.setenv("PATH", "/nonexistent")  # no `claude` on PATH: nothing is run
+    assert main(["init", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["claude_code"][:6] == ["claude", "mcp", "add", "memory", "--scope", "user"]
+    assert data["claude_code"][6] == "--"
+    entry = data["cursor"]["mcpServers"]["memory"]
+    assert entry["command"] == "uvx"
+    assert entry["args"][-1] == "mcp-memory"
+    assert data["claude_desktop"] == data["cursor"]
+    assert data["claude_added"] is False
+    assert main(["init"]) == 0
+    text = capsys.readouterr().out
+    assert "Claude Desktop" in text
+    assert "claude mcp add memory" in text
+
+
+def test_tail_shows_existing_and_new_memories(db: Path, tmp_path: Path) -> None:
+    """tail prints the last memories, then ones another process stores while it runs."""
+    import subprocess
+    import sys
+
+    assert main(["store", "first memory"]) == 0
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mcp_memory", "tail", "--for", "120", "--interval", "0.2"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    try:
+        seen = ""
+        while "first memory" not in seen:
+            seen += proc.stdout.readline()
+        assert main(["store", "stored while tailing"]) == 0
+        while "stored while tailing" not in seen:
+            line = proc.stdout.readline()
+            assert line, "tail ended before showing the new memory"
+            seen += line
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_scripts_cover_every_command(shell: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The completion script names every command (and, for bash, their options)."""
+    assert main(["completion", shell]) == 0
+    script = capsys.readouterr().out
+    for name in ("store", "search", "doctor", "backup", "tail", "init"):
+        assert name in script
+    if shell == "bash":
+        assert "complete -o default -F _mcp_memory mcp-memory" in script
+        assert "--overwrite" in script

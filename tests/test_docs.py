@@ -19,10 +19,13 @@ def test_every_setting_is_in_the_readme() -> None:
 
 
 def test_every_tool_is_in_the_readme() -> None:
-    """Each tool in tools.json is named in README's tool reference."""
-    reference = README[README.index("## Tools") : README.index("## Projects")]
-    for tool in json.loads((ROOT / "tools.json").read_text())["tools"]:
-        assert f"`{tool['name']}`" in reference, tool["name"]
+    """README's tool reference is exactly what tools.json generates (`mcp-memory tools --markdown`)."""
+    from mcp_memory.manifest import tool_reference
+
+    start = README.index("<!-- tool-reference:start -->") + len("<!-- tool-reference:start -->")
+    end = README.index("<!-- tool-reference:end -->")
+    tools = json.loads((ROOT / "tools.json").read_text())["tools"]
+    assert README[start:end].strip() == tool_reference(tools), "run `uv run mcp-memory tools --markdown`"
 
 
 def test_every_cli_command_is_in_the_readme() -> None:

@@ -168,3 +168,10 @@ async def test_in_memory_database_works(memory_app: App) -> None:
     """The in-memory database supports the same operations."""
     stored = await store_memory(memory_app, "in memory")
     assert (await get_memories(memory_app, [stored.id])).memories[0].content == "in memory"
+
+
+async def test_unicode_digits_are_not_ids(app: App) -> None:
+    """'²' counts as a digit to Python but is no id: it is reported missing, not a crash."""
+    assert (await get_memories(app, ["²", "m_١٢"])).missing == ("²", "m_١٢")
+    with pytest.raises(NotFound):
+        await update_memory(app, "m_²", content="x")

@@ -24,7 +24,10 @@ async def test_resources_list_and_read(client: Client) -> None:
     templates = {t.uri_template for t in (await client.list_resource_templates()).resource_templates}
     assert "memory://memory/{id}" in templates
     assert json.loads(_text(await client.read_resource("memory://pins")))[0]["id"] == memory_id
-    assert json.loads(_text(await client.read_resource("memory://recent")))[0]["content"] == "Use conventional commits"
+    assert (
+        json.loads(_text(await client.read_resource("memory://recent")))[0]["content"]
+        == "Use conventional commits"
+    )
     assert json.loads(_text(await client.read_resource("memory://stats")))["memories"] == 1
     one = json.loads(_text(await client.read_resource(f"memory://memory/{memory_id}")))
     assert (one["id"], one["tags"]) == (memory_id, ["git"])

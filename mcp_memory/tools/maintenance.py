@@ -184,34 +184,44 @@ class ImportOutput(BaseModel):
     entities: int
     relations: int
     episodes: int
+    problems: list[str] = Field(description="Why entries were skipped (first 50).")
 
 
 async def memory_import(
     ctx: Context,
-    path: Annotated[str, Field(min_length=1, description="File to read.")],
+    path: Annotated[str, Field(min_length=1, description="File (or, for markdown, folder) to read.")],
     format: Annotated[
-        Literal["jsonl", "server-memory"],
+        Literal["jsonl", "server-memory", "markdown", "plain-jsonl"],
         Field(
-            description="jsonl from memory_export, or server-memory: the official knowledge-graph server's file."
+            description="jsonl: memory_export's file; server-memory: the official knowledge-graph server's "
+            "file; markdown: a folder of .md notes; plain-jsonl: one {content, ...} object per line."
         ),
     ] = "jsonl",
+    split: Annotated[
+        Literal["file", "heading"], Field(description="markdown: one memory per file or per heading.")
+    ] = "file",
 ) -> Annotated[CallToolResult, ImportOutput]:
-    """Import a memory_export file, or the official MCP knowledge-graph server's memory file."""
+    """Move memories in: a memory_export file, the official MCP knowledge-graph server's memory file,
+    a folder of markdown notes (tags from front matter), or plain JSON lines. Reports what was skipped
+    and why."""
     app = await app_from(ctx)
     with user_errors():
-        r = await importing.import_memories(app, path, format=format)
+        r = await importing.import_memories(app, path, format=format, split=split)
     out = ImportOutput(
         imported=r.imported,
         skipped=r.skipped,
         entities=r.entities,
         relations=r.relations,
         episodes=r.episodes,
+        problems=list(r.problems[:50]),
     )
-    return respond(
-        out,
-        f"Imported {out.imported} memories ({out.skipped} already present), {out.entities} entities, "
-        f"{out.relations} relations, {out.episodes} episodes.",
+    text = (
+        f"Imported {out.imported} memories ({out.skipped} skipped), {out.entities} entities, "
+        f"{out.relations} relations, {out.episodes} episodes."
     )
+    if out.problems:
+        text += "\nSkipped: " + "; ".join(out.problems[:10])
+    return respond(out, text)
 
 
 async def memory_forget(
