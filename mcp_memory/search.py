@@ -174,14 +174,18 @@ def _normalised(scored: Sequence[tuple[int, float]]) -> dict[int, float]:
 async def _session_context(
     app: App, flt: MemoryFilter, fused: dict[int, float]
 ) -> tuple[dict[int, float], dict[int, int]]:
-    """Scores lifted by each memory's neighbours in the same session, and which neighbour lifted each."""
+    """Scores lifted by each memory's neighbours in the same session, and which neighbour lifted each.
+
+    The id-restricted queries here and in `_semantic_candidates` say NOT INDEXED: with a project
+    filter the planner otherwise walks the whole project's index instead of looking the ids up
+    (6 ms instead of 0.1 at 100,000 memories); the primary-key lookup stays allowed."""
     if not fused:
         return {}, {}
     reach = len(_NEIGHBOUR_WEIGHTS)
     wanted = sorted({j for i in fused for j in range(i - reach, i + reach + 1) if j > 0})
     where, params = flt.sql("m")
     rows = await app.db.fetchall(
-        f"SELECT m.id, m.project, m.created_at FROM memories m WHERE m.id IN ({', '.join('?' * len(wanted))}) AND {where}",
+        f"SELECT m.id, m.project, m.created_at FROM memories m NOT INDEXED WHERE m.id IN ({', '.join('?' * len(wanted))}) AND {where}",
         [*wanted, *params],
     )
     info = {int(r[0]): (str(r[1]), float(r[2])) for r in rows}
@@ -233,7 +237,7 @@ async def _semantic_candidates(app: App, query: str, flt: MemoryFilter, n: int) 
         allowed = {
             int(r[0])
             for r in await app.db.fetchall(
-                f"SELECT m.id FROM memories m WHERE m.id IN ({', '.join('?' * len(ids))}) AND {where}",
+                f"SELECT m.id FROM memories m NOT INDEXED WHERE m.id IN ({', '.join('?' * len(ids))}) AND {where}",
                 [*ids, *params],
             )
         }
