@@ -28,9 +28,9 @@ from mcp_memory.memories import (
 )
 from mcp_memory.selection import select_memories
 
-__all__ = ["MAX_BATCH", "BatchItemResult", "BulkResult", "batch_delete", "batch_store", "batch_tag"]
+__all__ = ["MAX_BATCH", "STORE_FIELDS", "BatchItemResult", "BulkResult", "batch_delete", "batch_store", "batch_tag"]
 
-_STORE_FIELDS = {
+STORE_FIELDS = {
     "content",
     "tags",
     "kind",
@@ -64,7 +64,7 @@ class BulkResult:
 def _prepare(app: App, item: Any, now: float) -> PreparedMemory:
     if not isinstance(item, Mapping):
         raise InvalidInput("each item must be an object with at least `content`.")
-    unknown = set(item) - _STORE_FIELDS
+    unknown = set(item) - STORE_FIELDS
     if unknown:
         raise InvalidInput(f"unknown field(s) {sorted(unknown)}; items take memory_store's arguments.")
     if not isinstance(item.get("content"), str):

@@ -22,22 +22,11 @@ from typing import Any
 import anyio.to_thread
 
 from mcp_memory.app import App
-from mcp_memory.batch import MAX_BATCH, batch_store
+from mcp_memory.batch import MAX_BATCH, STORE_FIELDS, batch_store
 from mcp_memory.errors import InvalidInput
 
 __all__ = ["NotesImport", "import_json_lines", "import_markdown"]
 
-_STORE_FIELDS = {
-    "content",
-    "tags",
-    "kind",
-    "importance",
-    "metadata",
-    "project",
-    "pinned",
-    "expires_at",
-    "created_at",
-}
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 
 
@@ -167,7 +156,7 @@ def _json_line_items(location: str) -> tuple[list[tuple[str, dict[str, Any]]], l
             for alias in ("timestamp", "date", "created"):
                 if alias in record and "created_at" not in record:
                     record["created_at"] = str(record.pop(alias))
-            extra = {k: record.pop(k) for k in list(record) if k not in _STORE_FIELDS}
+            extra = {k: record.pop(k) for k in list(record) if k not in STORE_FIELDS}
             if extra:
                 record["metadata"] = {**(record.get("metadata") or {}), **extra}
             items.append((label, record))
