@@ -28,7 +28,15 @@ from mcp_memory.memories import (
 )
 from mcp_memory.selection import select_memories
 
-__all__ = ["MAX_BATCH", "STORE_FIELDS", "BatchItemResult", "BulkResult", "batch_delete", "batch_store", "batch_tag"]
+__all__ = [
+    "MAX_BATCH",
+    "STORE_FIELDS",
+    "BatchItemResult",
+    "BulkResult",
+    "batch_delete",
+    "batch_store",
+    "batch_tag",
+]
 
 STORE_FIELDS = {
     "content",
