@@ -4,7 +4,8 @@
 
 Phase 1: --writers stdio server processes store, update, delete and search one database for
 --seconds while the CLI stores --cli-stores memories (each its own process). Phase 2: --crashes
-trials, each a server sent batch stores and killed with SIGKILL at a random moment. After each phase
+trials, each a server sent batch stores and killed with SIGKILL at a random moment (0-2 s after its
+first batch was acknowledged). After each phase
 the database is checked: integrity, every acknowledged write present with its acknowledged content,
 keyword and vector indexes matching the rows. Prints the counts.
 """

@@ -16,6 +16,7 @@ from typing import Any
 from mcp_memory.config import Settings
 from mcp_memory.db import LATEST_SCHEMA_VERSION, choose_sqlite
 from mcp_memory.errors import DatabaseError, InvalidInput
+from mcp_memory.limits import user_path
 
 __all__ = ["BackupInfo", "backup_database", "inspect_backup", "restore_database"]
 
@@ -85,7 +86,7 @@ def backup_database(settings: Settings, target: Path, *, overwrite: bool = False
     source_path = settings.database
     if not source_path.exists():
         raise DatabaseError(f"there is no database at {source_path} to back up.")
-    target = target.expanduser().resolve()
+    target = user_path(str(target)).resolve()
     if target == source_path.resolve():
         raise InvalidInput("the backup path is the database itself; choose another file.")
     started = time.perf_counter()
@@ -112,7 +113,7 @@ class RestoreInfo:
 
 def restore_database(settings: Settings, source: Path) -> RestoreInfo:
     """Check `source`, keep the current database beside itself, then copy `source` into it."""
-    source = source.expanduser().resolve()
+    source = user_path(str(source)).resolve()
     info = inspect_backup(settings, source)
     live = settings.database
     saved: Path | None = None

@@ -21,6 +21,7 @@ import anyio.to_thread
 
 from mcp_memory.app import App
 from mcp_memory.errors import InvalidInput
+from mcp_memory.limits import user_path
 
 __all__ = ["FORMAT_VERSION", "ExportResult", "export_memories", "iso_time", "parse_iso_time"]
 
@@ -52,7 +53,7 @@ def resolve_export_path(app: App, path: str, *, overwrite: bool) -> Path:
     """Where to write: inside the home folder or the data directory, never over a file unless asked."""
     if not path or not path.strip():
         raise InvalidInput("path is empty; give a file path such as ~/memories.jsonl.")
-    target = Path(path.strip()).expanduser()
+    target = user_path(path)
     if not target.is_absolute():
         target = app.settings.cwd / target
     target = target.resolve()

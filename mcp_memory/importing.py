@@ -10,7 +10,6 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import aiosqlite
@@ -22,6 +21,7 @@ from mcp_memory.errors import InvalidInput
 from mcp_memory.exporting import FORMAT_VERSION
 from mcp_memory.exporting import parse_iso_time as _epoch
 from mcp_memory.graph import upsert_graph
+from mcp_memory.limits import user_path
 from mcp_memory.memories import content_hash
 from mcp_memory.vectors import write_vectors
 
@@ -40,7 +40,7 @@ class ImportResult:
 
 
 def _read_lines(path: str) -> list[tuple[int, dict[str, Any]]]:
-    source = Path(path).expanduser()
+    source = user_path(path)
     if not source.exists():
         raise InvalidInput(f"{source} does not exist.")
     if not source.is_file():

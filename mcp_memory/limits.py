@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from mcp_memory.errors import InvalidInput, LimitExceeded
@@ -28,6 +29,7 @@ __all__ = [
     "clean_metadata",
     "clean_query",
     "clean_tags",
+    "user_path",
 ]
 
 MAX_CONTENT_BYTES = 1_000_000
@@ -55,6 +57,16 @@ MAX_EPISODE_STEPS = 500
 MAX_LIFECYCLE_RULES = 50
 
 _KIND = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
+
+
+def user_path(text: str) -> Path:
+    """A path given by a user, with ~ expanded; '~nobody/x' is bad input, not a crash."""
+    try:
+        return Path(text.strip()).expanduser()
+    except RuntimeError as exc:  # ~user where the user does not exist
+        raise InvalidInput(
+            f"cannot expand {text.strip()!r}: {exc} Give a full path or one starting with ~/."
+        ) from exc
 
 
 def clean_content(content: str) -> str:

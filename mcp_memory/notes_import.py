@@ -16,7 +16,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
@@ -24,6 +23,7 @@ import anyio.to_thread
 from mcp_memory.app import App
 from mcp_memory.batch import MAX_BATCH, STORE_FIELDS, batch_store
 from mcp_memory.errors import InvalidInput
+from mcp_memory.limits import user_path
 
 __all__ = ["NotesImport", "import_json_lines", "import_markdown"]
 
@@ -90,7 +90,7 @@ def _item_from_front_matter(
 
 
 def _markdown_items(location: str, split: str) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
-    folder = Path(location).expanduser()
+    folder = user_path(location)
     if not folder.is_dir():
         raise InvalidInput(f"{folder} is not a folder; give the folder that holds your .md notes.")
     items: list[tuple[str, dict[str, Any]]] = []
@@ -132,7 +132,7 @@ def _markdown_items(location: str, split: str) -> tuple[list[tuple[str, dict[str
 
 
 def _json_line_items(location: str) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
-    path = Path(location).expanduser()
+    path = user_path(location)
     if not path.is_file():
         raise InvalidInput(f"{path} is not a regular file; import reads files only.")
     items: list[tuple[str, dict[str, Any]]] = []

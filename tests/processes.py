@@ -184,8 +184,9 @@ def crash_trial(db: Path, rng: random.Random, batch: int = 20) -> Ledger:
     )
     _receive(proc, 0)
     _send(proc, {"jsonrpc": "2.0", "method": "notifications/initialized"})
-    killer = threading.Timer(rng.uniform(0.2, 3.0), lambda: os.kill(proc.pid, signal.SIGKILL))
-    killer.start()
+    # The kill comes at a random moment after the first batch is acknowledged, so every trial has
+    # acknowledged writes at stake (a server needs ~1 s to start).
+    killer = threading.Timer(rng.uniform(0.0, 2.0), lambda: os.kill(proc.pid, signal.SIGKILL))
     try:
         request_id = 1
         while True:
@@ -203,6 +204,8 @@ def crash_trial(db: Path, rng: random.Random, batch: int = 20) -> Ledger:
             if reply is None:
                 break
             ledger.operations += 1
+            if request_id == 1:
+                killer.start()
             result = reply.get("result", {})
             for item, outcome in zip(
                 items, result.get("structuredContent", {}).get("results", []), strict=False

@@ -175,3 +175,11 @@ async def test_markdown_export_is_readable(app: App) -> None:
     assert "#db" in text
     assert "billing —uses→ PostgreSQL" in text
     assert "old note" not in text
+
+
+async def test_paths_naming_an_unknown_user_are_refused(app: App) -> None:
+    """'~nosuchuser/x' cannot be expanded: a clear error, not a crash (found by the fuzz test)."""
+    with pytest.raises(InvalidInput, match="cannot expand"):
+        await export_memories(app, "~no_such_user_zz9/export.jsonl")
+    with pytest.raises(InvalidInput, match="cannot expand"):
+        await import_memories(app, "~no_such_user_zz9/export.jsonl")
