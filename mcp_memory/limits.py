@@ -60,7 +60,9 @@ _KIND = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 
 
 def user_path(text: str) -> Path:
-    """A path given by a user, with ~ expanded; '~nobody/x' is bad input, not a crash."""
+    """A path given by a user, with ~ expanded; '~nobody/x' or a NUL byte is bad input, not a crash."""
+    if "\x00" in text:
+        raise InvalidInput("the path contains a NUL character; give a plain file path.")
     try:
         return Path(text.strip()).expanduser()
     except RuntimeError as exc:  # ~user where the user does not exist

@@ -183,3 +183,5 @@ async def test_paths_naming_an_unknown_user_are_refused(app: App) -> None:
         await export_memories(app, "~no_such_user_zz9/export.jsonl")
     with pytest.raises(InvalidInput, match="cannot expand"):
         await import_memories(app, "~no_such_user_zz9/export.jsonl")
+    with pytest.raises(InvalidInput, match="NUL"):
+        await export_memories(app, "bad\x00name.jsonl")
