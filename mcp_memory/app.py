@@ -12,7 +12,7 @@ import anyio
 
 from mcp_memory.config import Settings
 from mcp_memory.db import Database
-from mcp_memory.embeddings import Embedder, EmbeddingService, load_embedder
+from mcp_memory.embeddings import Embedder, EmbeddingService, ModelState, load_embedder
 from mcp_memory.errors import ModelMismatch, ModelUnavailable
 from mcp_memory.logs import get_logger
 from mcp_memory.projects import project_from_path
@@ -71,7 +71,7 @@ class App:
 
     async def ensure_model(self) -> None:
         """With `model_on_demand`, load the model now if nothing has tried yet."""
-        if self.model_on_demand and self.embeddings.state.value == "waiting":
+        if self.model_on_demand and self.embeddings.state is ModelState.WAITING:
             await self.load_model()
 
     def semantic_ready(self) -> bool:

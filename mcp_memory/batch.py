@@ -20,9 +20,7 @@ from mcp_memory.memories import (
     StoreResult,
     format_id,
     prepare_memory,
-    record_version,
-    set_tags,
-    sync_keyword_index,
+    retag,
     tags_by_id,
     write_prepared,
 )
@@ -157,12 +155,7 @@ async def batch_tag(
                 new = clean_tags([t for t in [*old, *to_add] if t not in to_remove])
                 if new == old or rowid not in rows:
                     continue
-                await record_version(conn, rows[rowid], old, "update", ["tags"], now)
-                await set_tags(conn, rowid, new)
-                await conn.execute(
-                    "UPDATE memories SET version = version + 1, updated_at = ? WHERE id = ?", (now, rowid)
-                )
-                await sync_keyword_index(conn, rowid)
+                await retag(conn, rows[rowid], old, new, "update", now)
                 changed.append(rowid)
         return changed
 

@@ -28,7 +28,7 @@ from mcp_memory.memories import (
 )
 from mcp_memory.vectors import forget_vector, update_vector_metadata, write_vectors
 
-__all__ = ["DeleteResult", "UpdateResult", "delete_memories", "update_memory"]
+__all__ = ["DeleteResult", "UpdateResult", "delete_memories", "soft_delete", "update_memory"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +139,20 @@ async def update_memory(
     return result
 
 
+async def soft_delete(
+    conn: aiosqlite.Connection, row: Any, tags: Sequence[str], why: str, now: float
+) -> None:
+    """Delete a memory recoverably (in the caller's transaction): a version records its last state and
+    `why`; it leaves both indexes."""
+    await record_version(conn, row, tags, "delete", [why], now)
+    await conn.execute(
+        "UPDATE memories SET deleted_at = ?, updated_at = ?, version = version + 1 WHERE id = ?",
+        (now, now, row["id"]),
+    )
+    await conn.execute("DELETE FROM memories_fts WHERE rowid = ?", (row["id"],))
+    await forget_vector(conn, int(row["id"]))
+
+
 async def delete_memories(app: App, ids: Sequence[str]) -> DeleteResult:
     """Delete memories: they leave search and listings at once; their last state stays in the history
     table so a mistaken delete can be undone."""
@@ -163,14 +177,7 @@ async def delete_memories(app: App, ids: Sequence[str]) -> DeleteResult:
                 missing.append(given)
                 continue
             row = rows[0]
-            tags = (await tags_by_id(conn, [row["id"]]))[row["id"]]
-            await record_version(conn, row, tags, "delete", ["deleted"], now)
-            await conn.execute(
-                "UPDATE memories SET deleted_at = ?, updated_at = ?, version = version + 1 WHERE id = ?",
-                (now, now, rowid),
-            )
-            await conn.execute("DELETE FROM memories_fts WHERE rowid = ?", (rowid,))
-            await forget_vector(conn, int(row["id"]))
+            await soft_delete(conn, row, (await tags_by_id(conn, [row["id"]]))[row["id"]], "deleted", now)
             deleted.append(format_id(int(row["id"])))
         return DeleteResult(len(deleted), tuple(deleted), tuple(missing))
 

@@ -16,6 +16,7 @@ from typing import Any
 import aiosqlite
 
 from mcp_memory.app import App
+from mcp_memory.changes import soft_delete
 from mcp_memory.errors import InvalidInput, LimitExceeded
 from mcp_memory.limits import MAX_LIFECYCLE_RULES as _MAX_RULES
 from mcp_memory.limits import clean_kind, clean_tags
@@ -23,11 +24,9 @@ from mcp_memory.memories import (
     MEMORY_COLUMNS,
     format_id,
     record_version,
-    set_tags,
-    sync_keyword_index,
+    retag,
     tags_by_id,
 )
-from mcp_memory.vectors import forget_vector
 
 __all__ = ["ConsolidateReport", "LifecycleRule", "Merge", "consolidate", "get_rules", "set_rules"]
 
@@ -302,14 +301,9 @@ async def consolidate(app: App, *, dry_run: bool = True, similarity: float = 0.9
                 )
             }
             if union != tags[survivor]:
-                await record_version(conn, rows[survivor], tags[survivor], "merge", ["tags"], now)
-                await set_tags(conn, survivor, union)
-                await conn.execute(
-                    "UPDATE memories SET version = version + 1, updated_at = ? WHERE id = ?", (now, survivor)
-                )
-                await sync_keyword_index(conn, survivor)
+                await retag(conn, rows[survivor], tags[survivor], union, "merge", now)
             for rowid in merged:
-                await _soft_delete(
+                await soft_delete(
                     conn,
                     rows[rowid],
                     tags[rowid],
@@ -318,7 +312,7 @@ async def consolidate(app: App, *, dry_run: bool = True, similarity: float = 0.9
                 )
         for rowid in expired:
             row = await _row(conn, rowid)
-            await _soft_delete(conn, row, (await tags_by_id(conn, [rowid]))[rowid], "expired", now)
+            await soft_delete(conn, row, (await tags_by_id(conn, [rowid]))[rowid], "expired", now)
         for rule, ids in rule_actions:
             for rowid in ids:
                 row = await _row(conn, rowid)
@@ -332,17 +326,7 @@ async def consolidate(app: App, *, dry_run: bool = True, similarity: float = 0.9
                         (now, now, rowid),
                     )
                 else:
-                    await _soft_delete(conn, row, row_tags, f"deleted by rule: {rule.describe()}", now)
+                    await soft_delete(conn, row, row_tags, f"deleted by rule: {rule.describe()}", now)
 
     await app.db.write(work)
     return report
-
-
-async def _soft_delete(conn: aiosqlite.Connection, row: Any, tags: list[str], why: str, now: float) -> None:
-    await record_version(conn, row, tags, "delete", [why], now)
-    await conn.execute(
-        "UPDATE memories SET deleted_at = ?, updated_at = ?, version = version + 1 WHERE id = ?",
-        (now, now, row["id"]),
-    )
-    await conn.execute("DELETE FROM memories_fts WHERE rowid = ?", (row["id"],))
-    await forget_vector(conn, int(row["id"]))

@@ -18,6 +18,7 @@ from mcp_memory.db.connection import connect_plain
 from mcp_memory.embeddings import verify_default_model
 from mcp_memory.errors import MemoryServerError
 from mcp_memory.indexing import pending_count
+from mcp_memory.memories import KEYWORD_ROWS
 from mcp_memory.vectors import read_vector_info
 
 __all__ = ["Check", "database_checks", "health_checks", "repair_indexes", "run_checks"]
@@ -208,11 +209,7 @@ async def repair_indexes(db: Database) -> dict[str, int]:
 
     async def work(conn: aiosqlite.Connection) -> dict[str, int]:
         await conn.execute("DELETE FROM memories_fts")
-        await conn.execute(
-            "INSERT INTO memories_fts(rowid, content, tags) SELECT id, content, "
-            "coalesce((SELECT group_concat(tag, ' ') FROM memory_tags WHERE memory_id = m.id), '') "
-            "FROM memories m WHERE deleted_at IS NULL"
-        )
+        await conn.execute(KEYWORD_ROWS)
         indexed = int((await (await conn.execute("SELECT count(*) FROM memories_fts")).fetchone())[0])  # type: ignore[index]
         requeued = orphans = 0
         if info is not None:

@@ -42,18 +42,9 @@ class MemoryFilter:
             params.append(time.time())
         if not self.include_archived:
             clauses.append(f"{alias}.archived_at IS NULL")
-        if self.scope.projects is not None:
-            clauses.append(f"{alias}.project IN ({', '.join('?' * len(self.scope.projects))})")
-            params.extend(self.scope.projects)
-        if self.kind is not None:
-            clauses.append(f"{alias}.kind = ?")
-            params.append(self.kind)
-        if self.since is not None:
-            clauses.append(f"{alias}.created_at >= ?")
-            params.append(self.since)
-        if self.until is not None:
-            clauses.append(f"{alias}.created_at < ?")
-            params.append(self.until)
+        shared, shared_params = self._scope_clauses(f"{alias}.")
+        clauses += shared
+        params += shared_params
         if self.tags:
             marks = ", ".join("?" * len(self.tags))
             if self.tag_mode == "all" and len(self.tags) > 1:
@@ -69,21 +60,26 @@ class MemoryFilter:
 
     def vector_sql(self) -> tuple[str, list[Any]]:
         """The part of the filter that sqlite-vec can apply inside its KNN scan (metadata columns)."""
+        clauses, params = self._scope_clauses("")
+        return "".join(f" AND {c}" for c in clauses), params
+
+    def _scope_clauses(self, prefix: str) -> tuple[list[str], list[Any]]:
+        """Project, kind and time clauses: the columns both memories and the vector table carry."""
         clauses: list[str] = []
         params: list[Any] = []
         if self.scope.projects is not None:
-            clauses.append(f"project IN ({', '.join('?' * len(self.scope.projects))})")
+            clauses.append(f"{prefix}project IN ({', '.join('?' * len(self.scope.projects))})")
             params.extend(self.scope.projects)
         if self.kind is not None:
-            clauses.append("kind = ?")
+            clauses.append(f"{prefix}kind = ?")
             params.append(self.kind)
         if self.since is not None:
-            clauses.append("created_at >= ?")
+            clauses.append(f"{prefix}created_at >= ?")
             params.append(self.since)
         if self.until is not None:
-            clauses.append("created_at < ?")
+            clauses.append(f"{prefix}created_at < ?")
             params.append(self.until)
-        return "".join(f" AND {c}" for c in clauses), params
+        return clauses, params
 
 
 def build_filter(

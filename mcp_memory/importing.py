@@ -22,7 +22,7 @@ from mcp_memory.exporting import FORMAT_VERSION
 from mcp_memory.exporting import parse_iso_time as _epoch
 from mcp_memory.graph import upsert_graph
 from mcp_memory.limits import user_path
-from mcp_memory.memories import content_hash
+from mcp_memory.memories import content_hash, sync_keyword_index
 from mcp_memory.vectors import write_vectors
 
 __all__ = ["ImportResult", "import_memories"]
@@ -198,10 +198,7 @@ async def _import_jsonl(app: App, records: list[tuple[int, dict[str, Any]]]) -> 
                 [(rowid, t) for t in r.get("tags") or []],
             )
             if r.get("deleted_at") is None:
-                await conn.execute(
-                    "INSERT INTO memories_fts(rowid, content, tags) VALUES (?, ?, ?)",
-                    (rowid, r["content"], " ".join(r.get("tags") or [])),
-                )
+                await sync_keyword_index(conn, rowid)
                 blob = base64.b64decode(r["vector"]) if r.get("vector") and vectors_usable else None
                 if blob is not None:
                     vector_rows.append((rowid, blob, project, values[2], values[8]))

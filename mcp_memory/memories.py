@@ -12,7 +12,7 @@ import hashlib
 import json
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import aiosqlite
@@ -28,6 +28,7 @@ from mcp_memory.timeparse import parse_time
 from mcp_memory.vectors import VectorIndexInfo, write_vectors
 
 __all__ = [
+    "KEYWORD_ROWS",
     "GetResult",
     "Memory",
     "MemoryVersion",
@@ -44,6 +45,7 @@ __all__ = [
     "recent_memories",
     "record_version",
     "resolve_id",
+    "retag",
     "set_tags",
     "store_memory",
     "sync_keyword_index",
@@ -195,16 +197,36 @@ async def load_memories(db: Database, ids: Sequence[int]) -> dict[int, Memory]:
     return {int(r["id"]): _memory(r, tags[int(r["id"])]) for r in rows}
 
 
+#: The keyword-index rows of live memories: content, and tags joined by spaces.
+KEYWORD_ROWS = (
+    "INSERT INTO memories_fts(rowid, content, tags) "
+    "SELECT id, content, coalesce((SELECT group_concat(tag, ' ') FROM memory_tags WHERE memory_id = m.id), '') "
+    "FROM memories m WHERE deleted_at IS NULL"
+)
+
+
 async def sync_keyword_index(conn: aiosqlite.Connection, memory_id: int) -> None:
     """Rewrite a memory's row in the keyword index from the memory and its tags (in the caller's
     transaction); a deleted memory is left out of it."""
     await conn.execute("DELETE FROM memories_fts WHERE rowid = ?", (memory_id,))
+    await conn.execute(KEYWORD_ROWS + " AND id = ?", (memory_id,))
+
+
+async def retag(
+    conn: aiosqlite.Connection,
+    row: Any,
+    old_tags: Sequence[str],
+    new_tags: Sequence[str],
+    reason: str,
+    now: float,
+) -> None:
+    """Give a memory new tags as a new version (its previous state kept), keyword index included."""
+    await record_version(conn, row, old_tags, reason, ["tags"], now)
+    await set_tags(conn, row["id"], new_tags)
     await conn.execute(
-        "INSERT INTO memories_fts(rowid, content, tags) "
-        "SELECT id, content, coalesce((SELECT group_concat(tag, ' ') FROM memory_tags WHERE memory_id = m.id), '') "
-        "FROM memories m WHERE id = ? AND deleted_at IS NULL",
-        (memory_id,),
+        "UPDATE memories SET version = version + 1, updated_at = ? WHERE id = ?", (now, row["id"])
     )
+    await sync_keyword_index(conn, row["id"])
 
 
 async def set_tags(conn: aiosqlite.Connection, memory_id: int, tags: Sequence[str]) -> None:
@@ -325,12 +347,7 @@ async def write_prepared(
         old_tags = (await tags_by_id(conn, [row["id"]]))[row["id"]]
         merged = clean_tags([*old_tags, *item.tags])
         if merged != old_tags:
-            await record_version(conn, row, old_tags, "merge", ["tags"], now)
-            await set_tags(conn, row["id"], merged)
-            await conn.execute(
-                "UPDATE memories SET version = version + 1, updated_at = ? WHERE id = ?", (now, row["id"])
-            )
-            await sync_keyword_index(conn, row["id"])
+            await retag(conn, row, old_tags, merged, "merge", now)
         mid = format_id(int(row["id"]))
         return StoreResult(
             mid, "duplicate", mid, item.redacted, bool(row["embedded"]), str(row["project"]) or None
@@ -430,8 +447,6 @@ async def get_memories(app: App, ids: Sequence[str], *, include_history: bool = 
 
 
 def _with_history(memory: Memory, versions: list[MemoryVersion]) -> Memory:
-    from dataclasses import replace
-
     return replace(memory, history=tuple(versions))
 
 

@@ -8,7 +8,19 @@ from pydantic import BaseModel, Field
 
 from mcp_memory.limits import MAX_LIMIT, MAX_TAG_LENGTH, MAX_TAGS
 
-__all__ = ["Filter", "Ids", "Kind", "Limit", "MemoryId", "OptionalIds", "Project", "Since", "Tags", "Until"]
+__all__ = [
+    "Filter",
+    "Ids",
+    "Kind",
+    "Limit",
+    "MemoryId",
+    "OptionalIds",
+    "Project",
+    "Since",
+    "Tags",
+    "Until",
+    "filter_mapping",
+]
 
 Tags = Annotated[
     list[str] | None,
@@ -59,3 +71,8 @@ class Filter(BaseModel):
 
     def as_mapping(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)
+
+
+def filter_mapping(flt: Filter | None) -> dict[str, Any] | None:
+    """A tool's optional filter as the services take it."""
+    return None if flt is None else flt.as_mapping()

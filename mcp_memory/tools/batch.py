@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from mcp_memory import batch
 from mcp_memory.tools._common import ToolEntry, app_from, respond, user_errors
-from mcp_memory.tools.args import Filter, OptionalIds
+from mcp_memory.tools.args import Filter, OptionalIds, filter_mapping
 from mcp_memory.tools.models import BulkOutput
 
 __all__ = ["TOOLS"]
@@ -59,10 +59,6 @@ async def memory_batch_store(
     return respond(out, text)
 
 
-def _filter(flt: Filter | None) -> dict[str, Any] | None:
-    return None if flt is None else flt.as_mapping()
-
-
 async def memory_batch_tag(
     ctx: Context,
     ids: OptionalIds = None,
@@ -73,7 +69,7 @@ async def memory_batch_tag(
     """Add and/or remove tags on many memories, chosen by ids or by filter."""
     app = await app_from(ctx)
     with user_errors():
-        result = await batch.batch_tag(app, ids=ids, flt=_filter(filter), add=add, remove=remove)
+        result = await batch.batch_tag(app, ids=ids, flt=filter_mapping(filter), add=add, remove=remove)
     out = BulkOutput(
         dry_run=False, count=result.count, sample=list(result.sample), missing=list(result.missing)
     )
@@ -90,7 +86,7 @@ async def memory_batch_delete(
     memories keep their history (memory_revert restores one)."""
     app = await app_from(ctx)
     with user_errors():
-        result = await batch.batch_delete(app, ids=ids, flt=_filter(filter), dry_run=dry_run)
+        result = await batch.batch_delete(app, ids=ids, flt=filter_mapping(filter), dry_run=dry_run)
     out = BulkOutput(
         dry_run=result.dry_run, count=result.count, sample=list(result.sample), missing=list(result.missing)
     )

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from mcp_memory import consolidate, doctor, exporting, history, importing, maintenance
 from mcp_memory.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
-from mcp_memory.tools.args import Filter, OptionalIds
+from mcp_memory.tools.args import Filter, OptionalIds, filter_mapping
 from mcp_memory.tools.models import BulkOutput, CheckOut
 
 __all__ = ["TOOLS"]
@@ -234,9 +234,7 @@ async def memory_forget(
     unless dry_run=false. For secrets or data that must not be kept."""
     app = await app_from(ctx)
     with user_errors():
-        r = await history.forget_memories(
-            app, ids=ids, flt=None if filter is None else filter.as_mapping(), dry_run=dry_run
-        )
+        r = await history.forget_memories(app, ids=ids, flt=filter_mapping(filter), dry_run=dry_run)
     out = BulkOutput(dry_run=r.dry_run, count=r.count, sample=list(r.sample), missing=list(r.missing))
     return respond(out, f"{'Would erase' if r.dry_run else 'Erased'} {r.count} memories.")
 

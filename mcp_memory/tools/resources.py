@@ -9,6 +9,8 @@ registering these costs nothing before `initialize` is answered.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
@@ -25,6 +27,15 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2)
 
 
+@contextmanager
+def _resource_errors() -> Iterator[None]:
+    """Report a service error as the resource read's error, message unchanged."""
+    try:
+        yield
+    except MemoryServerError as exc:
+        raise ResourceError(str(exc)) from exc
+
+
 def register_resources_and_prompts(server: MCPServer[Any], state: ServerState) -> None:
     """Add the resources and prompts to `server`; they read the App from `state`."""
 
@@ -39,10 +50,8 @@ def register_resources_and_prompts(server: MCPServer[Any], state: ServerState) -
         from mcp_memory.pins import list_pins
         from mcp_memory.tools.models import memory_brief
 
-        try:
+        with _resource_errors():
             found = await list_pins(state.app)
-        except MemoryServerError as exc:
-            raise ResourceError(str(exc)) from exc
         return _json([memory_brief(m).model_dump(mode="json") for m in found])
 
     @server.resource(
@@ -56,10 +65,8 @@ def register_resources_and_prompts(server: MCPServer[Any], state: ServerState) -
         from mcp_memory.memories import recent_memories
         from mcp_memory.tools.models import memory_brief
 
-        try:
+        with _resource_errors():
             found = await recent_memories(state.app, limit=20)
-        except MemoryServerError as exc:
-            raise ResourceError(str(exc)) from exc
         return _json([memory_brief(m).model_dump(mode="json") for m in found])
 
     @server.resource(
@@ -74,10 +81,8 @@ def register_resources_and_prompts(server: MCPServer[Any], state: ServerState) -
 
         from mcp_memory.maintenance import collect_stats
 
-        try:
+        with _resource_errors():
             return _json(asdict(await collect_stats(state.app)))
-        except MemoryServerError as exc:
-            raise ResourceError(str(exc)) from exc
 
     @server.resource(
         "memory://memory/{id}",
@@ -90,10 +95,8 @@ def register_resources_and_prompts(server: MCPServer[Any], state: ServerState) -
         from mcp_memory.memories import get_memories
         from mcp_memory.tools.models import memory_out
 
-        try:
+        with _resource_errors():
             result = await get_memories(state.app, [id], include_history=True)
-        except MemoryServerError as exc:
-            raise ResourceError(str(exc)) from exc
         if not result.memories:
             raise ResourceError(f"no memory {id}; memory_search finds ids.")
         return _json(memory_out(result.memories[0], with_history=True).model_dump(mode="json"))
