@@ -16,6 +16,7 @@ from mcp_memory.embeddings import Embedder, EmbeddingService, ModelState, load_e
 from mcp_memory.errors import ModelMismatch, ModelUnavailable
 from mcp_memory.logs import get_logger
 from mcp_memory.projects import project_from_path
+from mcp_memory.quantized import QuantizedIndex
 from mcp_memory.vectors import VectorIndexInfo, ensure_vector_index, mismatch_message, read_vector_info
 
 __all__ = ["App", "open_app"]
@@ -32,6 +33,7 @@ class App:
         self.embeddings = embeddings
         self.default_project = settings.project or project_from_path(settings.cwd)
         self.vector_info: VectorIndexInfo | None = None
+        self.quantized = QuantizedIndex()
         self.mismatch: str | None = None
         #: Set whenever a memory is stored without its vector, to wake the embedding worker.
         self.pending_event = anyio.Event()

@@ -9,7 +9,7 @@ from mcp_memory.errors import InvalidInput, ModelUnavailable, NotFound
 from mcp_memory.filters import build_filter
 from mcp_memory.limits import MAX_LIMIT
 from mcp_memory.memories import Memory, load_memories, resolve_id
-from mcp_memory.search import SearchHit
+from mcp_memory.search import SearchHit, nearest_memories
 
 __all__ = ["TimelineBucket", "similar_memories", "timeline"]
 
@@ -36,20 +36,13 @@ async def similar_memories(
     vector = bytes(blob) if blob is not None else (await app.embeddings.embed([source.content]))[0]
     scope = project if project is not None else (source.project or "global")
     flt = build_filter(default_project=app.default_project, project=scope)
-    vec_where, vec_params = flt.vector_sql()
-    where, params = flt.sql("m")
-    rows = await app.db.fetchall(
-        f"WITH knn AS (SELECT memory_id, distance FROM {info.table} WHERE embedding MATCH ? AND k = ?{vec_where}) "
-        f"SELECT knn.memory_id, knn.distance FROM knn JOIN memories m ON m.id = knn.memory_id "
-        f"WHERE knn.memory_id != ? AND {where} ORDER BY knn.distance LIMIT ?",
-        [vector, limit + 1, *vec_params, rowid, *params, limit],
-    )
+    rows = await nearest_memories(app, vector, flt, limit, exclude=rowid)
     memories = await load_memories(app.db, [int(r[0]) for r in rows])
     hits = []
     for rank, row in enumerate(rows, start=1):
         memory = memories.get(int(row[0]))
         if memory is not None:
-            similarity = 1.0 - float(row[1])
+            similarity = float(row[1])
             hits.append(
                 SearchHit(
                     memory,

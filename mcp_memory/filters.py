@@ -58,13 +58,8 @@ class MemoryFilter:
                 params.extend(self.tags)
         return " AND ".join(clauses) or "1", params
 
-    def vector_sql(self) -> tuple[str, list[Any]]:
-        """The part of the filter that sqlite-vec can apply inside its KNN scan (metadata columns)."""
-        clauses, params = self._scope_clauses("")
-        return "".join(f" AND {c}" for c in clauses), params
-
     def _scope_clauses(self, prefix: str) -> tuple[list[str], list[Any]]:
-        """Project, kind and time clauses: the columns both memories and the vector table carry."""
+        """Project, kind and time clauses (the columns the vector table repeats for its first stage)."""
         clauses: list[str] = []
         params: list[Any] = []
         if self.scope.projects is not None:

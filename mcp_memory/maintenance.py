@@ -18,16 +18,17 @@ from mcp_memory.vectors import (
     activate_vector_table,
     create_vector_table,
     drop_vector_table,
+    insert_vectors,
     read_vector_info,
 )
 
 __all__ = ["ReindexResult", "Stats", "collect_stats", "reindex"]
 
 _log = get_logger(__name__)
-#: The vec0 tables themselves (virtual), not their shadow tables.
+#: Vector tables (and, from schemas before 3, vec0 tables), not vec0's shadow tables.
 _VECTOR_TABLES = (
     "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'memories_vec_[0-9]*' "
-    "AND sql LIKE 'CREATE VIRTUAL TABLE%'"
+    "AND name NOT GLOB 'memories_vec_*[^0-9]*'"
 )
 
 
@@ -150,10 +151,7 @@ async def reindex(
         ]
 
         async def put(conn: aiosqlite.Connection, batch: list[Any] = batch) -> None:
-            await conn.executemany(
-                f"INSERT INTO {table}(memory_id, embedding, project, kind, created_at) VALUES (?, ?, ?, ?, ?)",
-                batch,
-            )
+            await insert_vectors(conn, table, batch)
 
         await app.db.write(put)
         embedded_hash.update({int(r["id"]): str(r["content_hash"]) for r in rows})

@@ -1,9 +1,9 @@
 """Hybrid search: FTS5 BM25 keyword candidates and sqlite-vec KNN candidates, fused, then lifted by
 session context.
 
-1. Candidates: the best BM25 matches and the nearest vectors, each from SQL with the filters applied
-   inside the query (the vector filters as sqlite-vec metadata columns inside the KNN scan), so no
-   step loops over the whole table in Python.
+1. Candidates: the best BM25 matches from SQL with the filters inside the query, and the nearest
+   vectors in two stages (binary codes in memory, then exact cosine over the float vectors;
+   `nearest_memories`), with project, kind and time filters inside the first stage's scan.
 2. Fusion: each list's scores are min-max normalised over its candidates and combined, keywords
    weighing 0.6 and meaning 0.4 (score fusion kept more of both signals than reciprocal-rank fusion
    on LoCoMo: bench/README.md has the table).
@@ -28,8 +28,10 @@ from mcp_memory.errors import InvalidInput
 from mcp_memory.filters import MemoryFilter, build_filter
 from mcp_memory.limits import MAX_LIMIT, clean_query
 from mcp_memory.memories import Memory, load_memories, record_access
+from mcp_memory.quantized import candidate_count
+from mcp_memory.vectors import rescore
 
-__all__ = ["SearchHit", "SearchMode", "SearchResult", "keyword_query", "search_memories"]
+__all__ = ["SearchHit", "SearchMode", "SearchResult", "keyword_query", "nearest_memories", "search_memories"]
 
 SearchMode = Literal["hybrid", "semantic", "keyword"]
 
@@ -42,7 +44,8 @@ _NEIGHBOUR_WEIGHTS = (0.3, 0.15)
 _SESSION_GAP = 3600.0
 #: With diversify, a result this similar to one already taken counts as a near-copy.
 _NEAR_DUPLICATE = 0.9
-_MAX_KNN = 4096
+#: A tag filter naming at most this many memories is answered exactly from them.
+_EXACT_TAGGED = 4096
 #: A vector neighbour less similar than this is noise unless its keywords matched too.
 _MIN_SIMILARITY = 0.15
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -219,33 +222,50 @@ async def _session_context(
 
 
 async def _semantic_candidates(app: App, query: str, flt: MemoryFilter, n: int) -> list[tuple[int, float]]:
+    if app.vector_info is None:
+        return []
+    vector = await app.embeddings.embed_query(query)
+    return await nearest_memories(app, vector, flt, n)
+
+
+async def nearest_memories(
+    app: App, vector: bytes, flt: MemoryFilter, n: int, *, exclude: int | None = None
+) -> list[tuple[int, float]]:
+    """The `n` memories passing `flt` whose vectors are closest to `vector`, as (row id, cosine
+    similarity), best first.
+
+    Two stages: the in-memory binary codes (project, kind and time filters applied inside that scan)
+    give candidates, which are re-scored exactly against the float vectors with every filter. A tag
+    filter naming few memories is answered exactly from those memories through the tag index; one
+    naming many, or deleted and archived memories among the candidates, widen the candidate set
+    until enough pass, at worst to every vector that passes the scan's filters."""
     info = app.vector_info
     if info is None:
         return []
-    vector = await app.embeddings.embed_query(query)
-    vec_where, vec_params = flt.vector_sql()
+    index = app.quantized
+    await index.sync(app.db, info.table)
     where, params = flt.sql("m")
-    k = min(max(n, 1), _MAX_KNN)
-    while True:
-        knn = await app.db.fetchall(
-            f"SELECT memory_id, distance FROM {info.table} WHERE embedding MATCH ? AND k = ?{vec_where}",
-            [vector, k, *vec_params],
-        )
-        if not knn:
-            return []
-        ids = [int(r[0]) for r in knn]
-        allowed = {
+    if exclude is not None:
+        where, params = f"{where} AND m.id != ?", [*params, exclude]
+    if flt.tags:
+        marks = ", ".join("?" * len(flt.tags))
+        tagged = [
             int(r[0])
             for r in await app.db.fetchall(
-                f"SELECT m.id FROM memories m NOT INDEXED WHERE m.id IN ({', '.join('?' * len(ids))}) AND {where}",
-                [*ids, *params],
+                f"SELECT DISTINCT memory_id FROM memory_tags WHERE tag IN ({marks}) LIMIT ?",
+                [*flt.tags, _EXACT_TAGGED + 1],
             )
-        }
-        hits = [(int(r[0]), 1.0 - float(r[1])) for r in knn if int(r[0]) in allowed]
-        # Filters the KNN scan cannot apply (tags, expiry) may leave too few: widen the scan.
-        if len(hits) >= n or len(knn) < k or k >= _MAX_KNN:
+        ]
+        if len(tagged) <= _EXACT_TAGGED:
+            return (await rescore(app.db, info.table, vector, tagged, where, params))[:n]
+    reachable = index.matching(flt)
+    count = candidate_count(n, len(index))
+    while True:
+        ids = index.nearest(vector, count, flt)
+        hits = await rescore(app.db, info.table, vector, ids, where, params)
+        if len(hits) >= n or len(ids) >= reachable:
             return hits[:n]
-        k = min(k * 4, _MAX_KNN)
+        count *= 4
 
 
 def _matched_terms(query: str, content: str, tags: Sequence[str]) -> list[str]:

@@ -1,5 +1,11 @@
-"""The vector index: a sqlite-vec `vec0` table of one vector per memory, plus the record in `meta` of
-which model made the vectors (id, dimension, file checksum) and which table holds them.
+"""The vector index: a table of one vector per memory (float32, plus its binary code made by
+sqlite-vec's `vec_quantize_binary` and the columns filters need), and the record in `meta` of which
+model made the vectors (id, dimension, file checksum) and which table holds them.
+
+Search runs in two stages: the binary codes, held in memory by `mcp_memory.quantized`, give the
+nearest few hundred candidates, then `rescore` ranks those exactly with sqlite-vec's
+`vec_distance_cosine` over the float vectors. Triggers log every change to the table in
+`vector_changes`, inside the writing transaction, so the in-memory codes of every process follow.
 
 The table's name lives in `meta` so that a reindex can build a new table beside the old one and
 switch in one transaction: an interrupted reindex leaves the old index working.
@@ -16,6 +22,7 @@ from mcp_memory.db import Database
 from mcp_memory.errors import ModelMismatch
 
 __all__ = [
+    "CHANGES_KEPT",
     "VectorIndexInfo",
     "activate_vector_table",
     "check_model",
@@ -23,9 +30,13 @@ __all__ = [
     "drop_vector_table",
     "ensure_vector_index",
     "forget_vector",
+    "insert_vectors",
     "live_table",
     "mismatch_message",
+    "prune_changes",
     "read_vector_info",
+    "rescore",
+    "table_statements",
     "update_vector_metadata",
     "write_vectors",
 ]
@@ -65,24 +76,39 @@ async def read_vector_info(db: Database) -> VectorIndexInfo | None:
     return await _read_meta(db)
 
 
-def _table_sql(table: str, dim: int) -> str:
-    # project, kind and created_at are metadata columns so filters run inside the KNN scan.
-    return (
-        f"CREATE VIRTUAL TABLE {table} USING vec0("
-        f"memory_id INTEGER PRIMARY KEY, embedding float[{int(dim)}] distance_metric=cosine, "
-        "project TEXT, kind TEXT, created_at FLOAT)"
-    )
+#: Change-log entries kept; a process further behind than this reloads its codes.
+CHANGES_KEPT = 50_000
+
+
+def table_statements(table: str) -> list[str]:
+    """The vector table and the triggers that log its changes. project, kind and created_at repeat
+    the memory's so that the in-memory first stage can filter without a join."""
+    if not table.replace("_", "").isalnum():
+        raise ValueError(f"bad table name {table!r}")
+    statements = [
+        f"CREATE TABLE {table} (memory_id INTEGER PRIMARY KEY, embedding BLOB NOT NULL, "
+        "code BLOB NOT NULL, project TEXT NOT NULL DEFAULT '', kind TEXT NOT NULL DEFAULT 'note', "
+        "created_at REAL NOT NULL DEFAULT 0)"
+    ]
+    for event, row in (("INSERT", "new"), ("UPDATE", "new"), ("DELETE", "old")):
+        statements.append(
+            f"CREATE TRIGGER {table}_log_{event.lower()} AFTER {event} ON {table} BEGIN "
+            f"INSERT INTO vector_changes(memory_id) VALUES ({row}.memory_id); END"
+        )
+    return statements
 
 
 async def create_vector_table(conn: aiosqlite.Connection, table: str, dim: int) -> None:
-    """Create an empty vec0 table (inside the caller's transaction)."""
-    if not table.replace("_", "").isalnum():
-        raise ValueError(f"bad table name {table!r}")
-    await conn.execute(_table_sql(table, dim))
+    """Create an empty vector table (inside the caller's transaction). The dimension is checked on
+    every write against `meta`."""
+    del dim
+    for statement in table_statements(table):
+        await conn.execute(statement)
 
 
 async def drop_vector_table(conn: aiosqlite.Connection, table: str) -> None:
-    """Drop a vec0 table and its delete trigger (inside the caller's transaction)."""
+    """Drop a vector table, its triggers and the delete trigger on memories (inside the caller's
+    transaction)."""
     await conn.execute("DROP TRIGGER IF EXISTS memories_vec_on_delete")
     await conn.execute(f"DROP TABLE IF EXISTS {table}")
 
@@ -158,13 +184,56 @@ async def write_vectors(
                 f"a vector for m_{memory_id} has {len(blob) // 4} dimensions but the index holds {info.dim}; "
                 "run `mcp-memory reindex`."
             )
-    ids = [(r[0],) for r in rows]
-    await conn.executemany(f"DELETE FROM {info.table} WHERE memory_id = ?", ids)
+    await insert_vectors(conn, info.table, rows)
+    await conn.executemany("UPDATE memories SET embedded = 1 WHERE id = ?", [(r[0],) for r in rows])
+
+
+async def insert_vectors(
+    conn: aiosqlite.Connection, table: str, rows: Sequence[tuple[int, bytes, str, str, float]]
+) -> None:
+    """Insert or replace rows of (memory id, float32 blob, project, kind, created_at) in `table`,
+    with their binary codes, and keep the change log short."""
     await conn.executemany(
-        f"INSERT INTO {info.table}(memory_id, embedding, project, kind, created_at) VALUES (?, ?, ?, ?, ?)",
+        f"INSERT INTO {table}(memory_id, embedding, code, project, kind, created_at) "
+        "VALUES (?1, ?2, vec_quantize_binary(?2), ?3, ?4, ?5) ON CONFLICT(memory_id) DO UPDATE SET "
+        "embedding = excluded.embedding, code = excluded.code, project = excluded.project, "
+        "kind = excluded.kind, created_at = excluded.created_at",
         rows,
     )
-    await conn.executemany("UPDATE memories SET embedded = 1 WHERE id = ?", ids)
+    await prune_changes(conn)
+
+
+async def prune_changes(conn: aiosqlite.Connection) -> None:
+    """Drop change-log entries older than the last CHANGES_KEPT (a cheap range delete)."""
+    await conn.execute(
+        "DELETE FROM vector_changes WHERE seq <= (SELECT max(seq) FROM vector_changes) - ?", (CHANGES_KEPT,)
+    )
+
+
+async def rescore(
+    db: Database,
+    table: str,
+    vector: bytes,
+    ids: Sequence[int],
+    where: str = "1",
+    params: Sequence[object] = (),
+) -> list[tuple[int, float]]:
+    """Exact cosine similarity of `vector` to the stored vectors of `ids` whose memories pass
+    `where` (a clause over `memories m`), best first."""
+    scored: list[tuple[int, float]] = []
+    for start in range(0, len(ids), 2000):
+        part = list(ids[start : start + 2000])
+        # NOT INDEXED: look each memory up by its id; the planner would otherwise walk a project's
+        # whole index for a project filter.
+        rows = await db.fetchall(
+            f"SELECT v.memory_id, 1.0 - vec_distance_cosine(v.embedding, ?) FROM {table} v "
+            f"JOIN memories m NOT INDEXED ON m.id = v.memory_id "
+            f"WHERE v.memory_id IN ({', '.join('?' * len(part))}) AND {where}",
+            [vector, *part, *params],
+        )
+        scored += [(int(r[0]), float(r[1])) for r in rows]
+    scored.sort(key=lambda item: (-item[1], item[0]))
+    return scored
 
 
 async def live_table(conn: aiosqlite.Connection) -> str | None:
@@ -186,3 +255,30 @@ async def update_vector_metadata(conn: aiosqlite.Connection, memory_id: int, kin
     table = await live_table(conn)
     if table is not None:
         await conn.execute(f"UPDATE {table} SET kind = ? WHERE memory_id = ?", (kind, memory_id))
+
+
+async def convert_vec0_table(conn: aiosqlite.Connection) -> None:
+    """Schema 3: move the vectors of a sqlite-vec `vec0` table (schemas 1-2) into the plain table
+    with binary codes, under a new name, inside the migration's transaction."""
+    rows = list(await conn.execute_fetchall("SELECT value FROM meta WHERE key = 'vec_table'"))
+    if not rows:
+        return
+    old = str(rows[0][0])
+    kind = list(await conn.execute_fetchall("SELECT sql FROM sqlite_master WHERE name = ?", (old,)))
+    if not kind or not str(kind[0][0]).upper().startswith("CREATE VIRTUAL TABLE"):
+        return
+    new = f"memories_vec_{int(old.rsplit('_', 1)[1]) + 1}"
+    for statement in table_statements(new):
+        await conn.execute(statement)
+    await conn.execute(
+        f"INSERT INTO {new}(memory_id, embedding, code, project, kind, created_at) "
+        f"SELECT memory_id, embedding, vec_quantize_binary(embedding), coalesce(project, ''), "
+        f"coalesce(kind, 'note'), coalesce(created_at, 0) FROM {old}"
+    )
+    await conn.execute("DROP TRIGGER IF EXISTS memories_vec_on_delete")
+    await conn.execute(f"DROP TABLE {old}")
+    await conn.execute(
+        "CREATE TRIGGER memories_vec_on_delete AFTER DELETE ON memories BEGIN "
+        f"DELETE FROM {new} WHERE memory_id = old.id; END"
+    )
+    await conn.execute("UPDATE meta SET value = ? WHERE key = 'vec_table'", (new,))

@@ -204,7 +204,7 @@ async def test_a_different_model_refuses_vector_writes_until_reindex(tmp_path: P
         semantic = await search_memories(app, "vectors from model", mode="semantic")
         assert semantic.hits[0].memory.id == stored.id
         tables = await app.db.fetchall(
-            "SELECT name FROM sqlite_master WHERE name GLOB 'memories_vec_*' AND sql LIKE 'CREATE VIRTUAL%'"
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'memories_vec_*'"
         )
         assert [t[0] for t in tables] == [done.table]
 
@@ -286,6 +286,6 @@ async def test_an_interrupted_reindex_leaves_the_old_index_working(tmp_path: Pat
         done = await reindex(app)
         assert done.embedded == 150
         tables = await app.db.fetchall(
-            "SELECT name FROM sqlite_master WHERE name GLOB 'memories_vec_*' AND sql LIKE 'CREATE VIRTUAL%'"
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'memories_vec_*'"
         )
         assert [t[0] for t in tables] == [done.table]

@@ -1,14 +1,15 @@
 """Numbered schema migrations. Each runs in one transaction together with its record and checksum;
 a database made by a newer mcp-memory is refused rather than guessed at.
 
-The sqlite-vec table is not here: its dimension belongs to the embedding model, so
-`mcp_memory.vectors` creates it when the model is known.
+The vector table is not here: it belongs to the embedding model, so `mcp_memory.vectors` creates
+it when the model is known (and schema 3 converts the sqlite-vec `vec0` table of schemas 1-2).
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -24,15 +25,20 @@ __all__ = ["LATEST_SCHEMA_VERSION", "MIGRATIONS", "Migration", "migrate", "split
 
 @dataclass(frozen=True, slots=True)
 class Migration:
-    """One schema step: its number, a name for humans, and its SQL."""
+    """One schema step: its number, a name for humans, its SQL, and a step in Python run after the
+    SQL in the same transaction when the SQL alone cannot say it (named in `name`, so the checksum
+    covers it)."""
 
     version: int
     name: str
     sql: str
+    upgrade: Callable[[aiosqlite.Connection], Awaitable[None]] | None = None
 
     @property
     def checksum(self) -> str:
-        return hashlib.sha256(self.sql.encode()).hexdigest()
+        if self.upgrade is None:
+            return hashlib.sha256(self.sql.encode()).hexdigest()
+        return hashlib.sha256((self.sql + "\n-- upgrade: " + self.name).encode()).hexdigest()
 
 
 _V1 = """
@@ -177,9 +183,29 @@ CREATE TABLE lifecycle_rules (
 );
 """
 
+_V3 = """
+CREATE TABLE vector_changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    memory_id INTEGER NOT NULL
+);
+"""
+
+
+async def _convert_vectors(conn: aiosqlite.Connection) -> None:
+    from mcp_memory.vectors import convert_vec0_table
+
+    await convert_vec0_table(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "memories, tags, versions, keyword index", _V1),
     Migration(2, "pins, archive, knowledge graph, episodes, lifecycle rules", _V2),
+    Migration(
+        3,
+        "vector change log; vec0 vectors moved to a plain table with binary codes",
+        _V3,
+        _convert_vectors,
+    ),
 )
 LATEST_SCHEMA_VERSION = MIGRATIONS[-1].version
 
@@ -243,6 +269,8 @@ async def migrate(db: Database) -> int:
                 return False  # another process applied it while we waited
             for statement in split_statements(m.sql, module.complete_statement):
                 await conn.execute(statement)
+            if m.upgrade is not None:
+                await m.upgrade(conn)
             await conn.execute(
                 "INSERT INTO schema_migrations(version, name, checksum, applied_at) VALUES (?, ?, ?, ?)",
                 (m.version, m.name, m.checksum, time.time()),

@@ -1,0 +1,213 @@
+"""The two-stage vector search: binary codes in memory, exact re-scoring from SQLite.
+
+Checked here: the codes match sqlite-vec's, results equal an exact scan, the in-memory codes follow
+writes made through other connections (another server, the CLI), filters hold, and a database with
+the vec0 table of schema 2 is converted on open."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import mcp_memory.search as search_module
+from mcp_memory.app import App, open_app
+from mcp_memory.changes import delete_memories, update_memory
+from mcp_memory.db import migrations
+from mcp_memory.db.connection import connect_plain
+from mcp_memory.filters import build_filter
+from mcp_memory.memories import store_memory
+from mcp_memory.quantized import query_code
+from mcp_memory.search import nearest_memories, search_memories
+from tests.conftest import FakeEmbedder, fake_loader, make_settings
+
+pytestmark = pytest.mark.anyio
+
+_WORDS = [f"w{i}" for i in range(60)]
+
+
+def _text(rng: random.Random) -> str:
+    return " ".join(rng.sample(_WORDS, 6))
+
+
+async def _exact(app: App, vector: bytes, n: int, project: str = "proj") -> list[tuple[int, float]]:
+    assert app.vector_info is not None
+    rows = await app.db.fetchall(
+        f"SELECT v.memory_id, 1.0 - vec_distance_cosine(v.embedding, ?) AS s FROM {app.vector_info.table} v "
+        "JOIN memories m ON m.id = v.memory_id WHERE m.deleted_at IS NULL AND m.project IN (?, '') "
+        "ORDER BY s DESC, v.memory_id LIMIT ?",
+        (vector, project, n),
+    )
+    return [(int(r[0]), float(r[1])) for r in rows]
+
+
+@pytest.mark.parametrize("dim", [64, 384, 100 * 8])
+def test_query_codes_are_sqlite_vecs_codes(dim: int) -> None:
+    conn = connect_plain(":memory:")
+    rng = np.random.default_rng(dim)
+    for _ in range(20):
+        vector = rng.normal(size=dim).astype("<f4").tobytes()
+        stored = bytes(conn.execute("SELECT vec_quantize_binary(?)", (vector,)).fetchone()[0])
+        assert query_code(vector).tobytes()[: dim // 8] == stored
+    conn.close()
+
+
+async def test_two_stages_give_the_exact_answer(app: App) -> None:
+    rng = random.Random(5)
+    for _ in range(300):
+        await store_memory(app, _text(rng))
+    flt = build_filter(default_project="proj")
+    for _ in range(20):
+        vector = (await app.embeddings.embed([_text(rng)]))[0]
+        got = await nearest_memories(app, vector, flt, 10)
+        want = await _exact(app, vector, 10)
+        assert [i for i, _ in got] == [i for i, _ in want]
+        assert [round(s, 5) for _, s in got] == [round(s, 5) for _, s in want]
+
+
+async def test_a_small_first_stage_still_finds_most_of_the_exact_top_ten(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With 60 candidates out of 600 the binary stage alone must carry the result: codes that said
+    nothing would keep a tenth of the exact top ten (the fake model's sparse vectors keep ~0.7; real
+    ones are measured in bench/perf.py)."""
+    monkeypatch.setattr(search_module, "candidate_count", lambda wanted, size: 60)
+    rng = random.Random(9)
+    for _ in range(600):
+        await store_memory(app, _text(rng))
+    flt = build_filter(default_project="proj")
+    overlap = 0
+    for _ in range(30):
+        vector = (await app.embeddings.embed([_text(rng)]))[0]
+        got = {i for i, _ in await nearest_memories(app, vector, flt, 10)}
+        overlap += len(got & {i for i, _ in await _exact(app, vector, 10)})
+    assert overlap / 300 >= 0.6
+
+
+async def test_codes_follow_writes_from_another_connection(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    async with (
+        open_app(settings, loader=fake_loader()) as writer,
+        open_app(settings, loader=fake_loader()) as reader,
+    ):
+        await writer.load_model()
+        await reader.load_model()
+        first = await store_memory(writer, "postgres connection pool size")
+        hits = await search_memories(reader, "postgres pool", mode="semantic")
+        assert [h.memory.id for h in hits.hits] == [first.id]
+        second = await store_memory(writer, "redis cache eviction policy")
+        await update_memory(writer, first.id, content="kafka consumer lag alert")
+        hits = await search_memories(reader, "kafka consumer lag", mode="semantic")
+        assert hits.hits[0].memory.id == first.id
+        await delete_memories(writer, [second.id])
+        hits = await search_memories(reader, "redis cache eviction", mode="semantic")
+        assert second.id not in [h.memory.id for h in hits.hits]
+        assert len(reader.quantized) == await reader.db.scalar(
+            f"SELECT count(*) FROM {reader.vector_info.table}"  # type: ignore[union-attr]
+        )
+
+
+async def test_a_gap_in_the_change_log_reloads_the_codes(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    async with (
+        open_app(settings, loader=fake_loader()) as writer,
+        open_app(settings, loader=fake_loader()) as reader,
+    ):
+        await writer.load_model()
+        await reader.load_model()
+        await store_memory(writer, "first memory about gardens")
+        await search_memories(reader, "gardens", mode="semantic")
+        await writer.db.execute_script(["DELETE FROM vector_changes"])  # as if pruned while idle
+        late = await store_memory(writer, "second memory about tomatoes")
+        hits = await search_memories(reader, "tomatoes", mode="semantic")
+        assert hits.hits[0].memory.id == late.id
+        assert len(reader.quantized) == 2
+
+
+async def test_filters_hold_in_both_stages(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(3)
+    ids = {}
+    for n in range(120):
+        stored = await store_memory(
+            app,
+            f"deploy pipeline step {n} " + _text(rng),
+            project="other" if n % 3 == 0 else None,
+            kind="decision" if n % 4 == 0 else None,
+            tags=["rare"] if n == 7 else None,
+        )
+        ids[n] = int(stored.id[2:])
+    vector = (await app.embeddings.embed(["deploy pipeline step"]))[0]
+    projects = {int(r[0]): str(r[1]) for r in await app.db.fetchall("SELECT id, project FROM memories")}
+    got = await nearest_memories(app, vector, build_filter(default_project="proj"), 50)
+    assert got
+    assert all(projects[i] in ("proj", "") for i, _ in got)
+    kinds = await nearest_memories(app, vector, build_filter(default_project="proj", kind="decision"), 50)
+    assert kinds
+    assert {i for i, _ in kinds} <= {ids[n] for n in range(120) if n % 4 == 0 and n % 3}
+    tagged = await nearest_memories(app, vector, build_filter(default_project="proj", tags=["rare"]), 5)
+    assert [i for i, _ in tagged] == [ids[7]]
+    # Deleted memories among few candidates: the candidate set widens until enough pass.
+    monkeypatch.setattr(search_module, "candidate_count", lambda wanted, size: 2)
+    before = await nearest_memories(app, vector, build_filter(default_project="proj"), 5)
+    await delete_memories(app, [f"m_{i}" for i, _ in before[:4]])
+    after = await nearest_memories(app, vector, build_filter(default_project="proj"), 5)
+    assert len(after) == 5
+    assert not {i for i, _ in before[:4]} & {i for i, _ in after}
+
+
+async def test_schema_two_vec0_vectors_are_converted_on_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = make_settings(tmp_path)
+    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:2])
+    monkeypatch.setattr(migrations, "LATEST_SCHEMA_VERSION", 2)
+    embedder = FakeEmbedder("fake-model")
+    texts = ["the build uses bazel", "tests run with pytest", "deploys go through argo"]
+    async with open_app(settings, loader=fake_loader()) as old:
+        vectors = embedder.embed(texts)
+
+        async def write(conn: object) -> None:
+            await conn.execute(  # type: ignore[attr-defined]
+                "CREATE VIRTUAL TABLE memories_vec_1 USING vec0(memory_id INTEGER PRIMARY KEY, "
+                "embedding float[64] distance_metric=cosine, project TEXT, kind TEXT, created_at FLOAT)"
+            )
+            for n, (text, vector) in enumerate(zip(texts, vectors, strict=True), start=1):
+                await conn.execute(  # type: ignore[attr-defined]
+                    "INSERT INTO memories(id, content, content_hash, project, created_at, updated_at, embedded) "
+                    "VALUES (?, ?, ?, 'proj', ?, ?, 1)",
+                    (n, text, f"h{n}", 1000.0 + n, 1000.0 + n),
+                )
+                await conn.execute(  # type: ignore[attr-defined]
+                    "INSERT INTO memories_fts(rowid, content, tags) VALUES (?, ?, '')", (n, text)
+                )
+                await conn.execute(  # type: ignore[attr-defined]
+                    "INSERT INTO memories_vec_1(memory_id, embedding, project, kind, created_at) "
+                    "VALUES (?, ?, 'proj', 'note', ?)",
+                    (n, vector, 1000.0 + n),
+                )
+            await conn.executemany(  # type: ignore[attr-defined]
+                "INSERT INTO meta(key, value) VALUES (?, ?)",
+                [
+                    ("embedding_model", "fake-model"),
+                    ("embedding_dim", "64"),
+                    ("embedding_checksum", "fake"),
+                    ("vec_table", "memories_vec_1"),
+                ],
+            )
+
+        await old.db.write(write)
+    monkeypatch.undo()
+    async with open_app(settings, loader=fake_loader()) as app:
+        await app.load_model()
+        assert app.vector_info is not None
+        assert app.vector_info.table == "memories_vec_2"
+        rows = await app.db.fetchall("SELECT memory_id, embedding, code FROM memories_vec_2 ORDER BY 1")
+        assert [bytes(r[1]) for r in rows] == vectors
+        assert [bytes(r[2]) for r in rows] == [query_code(v).tobytes() for v in vectors]
+        assert not await app.db.fetchall("SELECT name FROM sqlite_master WHERE name GLOB 'memories_vec_1*'")
+        hits = await search_memories(app, "pytest tests", mode="semantic")
+        assert hits.hits[0].memory.content == "tests run with pytest"
+        await delete_memories(app, ["m_1"])
+        assert await app.db.scalar("SELECT count(*) FROM memories_vec_2") == 2
