@@ -28,6 +28,7 @@ from typing import Any
 
 import anyio
 
+from mcp_memory import keywords
 from mcp_memory.app import open_app
 from mcp_memory.batch import batch_store
 from mcp_memory.config import Settings
@@ -76,9 +77,12 @@ def turns(sample: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 async def run_sample(
-    sample: dict[str, Any], limit_questions: int | None
+    sample: dict[str, Any], limit_questions: int | None, budget_share: float | None = None
 ) -> tuple[list[dict[str, Any]], list[float]]:
     items = turns(sample)
+    if budget_share is not None:
+        # The keyword stage's postings budget as the same share of memories it is at a larger size.
+        keywords.POSTINGS_BUDGET = max(1, round(budget_share * len(items)))
     known = {t["dia_id"] for t in items}
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings.load(
@@ -146,6 +150,13 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--samples", help="comma-separated sample ids (default: all)")
     parser.add_argument("--limit-questions", type=int, help="at most this many questions per conversation")
+    parser.add_argument(
+        "--budget-share",
+        type=float,
+        help="set the keyword stage's postings budget to this share of each conversation's memories "
+        "(e.g. 0.04: the share the default budget of 4,000 is at 100,000 memories), to see what the "
+        "common-word cutoff costs at the density it meets in large stores",
+    )
     args = parser.parse_args()
     if not args.data.exists():
         print(
@@ -161,7 +172,7 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     latencies: list[float] = []
     for sample in samples:
-        sample_rows, sample_latencies = anyio.run(run_sample, sample, args.limit_questions)
+        sample_rows, sample_latencies = anyio.run(run_sample, sample, args.limit_questions, args.budget_share)
         rows += sample_rows
         latencies += sample_latencies
         m = metrics([r for r in sample_rows if r["category"] != 5])

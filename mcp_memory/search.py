@@ -23,9 +23,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import anyio
+
 from mcp_memory.app import App
 from mcp_memory.errors import InvalidInput
 from mcp_memory.filters import MemoryFilter, build_filter
+from mcp_memory.keywords import plan_keywords
 from mcp_memory.limits import MAX_LIMIT, clean_query
 from mcp_memory.memories import Memory, load_memories, record_access
 from mcp_memory.quantized import candidate_count
@@ -143,24 +146,42 @@ def _terms(query: str) -> list[str]:
 
 def keyword_query(query: str) -> str | None:
     """An FTS5 MATCH expression: every query word as a quoted term, any of them may match."""
-    terms = _terms(query)
+    return _match_expression(_terms(query))
+
+
+def _match_expression(terms: Sequence[str]) -> str | None:
     if not terms:
         return None
     return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
 
 
 async def _keyword_candidates(app: App, query: str, flt: MemoryFilter, n: int) -> list[tuple[int, float]]:
-    """The best BM25 matches, as (row id, score) with higher scores better."""
-    match = keyword_query(query)
-    if match is None:
+    """The best BM25 matches, as (row id, score) with higher scores better (`mcp_memory.keywords`
+    says how common words are kept from costing a ranking of every memory that holds them)."""
+    plan = await plan_keywords(app.db, _terms(query))
+    rare = _match_expression(plan.rare)
+    if rare is None:
         return []
     where, params = flt.sql("m")
-    rows = await app.db.fetchall(
+    select = (
         "SELECT m.id, bm25(memories_fts) AS rank FROM memories_fts JOIN memories m ON m.id = memories_fts.rowid "
-        f"WHERE memories_fts MATCH ? AND {where} ORDER BY rank LIMIT ?",
-        [match, *params, n],
+        f"WHERE memories_fts MATCH ? AND {where} ORDER BY "
     )
-    return [(int(r[0]), -float(r[1])) for r in rows]
+    if not plan.ranked:
+        rows = await app.db.fetchall(select + "memories_fts.rowid DESC LIMIT ?", [rare, *params, n])
+        return sorted(((int(r[0]), -float(r[1])) for r in rows), key=lambda item: -item[1])
+    scores = {
+        int(r[0]): -float(r[1]) for r in await app.db.fetchall(select + "rank LIMIT ?", [rare, *params, n])
+    }
+    if plan.common:
+        both = f"({rare}) AND ({_match_expression(plan.common)})"
+        scores.update(
+            {
+                int(r[0]): -float(r[1])
+                for r in await app.db.fetchall(select + "rank LIMIT ?", [both, *params, n])
+            }
+        )
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:n]
 
 
 def _normalised(scored: Sequence[tuple[int, float]]) -> dict[int, float]:
@@ -347,8 +368,24 @@ async def search_memories(
         used = "keyword"
         notice = f"answered from keywords only: {app.semantic_unavailable_reason()}."
     pool = max(limit * 5, 50)
-    keyword = await _keyword_candidates(app, text, flt, pool) if used != "semantic" else []
-    semantic = await _semantic_candidates(app, text, flt, pool) if used != "keyword" else []
+    # The two stages run at once: the query's embedding (ONNX Runtime) and the keyword query (SQLite)
+    # both leave the event loop and release the GIL.
+    keyword: list[tuple[int, float]] = []
+    semantic: list[tuple[int, float]] = []
+
+    async def keywords() -> None:
+        nonlocal keyword
+        keyword = await _keyword_candidates(app, text, flt, pool)
+
+    async def meaning() -> None:
+        nonlocal semantic
+        semantic = await _semantic_candidates(app, text, flt, pool)
+
+    async with anyio.create_task_group() as group:
+        if used != "semantic":
+            group.start_soon(keywords)
+        if used != "keyword":
+            group.start_soon(meaning)
     keyword_ids = {i for i, _ in keyword}
     semantic = [(r, s) for r, s in semantic if s >= _MIN_SIMILARITY or r in keyword_ids]
 

@@ -163,6 +163,8 @@ class Database:
         self._busy_timeout_ms = busy_timeout_ms
         self._write_lock = anyio.Lock()
         self.vec_loaded = True
+        #: Names of TEMP tables made on the reader connection (by features that need scratch space).
+        self.temp_tables: set[str] = set()
 
     @classmethod
     async def open(cls, path: Path | str, *, sqlite: str = "auto", busy_timeout_ms: int = 5000) -> Database:

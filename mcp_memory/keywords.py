@@ -1,0 +1,118 @@
+"""How the keyword stage queries FTS5 without ranking every memory that holds a common word.
+
+FTS5 computes BM25 for every memory matching any word of an OR query: about 1 microsecond per
+matching row here, so a question holding a word found in 40,000 memories costs 40 ms at 100,000
+memories whatever its other words. Like Elasticsearch's common-terms query, the words are split by
+how many memories hold them: the rarest are kept while those counts add up to at most
+POSTINGS_BUDGET ("rare"), the rest are "common". Two ranked queries then give the exact BM25 of the
+full question for every memory holding a rare word:
+
+- `rare1 OR rare2`: memories holding rare words only score the same as with the full question
+  (BM25 adds nothing for a word a memory lacks);
+- `(rare1 OR rare2) AND (common1 OR common2)`: memories holding both, scored on every word.
+
+Taking the second score where both have one, the best of the union is the full question's best among
+memories holding a rare word; what is lost is a memory holding only common words, which BM25 ranks
+low. At 100,000 derived memories this kept 0.98 of the full query's top 10 at a budget of 4,000 and
+cost 8 ms instead of 39 (bench/README.md). Below a few thousand memories nothing is ever common.
+When even the rarest word is over the budget, the newest memories holding it are taken (FTS5 walks
+its lists by row id, so that costs only the rows returned) with their BM25.
+
+Document frequencies come from an `fts5vocab` table over the keyword index and the words' stems from
+a scratch FTS5 table with the same tokenizer, both in the connection's TEMP schema.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mcp_memory.db import Database
+
+__all__ = ["POSTINGS_BUDGET", "TOKENIZER", "KeywordPlan", "plan_keywords"]
+
+#: The tokenizer of `memories_fts` (schema 1); a test checks they agree.
+TOKENIZER = "porter unicode61 remove_diacritics 2"
+#: Matching rows the rare words may bring to the ranked queries.
+POSTINGS_BUDGET = 4000
+_STEM_CACHE_LIMIT = 50_000
+_stems: dict[str, tuple[str, ...]] = {}
+_numbers = itertools.count(1)
+
+
+@dataclass(frozen=True, slots=True)
+class KeywordPlan:
+    """The rare and the common words, and whether to rank every match of the rare ones (else: the
+    newest matches)."""
+
+    rare: tuple[str, ...]
+    common: tuple[str, ...] = ()
+    ranked: bool = True
+
+
+async def _prepare(db: Database) -> None:
+    if "mm_stems" in db.temp_tables:
+        return
+    for sql in (
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.mm_stems USING fts5(word, tokenize = '{TOKENIZER}')",
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.mm_stems_vocab USING fts5vocab(temp, mm_stems, 'instance')",
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.mm_fts_vocab USING fts5vocab(main, memories_fts, 'row')",
+    ):
+        await db.fetchall(sql)
+    db.temp_tables.add("mm_stems")
+
+
+async def _stems_of(db: Database, words: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    unknown = [w for w in words if w not in _stems]
+    if unknown:
+        # Row ids of our own, so that two searches stemming at once do not read each other's rows.
+        first = next(_numbers)
+        numbers = list(range(first, first + len(unknown)))
+        for _ in unknown[1:]:
+            next(_numbers)
+        await db.fetchall(
+            f"INSERT INTO temp.mm_stems(rowid, word) VALUES {', '.join(['(?, ?)'] * len(unknown))}",
+            [value for pair in zip(numbers, unknown, strict=True) for value in pair],
+        )
+        marks = ", ".join("?" * len(numbers))
+        found: dict[int, list[str]] = {}
+        for row in await db.fetchall(
+            f"SELECT doc, term FROM temp.mm_stems_vocab WHERE doc IN ({marks}) ORDER BY doc, offset", numbers
+        ):
+            found.setdefault(int(row[0]), []).append(str(row[1]))
+        await db.fetchall(f"DELETE FROM temp.mm_stems WHERE rowid IN ({marks})", numbers)
+        if len(_stems) > _STEM_CACHE_LIMIT:
+            _stems.clear()
+        for number, word in zip(numbers, unknown, strict=True):
+            _stems[word] = tuple(found.get(number, ()))
+    return {w: _stems[w] for w in words}
+
+
+async def plan_keywords(db: Database, words: Sequence[str]) -> KeywordPlan:
+    """Choose the words of `words` the keyword query should use (see the module's note)."""
+    if len(words) <= 1:
+        return KeywordPlan(tuple(words))
+    await _prepare(db)
+    stems = await _stems_of(db, words)
+    wanted = sorted({s for group in stems.values() for s in group})
+    if not wanted:
+        return KeywordPlan(tuple(words))
+    counts = {
+        str(r[0]): int(r[1])
+        for r in await db.fetchall(
+            f"SELECT term, doc FROM temp.mm_fts_vocab WHERE term IN ({', '.join('?' * len(wanted))})",
+            wanted,
+        )
+    }
+    frequency = {w: sum(counts.get(s, 0) for s in stems[w]) for w in words}
+    order = sorted(words, key=lambda w: (frequency[w], words.index(w)))
+    kept: list[str] = []
+    total = 0
+    for word in order:
+        if kept and total + frequency[word] > POSTINGS_BUDGET:
+            break
+        kept.append(word)
+        total += frequency[word]
+    common = tuple(w for w in words if w not in kept)
+    return KeywordPlan(tuple(kept), common, total <= POSTINGS_BUDGET)

@@ -1,0 +1,86 @@
+"""The keyword stage's split into rare and common words, and that it keeps BM25's answer."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+import mcp_memory.keywords as keywords
+from mcp_memory.app import App
+from mcp_memory.filters import build_filter
+from mcp_memory.memories import store_memory
+from mcp_memory.search import _keyword_candidates, keyword_query
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_the_scratch_tokenizer_is_the_keyword_indexs(app: App) -> None:
+    sql = await app.db.scalar("SELECT sql FROM sqlite_master WHERE name = 'memories_fts'")
+    assert f"tokenize = '{keywords.TOKENIZER}'" in str(sql)
+
+
+async def _corpus(app: App) -> None:
+    rng = random.Random(11)
+    filler = [f"f{i}" for i in range(40)]
+    for n in range(80):
+        words = ["deploy", "service", *rng.sample(filler, 5)]  # deploy and service: in every memory
+        if n % 10 == 0:
+            words.append("kubernetes")
+        if n % 7 == 0:
+            words.append("rollback")
+        await store_memory(app, " ".join(rng.sample(words, len(words))))
+
+
+async def test_common_words_are_split_off_by_how_many_memories_hold_them(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _corpus(app)
+    monkeypatch.setattr(keywords, "POSTINGS_BUDGET", 25)
+    plan = await keywords.plan_keywords(app.db, ["deploy", "kubernetes", "rollback", "services"])
+    assert plan.rare == ("kubernetes", "rollback")  # 8 + 12 memories
+    assert plan.common == ("deploy", "services")  # stems: "services" counts the memories of "service"
+    assert plan.ranked
+    monkeypatch.setattr(keywords, "POSTINGS_BUDGET", 1000)
+    assert (await keywords.plan_keywords(app.db, ["deploy", "kubernetes"])).common == ()
+
+
+async def test_split_queries_give_full_bm25_for_memories_holding_a_rare_word(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _corpus(app)
+    flt = build_filter(default_project="proj")
+    query = "deploy kubernetes rollback service"
+    full = await app.db.fetchall(
+        "SELECT rowid, bm25(memories_fts) FROM memories_fts WHERE memories_fts MATCH ? ORDER BY 2",
+        [keyword_query(query)],
+    )
+    holding = {
+        int(r[0])
+        for r in await app.db.fetchall(
+            "SELECT rowid FROM memories_fts WHERE memories_fts MATCH 'kubernetes OR rollback'"
+        )
+    }
+    want = [(int(r[0]), round(-float(r[1]), 6)) for r in full if int(r[0]) in holding][:15]
+    monkeypatch.setattr(keywords, "POSTINGS_BUDGET", 25)
+    got = await _keyword_candidates(app, query, flt, 15)
+    assert [(i, round(s, 6)) for i, s in got] == want
+    # Unsplit (a budget nothing exceeds), the same query ranks every match.
+    monkeypatch.setattr(keywords, "POSTINGS_BUDGET", 10_000)
+    everything = await _keyword_candidates(app, query, flt, 100)
+    assert len(everything) == len(full)
+
+
+async def test_a_word_over_the_budget_on_its_own_takes_the_newest_matches(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _corpus(app)
+    monkeypatch.setattr(keywords, "POSTINGS_BUDGET", 5)
+    plan = await keywords.plan_keywords(app.db, ["deploy", "kubernetes"])
+    assert plan.rare == ("kubernetes",)
+    assert not plan.ranked
+    got = await _keyword_candidates(app, "deploy kubernetes", build_filter(default_project="proj"), 3)
+    newest = await app.db.fetchall(
+        "SELECT rowid FROM memories_fts WHERE memories_fts MATCH 'kubernetes' ORDER BY rowid DESC LIMIT 3"
+    )
+    assert {i for i, _ in got} == {int(r[0]) for r in newest}
