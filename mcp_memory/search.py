@@ -218,19 +218,28 @@ async def _session_context(
         first, second = info.get(a), info.get(b)
         return bool(first and second and first[0] == second[0] and abs(first[1] - second[1]) <= _SESSION_GAP)
 
+    # Each scored memory offers its lift to the memories one and two away; at each distance the
+    # best offer counts, and the memory in between must share the session too.
+    offers: dict[tuple[int, int], tuple[float, int]] = {}
+    for other, score in fused.items():
+        if score <= 0 or other not in info:
+            continue
+        for distance, weight in enumerate(_NEIGHBOUR_WEIGHTS, start=1):
+            for rowid in (other - distance, other + distance):
+                if rowid not in info or not same_session(rowid, other):
+                    continue
+                if distance > 1 and not same_session(rowid, (rowid + other) // 2):
+                    continue
+                offer = (weight * score, other)
+                if offer > offers.get((rowid, distance), (0.0, 0)):
+                    offers[(rowid, distance)] = offer
     lifted: dict[int, float] = {}
     source: dict[int, int] = {}
     for rowid in info:
         total = fused.get(rowid, 0.0)
         top_gain, top_id = 0.0, 0
-        for distance, weight in enumerate(_NEIGHBOUR_WEIGHTS, start=1):
-            # The best neighbour at each distance counts; the one in between must share the session.
-            options = [
-                (weight * fused.get(other, 0.0), other)
-                for other in (rowid - distance, rowid + distance)
-                if same_session(rowid, other) and (distance == 1 or same_session(rowid, (rowid + other) // 2))
-            ]
-            gain, other = max(options, default=(0.0, 0))
+        for distance in range(1, len(_NEIGHBOUR_WEIGHTS) + 1):
+            gain, other = offers.get((rowid, distance), (0.0, 0))
             total += gain
             if gain > top_gain:
                 top_gain, top_id = gain, other
