@@ -44,7 +44,7 @@ import anyio
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "bench" / "locomo-dev.json"
-CACHE = Path(tempfile.gettempdir()) / "mcp-memory-perf-2"
+CACHE = Path(tempfile.gettempdir()) / "mcp-memory-perf-3"
 
 
 def corpus() -> tuple[list[str], list[str]]:

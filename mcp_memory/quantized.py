@@ -97,7 +97,8 @@ class QuantizedIndex:
     # -- keeping in step ---------------------------------------------------------------------------
 
     async def sync(self, db: Database, table: str) -> None:
-        """Bring the arrays up to the database's last committed state."""
+        """Bring the arrays up to the database's last committed state; `table` is the table of
+        codes (`vectors.codes_table`)."""
         async with self._lock:
             if table != self.table:
                 await self._reload(db, table)

@@ -32,7 +32,7 @@ from mcp_memory.keywords import plan_keywords
 from mcp_memory.limits import MAX_LIMIT, clean_query
 from mcp_memory.memories import Memory, load_memories, record_access
 from mcp_memory.quantized import candidate_count
-from mcp_memory.vectors import rescore
+from mcp_memory.vectors import codes_table, rescore
 
 __all__ = ["SearchHit", "SearchMode", "SearchResult", "keyword_query", "nearest_memories", "search_memories"]
 
@@ -273,7 +273,7 @@ async def nearest_memories(
     if info is None:
         return []
     index = app.quantized
-    await index.sync(app.db, info.table)
+    await index.sync(app.db, codes_table(info.table))
     where, params = flt.sql("m")
     if exclude is not None:
         where, params = f"{where} AND m.id != ?", [*params, exclude]

@@ -26,6 +26,7 @@ __all__ = [
     "VectorIndexInfo",
     "activate_vector_table",
     "check_model",
+    "codes_table",
     "create_vector_table",
     "drop_vector_table",
     "ensure_vector_index",
@@ -80,19 +81,30 @@ async def read_vector_info(db: Database) -> VectorIndexInfo | None:
 CHANGES_KEPT = 50_000
 
 
+def codes_table(table: str) -> str:
+    """The table of binary codes and filter columns beside the float vectors of `table`."""
+    return f"{table}_codes"
+
+
 def table_statements(table: str) -> list[str]:
-    """The vector table and the triggers that log its changes. project, kind and created_at repeat
-    the memory's so that the in-memory first stage can filter without a join."""
+    """The float vectors' table, the codes table beside it, and their triggers.
+
+    The codes (48 bytes for 384 dimensions) and the filter columns (project, kind, created_at, the
+    memory's) sit in their own table so that loading them reads a few megabytes, not every float
+    vector's page. Deleting a float vector deletes its code; every change to a code is logged."""
     if not table.replace("_", "").isalnum():
         raise ValueError(f"bad table name {table!r}")
+    codes = codes_table(table)
     statements = [
-        f"CREATE TABLE {table} (memory_id INTEGER PRIMARY KEY, embedding BLOB NOT NULL, "
-        "code BLOB NOT NULL, project TEXT NOT NULL DEFAULT '', kind TEXT NOT NULL DEFAULT 'note', "
-        "created_at REAL NOT NULL DEFAULT 0)"
+        f"CREATE TABLE {table} (memory_id INTEGER PRIMARY KEY, embedding BLOB NOT NULL)",
+        f"CREATE TABLE {codes} (memory_id INTEGER PRIMARY KEY, code BLOB NOT NULL, "
+        "project TEXT NOT NULL DEFAULT '', kind TEXT NOT NULL DEFAULT 'note', created_at REAL NOT NULL DEFAULT 0)",
+        f"CREATE TRIGGER {table}_drop_code AFTER DELETE ON {table} BEGIN "
+        f"DELETE FROM {codes} WHERE memory_id = old.memory_id; END",
     ]
     for event, row in (("INSERT", "new"), ("UPDATE", "new"), ("DELETE", "old")):
         statements.append(
-            f"CREATE TRIGGER {table}_log_{event.lower()} AFTER {event} ON {table} BEGIN "
+            f"CREATE TRIGGER {codes}_log_{event.lower()} AFTER {event} ON {codes} BEGIN "
             f"INSERT INTO vector_changes(memory_id) VALUES ({row}.memory_id); END"
         )
     return statements
@@ -107,10 +119,11 @@ async def create_vector_table(conn: aiosqlite.Connection, table: str, dim: int) 
 
 
 async def drop_vector_table(conn: aiosqlite.Connection, table: str) -> None:
-    """Drop a vector table, its triggers and the delete trigger on memories (inside the caller's
-    transaction)."""
+    """Drop a vector table, its codes, their triggers and the delete trigger on memories (inside the
+    caller's transaction)."""
     await conn.execute("DROP TRIGGER IF EXISTS memories_vec_on_delete")
     await conn.execute(f"DROP TABLE IF EXISTS {table}")
+    await conn.execute(f"DROP TABLE IF EXISTS {codes_table(table)}")
 
 
 async def activate_vector_table(
@@ -191,13 +204,17 @@ async def write_vectors(
 async def insert_vectors(
     conn: aiosqlite.Connection, table: str, rows: Sequence[tuple[int, bytes, str, str, float]]
 ) -> None:
-    """Insert or replace rows of (memory id, float32 blob, project, kind, created_at) in `table`,
-    with their binary codes, and keep the change log short."""
+    """Insert or replace rows of (memory id, float32 blob, project, kind, created_at) in `table` and
+    their binary codes beside it, and keep the change log short."""
     await conn.executemany(
-        f"INSERT INTO {table}(memory_id, embedding, code, project, kind, created_at) "
-        "VALUES (?1, ?2, vec_quantize_binary(?2), ?3, ?4, ?5) ON CONFLICT(memory_id) DO UPDATE SET "
-        "embedding = excluded.embedding, code = excluded.code, project = excluded.project, "
-        "kind = excluded.kind, created_at = excluded.created_at",
+        f"INSERT INTO {table}(memory_id, embedding) VALUES (?, ?) "
+        "ON CONFLICT(memory_id) DO UPDATE SET embedding = excluded.embedding",
+        [(r[0], r[1]) for r in rows],
+    )
+    await conn.executemany(
+        f"INSERT INTO {codes_table(table)}(memory_id, code, project, kind, created_at) "
+        "VALUES (?1, vec_quantize_binary(?2), ?3, ?4, ?5) ON CONFLICT(memory_id) DO UPDATE SET "
+        "code = excluded.code, project = excluded.project, kind = excluded.kind, created_at = excluded.created_at",
         rows,
     )
     await prune_changes(conn)
@@ -254,7 +271,7 @@ async def update_vector_metadata(conn: aiosqlite.Connection, memory_id: int, kin
     """Keep the filter column of a memory's vector in step with the memory."""
     table = await live_table(conn)
     if table is not None:
-        await conn.execute(f"UPDATE {table} SET kind = ? WHERE memory_id = ?", (kind, memory_id))
+        await conn.execute(f"UPDATE {codes_table(table)} SET kind = ? WHERE memory_id = ?", (kind, memory_id))
 
 
 async def convert_vec0_table(conn: aiosqlite.Connection) -> None:
@@ -270,9 +287,10 @@ async def convert_vec0_table(conn: aiosqlite.Connection) -> None:
     new = f"memories_vec_{int(old.rsplit('_', 1)[1]) + 1}"
     for statement in table_statements(new):
         await conn.execute(statement)
+    await conn.execute(f"INSERT INTO {new}(memory_id, embedding) SELECT memory_id, embedding FROM {old}")
     await conn.execute(
-        f"INSERT INTO {new}(memory_id, embedding, code, project, kind, created_at) "
-        f"SELECT memory_id, embedding, vec_quantize_binary(embedding), coalesce(project, ''), "
+        f"INSERT INTO {codes_table(new)}(memory_id, code, project, kind, created_at) "
+        f"SELECT memory_id, vec_quantize_binary(embedding), coalesce(project, ''), "
         f"coalesce(kind, 'note'), coalesce(created_at, 0) FROM {old}"
     )
     await conn.execute("DROP TRIGGER IF EXISTS memories_vec_on_delete")

@@ -203,7 +203,10 @@ async def test_schema_two_vec0_vectors_are_converted_on_open(
         await app.load_model()
         assert app.vector_info is not None
         assert app.vector_info.table == "memories_vec_2"
-        rows = await app.db.fetchall("SELECT memory_id, embedding, code FROM memories_vec_2 ORDER BY 1")
+        rows = await app.db.fetchall(
+            "SELECT v.memory_id, v.embedding, c.code FROM memories_vec_2 v "
+            "JOIN memories_vec_2_codes c USING (memory_id) ORDER BY 1"
+        )
         assert [bytes(r[1]) for r in rows] == vectors
         assert [bytes(r[2]) for r in rows] == [query_code(v).tobytes() for v in vectors]
         assert not await app.db.fetchall("SELECT name FROM sqlite_master WHERE name GLOB 'memories_vec_1*'")
@@ -211,3 +214,4 @@ async def test_schema_two_vec0_vectors_are_converted_on_open(
         assert hits.hits[0].memory.content == "tests run with pytest"
         await delete_memories(app, ["m_1"])
         assert await app.db.scalar("SELECT count(*) FROM memories_vec_2") == 2
+        assert await app.db.scalar("SELECT count(*) FROM memories_vec_2_codes") == 2

@@ -204,9 +204,13 @@ async def test_a_different_model_refuses_vector_writes_until_reindex(tmp_path: P
         semantic = await search_memories(app, "vectors from model", mode="semantic")
         assert semantic.hits[0].memory.id == stored.id
         tables = await app.db.fetchall(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'memories_vec_*'"
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'memories_vec_*' AND name NOT GLOB '*_codes'"
         )
         assert [t[0] for t in tables] == [done.table]
+        codes = await app.db.fetchall(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB '*_codes'"
+        )
+        assert [t[0] for t in codes] == [f"{done.table}_codes"]
 
 
 async def test_session_context_brings_the_neighbouring_memory(app: App) -> None:
@@ -286,6 +290,6 @@ async def test_an_interrupted_reindex_leaves_the_old_index_working(tmp_path: Pat
         done = await reindex(app)
         assert done.embedded == 150
         tables = await app.db.fetchall(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'memories_vec_*'"
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'memories_vec_*' AND name NOT GLOB '*_codes'"
         )
         assert [t[0] for t in tables] == [done.table]
