@@ -67,6 +67,7 @@ async def _load_model_when_ready(app: App, client_answered: anyio.Event) -> None
     # Let the response to initialize reach the client before the import takes the interpreter.
     await anyio.sleep(0.05)
     await app.load_model()
+    await app.warm_vector_index()
 
 
 class MemoryServer(MCPServer[ServerState]):
