@@ -3,7 +3,7 @@
 Every stored vector has a binary code beside it (sqlite-vec's `vec_quantize_binary`: bit i is set when
 dimension i is positive, 48 bytes for 384 dimensions). This module keeps those codes, and the columns
 filters need (project, kind, created_at), in numpy arrays held column by column, so that one query
-costs a few vectorised passes: about 0.5 ms for 100,000 memories and 5 ms for a million on this
+costs a few vectorised passes: about 0.5-0.9 ms for 100,000 memories and 6 ms for a million on this
 machine's 2 cores. The nearest codes are then re-scored exactly from the float vectors in SQLite
 (`vectors.rescore`), which keeps at least 0.95 of exact search's recall@10 (bench/README.md).
 
