@@ -71,10 +71,8 @@ class App:
         """Load the binary codes now rather than on the first semantic search (0.2-0.7 s at 100,000
         memories). The server calls it after the model; CLI commands leave it to the search."""
         if self.semantic_ready() and self.vector_info is not None:
-            from mcp_memory.vectors import codes_table
-
             try:
-                await self.quantized.sync(self.db, codes_table(self.vector_info.table))
+                await self.quantized.sync(self.db, self.vector_info.table)
             except Exception as exc:  # the first search loads them and reports any error
                 _log.warning("could not load the vector codes yet", error=str(exc))
 

@@ -67,10 +67,7 @@ async def _stems_of(db: Database, words: Sequence[str]) -> dict[str, tuple[str, 
     unknown = [w for w in words if w not in _stems]
     if unknown:
         # Row ids of our own, so that two searches stemming at once do not read each other's rows.
-        first = next(_numbers)
-        numbers = list(range(first, first + len(unknown)))
-        for _ in unknown[1:]:
-            next(_numbers)
+        numbers = [next(_numbers) for _ in unknown]
         await db.fetchall(
             f"INSERT INTO temp.mm_stems(rowid, word) VALUES {', '.join(['(?, ?)'] * len(unknown))}",
             [value for pair in zip(numbers, unknown, strict=True) for value in pair],

@@ -16,8 +16,8 @@ from mcp_memory.logs import get_logger
 from mcp_memory.vectors import (
     VectorIndexInfo,
     activate_vector_table,
-    codes_table,
     create_vector_table,
+    drop_leftover_vector_table,
     drop_vector_table,
     insert_vectors,
     read_vector_info,
@@ -129,9 +129,7 @@ async def reindex(
     async def create(conn: aiosqlite.Connection) -> None:
         for r in list(await conn.execute_fetchall(_VECTOR_TABLES)):
             if old is None or str(r[0]) != old.table:
-                # Left by an interrupted reindex (the live table's delete trigger stays).
-                await conn.execute(f"DROP TABLE IF EXISTS {r[0]}")
-                await conn.execute(f"DROP TABLE IF EXISTS {codes_table(str(r[0]))}")
+                await drop_leftover_vector_table(conn, str(r[0]))  # left by an interrupted reindex
         await create_vector_table(conn, table, embedder.dim)
 
     await app.db.write(create)

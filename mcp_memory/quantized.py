@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from mcp_memory.vectors import codes_table
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -58,8 +60,7 @@ def query_code(vector: bytes) -> np.ndarray:
 def _as_words(code: bytes) -> np.ndarray:
     import numpy as np
 
-    padded = code + b"\x00" * (-len(code) % 8)
-    return np.frombuffer(padded, dtype="<u8")
+    return np.frombuffer(_padded(code), dtype="<u8")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +97,9 @@ class QuantizedIndex:
 
     # -- keeping in step ---------------------------------------------------------------------------
 
-    async def sync(self, db: Database, table: str) -> None:
-        """Bring the arrays up to the database's last committed state; `table` is the table of
-        codes (`vectors.codes_table`)."""
+    async def sync(self, db: Database, vector_table: str) -> None:
+        """Bring the arrays up to the database's last committed state of `vector_table`'s codes."""
+        table = codes_table(vector_table)
         async with self._lock:
             if table != self.table:
                 await self._reload(db, table)

@@ -32,7 +32,7 @@ from mcp_memory.keywords import plan_keywords
 from mcp_memory.limits import MAX_LIMIT, clean_query
 from mcp_memory.memories import Memory, load_memories, record_access
 from mcp_memory.quantized import candidate_count
-from mcp_memory.vectors import codes_table, rescore
+from mcp_memory.vectors import rescore
 
 __all__ = ["SearchHit", "SearchMode", "SearchResult", "keyword_query", "nearest_memories", "search_memories"]
 
@@ -163,24 +163,21 @@ async def _keyword_candidates(app: App, query: str, flt: MemoryFilter, n: int) -
     if rare is None:
         return []
     where, params = flt.sql("m")
-    select = (
-        "SELECT m.id, bm25(memories_fts) AS rank FROM memories_fts JOIN memories m ON m.id = memories_fts.rowid "
-        f"WHERE memories_fts MATCH ? AND {where} ORDER BY "
-    )
-    if not plan.ranked:
-        rows = await app.db.fetchall(select + "memories_fts.rowid DESC LIMIT ?", [rare, *params, n])
-        return sorted(((int(r[0]), -float(r[1])) for r in rows), key=lambda item: -item[1])
-    scores = {
-        int(r[0]): -float(r[1]) for r in await app.db.fetchall(select + "rank LIMIT ?", [rare, *params, n])
-    }
-    if plan.common:
-        both = f"({rare}) AND ({_match_expression(plan.common)})"
-        scores.update(
-            {
-                int(r[0]): -float(r[1])
-                for r in await app.db.fetchall(select + "rank LIMIT ?", [both, *params, n])
-            }
+
+    async def best(match: str, order: str) -> dict[int, float]:
+        rows = await app.db.fetchall(
+            "SELECT m.id, bm25(memories_fts) AS rank FROM memories_fts JOIN memories m ON m.id = memories_fts.rowid "
+            f"WHERE memories_fts MATCH ? AND {where} ORDER BY {order} LIMIT ?",
+            [match, *params, n],
         )
+        return {int(r[0]): -float(r[1]) for r in rows}
+
+    if not plan.ranked:
+        scores = await best(rare, "memories_fts.rowid DESC")
+    else:
+        scores = await best(rare, "rank")
+        if plan.common:
+            scores.update(await best(f"({rare}) AND ({_match_expression(plan.common)})", "rank"))
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:n]
 
 
@@ -273,7 +270,7 @@ async def nearest_memories(
     if info is None:
         return []
     index = app.quantized
-    await index.sync(app.db, codes_table(info.table))
+    await index.sync(app.db, info.table)
     where, params = flt.sql("m")
     if exclude is not None:
         where, params = f"{where} AND m.id != ?", [*params, exclude]

@@ -28,6 +28,7 @@ __all__ = [
     "check_model",
     "codes_table",
     "create_vector_table",
+    "drop_leftover_vector_table",
     "drop_vector_table",
     "ensure_vector_index",
     "forget_vector",
@@ -122,6 +123,12 @@ async def drop_vector_table(conn: aiosqlite.Connection, table: str) -> None:
     """Drop a vector table, its codes, their triggers and the delete trigger on memories (inside the
     caller's transaction)."""
     await conn.execute("DROP TRIGGER IF EXISTS memories_vec_on_delete")
+    await drop_leftover_vector_table(conn, table)
+
+
+async def drop_leftover_vector_table(conn: aiosqlite.Connection, table: str) -> None:
+    """Drop a vector table that is not the live one (an interrupted reindex's) and its codes,
+    leaving the live table's delete trigger alone (inside the caller's transaction)."""
     await conn.execute(f"DROP TABLE IF EXISTS {table}")
     await conn.execute(f"DROP TABLE IF EXISTS {codes_table(table)}")
 
@@ -277,26 +284,20 @@ async def update_vector_metadata(conn: aiosqlite.Connection, memory_id: int, kin
 async def convert_vec0_table(conn: aiosqlite.Connection) -> None:
     """Schema 3: move the vectors of a sqlite-vec `vec0` table (schemas 1-2) into the plain table
     with binary codes, under a new name, inside the migration's transaction."""
-    rows = list(await conn.execute_fetchall("SELECT value FROM meta WHERE key = 'vec_table'"))
-    if not rows:
+    info = await _read_meta(conn)
+    if info is None:
         return
-    old = str(rows[0][0])
+    old = info.table
     kind = list(await conn.execute_fetchall("SELECT sql FROM sqlite_master WHERE name = ?", (old,)))
     if not kind or not str(kind[0][0]).upper().startswith("CREATE VIRTUAL TABLE"):
         return
     new = f"memories_vec_{int(old.rsplit('_', 1)[1]) + 1}"
-    for statement in table_statements(new):
-        await conn.execute(statement)
+    await create_vector_table(conn, new, info.dim)
     await conn.execute(f"INSERT INTO {new}(memory_id, embedding) SELECT memory_id, embedding FROM {old}")
     await conn.execute(
         f"INSERT INTO {codes_table(new)}(memory_id, code, project, kind, created_at) "
         f"SELECT memory_id, vec_quantize_binary(embedding), coalesce(project, ''), "
         f"coalesce(kind, 'note'), coalesce(created_at, 0) FROM {old}"
     )
-    await conn.execute("DROP TRIGGER IF EXISTS memories_vec_on_delete")
-    await conn.execute(f"DROP TABLE {old}")
-    await conn.execute(
-        "CREATE TRIGGER memories_vec_on_delete AFTER DELETE ON memories BEGIN "
-        f"DELETE FROM {new} WHERE memory_id = old.id; END"
-    )
-    await conn.execute("UPDATE meta SET value = ? WHERE key = 'vec_table'", (new,))
+    await drop_vector_table(conn, old)
+    await activate_vector_table(conn, new, info.model, info.dim, info.checksum)
