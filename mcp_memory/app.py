@@ -14,6 +14,7 @@ from mcp_memory.config import Settings
 from mcp_memory.db import Database
 from mcp_memory.embeddings import Embedder, EmbeddingService, ModelState, load_embedder
 from mcp_memory.errors import ModelMismatch, ModelUnavailable
+from mcp_memory.heap import release_free_memory
 from mcp_memory.logs import get_logger
 from mcp_memory.projects import project_from_path
 from mcp_memory.quantized import QuantizedIndex
@@ -75,6 +76,7 @@ class App:
                 await self.quantized.sync(self.db, self.vector_info.table)
             except Exception as exc:  # the first search loads them and reports any error
                 _log.warning("could not load the vector codes yet", error=str(exc))
+            release_free_memory()  # the rows read to build the arrays
 
     def wake_worker(self) -> None:
         """Tell the embedding worker there may be memories without vectors."""

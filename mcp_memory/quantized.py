@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["QuantizedIndex", "candidate_count", "query_code"]
 
 #: Rows read per query while loading.
-_LOAD_CHUNK = 50_000
+_LOAD_CHUNK = 5_000
 #: A log this far behind is cheaper to replace by a reload.
 _MAX_REPLAY = 20_000
 
@@ -143,6 +143,8 @@ class QuantizedIndex:
         # next sync, and replaying re-reads the row as it then is.
         position = int(await db.scalar("SELECT max(seq) FROM vector_changes") or 0)
         self._reset()
+        # Sized once to the rows there are: growing by doubling would hold up to twice the memory.
+        expected = int(await db.scalar(f"SELECT count(*) FROM {table}") or 0)
         last = 0
         while True:
             rows = await db.fetchall(
@@ -152,7 +154,7 @@ class QuantizedIndex:
             )
             if not rows:
                 break
-            self._reserve(self._size + len(rows), len(bytes(rows[0][1])))
+            self._reserve(max(expected, self._size + len(rows)), len(bytes(rows[0][1])))
             codes = np.frombuffer(b"".join(_padded(bytes(r[1])) for r in rows), dtype="<u8")
             start, end = self._size, self._size + len(rows)
             self._words[:, start:end] = codes.reshape(len(rows), -1).T
@@ -184,7 +186,7 @@ class QuantizedIndex:
         capacity = 0 if self._ids is None else len(self._ids)
         if needed <= capacity:
             return
-        grown = max(needed, capacity * 2, 1024)
+        grown = max(needed, capacity + capacity // 4, 1024)
         words = np.zeros(((code_bytes + 7) // 8, grown), dtype=np.uint64)
         arrays: list[Any] = [
             np.zeros(grown, dtype=np.int64),

@@ -22,6 +22,7 @@ from mcp_memory import __version__
 from mcp_memory.app import App, open_app
 from mcp_memory.config import Settings
 from mcp_memory.embeddings import Embedder, load_embedder
+from mcp_memory.heap import tune_malloc
 from mcp_memory.indexing import run_worker
 from mcp_memory.logs import get_logger
 from mcp_memory.tools.names import select_tools
@@ -157,5 +158,6 @@ def build_server(
 
 def run_stdio(settings: Settings) -> None:
     """Serve MCP over stdin/stdout until the client closes the connection."""
+    tune_malloc()  # before any thread starts
     server = build_server(settings)
     anyio.run(server.run_stdio_async)

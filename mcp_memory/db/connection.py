@@ -195,7 +195,7 @@ class Database:
                 # FULL: a write the client saw acknowledged survives power loss, not only a crash.
                 "PRAGMA synchronous = FULL",
                 "PRAGMA temp_store = MEMORY",
-                "PRAGMA cache_size = -32000",
+                "PRAGMA cache_size = -4000",
                 # No memory map: pages read through it count in the process's RSS (288 MiB after
                 # loading the codes of 100,000 memories), while the page cache outside it is the
                 # kernel's to reclaim; with the two-stage search the difference in speed was noise.

@@ -1,0 +1,125 @@
+"""The bundled model's lighter graph (same vectors), its cache file, length-sorted batches, and the
+glibc heap settings."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+from mcp_memory.embeddings.model import (
+    BATCH_TEXTS,
+    BATCH_TOKENS,
+    DEFAULT_MAX_TOKENS,
+    _batches,
+    verify_default_model,
+)
+from mcp_memory.embeddings.prepared import REWRITTEN_MODEL_SHA256, prepared_model, rewritten_model
+from mcp_memory.embeddings.rewrite import gather_after_dequantize
+from mcp_memory.heap import release_free_memory, tune_malloc
+
+
+@pytest.fixture(scope="module")
+def original() -> Path:
+    files = verify_default_model()
+    assert files.onnx is not None, files.problems
+    return files.onnx
+
+
+def _session(model: Path | bytes) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    source = str(model) if isinstance(model, Path) else model
+    return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+
+
+def _outputs(session: ort.InferenceSession) -> np.ndarray:
+    rng = np.random.default_rng(7)
+    ids = rng.integers(1000, 30522, size=(3, 41), dtype=np.int64)
+    ids[:, 0] = 101
+    mask = np.ones_like(ids)
+    mask[1, 30:] = 0
+    feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+    return np.asarray(session.run(None, feed)[0])
+
+
+def test_rewrite_moves_dequantization_after_the_gather_and_keeps_outputs(original: Path) -> None:
+    rewritten = gather_after_dequantize(original.read_bytes())
+    assert rewritten is not None
+    assert hashlib.sha256(rewritten).hexdigest() == REWRITTEN_MODEL_SHA256
+    # The word and position tables: each Gather now reads the int8 table.
+    assert rewritten.count(b"/gather_q") == 2
+    assert gather_after_dequantize(rewritten) is None  # nothing left to rewrite
+    expected = _outputs(_session(original))
+    actual = _outputs(_session(rewritten))
+    assert np.array_equal(expected, actual)
+
+
+def test_rewrite_declines_what_it_does_not_understand() -> None:
+    assert gather_after_dequantize(b"") is None
+    assert gather_after_dequantize(b"\xff\xff\xff") is None  # a truncated varint
+    assert gather_after_dequantize(b"not an onnx model at all") is None
+
+
+def test_prepared_model_is_built_once_and_gives_the_same_outputs(original: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "models"
+    prepared = prepared_model(original, cache)
+    assert prepared.parent == cache
+    assert prepared.name.endswith(f"-ort{ort.__version__}.onnx")
+    checksum = prepared.with_name(prepared.name + ".sha256")
+    assert checksum.read_text().strip() == hashlib.sha256(prepared.read_bytes()).hexdigest()
+    built_at = prepared.stat().st_mtime_ns
+    assert prepared_model(original, cache) == prepared
+    assert prepared.stat().st_mtime_ns == built_at  # reused, not rebuilt
+    expected = _outputs(_session(original))
+    np.testing.assert_allclose(_outputs(_session(prepared)), expected, rtol=0, atol=1e-5)
+
+
+def test_a_damaged_prepared_model_is_rebuilt_and_stale_ones_removed(original: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "models"
+    prepared = prepared_model(original, cache)
+    good = prepared.read_bytes()
+    stale = cache / "all-MiniLM-L6-v2-int8-4ec59562558b-ort0.0.1.onnx"
+    stale.write_bytes(b"old")
+    data = bytearray(good)
+    data[len(data) // 2] ^= 0xFF
+    prepared.write_bytes(bytes(data))
+    assert prepared_model(original, cache) == prepared
+    assert prepared.read_bytes() == good
+    assert not stale.exists()
+
+
+def test_without_a_writable_cache_the_original_is_loaded(original: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache directory should be")
+    assert prepared_model(original, blocker / "models") == original
+
+
+def test_a_model_with_another_graph_is_loaded_as_it_is(tmp_path: Path) -> None:
+    other = tmp_path / "other.onnx"
+    other.write_bytes(b"\x08\x07")  # a model with only an ir_version: nothing to rewrite
+    assert rewritten_model(other) is None
+    assert prepared_model(other, tmp_path / "models") == other
+
+
+def test_batches_group_similar_lengths_within_the_limits() -> None:
+    texts = ["x" * n for n in (900, 5, 40, 3000, 12, 12, 600, 7)] + ["word " * 20] * 40
+    batches = _batches(texts)
+    assert sorted(i for batch in batches for i in batch) == list(range(len(texts)))
+    for batch in batches:
+        assert len(batch) <= BATCH_TEXTS
+        longest = max(min(DEFAULT_MAX_TOKENS, len(texts[i]) // 3 + 2) for i in batch)
+        assert len(batch) == 1 or len(batch) * longest <= BATCH_TOKENS
+    # Similar lengths together: the 3,000-character text is not padded next to the 5-character one.
+    lengths = [[len(texts[i]) for i in batch] for batch in batches]
+    assert lengths == sorted(lengths, key=min)
+    assert not any(5 in group and 3000 in group for group in lengths)
+    assert _batches([]) == []
+
+
+def test_heap_settings_are_safe_to_call() -> None:
+    assert isinstance(tune_malloc(), bool)
+    assert isinstance(release_free_memory(), bool)
