@@ -29,7 +29,7 @@ from mcp_memory.vectors import codes_table
 if TYPE_CHECKING:
     import numpy as np
 
-    from mcp_memory.db import Database
+    from mcp_memory.db import Reader
     from mcp_memory.filters import MemoryFilter
 
 __all__ = ["QuantizedIndex", "candidate_count", "query_code"]
@@ -97,7 +97,7 @@ class QuantizedIndex:
 
     # -- keeping in step ---------------------------------------------------------------------------
 
-    async def sync(self, db: Database, vector_table: str) -> None:
+    async def sync(self, db: Reader, vector_table: str) -> None:
         """Bring the arrays up to the database's last committed state of `vector_table`'s codes."""
         table = codes_table(vector_table)
         async with self._lock:
@@ -136,7 +136,7 @@ class QuantizedIndex:
             self.position = int(rows[-1][0])
             self.version += 1
 
-    async def _reload(self, db: Database, table: str) -> None:
+    async def _reload(self, db: Reader, table: str) -> None:
         import numpy as np
 
         # The log position is read first: a change committed while the rows load is replayed by the

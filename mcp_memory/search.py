@@ -270,7 +270,9 @@ async def nearest_memories(
     if info is None:
         return []
     index = app.quantized
-    await index.sync(app.db, info.table)
+    # On the second reader: a hybrid search's keyword stage is using the first at the same time.
+    reader = app.db.side
+    await index.sync(reader, info.table)
     where, params = flt.sql("m")
     if exclude is not None:
         where, params = f"{where} AND m.id != ?", [*params, exclude]
@@ -278,18 +280,18 @@ async def nearest_memories(
         marks = ", ".join("?" * len(flt.tags))
         tagged = [
             int(r[0])
-            for r in await app.db.fetchall(
+            for r in await reader.fetchall(
                 f"SELECT DISTINCT memory_id FROM memory_tags WHERE tag IN ({marks}) LIMIT ?",
                 [*flt.tags, _EXACT_TAGGED + 1],
             )
         ]
         if len(tagged) <= _EXACT_TAGGED:
-            return (await rescore(app.db, info.table, vector, tagged, where, params))[:n]
+            return (await rescore(reader, info.table, vector, tagged, where, params))[:n]
     reachable = index.matching(flt)
     count = candidate_count(n, len(index))
     while True:
         ids = index.nearest(vector, count, flt)
-        hits = await rescore(app.db, info.table, vector, ids, where, params)
+        hits = await rescore(reader, info.table, vector, ids, where, params)
         if len(hits) >= n or len(ids) >= reachable:
             return hits[:n]
         count *= 4
@@ -375,7 +377,10 @@ async def search_memories(
         notice = f"answered from keywords only: {app.semantic_unavailable_reason()}."
     pool = max(limit * 5, 50)
     # The two stages run at once: the query's embedding (ONNX Runtime) and the keyword query (SQLite)
-    # both leave the event loop and release the GIL.
+    # both leave the event loop and release the GIL, and the vector stage re-scores on the second
+    # reader. Measured in one process, alternating (search p50 / p95): at 100,000 memories 19.3 /
+    # 30.5 ms against 20.9 / 29.8 on one reader; at 1,000,000 56.7 / 95.0 against 65.0 / 116.4.
+    # Embedding first and then running the two SQLite stages at once was slower (21.3 ms at 100,000).
     keyword: list[tuple[int, float]] = []
     semantic: list[tuple[int, float]] = []
 

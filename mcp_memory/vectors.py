@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from mcp_memory.db import Database
+from mcp_memory.db import Database, Reader
 from mcp_memory.errors import ModelMismatch
 
 __all__ = [
@@ -235,7 +235,7 @@ async def prune_changes(conn: aiosqlite.Connection) -> None:
 
 
 async def rescore(
-    db: Database,
+    db: Reader,
     table: str,
     vector: bytes,
     ids: Sequence[int],

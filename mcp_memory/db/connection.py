@@ -28,6 +28,7 @@ from mcp_memory.logs import get_logger
 
 __all__ = [
     "Database",
+    "Reader",
     "SqliteLibrary",
     "choose_sqlite",
     "connect_plain",
@@ -145,21 +146,48 @@ def _prepare_file(path: Path) -> None:
         os.chmod(path, 0o600)
 
 
-class Database:
-    """A reader and a writer connection to one SQLite file (one connection for `:memory:`)."""
+class Reader:
+    """Read queries on one connection (each aiosqlite connection has a thread of its own)."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._reader = connection
+
+    async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
+        """Rows of one read query."""
+        return list(await self._reader.execute_fetchall(sql, params))
+
+    async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any | None:
+        """The first row of one read query, or None."""
+        async with self._reader.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+        """The first column of the first row, or None."""
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+
+class Database(Reader):
+    """A writer and two reader connections to one SQLite file (one connection for `:memory:`).
+
+    Reads go to the first reader; `side` is the second, for a query that should not wait behind
+    another: a search's vector stage re-scores there while its keyword stage runs on the first
+    (SQLite releases the GIL while it steps, so the two use both cores)."""
 
     def __init__(
         self,
         path: Path | None,
         library: SqliteLibrary,
         writer: aiosqlite.Connection,
-        reader: aiosqlite.Connection,
+        readers: tuple[aiosqlite.Connection, aiosqlite.Connection],
         busy_timeout_ms: int,
     ) -> None:
+        super().__init__(readers[0])
         self.path = path
         self.library = library
         self._writer = writer
-        self._reader = reader
+        self._side = readers[1]
+        self.side = Reader(readers[1])
         self._busy_timeout_ms = busy_timeout_ms
         self._write_lock = anyio.Lock()
         self.vec_loaded = True
@@ -215,8 +243,12 @@ class Database:
                     )
                 reader = aiosqlite.Connection(connector, 64)
                 await reader
+                side = aiosqlite.Connection(connector, 64)
+                await side
+                # It reads vectors scattered over the file, which a cache barely helps.
+                await side.execute("PRAGMA cache_size = -2000")
             else:
-                reader = writer
+                reader = side = writer
         except DatabaseError:
             raise
         except Exception as exc:
@@ -224,7 +256,7 @@ class Database:
                 f"cannot open the database at {location} with {library.name} {library.version}: {exc}. "
                 "`mcp-memory doctor` checks the file and the SQLite extension."
             ) from exc
-        db = cls(file_path, library, writer, reader, busy_timeout_ms)
+        db = cls(file_path, library, writer, (reader, side), busy_timeout_ms)
         from mcp_memory.db.migrations import migrate
 
         try:
@@ -235,28 +267,13 @@ class Database:
         return db
 
     async def close(self) -> None:
-        """Close both connections; safe to call twice."""
-        for conn in {id(self._reader): self._reader, id(self._writer): self._writer}.values():
+        """Close the connections; safe to call twice."""
+        connections = (self._reader, self._side, self._writer)
+        for conn in {id(c): c for c in connections}.values():
             try:
                 await conn.close()
             except Exception as exc:  # pragma: no cover - closing a broken connection
                 _log.debug("close failed", error=str(exc))
-
-    # -- reads ---------------------------------------------------------------------------------------
-
-    async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
-        """Rows of one read query, from the reader connection."""
-        return list(await self._reader.execute_fetchall(sql, params))
-
-    async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any | None:
-        """The first row of one read query, or None."""
-        async with self._reader.execute(sql, params) as cursor:
-            return await cursor.fetchone()
-
-    async def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
-        """The first column of the first row, or None."""
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
 
     # -- writes --------------------------------------------------------------------------------------
 
