@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import anyio
 
@@ -40,6 +40,8 @@ SearchMode = Literal["hybrid", "semantic", "keyword"]
 
 #: Weight of the keyword signal in the fused score (meaning gets the rest).
 _KEYWORD_WEIGHT = 0.6
+#: The keyword stage ranks this many times the candidates it needs before filtering them.
+_KEYWORD_OVERFETCH = 4
 #: Share of a neighbouring memory's score a memory gains (session context): the best of the memories
 #: right before and after it, then half that for the ones two away.
 _NEIGHBOUR_WEIGHTS = (0.3, 0.15)
@@ -164,20 +166,53 @@ async def _keyword_candidates(app: App, query: str, flt: MemoryFilter, n: int) -
         return []
     where, params = flt.sql("m")
 
-    async def best(match: str, order: str) -> dict[int, float]:
-        rows = await app.db.fetchall(
-            "SELECT m.id, bm25(memories_fts) AS rank FROM memories_fts JOIN memories m ON m.id = memories_fts.rowid "
-            f"WHERE memories_fts MATCH ? AND {where} ORDER BY {order} LIMIT ?",
+    # Most memories pass the filter (the usual case: this project's memories fill the store): rank
+    # with FTS5 alone for a few times the rows wanted, then look up only those memories. Joining
+    # inside the ranked query looks up every matching memory (up to POSTINGS_BUDGET of them) before
+    # sorting: 9.1 -> 6.9 ms per search at 100,000 memories. A narrow filter (a small project among
+    # others, tags) keeps the joined query, where the planner can start from the filter's index.
+    index = app.quantized
+    narrow = bool(flt.tags) or (len(index) > 0 and index.matching(flt) * 2 < len(index))
+
+    async def joined(match: str, newest: bool) -> list[Any]:
+        return await app.db.fetchall(
+            "SELECT m.id, bm25(memories_fts) AS rank FROM memories_fts "
+            "JOIN memories m ON m.id = memories_fts.rowid "
+            f"WHERE memories_fts MATCH ? AND {where} "
+            f"ORDER BY {'memories_fts.rowid DESC' if newest else 'rank'} LIMIT ?",
             [match, *params, n],
         )
+
+    async def best(match: str, *, newest: bool = False) -> dict[int, float]:
+        if narrow:
+            rows = await joined(match, newest)
+        else:
+            reach = n * _KEYWORD_OVERFETCH
+            # CROSS JOIN and NOT INDEXED: the ranked rows are the outer loop and each memory is found
+            # by its id (else the planner may walk a project's index: 24 ms instead of 3).
+            rows = await app.db.fetchall(
+                "SELECT m.id, f.rank FROM (SELECT rowid, bm25(memories_fts) AS rank FROM memories_fts "
+                f"WHERE memories_fts MATCH ? ORDER BY {'rowid DESC' if newest else 'rank'} LIMIT ?) f "
+                f"CROSS JOIN memories m NOT INDEXED ON m.id = f.rowid WHERE {where} "
+                f"ORDER BY {'f.rowid DESC' if newest else 'f.rank'} LIMIT ?",
+                [match, reach, *params, n],
+            )
+            if len(rows) < n and (
+                await app.db.scalar(
+                    "SELECT count(*) FROM (SELECT 1 FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?)",
+                    [match, reach],
+                )
+                >= reach
+            ):
+                rows = await joined(match, newest)  # the filter rejected too many: the exact way
         return {int(r[0]): -float(r[1]) for r in rows}
 
     if not plan.ranked:
-        scores = await best(rare, "memories_fts.rowid DESC")
+        scores = await best(rare, newest=True)
     else:
-        scores = await best(rare, "rank")
+        scores = await best(rare)
         if plan.common:
-            scores.update(await best(f"({rare}) AND ({_match_expression(plan.common)})", "rank"))
+            scores.update(await best(f"({rare}) AND ({_match_expression(plan.common)})"))
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:n]
 
 

@@ -84,3 +84,45 @@ async def test_a_word_over_the_budget_on_its_own_takes_the_newest_matches(
         "SELECT rowid FROM memories_fts WHERE memories_fts MATCH 'kubernetes' ORDER BY rowid DESC LIMIT 3"
     )
     assert {i for i, _ in got} == {int(r[0]) for r in newest}
+
+
+async def _reference(app: App, match: str, flt: object, n: int) -> list[tuple[int, float]]:
+    where, params = flt.sql("m")  # type: ignore[attr-defined]
+    rows = await app.db.fetchall(
+        "SELECT m.id, bm25(memories_fts) AS rank FROM memories_fts JOIN memories m ON m.id = memories_fts.rowid "
+        f"WHERE memories_fts MATCH ? AND {where} ORDER BY rank LIMIT ?",
+        [match, *params, n],
+    )
+    return [(int(r[0]), round(-float(r[1]), 6)) for r in rows]
+
+
+@pytest.mark.parametrize("codes_loaded", [False, True])
+async def test_ranking_before_filtering_gives_the_filtered_ranking(app: App, codes_loaded: bool) -> None:
+    """The keyword stage ranks FTS5 matches first and filters a few times n of them; for a filter
+    most memories fail (a small project among others, archived ones) it must still return exactly
+    the best n that pass."""
+    rng = random.Random(5)
+    for _ in range(60):  # another project's memories: most matches, often the better ones
+        await store_memory(app, f"kubernetes kubernetes rollout {rng.random()}", project="other")
+    for i in range(12):
+        await store_memory(app, f"kubernetes upgrade notes {i} " + "padding " * i, project="proj")
+    archived = [
+        (await store_memory(app, f"kubernetes kubernetes archived {i}", project="proj")).id for i in range(30)
+    ]
+    await app.db.write(
+        lambda conn: conn.executemany(
+            "UPDATE memories SET archived_at = 1 WHERE id = ?", [(i,) for i in archived]
+        )
+    )
+    if codes_loaded:
+        assert app.vector_info is not None
+        await app.quantized.sync(app.db.side, app.vector_info.table)
+        assert len(app.quantized) == 102
+    for flt in (
+        build_filter(default_project="proj"),  # 12 of 102 pass
+        build_filter(default_project="proj", project="*"),  # the archived 30 fail
+        build_filter(default_project="other"),
+    ):
+        for n in (5, 12, 40):
+            got = await _keyword_candidates(app, "kubernetes", flt, n)
+            assert [(i, round(s, 6)) for i, s in got] == await _reference(app, '"kubernetes"', flt, n)
