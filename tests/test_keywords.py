@@ -126,3 +126,23 @@ async def test_ranking_before_filtering_gives_the_filtered_ranking(app: App, cod
         for n in (5, 12, 40):
             got = await _keyword_candidates(app, "kubernetes", flt, n)
             assert [(i, round(s, 6)) for i, s in got] == await _reference(app, '"kubernetes"', flt, n)
+
+
+async def test_document_counts_are_reused_for_a_while_then_read_again(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _corpus(app)  # kubernetes in 8 memories, rollback in 12
+    monkeypatch.setattr(keywords, "POSTINGS_BUDGET", 15)
+    assert (await keywords.plan_keywords(app.db, ["kubernetes", "rollback"])).rare == ("kubernetes",)
+    for i in range(10):
+        await store_memory(app, f"rollback drill {i}")  # kubernetes 8, rollback 22
+    monkeypatch.setattr(keywords, "POSTINGS_BUDGET", 25)
+    # Within the reuse time the old counts (8 + 12 = 20) decide: both words are rare.
+    assert (await keywords.plan_keywords(app.db, ["kubernetes", "rollback"])).rare == (
+        "kubernetes",
+        "rollback",
+    )
+    monkeypatch.setattr(keywords, "FREQUENCY_TTL", 0.0)
+    # Read again: 8 + 22 = 30 is over the budget, so rollback is common now.
+    plan = await keywords.plan_keywords(app.db, ["kubernetes", "rollback"])
+    assert (plan.rare, plan.common) == (("kubernetes",), ("rollback",))

@@ -54,9 +54,31 @@ def test_query_codes_are_sqlite_vecs_codes(dim: int) -> None:
     conn.close()
 
 
+async def test_codes_are_ranked_by_the_float_query_against_their_signs(app: App) -> None:
+    """The first stage's order is the asymmetric distance: the float query's dot product with each
+    stored code's signs (+1 for a set bit, -1 otherwise), not the Hamming distance."""
+    rng = random.Random(3)
+    for _ in range(120):
+        await store_memory(app, _text(rng))
+    assert app.vector_info is not None
+    await app.quantized.sync(app.db.side, app.vector_info.table)
+    rows = await app.db.fetchall(f"SELECT memory_id, embedding FROM {app.vector_info.table}")
+    ids = np.array([int(r[0]) for r in rows])
+    stored = np.stack([np.frombuffer(bytes(r[1]), dtype="<f4") for r in rows])
+    signs = np.where(stored > 0, 1.0, -1.0)
+    for _ in range(10):
+        query = np.frombuffer((await app.embeddings.embed([_text(rng)]))[0], dtype="<f4")
+        scores = signs @ query
+        got = app.quantized.nearest(query.tobytes(), 30)  # a shortlist of 4 x 30: every code
+        ranked = [float(scores[ids == i][0]) for i in got]
+        assert ranked == sorted(ranked, reverse=True)
+        assert np.allclose(ranked, sorted(scores, reverse=True)[:30])
+
+
 async def test_two_stages_give_the_exact_answer(app: App) -> None:
+    """With no more memories than the candidates re-scored, the answer is exact search's."""
     rng = random.Random(5)
-    for _ in range(300):
+    for _ in range(180):
         await store_memory(app, _text(rng))
     flt = build_filter(default_project="proj")
     for _ in range(20):
