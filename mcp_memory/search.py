@@ -325,7 +325,7 @@ async def nearest_memories(
     reachable = index.matching(flt)
     count = candidate_count(n, len(index))
     while True:
-        ids = index.nearest(vector, count, flt)
+        ids = await index.nearest_async(vector, count, flt)
         hits = await rescore(reader, info.table, vector, ids, where, params)
         if len(hits) >= n or len(ids) >= reachable:
             return hits[:n]

@@ -123,3 +123,15 @@ def test_batches_group_similar_lengths_within_the_limits() -> None:
 def test_heap_settings_are_safe_to_call() -> None:
     assert isinstance(tune_malloc(), bool)
     assert isinstance(release_free_memory(), bool)
+
+
+def test_the_loaded_session_does_not_spin(tmp_path: Path) -> None:
+    """fastembed builds the session; ours must still have allow_spinning off (see _without_spinning)."""
+    from mcp_memory.config import Settings
+    from mcp_memory.embeddings.model import FastEmbedder, load_embedder
+
+    embedder = load_embedder(Settings(data_dir=tmp_path, embedding_threads=2))
+    assert isinstance(embedder, FastEmbedder)
+    assert embedder.session_config("session.intra_op.allow_spinning") == "0"
+    assert embedder.session_config("session.no.such.entry") is None
+    assert len(embedder.embed(["one text", "and another, longer text"])) == 2
