@@ -135,3 +135,23 @@ def test_the_loaded_session_does_not_spin(tmp_path: Path) -> None:
     assert embedder.session_config("session.intra_op.allow_spinning") == "0"
     assert embedder.session_config("session.no.such.entry") is None
     assert len(embedder.embed(["one text", "and another, longer text"])) == 2
+
+
+def test_one_process_loads_the_model_for_stores_with_different_cache_directories(tmp_path: Path) -> None:
+    """fastembed remembers a custom model's file per process; the second store's cache directory
+    must not send the load to the first one's file (deleted here, as a temporary directory is)."""
+    import shutil
+
+    from mcp_memory.config import Settings
+    from mcp_memory.embeddings.model import load_embedder
+
+    def model_file(embedder: object) -> str:
+        return str(embedder._model.model.model_description.model_file)  # type: ignore[attr-defined]
+
+    first = load_embedder(Settings(data_dir=tmp_path / "a"))
+    assert model_file(first).startswith(str(tmp_path / "a" / "models"))
+    vector = first.embed(["the same text"])[0]
+    shutil.rmtree(tmp_path / "a")
+    second = load_embedder(Settings(data_dir=tmp_path / "b"))
+    assert model_file(second).startswith(str(tmp_path / "b" / "models"))
+    assert second.embed(["the same text"])[0] == vector

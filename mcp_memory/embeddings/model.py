@@ -231,10 +231,13 @@ def _load_default(threads: int, cache_dir: Path) -> FastEmbedder:
     from fastembed import TextEmbedding
     from fastembed.common.model_description import ModelSource, PoolingType
 
+    # fastembed's registry of custom models is per process and keeps the file's path: one name per
+    # file, so a process opening stores with different cache directories loads each one's own file.
+    name = f"{_CUSTOM_NAME}-{hashlib.sha256(str(model_file).encode()).hexdigest()[:12]}"
     registered = {m["model"].lower() for m in TextEmbedding.list_supported_models()}
-    if _CUSTOM_NAME.lower() not in registered:
+    if name.lower() not in registered:
         TextEmbedding.add_custom_model(
-            model=_CUSTOM_NAME,
+            model=name,
             pooling=PoolingType.MEAN,
             normalization=True,
             sources=ModelSource(hf="sentence-transformers/all-MiniLM-L6-v2"),
@@ -247,7 +250,7 @@ def _load_default(threads: int, cache_dir: Path) -> FastEmbedder:
         )
     with _without_spinning():
         model = TextEmbedding(
-            _CUSTOM_NAME, specific_model_path=str(TOKENIZER_DIR), threads=threads, **_SESSION_OPTIONS
+            name, specific_model_path=str(TOKENIZER_DIR), threads=threads, **_SESSION_OPTIONS
         )
     _limit_tokens(model, DEFAULT_MAX_TOKENS)
     return FastEmbedder(model, DEFAULT_MODEL, DEFAULT_MODEL_DIM, DEFAULT_MODEL_SHA256)
