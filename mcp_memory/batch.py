@@ -22,7 +22,7 @@ from mcp_memory.memories import (
     prepare_memory,
     retag,
     tags_by_id,
-    write_prepared,
+    write_prepared_many,
 )
 from mcp_memory.selection import select_memories
 
@@ -103,10 +103,10 @@ async def batch_store(app: App, items: Sequence[Any]) -> list[BatchItemResult]:
     info = app.vector_info
 
     async def work(conn: aiosqlite.Connection) -> list[StoreResult | str]:
-        return [
-            p if isinstance(p, str) else await write_prepared(conn, p, by_text.get(p.content), info, now)
-            for p in prepared
-        ]
+        stored = iter(
+            await write_prepared_many(conn, [(p, by_text.get(p.content)) for p in valid], info, now)
+        )
+        return [p if isinstance(p, str) else next(stored) for p in prepared]
 
     written: list[StoreResult | str] = (
         await app.db.write(work) if valid else [p for p in prepared if isinstance(p, str)]

@@ -134,6 +134,35 @@ async def test_batch_store_reports_bad_items_and_stores_the_rest(app: App) -> No
         await batch_store(app, [{"content": str(i)} for i in range(1001)])
 
 
+async def test_a_batch_indexes_every_new_memory_and_merges_repeats_within_it(app: App) -> None:
+    """The keyword and vector indexes are written once per batch: each new memory must still be in
+    both, and a repeat later in the same batch merges its tags (keyword index included)."""
+    results = await batch_store(
+        app,
+        [
+            {"content": "zebra crossing near the office", "tags": ["walk"]},
+            {"content": "quokka photos from the trip"},
+            {"content": "zebra crossing near the office", "tags": ["safety"]},
+        ],
+    )
+    assert [r.status for r in results] == ["created", "created", "duplicate"]
+    assert results[2].id == results[0].id
+    (memory,) = (await get_memories(app, [results[0].id or ""])).memories
+    assert sorted(memory.tags) == ["safety", "walk"]
+    assert memory.embedded
+    for word, wanted in (("zebra", results[0].id), ("quokka", results[1].id), ("safety", results[0].id)):
+        found = await search_memories(app, word, mode="keyword")
+        matched = [h.memory.id for h in found.hits if any(w.startswith("keyword") for w in h.why)]
+        assert matched == [wanted]
+    fts_rows = await app.db.scalar("SELECT count(*) FROM memories_fts")
+    assert fts_rows == 2
+    assert app.vector_info is not None
+    vectors = await app.db.scalar(f"SELECT count(*) FROM {app.vector_info.table}")
+    assert vectors == 2
+    semantic = await search_memories(app, "quokka photos from the trip", mode="semantic")
+    assert semantic.hits[0].memory.id == results[1].id
+
+
 async def test_batch_tag_and_delete_by_filter(app: App) -> None:
     """Tags are added and removed by filter; deletes are dry runs unless dry_run=False."""
     ids = [(await store_memory(app, f"log line {i}", tags=["log"])).id for i in range(3)]
