@@ -222,12 +222,42 @@ async def build(size: int, texts: list[str]) -> Path:
     return db
 
 
+def warm_file(db: Path) -> None:
+    """Read the database file once, so search is measured with it in the OS page cache. (These
+    machines' page cache is reclaimed within minutes: a 2.6 GB file read an hour earlier is gone.)"""
+    with db.open("rb") as handle:
+        while handle.read(1 << 24):
+            pass
+
+
+def best_lone_embedding(settings: Any, questions: list[str]) -> float:
+    """p50 seconds of embedding one question with ONNX Runtime's default thread spinning, called
+    directly (no worker thread): the fastest a lone query embeds here. The server turns spinning
+    off, which is slower alone but faster beside a search's SQLite work (bench/README.md)."""
+    from contextlib import nullcontext
+    from unittest import mock
+
+    from mcp_memory.embeddings import model
+
+    with mock.patch.object(model, "_without_spinning", nullcontext):
+        embedder = model.load_embedder(settings)
+    embedder.embed(["warm up"])
+    times = []
+    for q in questions:
+        t0 = time.perf_counter()
+        embedder.embed([q + " ?"])
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
 async def search_figures(db: Path, questions: list[str], searches: int) -> dict[str, float]:
     from mcp_memory.app import open_app
     from mcp_memory.config import Settings
     from mcp_memory.search import search_memories
 
     settings = Settings.load(env={}, db_path=db, data_dir=db.parent, project="bench")
+    warm_file(db)
+    best = best_lone_embedding(settings, questions[:searches])
     async with open_app(settings) as app:
         await app.load_model()
         raw, timed = [], []
@@ -249,6 +279,7 @@ async def search_figures(db: Path, questions: list[str], searches: int) -> dict[
         "p50": pct(timed, 50),
         "p95": pct(timed, 95),
         "raw50": pct(raw, 50),
+        "best50": best,
         "raw95": pct(raw, 95),
         "bytes_per_memory": (size - text_bytes) / count,
         "recall": recall,
@@ -351,8 +382,10 @@ def main() -> None:
             (
                 f"search p50 / p95 at {s['count']:,}",
                 f"{s['p50'] * 1000:.1f} / {s['p95'] * 1000:.1f} ms",
-                f"raw query embedding p50 {s['raw50'] * 1000:.1f} ms",
-                f"+{(s['p50'] - s['raw50']) * 1000:.1f} ms (goal {goal}); p95/p50 {s['p95'] / s['p50']:.2f} (goal ≤ 2)",
+                f"raw query embedding p50 {s['raw50'] * 1000:.1f} ms as the server runs it, "
+                f"{s['best50'] * 1000:.1f} ms at best",
+                f"+{(s['p50'] - s['raw50']) * 1000:.1f} ms (+{(s['p50'] - s['best50']) * 1000:.1f} over the best) "
+                f"(goal {goal}); p95/p50 {s['p95'] / s['p50']:.2f} (goal ≤ 2)",
             )
         )
         rows.append(
