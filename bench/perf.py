@@ -8,8 +8,9 @@
    --rss-searches searches over stdio at the largest size.
 3. Batch ingest: memories/s through the batch store service, next to the raw batched embedding
    throughput of the same model on the same texts.
-4. Search: p50/p95 of the search service (hybrid, defaults) at each size, next to the raw query
-   embedding time.
+4. Search: p50/p95 of the search service (hybrid, defaults) at each size, with the database file
+   read once beforehand, next to the raw query embedding time twice: as the server runs it (no
+   thread spinning, through its worker thread) and the best a lone query gets (spinning, direct).
 5. Size: database bytes per memory beyond its text.
 
 6. Vector recall: the two-stage vector search's top 10 against an exact scan over every stored vector
