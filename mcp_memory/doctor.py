@@ -151,7 +151,17 @@ def _check_model_files(settings: Settings) -> Check:
             "; ".join(files.problems),
             "reinstall mcp-memory (`uvx --reinstall mcp-memory`)",
         )
-    return Check("model files", True, f"{files.onnx} and tokenizer files match their sha256")
+    from mcp_memory.embeddings.prepared import prepared_files
+
+    prepared = prepared_files(settings.model_cache_dir)
+    if not prepared:
+        note = "; the lighter prepared graph is built on the first load"
+    else:
+        note = "; prepared graph " + ", ".join(
+            f"{path.name} ({'sha256 ok' if ok else 'damaged: it is rebuilt on the next load'})"
+            for path, ok in prepared
+        )
+    return Check("model files", True, f"{files.onnx} and tokenizer files match their sha256{note}")
 
 
 async def run_checks(settings: Settings, *, load_model: bool = True) -> list[Check]:

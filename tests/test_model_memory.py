@@ -155,3 +155,25 @@ def test_one_process_loads_the_model_for_stores_with_different_cache_directories
     second = load_embedder(Settings(data_dir=tmp_path / "b"))
     assert model_file(second).startswith(str(tmp_path / "b" / "models"))
     assert second.embed(["the same text"])[0] == vector
+
+
+def test_stale_files_go_but_a_build_in_progress_stays(original: Path, tmp_path: Path) -> None:
+    import os
+    import time
+
+    from mcp_memory.embeddings.prepared import prepared_files
+
+    cache = tmp_path / "models"
+    cache.mkdir()
+    fresh = cache / "all-MiniLM-L6-v2-int8-4ec59562558b-ort9.9.9.onnx.4242.partial"
+    crashed = cache / "all-MiniLM-L6-v2-int8-4ec59562558b-ort9.9.9.onnx.4243.partial"
+    fresh.write_bytes(b"being written by another process")
+    crashed.write_bytes(b"left by a crash")
+    old = time.time() - 7200
+    os.utime(crashed, (old, old))
+    prepared = prepared_model(original, cache)
+    assert fresh.exists()
+    assert not crashed.exists()
+    assert prepared_files(cache) == [(prepared, True)]
+    prepared.write_bytes(b"damaged")
+    assert prepared_files(cache) == [(prepared, False)]

@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from pathlib import Path
 
 from mcp_memory.embeddings.rewrite import gather_after_dequantize
 from mcp_memory.logs import get_logger
 
-__all__ = ["REWRITTEN_MODEL_SHA256", "prepared_model", "rewritten_model"]
+__all__ = ["REWRITTEN_MODEL_SHA256", "prepared_files", "prepared_model", "rewritten_model"]
 
 _log = get_logger(__name__)
 
@@ -82,9 +83,22 @@ def _build(rewritten: bytes, target: Path) -> None:
 
 
 def _remove_stale(cache_dir: Path, keep: Path) -> None:
+    """Files of older versions, and partial files left by a crash (an hour old: a younger one may be
+    another process's build in progress)."""
     for path in cache_dir.glob(_PREFIX + "*"):
-        if path != keep and path.name != keep.name + ".sha256":
+        if path == keep or path.name == keep.name + ".sha256":
+            continue
+        try:
+            if path.name.endswith(".partial") and time.time() - path.stat().st_mtime < 3600:
+                continue
             path.unlink(missing_ok=True)
+        except OSError:
+            continue
+
+
+def prepared_files(cache_dir: Path) -> list[tuple[Path, bool]]:
+    """The prepared model files in `cache_dir`, each with whether it matches its sha256 (for doctor)."""
+    return [(path, _intact(path)) for path in sorted(cache_dir.glob(_PREFIX + "*.onnx"))]
 
 
 def prepared_model(original: Path, cache_dir: Path) -> Path:
