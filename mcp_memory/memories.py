@@ -213,12 +213,12 @@ async def sync_keyword_index(conn: aiosqlite.Connection, memory_id: int) -> None
 
 
 async def sync_keyword_index_many(conn: aiosqlite.Connection, memory_ids: Sequence[int]) -> None:
-    """`sync_keyword_index` for several memories in two statements (at most 500 ids at a time)."""
-    if not memory_ids:
-        return
-    marks = ", ".join("?" * len(memory_ids))
-    await conn.execute(f"DELETE FROM memories_fts WHERE rowid IN ({marks})", list(memory_ids))
-    await conn.execute(KEYWORD_ROWS + f" AND id IN ({marks})", list(memory_ids))
+    """`sync_keyword_index` for several memories, two statements per 500 ids."""
+    for start in range(0, len(memory_ids), 500):
+        part = list(memory_ids[start : start + 500])
+        marks = ", ".join("?" * len(part))
+        await conn.execute(f"DELETE FROM memories_fts WHERE rowid IN ({marks})", part)
+        await conn.execute(KEYWORD_ROWS + f" AND id IN ({marks})", part)
 
 
 async def retag(
@@ -412,8 +412,7 @@ async def write_prepared_many(
         results.append(
             StoreResult(format_id(rowid), "created", None, item.redacted, embedded, item.project or None)
         )
-    for start in range(0, len(created), 500):
-        await sync_keyword_index_many(conn, created[start : start + 500])
+    await sync_keyword_index_many(conn, created)
     if vectors and info is not None:
         await write_vectors(conn, info, vectors)
     return results

@@ -114,7 +114,6 @@ def _text(value: memoryview) -> str:
 
 @dataclass
 class _Node:
-    raw: memoryview
     inputs: list[str] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
     op_type: str = ""
@@ -123,8 +122,8 @@ class _Node:
     attributes: list[bytes] = field(default_factory=list)
 
     @classmethod
-    def parse(cls, raw: memoryview, payload: memoryview) -> _Node:
-        node = cls(raw)
+    def parse(cls, payload: memoryview) -> _Node:
+        node = cls()
         for number, _, _, value in _fields(payload):
             if number == _NODE_INPUT:
                 node.inputs.append(_text(value))
@@ -149,22 +148,19 @@ def _node(op_type: str, inputs: list[str], outputs: list[str], name: str, attrib
     return _len_field(_GRAPH_NODE, payload)
 
 
-def _initializer_names(graph: memoryview) -> set[str]:
-    names = set()
-    for number, _, _, payload in _fields(graph):
-        if number == _GRAPH_INITIALIZER:
-            for tensor_field, _, _, value in _fields(payload):
-                if tensor_field == _TENSOR_NAME:
-                    names.add(_text(value))
-    return names
+def _tensor_name(tensor: memoryview) -> str | None:
+    for number, _, _, value in _fields(tensor):
+        if number == _TENSOR_NAME:
+            return _text(value)
+    return None
 
 
 def _rewrite_graph(graph: memoryview) -> bytes | None:
     parts = [(n, raw, payload) for n, _, raw, payload in _fields(graph)]
-    nodes = {i: _Node.parse(raw, payload) for i, (n, raw, payload) in enumerate(parts) if n == _GRAPH_NODE}
+    nodes = {i: _Node.parse(payload) for i, (n, _, payload) in enumerate(parts) if n == _GRAPH_NODE}
     producer = {out: i for i, node in nodes.items() for out in node.outputs}
     uses = Counter(name for node in nodes.values() for name in node.inputs)
-    constants = _initializer_names(graph)
+    constants = {_tensor_name(payload) for n, _, payload in parts if n == _GRAPH_INITIALIZER}
     replaced: dict[int, bytes | memoryview] = {}
     for i, gather in nodes.items():
         if gather.op_type != "Gather" or gather.domain or len(gather.inputs) != 2:
