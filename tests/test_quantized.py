@@ -7,6 +7,8 @@ the vec0 table of schema 2 is converted on open."""
 from __future__ import annotations
 
 import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import numpy as np
@@ -108,7 +110,10 @@ async def test_a_small_first_stage_still_finds_most_of_the_exact_top_ten(
     assert overlap / 300 >= 0.6
 
 
-async def test_codes_follow_writes_from_another_connection(tmp_path: Path) -> None:
+@asynccontextmanager
+async def _two_apps(tmp_path: Path) -> AsyncIterator[tuple[App, App]]:
+    """Two Apps on one database file with their models loaded: one writes, the other searches (as
+    another server process or the CLI would)."""
     settings = make_settings(tmp_path)
     async with (
         open_app(settings, loader=fake_loader()) as writer,
@@ -116,6 +121,11 @@ async def test_codes_follow_writes_from_another_connection(tmp_path: Path) -> No
     ):
         await writer.load_model()
         await reader.load_model()
+        yield writer, reader
+
+
+async def test_codes_follow_writes_from_another_connection(tmp_path: Path) -> None:
+    async with _two_apps(tmp_path) as (writer, reader):
         first = await store_memory(writer, "postgres connection pool size")
         hits = await search_memories(reader, "postgres pool", mode="semantic")
         assert [h.memory.id for h in hits.hits] == [first.id]
@@ -132,13 +142,7 @@ async def test_codes_follow_writes_from_another_connection(tmp_path: Path) -> No
 
 
 async def test_a_gap_in_the_change_log_reloads_the_codes(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path)
-    async with (
-        open_app(settings, loader=fake_loader()) as writer,
-        open_app(settings, loader=fake_loader()) as reader,
-    ):
-        await writer.load_model()
-        await reader.load_model()
+    async with _two_apps(tmp_path) as (writer, reader):
         await store_memory(writer, "first memory about gardens")
         await search_memories(reader, "gardens", mode="semantic")
         await writer.db.execute_script(["DELETE FROM vector_changes"])  # as if pruned while idle
