@@ -227,10 +227,34 @@ def _normalised(scored: Sequence[tuple[int, float]]) -> dict[int, float]:
     return {i: (v - low) / (high - low) for i, v in scored}
 
 
+def _lift_bound(fused: dict[int, float], rowid: int) -> float:
+    """The most session context can make of `rowid`'s score: its own plus the full lift of its best
+    neighbours at each distance."""
+    total = fused.get(rowid, 0.0)
+    for distance, weight in enumerate(_NEIGHBOUR_WEIGHTS, start=1):
+        total += weight * max(fused.get(rowid - distance, 0.0), fused.get(rowid + distance, 0.0), 0.0)
+    return total
+
+
+def _context_targets(fused: dict[int, float], keep: int) -> set[int]:
+    """The memories that can still be among the best `keep` once lifted: lifts only add, so the
+    `keep`-th best fused score is reached by at least `keep` memories, and one whose bound
+    (`_lift_bound`) stays below it cannot enter. At 100,000 memories this leaves about a tenth of
+    the ~470 rows the lift would otherwise look up."""
+    reach = len(_NEIGHBOUR_WEIGHTS)
+    every = {j for i, s in fused.items() if s > 0 for j in range(i - reach, i + reach + 1) if j > 0}
+    every |= fused.keys()
+    if len(fused) <= keep:
+        return every
+    threshold = sorted(fused.values(), reverse=True)[keep - 1]
+    return {j for j in every if _lift_bound(fused, j) >= threshold}
+
+
 async def _session_context(
-    app: App, flt: MemoryFilter, fused: dict[int, float]
+    app: App, flt: MemoryFilter, fused: dict[int, float], keep: int
 ) -> tuple[dict[int, float], dict[int, int]]:
-    """Scores lifted by each memory's neighbours in the same session, and which neighbour lifted each.
+    """Scores lifted by each memory's neighbours in the same session, and which neighbour lifted each,
+    for the memories that can still be among the best `keep` (`_context_targets`).
 
     The id-restricted queries here and in `_semantic_candidates` say NOT INDEXED: with a project
     filter the planner otherwise walks the whole project's index instead of looking the ids up
@@ -238,7 +262,9 @@ async def _session_context(
     if not fused:
         return {}, {}
     reach = len(_NEIGHBOUR_WEIGHTS)
-    wanted = sorted({j for i in fused for j in range(i - reach, i + reach + 1) if j > 0})
+    targets = _context_targets(fused, keep)
+    # A target's neighbours are looked up too: they lift it (if scored) or sit between it and one.
+    wanted = sorted({j for i in targets for j in range(i - reach, i + reach + 1) if j > 0})
     where, params = flt.sql("m")
     rows = await app.db.fetchall(
         f"SELECT m.id, m.project, m.created_at FROM memories m NOT INDEXED WHERE m.id IN ({', '.join('?' * len(wanted))}) AND {where}",
@@ -250,28 +276,25 @@ async def _session_context(
         first, second = info.get(a), info.get(b)
         return bool(first and second and first[0] == second[0] and abs(first[1] - second[1]) <= _SESSION_GAP)
 
-    # Each scored memory offers its lift to the memories one and two away; at each distance the
-    # best offer counts, and the memory in between must share the session too.
-    offers: dict[tuple[int, int], tuple[float, int]] = {}
-    for other, score in fused.items():
-        if score <= 0 or other not in info:
-            continue
-        for distance, weight in enumerate(_NEIGHBOUR_WEIGHTS, start=1):
-            for rowid in (other - distance, other + distance):
-                if rowid not in info or not same_session(rowid, other):
-                    continue
-                if distance > 1 and not same_session(rowid, (rowid + other) // 2):
-                    continue
-                offer = (weight * score, other)
-                if offer > offers.get((rowid, distance), (0.0, 0)):
-                    offers[(rowid, distance)] = offer
     lifted: dict[int, float] = {}
     source: dict[int, int] = {}
-    for rowid in info:
+    for rowid in sorted(targets):
+        if rowid not in info:
+            continue
         total = fused.get(rowid, 0.0)
         top_gain, top_id = 0.0, 0
-        for distance in range(1, len(_NEIGHBOUR_WEIGHTS) + 1):
-            gain, other = offers.get((rowid, distance), (0.0, 0))
+        # At each distance the best of the two neighbours lifts; the memory in between must share
+        # the session too.
+        for distance, weight in enumerate(_NEIGHBOUR_WEIGHTS, start=1):
+            gain, other = 0.0, 0
+            for candidate in (rowid - distance, rowid + distance):
+                score = fused.get(candidate, 0.0)
+                if score <= 0 or not same_session(rowid, candidate):
+                    continue
+                if distance > 1 and not same_session(rowid, (rowid + candidate) // 2):
+                    continue
+                if (weight * score, candidate) > (gain, other):
+                    gain, other = weight * score, candidate
             total += gain
             if gain > top_gain:
                 top_gain, top_id = gain, other
@@ -321,12 +344,12 @@ async def nearest_memories(
             )
         ]
         if len(tagged) <= _EXACT_TAGGED:
-            return (await rescore(reader, info.table, vector, tagged, where, params))[:n]
+            return (await rescore(reader, info.table, vector, tagged, where, params, wanted=n))[:n]
     reachable = index.matching(flt)
     count = candidate_count(n, len(index))
     while True:
         ids = await index.nearest_async(vector, count, flt)
-        hits = await rescore(reader, info.table, vector, ids, where, params)
+        hits = await rescore(reader, info.table, vector, ids, where, params, wanted=n)
         if len(hits) >= n or len(ids) >= reachable:
             return hits[:n]
         count *= 4
@@ -441,7 +464,8 @@ async def search_memories(
         i: weight * keyword_norm.get(i, 0.0) + (1.0 - weight) * semantic_norm.get(i, 0.0)
         for i in keyword_norm.keys() | semantic_norm.keys()
     }
-    scores, lifted_by = await _session_context(app, flt, fused)
+    keep = limit * 3 if diversify else limit
+    scores, lifted_by = await _session_context(app, flt, fused, keep)
     signals: dict[int, list[str]] = {}
     similarity = dict(semantic)
     for rank, (rowid, _) in enumerate(keyword, start=1):
@@ -451,7 +475,7 @@ async def search_memories(
     for rowid, neighbour in lifted_by.items():
         signals.setdefault(rowid, []).append(f"session context: stored next to m_{neighbour}")
     ranked = sorted(scores, key=lambda r: (-scores[r], r))
-    window = ranked[: limit * 3 if diversify else limit]
+    window = ranked[:keep]
     found = await load_memories(app.db, window)
     hits: list[SearchHit] = []
     best = scores[ranked[0]] if ranked and scores[ranked[0]] > 0 else 1.0

@@ -241,23 +241,44 @@ async def rescore(
     ids: Sequence[int],
     where: str = "1",
     params: Sequence[object] = (),
+    *,
+    wanted: int | None = None,
 ) -> list[tuple[int, float]]:
     """Exact cosine similarity of `vector` to the stored vectors of `ids` whose memories pass
-    `where` (a clause over `memories m`), best first."""
+    `where` (a clause over `memories m`), best first; with `wanted`, at least the best `wanted` that
+    pass (or all there are), not necessarily every one.
+
+    The vectors are scored alone and the filter is checked on the best of them, in order, until
+    enough pass: joining the memories into the scoring query looked up every candidate's row
+    (1.2 ms instead of 0.5 for 200 candidates at 100,000 memories), though the first stage already
+    applied the project, kind and time clauses and only archived or expired memories fail here."""
     scored: list[tuple[int, float]] = []
     for start in range(0, len(ids), 2000):
         part = list(ids[start : start + 2000])
-        # NOT INDEXED: look each memory up by its id; the planner would otherwise walk a project's
-        # whole index for a project filter.
         rows = await db.fetchall(
-            f"SELECT v.memory_id, 1.0 - vec_distance_cosine(v.embedding, ?) FROM {table} v "
-            f"JOIN memories m NOT INDEXED ON m.id = v.memory_id "
-            f"WHERE v.memory_id IN ({', '.join('?' * len(part))}) AND {where}",
-            [vector, *part, *params],
+            f"SELECT memory_id, 1.0 - vec_distance_cosine(embedding, ?) FROM {table} "
+            f"WHERE memory_id IN ({', '.join('?' * len(part))})",
+            [vector, *part],
         )
         scored += [(int(r[0]), float(r[1])) for r in rows]
     scored.sort(key=lambda item: (-item[1], item[0]))
-    return scored
+    step = 2000 if wanted is None else max(wanted + wanted // 2, 16)
+    passing: list[tuple[int, float]] = []
+    for start in range(0, len(scored), step):
+        if wanted is not None and len(passing) >= wanted:
+            break
+        part = scored[start : start + step]
+        # NOT INDEXED: look each memory up by its id; the planner would otherwise walk a project's
+        # whole index for a project filter.
+        kept = {
+            int(r[0])
+            for r in await db.fetchall(
+                f"SELECT m.id FROM memories m NOT INDEXED WHERE m.id IN ({', '.join('?' * len(part))}) AND {where}",
+                [*(i for i, _ in part), *params],
+            )
+        }
+        passing += [item for item in part if item[0] in kept]
+    return passing
 
 
 async def live_table(conn: aiosqlite.Connection) -> str | None:

@@ -244,6 +244,36 @@ async def test_session_context_stops_at_time_gaps(app: App) -> None:
     assert later not in ids
 
 
+async def test_session_context_looks_up_only_what_can_reach_the_top_and_ranks_the_same(app: App) -> None:
+    """Leaving out the memories whose best possible lift stays below the `keep`-th fused score changes
+    neither which memories rank in the top `keep` nor their scores or the neighbour named."""
+    import random
+    from datetime import datetime, timezone
+
+    from mcp_memory.filters import build_filter
+    from mcp_memory.search import _context_targets, _session_context
+
+    rng = random.Random(7)
+    start = 1_700_000_000.0
+    for i in range(120):
+        # Sessions of a few memories, separated by gaps over an hour, in two projects.
+        when = start + i * 600 + (i // 5) * 7200
+        stamp = datetime.fromtimestamp(when, tz=timezone.utc).isoformat()
+        await store_memory(app, f"memory number {i}", project="p" if i % 9 else "q", created_at=stamp)
+    flt = build_filter(default_project="p", project="*")
+    checked = 0
+    for _ in range(40):
+        fused = {rng.randint(1, 120): rng.random() for _ in range(rng.randint(5, 40))}
+        keep = rng.choice([3, 5, 10])
+        full, full_by = await _session_context(app, flt, fused, len(fused) + 1000)
+        pruned, pruned_by = await _session_context(app, flt, fused, keep)
+        top = sorted(full, key=lambda r: (-full[r], r))[:keep]
+        assert sorted(pruned, key=lambda r: (-pruned[r], r))[:keep] == top
+        assert all(pruned[r] == full[r] and pruned_by.get(r) == full_by.get(r) for r in top)
+        checked += len(_context_targets(fused, keep)) < len(full)
+    assert checked > 20  # the pruning did leave memories out
+
+
 async def test_a_vector_of_the_wrong_size_is_refused(app: App) -> None:
     """Writing a vector whose dimension differs from the index is refused and writes nothing."""
     import aiosqlite
