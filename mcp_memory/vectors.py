@@ -267,17 +267,17 @@ async def rescore(
     for start in range(0, len(scored), step):
         if wanted is not None and len(passing) >= wanted:
             break
-        part = scored[start : start + step]
+        best = scored[start : start + step]
         # NOT INDEXED: look each memory up by its id; the planner would otherwise walk a project's
         # whole index for a project filter.
         kept = {
             int(r[0])
             for r in await db.fetchall(
-                f"SELECT m.id FROM memories m NOT INDEXED WHERE m.id IN ({', '.join('?' * len(part))}) AND {where}",
-                [*(i for i, _ in part), *params],
+                f"SELECT m.id FROM memories m NOT INDEXED WHERE m.id IN ({', '.join('?' * len(best))}) AND {where}",
+                [*(i for i, _ in best), *params],
             )
         }
-        passing += [item for item in part if item[0] in kept]
+        passing += [item for item in best if item[0] in kept]
     return passing
 
 
