@@ -232,16 +232,19 @@ def warm_file(db: Path) -> None:
 
 
 def best_lone_embedding(settings: Any, questions: list[str]) -> float:
-    """p50 seconds of embedding one question with ONNX Runtime's default thread spinning, called
-    directly (no worker thread): the fastest a lone query embeds here. The server turns spinning
-    off, which is slower alone but faster beside a search's SQLite work (bench/README.md)."""
-    from contextlib import nullcontext
-    from unittest import mock
+    """p50 seconds of embedding one question with ONNX Runtime's defaults (every core, threads
+    spinning between operators), called directly (no worker thread): the fastest a lone query embeds
+    here. The server runs each inference on one thread, slower alone but leaving the other core to
+    the search's SQLite stages (bench/README.md)."""
+    import onnxruntime as ort
 
     from mcp_memory.embeddings import model
 
-    with mock.patch.object(model, "_without_spinning", nullcontext):
-        embedder = model.load_embedder(settings)
+    embedder = model.load_embedder(settings)
+    inner = embedder._model.model  # fastembed's model: the same tokenizer and pooling, ...
+    inner.model = ort.InferenceSession(
+        inner.model._model_path, providers=["CPUExecutionProvider"]
+    )  # ... ORT's defaults
     embedder.embed(["warm up"])
     times = []
     for q in questions:

@@ -26,7 +26,8 @@ SETTINGS_DOC: dict[str, str] = {
     "MCP_MEMORY_EMBEDDING_MODEL": f"Embedding model. Default: {DEFAULT_MODEL} (bundled, no download). Any "
     "fastembed model name (e.g. BAAI/bge-small-en-v1.5) works where the network allows its download; "
     "changing it needs `mcp-memory reindex`.",
-    "MCP_MEMORY_EMBEDDING_THREADS": "Threads the embedding model may use. Default: the number of CPU cores.",
+    "MCP_MEMORY_EMBEDDING_THREADS": "How many batches of texts the embedding model embeds at once, each on "
+    "one core (a single query always uses one). Default: the number of CPU cores.",
     "MCP_MEMORY_PROJECT": "Project name for memories stored without one. Default: the name of the git "
     "repository containing the working directory (else the directory's name), or the client's MCP roots.",
     "MCP_MEMORY_LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR; logs go to stderr. Default: INFO.",

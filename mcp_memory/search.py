@@ -242,12 +242,24 @@ def _context_targets(fused: dict[int, float], keep: int) -> set[int]:
     (`_lift_bound`) stays below it cannot enter. At 100,000 memories this leaves about a tenth of
     the ~470 rows the lift would otherwise look up."""
     reach = len(_NEIGHBOUR_WEIGHTS)
-    every = {j for i, s in fused.items() if s > 0 for j in range(i - reach, i + reach + 1) if j > 0}
-    every |= fused.keys()
     if len(fused) <= keep:
-        return every
+        return {j for i, s in fused.items() if s > 0 for j in range(i - reach, i + reach + 1) if j > 0} | set(
+            fused
+        )
     threshold = sorted(fused.values(), reverse=True)[keep - 1]
-    return {j for j in every if _lift_bound(fused, j) >= threshold}
+    most = sum(_NEIGHBOUR_WEIGHTS)
+    top = max(fused.values())
+    # Cheap first cuts, then the exact bound: a scored memory needs its own score plus the most any
+    # neighbours could give; an unscored one needs a neighbour scoring at least threshold / most.
+    found = {i for i, s in fused.items() if s + most * top >= threshold}
+    found |= {
+        j
+        for i, s in fused.items()
+        if s > 0 and s * most >= threshold
+        for j in range(i - reach, i + reach + 1)
+        if j > 0
+    }
+    return {j for j in found if _lift_bound(fused, j) >= threshold}
 
 
 async def _session_context(
@@ -307,14 +319,24 @@ async def _session_context(
 
 
 async def _semantic_candidates(app: App, query: str, flt: MemoryFilter, n: int) -> list[tuple[int, float]]:
-    if app.vector_info is None:
+    info = app.vector_info
+    if info is None:
         return []
-    vector = await app.embeddings.embed_query(query)
-    return await nearest_memories(app, vector, flt, n)
+    vector = b""
+
+    async def embed() -> None:
+        nonlocal vector
+        vector = await app.embeddings.embed_query(query)
+
+    # The codes catch up with other writers while the query embeds (a round trip off the path).
+    async with anyio.create_task_group() as group:
+        group.start_soon(embed)
+        group.start_soon(app.quantized.sync, app.db.side, info.table)
+    return await nearest_memories(app, vector, flt, n, synced=True)
 
 
 async def nearest_memories(
-    app: App, vector: bytes, flt: MemoryFilter, n: int, *, exclude: int | None = None
+    app: App, vector: bytes, flt: MemoryFilter, n: int, *, exclude: int | None = None, synced: bool = False
 ) -> list[tuple[int, float]]:
     """The `n` memories passing `flt` whose vectors are closest to `vector`, as (row id, cosine
     similarity), best first.
@@ -323,14 +345,16 @@ async def nearest_memories(
     give candidates, which are re-scored exactly against the float vectors with every filter. A tag
     filter naming few memories is answered exactly from those memories through the tag index; one
     naming many, or deleted and archived memories among the candidates, widen the candidate set
-    until enough pass, at worst to every vector that passes the scan's filters."""
+    until enough pass, at worst to every vector that passes the scan's filters. `synced`: the caller
+    has just brought the codes up to date."""
     info = app.vector_info
     if info is None:
         return []
     index = app.quantized
     # On the second reader: a hybrid search's keyword stage is using the first at the same time.
     reader = app.db.side
-    await index.sync(reader, info.table)
+    if not synced:
+        await index.sync(reader, info.table)
     where, params = flt.sql("m")
     if exclude is not None:
         where, params = f"{where} AND m.id != ?", [*params, exclude]

@@ -125,16 +125,23 @@ def test_heap_settings_are_safe_to_call() -> None:
     assert isinstance(release_free_memory(), bool)
 
 
-def test_the_loaded_session_does_not_spin(tmp_path: Path) -> None:
-    """fastembed builds the session; ours must still have allow_spinning off (see _without_spinning)."""
+def test_batches_run_side_by_side_on_one_thread_each_with_the_same_vectors(tmp_path: Path) -> None:
+    """Each inference runs on one thread; several batches run at once (one per worker) and give the
+    vectors the batches give one after another."""
     from mcp_memory.config import Settings
     from mcp_memory.embeddings.model import FastEmbedder, load_embedder
 
     embedder = load_embedder(Settings(data_dir=tmp_path, embedding_threads=2))
     assert isinstance(embedder, FastEmbedder)
-    assert embedder.session_config("session.intra_op.allow_spinning") == "0"
-    assert embedder.session_config("session.no.such.entry") is None
-    assert len(embedder.embed(["one text", "and another, longer text"])) == 2
+    session = embedder._model.model.model  # fastembed's model, its ONNX Runtime session
+    assert session.get_session_options().intra_op_num_threads == 1
+    texts = [f"memory {i}: " + "words of a longer text " * (i % 9) for i in range(70)]
+    assert len(_batches(texts)) > 2
+    assert embedder.workers == 2
+    side_by_side = embedder.embed(texts)
+    assert embedder._pool is not None  # the batches went to the workers
+    embedder.workers = 1
+    assert embedder.embed(texts) == side_by_side
 
 
 def test_one_process_loads_the_model_for_stores_with_different_cache_directories(tmp_path: Path) -> None:

@@ -11,8 +11,8 @@ import hashlib
 import importlib.util
 import os
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -48,8 +48,6 @@ _CUSTOM_NAME = "mcp-memory/all-MiniLM-L6-v2-int8"
 #: (821 MiB anonymous memory after batches of 16 texts of 256 tokens, 182 MiB without it; the speed
 #: of queries and batches was the same within noise).
 _SESSION_OPTIONS: dict[str, Any] = {"enable_cpu_mem_arena": False}
-_SPINNING = "session.intra_op.allow_spinning"
-_PATCH_LOCK = threading.Lock()
 
 
 class Embedder(Protocol):
@@ -115,22 +113,22 @@ def verify_default_model() -> ModelFiles:
 
 
 class FastEmbedder:
-    """A fastembed TextEmbedding behind the `Embedder` protocol."""
+    """A fastembed TextEmbedding behind the `Embedder` protocol.
 
-    def __init__(self, model: Any, model_id: str, dim: int, checksum: str) -> None:
+    The session computes each inference on one thread, and several texts' batches run at once, one
+    per worker (`workers`): ONNX Runtime splitting one small inference over 2 threads used ~7 ms of
+    CPU for a 3.5 ms query, where one thread uses ~4, which the search's SQLite stages beside it
+    need; and 2 batches at once embed more texts per second than one batch on 2 threads (dialog
+    turns, 16 per batch: 316 against 284 texts/s, bench/README.md)."""
+
+    def __init__(self, model: Any, model_id: str, dim: int, checksum: str, workers: int = 1) -> None:
         self._model = model
         self.model_id = model_id
         self.dim = dim
         self.checksum = checksum
-
-    def session_config(self, key: str) -> str | None:
-        """One config entry of the ONNX Runtime session (e.g. "session.intra_op.allow_spinning"),
-        or None when it is not set or the session cannot be reached."""
-        session = getattr(getattr(self._model, "model", None), "model", None)
-        try:
-            return str(session.get_session_options().get_session_config_entry(key))  # type: ignore[union-attr]
-        except Exception:
-            return None
+        self.workers = max(1, workers)
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
 
     def embed(self, texts: Sequence[str]) -> list[bytes]:
         import numpy as np
@@ -138,7 +136,8 @@ class FastEmbedder:
         if not texts:
             return []
         vectors = np.empty((len(texts), self.dim), dtype=np.float32)
-        for batch in _batches(texts):
+
+        def run(batch: list[int]) -> None:
             rows = np.asarray(
                 list(self._model.embed([texts[i] for i in batch], batch_size=len(batch))), dtype=np.float32
             )
@@ -147,9 +146,23 @@ class FastEmbedder:
                     f"model {self.model_id} returned vectors of shape {rows.shape}, expected (n, {self.dim})"
                 )
             vectors[batch] = rows
+
+        batches = _batches(texts)
+        if self.workers == 1 or len(batches) == 1:
+            for batch in batches:
+                run(batch)
+        else:
+            # Each batch writes its own rows; `list` re-raises the first failure.
+            list(self._executor().map(run, batches))
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         vectors = vectors / np.maximum(norms, 1e-12)
         return [row.astype("<f4").tobytes() for row in vectors]
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="mcp-memory-embed")
+            return self._pool
 
 
 #: At most this many texts per inference. Sorted by length, dialog turns embedded at 250 texts/s
@@ -184,44 +197,18 @@ def _batches(texts: Sequence[str]) -> list[list[int]]:
 def load_embedder(settings: Settings) -> FastEmbedder:
     """Load the configured model (blocking: run it in a worker thread). Raises ModelUnavailable with
     the reason and the fix when it cannot be loaded."""
-    threads = settings.embedding_threads or os.cpu_count() or 1
+    workers = settings.embedding_threads or os.cpu_count() or 1
     if settings.embedding_model == DEFAULT_MODEL:
-        embedder = _load_default(threads, settings.model_cache_dir)
+        embedder = _load_default(settings.model_cache_dir)
     else:
-        embedder = _load_fastembed_model(settings, threads)
+        embedder = _load_fastembed_model(settings)
+    embedder.workers = workers
     # Creating the session builds the float weights and frees its scratch; hand that back.
     release_free_memory()
     return embedder
 
 
-@contextmanager
-def _without_spinning() -> Iterator[None]:
-    """Sessions created inside get ONNX Runtime's `session.intra_op.allow_spinning = 0`.
-
-    By default its worker threads spin between operators, which on 2 cores takes the CPU from the
-    SQLite stages that a search runs at the same time. Measured (stage timeline in one search):
-    100,000 memories 17.6 -> 15.6 ms, 1,000,000 48.9 -> 36.7 ms; a lone query embeds in ~4.0 ms
-    instead of ~3.0, batches at the same speed. fastembed passes only its own options to the
-    session, so its `ort.SessionOptions` is replaced for the duration of the load (a test checks the
-    loaded session has the entry, should fastembed ever build its options another way)."""
-    import onnxruntime as ort
-
-    original = ort.SessionOptions
-
-    class Options(original):  # type: ignore[misc, valid-type]
-        def __init__(self) -> None:
-            super().__init__()
-            self.add_session_config_entry(_SPINNING, "0")
-
-    with _PATCH_LOCK:
-        ort.SessionOptions = Options
-        try:
-            yield
-        finally:
-            ort.SessionOptions = original
-
-
-def _load_default(threads: int, cache_dir: Path) -> FastEmbedder:
+def _load_default(cache_dir: Path) -> FastEmbedder:
     files = verify_default_model()
     if files.problems or files.onnx is None:
         raise ModelUnavailable("the bundled embedding model failed its checks: " + "; ".join(files.problems))
@@ -248,10 +235,7 @@ def _load_default(threads: int, cache_dir: Path) -> FastEmbedder:
             description="all-MiniLM-L6-v2, int8 ONNX, bundled with mcp-memory",
             license="apache-2.0",
         )
-    with _without_spinning():
-        model = TextEmbedding(
-            name, specific_model_path=str(TOKENIZER_DIR), threads=threads, **_SESSION_OPTIONS
-        )
+    model = TextEmbedding(name, specific_model_path=str(TOKENIZER_DIR), threads=1, **_SESSION_OPTIONS)
     _limit_tokens(model, DEFAULT_MAX_TOKENS)
     return FastEmbedder(model, DEFAULT_MODEL, DEFAULT_MODEL_DIM, DEFAULT_MODEL_SHA256)
 
@@ -262,7 +246,7 @@ def _limit_tokens(model: Any, max_tokens: int) -> None:
         tokenizer.enable_truncation(max_length=max_tokens)
 
 
-def _load_fastembed_model(settings: Settings, threads: int) -> FastEmbedder:
+def _load_fastembed_model(settings: Settings) -> FastEmbedder:
     from fastembed import TextEmbedding
 
     name = settings.embedding_model
@@ -277,8 +261,7 @@ def _load_fastembed_model(settings: Settings, threads: int) -> FastEmbedder:
     cache = settings.model_cache_dir
     cache.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
-        with _without_spinning():
-            model = TextEmbedding(name, cache_dir=str(cache), threads=threads, **_SESSION_OPTIONS)
+        model = TextEmbedding(name, cache_dir=str(cache), threads=1, **_SESSION_OPTIONS)
     except Exception as exc:
         raise ModelUnavailable(
             f"could not load {name!r} ({exc}). Non-bundled models are downloaded into {cache} on first use, "
