@@ -183,6 +183,41 @@ async def test_filters_hold_in_both_stages(app: App, monkeypatch: pytest.MonkeyP
     assert not {i for i, _ in before[:4]} & {i for i, _ in after}
 
 
+async def test_rescoring_checks_the_filter_on_the_best_until_enough_pass(app: App) -> None:
+    """Archived and expired memories among the candidates are passed over in score order; `wanted`
+    stops at that many passing, without it every passing candidate comes back."""
+    from mcp_memory.vectors import rescore
+
+    rng = random.Random(9)
+    for n in range(40):
+        await store_memory(app, f"release checklist {n} " + _text(rng))
+    assert app.vector_info is not None
+    table = app.vector_info.table
+    vector = (await app.embeddings.embed(["release checklist"]))[0]
+    everything = await _exact(app, vector, 40)
+    order = [i for i, _ in everything]
+    archived, expired = order[0:6:2], order[1:6:2]  # the best six, alternately
+    await app.db.write(
+        lambda conn: conn.executemany(
+            "UPDATE memories SET archived_at = 1 WHERE id = ?", [(i,) for i in archived]
+        )
+    )
+    await app.db.write(
+        lambda conn: conn.executemany(
+            "UPDATE memories SET expires_at = 1 WHERE id = ?", [(i,) for i in expired]
+        )
+    )
+    where, params = build_filter(default_project="proj").sql("m")
+    candidates = list(reversed(order))  # the order given does not matter
+    passing = [(i, s) for i, s in everything if i not in archived + expired]
+    best = await rescore(app.db, table, vector, candidates, where, params, wanted=5)
+    assert [i for i, _ in best] == [i for i, _ in passing[:5]]
+    assert [s for _, s in best] == pytest.approx([s for _, s in passing[:5]])
+    every = await rescore(app.db, table, vector, candidates, where, params)
+    assert [i for i, _ in every] == [i for i, _ in passing]
+    assert await rescore(app.db, table, vector, [], where, params, wanted=5) == []
+
+
 async def test_schema_two_vec0_vectors_are_converted_on_open(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
