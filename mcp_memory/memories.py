@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import aiosqlite
+import anyio
 
 from mcp_memory.app import App
 from mcp_memory.db import Database
@@ -448,11 +449,27 @@ async def store_memory(
         now=now,
     )
     app.require_model_match()
-    existing = await app.db.scalar(
-        "SELECT id FROM memories WHERE project = ? AND content_hash = ? AND deleted_at IS NULL",
-        (item.project, item.digest),
-    )
-    vectors = None if existing is not None else await app.embed_for_write([item.content])
+    existing: Any = None
+    vectors: list[bytes] | None = None
+
+    async def duplicate() -> None:
+        nonlocal existing
+        existing = await app.db.scalar(
+            "SELECT id FROM memories WHERE project = ? AND content_hash = ? AND deleted_at IS NULL",
+            (item.project, item.digest),
+        )
+
+    async def embed() -> None:
+        nonlocal vectors
+        vectors = await app.embed_for_write([item.content])
+
+    # The duplicate check runs while the text embeds (a repeat is rare; its vector is then unused).
+    # The write below checks again inside its transaction, which decides.
+    async with anyio.create_task_group() as group:
+        group.start_soon(duplicate)
+        group.start_soon(embed)
+    if existing is not None:
+        vectors = None
     info = app.vector_info
     result = await app.db.write(
         lambda conn: write_prepared(conn, item, vectors[0] if vectors else None, info, now)

@@ -93,6 +93,41 @@ async def test_failed_write_rolls_back_everything(tmp_path: Path) -> None:
     await db.close()
 
 
+async def test_a_write_transaction_runs_whole_on_the_writers_thread(tmp_path: Path) -> None:
+    """Statements, cursors and their results work as on an aiosqlite connection; a transaction that
+    awaits anything but its connection is rolled back with an error naming the fix, and the writer
+    keeps working."""
+    import asyncio
+
+    db = await Database.open(tmp_path / "memory.db")
+
+    async def several(conn: aiosqlite.Connection) -> tuple[int | None, int, list[str]]:
+        cursor = await conn.execute("INSERT INTO meta(key, value) VALUES ('x', '1')")
+        changed = await conn.executemany(
+            "INSERT INTO meta(key, value) VALUES (?, ?)", [("y", "2"), ("z", "3")]
+        )
+        async with conn.execute("SELECT value FROM meta WHERE key IN ('x', 'y', 'z') ORDER BY key") as rows:
+            values = [str(r[0]) for r in await rows.fetchall()]
+        assert (await conn.execute_fetchall("SELECT count(*) FROM meta WHERE key = 'z'"))[0][0] == 1
+        return cursor.lastrowid, changed.rowcount, values
+
+    rowid, count, values = await db.write(several)
+    assert rowid is not None
+    assert count == 2
+    assert values == ["1", "2", "3"]
+
+    async def wanders(conn: aiosqlite.Connection) -> None:
+        await conn.execute("INSERT INTO meta(key, value) VALUES ('w', '1')")
+        await asyncio.sleep(0)  # gives control back: it cannot finish in one step
+
+    with pytest.raises(RuntimeError, match=r"before or after Database\.write"):
+        await db.write(wanders)
+    assert await db.scalar("SELECT count(*) FROM meta WHERE key = 'w'") == 0
+    await db.write(lambda conn: conn.execute("INSERT INTO meta(key, value) VALUES ('after', '1')"))
+    assert await db.scalar("SELECT value FROM meta WHERE key = 'after'") == "1"
+    await db.close()
+
+
 async def test_unwritable_location_says_what_to_do(tmp_path: Path) -> None:
     """A database path that cannot be created names the setting that moves it."""
     blocker = tmp_path / "file"

@@ -12,17 +12,18 @@ from __future__ import annotations
 import importlib.util
 import os
 import random
+import sqlite3
 import stat
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 import anyio
 
+from mcp_memory.db.inline import run_inline
 from mcp_memory.errors import DatabaseError
 from mcp_memory.logs import get_logger
 
@@ -277,30 +278,36 @@ class Database(Reader):
 
     # -- writes --------------------------------------------------------------------------------------
 
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._writer
-            except BaseException:
-                with anyio.CancelScope(shield=True):
-                    await self._writer.execute("ROLLBACK")
-                raise
-            else:
-                with anyio.CancelScope(shield=True):
-                    await self._writer.execute("COMMIT")
+    def _transaction(
+        self, conn: sqlite3.Connection, work: Callable[[aiosqlite.Connection], Awaitable[_T]]
+    ) -> _T:
+        """One write transaction, on the writer's thread (`mcp_memory.db.inline`)."""
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = run_inline(conn, work)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return result
 
     async def write(self, work: Callable[[aiosqlite.Connection], Awaitable[_T]]) -> _T:
         """Run `work` inside one write transaction, committed when it returns, rolled back if it
-        raises. When another process holds the write lock past the busy timeout, the whole
-        transaction is retried with jittered backoff, so 'database is locked' reaches no client
-        unless the database stays locked for a long time."""
+        raises. The transaction runs whole on the writer's thread, one hop from the event loop
+        (`mcp_memory.db.inline`), and finishes even if the caller is cancelled meanwhile. When another
+        process holds the write lock past the busy timeout, the whole transaction is retried with
+        jittered backoff, so 'database is locked' reaches no client unless the database stays locked
+        for a long time."""
         delay = 0.05
         for attempt in range(1, _WRITE_ATTEMPTS + 1):
             try:
-                async with self._transaction() as conn:
-                    return await work(conn)
+                async with self._write_lock:
+                    with anyio.CancelScope(shield=True):
+                        # aiosqlite's queue to the connection's thread (it has no public way to run
+                        # a function there); every write path's tests go through it.
+                        run = cast(Callable[..., Awaitable[_T]], self._writer._execute)
+                        return await run(self._transaction, self._writer._conn, work)
             except Exception as exc:
                 if not is_busy_error(exc) or attempt == _WRITE_ATTEMPTS:
                     if is_busy_error(exc):

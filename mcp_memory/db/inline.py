@@ -1,0 +1,113 @@
+"""A write transaction in one hop to the writer's thread.
+
+Write transactions are coroutines over an `aiosqlite.Connection` (`Database.write(work)`), and each
+statement they await is a round trip between the event loop and the connection's thread: about
+70 microseconds each on an idle machine, more beside a search, so a store's ten statements spent
+more time travelling than in SQLite. `run_inline` instead runs the whole coroutine inside the
+connection's thread, with `InlineConnection` standing in for the aiosqlite connection: the same
+methods, answered at once from the `sqlite3` connection underneath, so every `await` completes
+without suspending and one `send` finishes the transaction.
+
+A transaction awaiting anything else (a sleep, another thread) could not finish that way; it is
+rolled back and reported as a programming error rather than left half done.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
+from typing import Any, Generic, TypeVar, cast
+
+import aiosqlite
+
+__all__ = ["InlineConnection", "InlineCursor", "run_inline"]
+
+_T = TypeVar("_T")
+
+
+class InlineCursor:
+    """The parts of aiosqlite's cursor that write transactions use."""
+
+    __slots__ = ("_cursor",)
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._cursor.lastrowid
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+    async def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    async def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall()
+
+    async def close(self) -> None:
+        self._cursor.close()
+
+    async def __aenter__(self) -> InlineCursor:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._cursor.close()
+
+
+class _Ready(Generic[_T]):
+    """An awaitable, and async context manager, whose result is already there."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: _T) -> None:
+        self._value = value
+
+    def __await__(self) -> Generator[Any, None, _T]:
+        yield from ()  # a generator that finishes on its first step, with the value
+        return self._value
+
+    async def __aenter__(self) -> _T:
+        return self._value
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+class InlineConnection:
+    """The parts of `aiosqlite.Connection` that write transactions use, run on the calling thread."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, parameters: Sequence[Any] | dict[str, Any] = ()) -> _Ready[InlineCursor]:
+        return _Ready(InlineCursor(self._conn.execute(sql, parameters)))
+
+    def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> _Ready[InlineCursor]:
+        return _Ready(InlineCursor(self._conn.executemany(sql, parameters)))
+
+    async def execute_fetchall(self, sql: str, parameters: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
+        return self._conn.execute(sql, parameters).fetchall()
+
+
+def run_inline(conn: sqlite3.Connection, work: Callable[[aiosqlite.Connection], Awaitable[_T]]) -> _T:
+    """Run `work` to its end on this thread over `conn` (see the module's note). Raises RuntimeError
+    if it awaits anything but the connection."""
+
+    async def whole() -> _T:
+        return await work(cast(aiosqlite.Connection, InlineConnection(conn)))
+
+    coroutine = whole()
+    try:
+        coroutine.send(None)
+    except StopIteration as finished:
+        return cast(_T, finished.value)
+    coroutine.close()
+    raise RuntimeError(
+        "a write transaction awaited something other than its database connection; do that work "
+        "before or after Database.write"
+    )
