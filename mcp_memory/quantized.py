@@ -307,11 +307,7 @@ class QuantizedIndex:
         mask = self._filter_mask(flt)
         worst = 64 * words.shape[0] + 1
         distance[~mask] = worst
-        # The shortlist's largest distance by histogram (distances are small integers), then the
-        # slots at or below it: cheaper than a partition over every slot.
-        histogram = np.bincount(distance, minlength=worst + 1)
-        cutoff = int(np.searchsorted(np.cumsum(histogram[:worst]), count * SHORTLIST_FACTOR))
-        chosen = np.flatnonzero(distance <= min(cutoff, worst - 1))
+        chosen = _shortlist(distance, count * SHORTLIST_FACTOR, worst)
         floats = np.frombuffer(vector, dtype="<f4")
         signs = np.unpackbits(
             np.ascontiguousarray(words[:, chosen].T).view(np.uint8), axis=1, bitorder="little"
@@ -319,6 +315,33 @@ class QuantizedIndex:
         score = signs.astype(np.float32) @ floats
         best = np.argsort(-score, kind="stable")[:count]
         return [int(i) for i in self._ids[chosen[best]]]
+
+
+#: From this many slots, `_shortlist` estimates its cutoff from every _SAMPLE_STEP-th distance.
+_SAMPLE_FROM = 200_000
+_SAMPLE_STEP = 16
+
+
+def _shortlist(distance: np.ndarray, wanted: int, worst: int) -> np.ndarray:
+    """The slots of the `wanted` smallest distances below `worst`, and any tied with the last of them
+    (a few more when sampled); cheaper than a partition over every slot.
+
+    The cutoff comes from a histogram (distances are small integers). Over a million slots that
+    histogram alone took 1.3 ms, so a large index takes the cutoff at 1.25 x `wanted` from a sample
+    of every 16th distance and checks it: a cutoff at least as large as the exact one selects every
+    slot the exact one does (the asymmetric pass then ranks a few more); a smaller one is replaced by
+    the exact cutoff."""
+    import numpy as np
+
+    if len(distance) >= _SAMPLE_FROM:
+        sample = np.bincount(distance[::_SAMPLE_STEP], minlength=worst + 1)
+        guess = int(np.searchsorted(np.cumsum(sample[:worst]), wanted * 1.25 / _SAMPLE_STEP))
+        chosen = np.flatnonzero(distance <= min(guess, worst - 1))
+        if len(chosen) >= wanted:
+            return chosen
+    histogram = np.bincount(distance, minlength=worst + 1)
+    cutoff = int(np.searchsorted(np.cumsum(histogram[:worst]), wanted))
+    return np.flatnonzero(distance <= min(cutoff, worst - 1))
 
 
 def _padded(code: bytes) -> bytes:

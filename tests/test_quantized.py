@@ -276,3 +276,24 @@ async def test_schema_two_vec0_vectors_are_converted_on_open(
         await delete_memories(app, ["m_1"])
         assert await app.db.scalar("SELECT count(*) FROM memories_vec_2") == 2
         assert await app.db.scalar("SELECT count(*) FROM memories_vec_2_codes") == 2
+
+
+def test_a_sampled_shortlist_holds_every_slot_of_the_exact_one() -> None:
+    """Over many slots the cutoff is estimated from a sample: the slots chosen include every slot the
+    exact cutoff chooses, also when the sample misses the nearest ones (then the exact way runs)."""
+    from mcp_memory.quantized import _SAMPLE_FROM, _SAMPLE_STEP, _shortlist
+
+    rng = np.random.default_rng(4)
+    worst = 385
+    distance = rng.binomial(384, 0.5, size=_SAMPLE_FROM + 1000).astype(np.uint16)
+    for wanted in (200, 800, 5000):
+        exact_cut = int(np.searchsorted(np.cumsum(np.bincount(distance, minlength=worst + 1)), wanted))
+        exact = set(np.flatnonzero(distance <= exact_cut).tolist())
+        chosen = set(_shortlist(distance, wanted, worst).tolist())
+        assert exact <= chosen
+        assert len(chosen) < 2 * len(exact)
+    # Every sampled slot nearer than every other: the estimate selects too few, the exact cutoff runs.
+    skewed = np.full(_SAMPLE_FROM + 1000, 200, dtype=np.uint16)
+    skewed[::_SAMPLE_STEP] = 0
+    wanted = 2 * len(skewed[::_SAMPLE_STEP])
+    assert len(_shortlist(skewed, wanted, worst)) == len(skewed)
