@@ -141,6 +141,36 @@ async def test_codes_follow_writes_from_another_connection(tmp_path: Path) -> No
         )
 
 
+async def test_many_changes_at_once_replay_into_the_right_slots(tmp_path: Path) -> None:
+    """A replay of many changes (updates, deletes and new memories, more than the one-by-one lookup
+    handles) leaves every memory's code in its own slot, with freed slots reused."""
+    from mcp_memory.batch import batch_store
+
+    async with _two_apps(tmp_path) as (writer, reader):
+        stored = await batch_store(writer, [{"content": f"note {i} about topic {i % 7}"} for i in range(60)])
+        ids = [str(r.id) for r in stored]
+        await search_memories(reader, "topic", mode="semantic")
+        assert len(reader.quantized) == 60
+        await delete_memories(writer, ids[:20])
+        for memory_id in ids[20:45]:
+            await update_memory(writer, memory_id, content=f"rewritten {memory_id} on a new subject")
+        await batch_store(writer, [{"content": f"fresh {i} entry"} for i in range(10)])
+        await search_memories(reader, "subject", mode="semantic")
+        index = reader.quantized
+        assert len(index) == 50
+        table = reader.vector_info.table  # type: ignore[union-attr]
+        rows = await reader.db.fetchall(f"SELECT memory_id, code FROM {table}_codes")
+        slots = index._slots_of([int(r[0]) for r in rows])
+        assert len(slots) == 50
+        assert len(set(slots.values())) == 50
+        for memory_id, code in rows:
+            got = index._words[:, slots[int(memory_id)]]
+            assert np.array_equal(
+                got, np.frombuffer(bytes(code) + b"\x00" * (-len(bytes(code)) % 8), dtype="<u8")
+            )
+        assert index._size == 60  # the deleted memories' slots were reused
+
+
 async def test_a_gap_in_the_change_log_reloads_the_codes(tmp_path: Path) -> None:
     async with _two_apps(tmp_path) as (writer, reader):
         await store_memory(writer, "first memory about gardens")
