@@ -169,8 +169,11 @@ class FastEmbedder:
 #: in batches of 8 or 16 and 211 in batches of 32 (unsorted batches of 16: 129).
 BATCH_TEXTS = 16
 #: At most this many padded tokens per inference. Memory for attention grows with the square of the
-#: longest text in a batch: 16 texts of 256 tokens took 530 MiB for one inference.
-BATCH_TOKENS = 1024
+#: longest text in a batch: 16 texts of 256 tokens took 530 MiB for one inference. With two batches
+#: at once, 96 texts of ~256 tokens: 28 texts/s and a peak of 565 MiB at 1,024 tokens, 34 texts/s
+#: and 446 MiB at 512 (one batch at a time at 1,024: 15 texts/s, 470 MiB); dialog turns run at the
+#: same speed with either.
+BATCH_TOKENS = 512
 #: Characters per token of English text with this tokenizer, on the low side (so the estimate of a
 #: text's tokens is on the high side).
 _CHARS_PER_TOKEN = 3
