@@ -184,3 +184,40 @@ def test_stale_files_go_but_a_build_in_progress_stays(original: Path, tmp_path: 
     assert prepared_files(cache) == [(prepared, True)]
     prepared.write_bytes(b"damaged")
     assert prepared_files(cache) == [(prepared, False)]
+
+
+@pytest.mark.anyio
+async def test_a_single_text_does_not_wait_behind_a_batch(tmp_path: Path) -> None:
+    """A query (or a single store) embeds while a large batch is still embedding."""
+    import threading
+
+    import anyio
+
+    from mcp_memory.config import Settings
+    from mcp_memory.embeddings.service import EmbeddingService
+    from tests.conftest import FakeEmbedder
+
+    release = threading.Event()
+
+    class SlowBatches(FakeEmbedder):
+        def embed(self, texts: list[str]) -> list[bytes]:  # type: ignore[override]
+            if len(texts) > 1:
+                assert release.wait(10), "the batch was never released"
+            return super().embed(texts)
+
+    service = EmbeddingService(Settings(data_dir=tmp_path), loader=lambda s: SlowBatches("slow"))
+    await service.load()
+    batch: list[bytes] = []
+
+    async def import_many() -> None:
+        batch.extend(await service.embed([f"text {i}" for i in range(500)]))
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(import_many)
+        await anyio.sleep(0.05)
+        with anyio.fail_after(5):
+            query = await service.embed_query("what did we decide")
+        assert not batch  # the batch is still embedding
+        release.set()
+    assert len(query) == len(batch[0])
+    assert len(batch) == 500

@@ -32,8 +32,9 @@ class ModelState(str, Enum):
 
 
 class EmbeddingService:
-    """One model per process, loaded at most once, used by one inference at a time (ONNX Runtime
-    already spreads one inference over every configured thread)."""
+    """One model per process, loaded at most once. Batches embed one call at a time (each already
+    spreads over the embedder's workers); a single text (a query, one store) has a lane of its own,
+    so a search never waits behind an import's thousand texts (the session serves both at once)."""
 
     def __init__(self, settings: Settings, loader: Callable[[Settings], Embedder] = load_embedder) -> None:
         self._settings = settings
@@ -42,6 +43,7 @@ class EmbeddingService:
         self._ready = anyio.Event()
         self._load_lock = anyio.Lock()
         self._limiter = anyio.CapacityLimiter(1)
+        self._single = anyio.CapacityLimiter(2)
         self._query_cache: OrderedDict[str, bytes] = OrderedDict()
         self.state = ModelState.WAITING
         self.error: str | None = None
@@ -110,7 +112,8 @@ class EmbeddingService:
     async def embed(self, texts: Sequence[str]) -> list[bytes]:
         """Vectors for `texts`, computed in a worker thread."""
         embedder = self._require()
-        return await anyio.to_thread.run_sync(embedder.embed, list(texts), limiter=self._limiter)
+        limiter = self._single if len(texts) == 1 else self._limiter
+        return await anyio.to_thread.run_sync(embedder.embed, list(texts), limiter=limiter)
 
     async def embed_query(self, text: str) -> bytes:
         """The vector of a search query; repeated queries are served from a small cache."""
