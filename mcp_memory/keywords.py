@@ -35,6 +35,7 @@ import time
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from mcp_memory.db import Database
 
@@ -44,7 +45,7 @@ __all__ = ["FREQUENCY_TTL", "POSTINGS_BUDGET", "TOKENIZER", "KeywordPlan", "plan
 TOKENIZER = "porter unicode61 remove_diacritics 2"
 #: Matching rows the rare words may bring to the ranked queries.
 POSTINGS_BUDGET = 4000
-#: Seconds a word's document count is reused (see `_document_counts`).
+#: Seconds a word's document count is reused (see `_statistics`).
 FREQUENCY_TTL = 300.0
 _STEM_CACHE_LIMIT = 50_000
 _stems: dict[str, tuple[str, ...]] = {}
@@ -62,75 +63,90 @@ class KeywordPlan:
     ranked: bool = True
 
 
-async def _prepare(db: Database) -> None:
-    if "mm_stems" in db.temp_tables:
-        return
-    for sql in (
-        f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.mm_stems USING fts5(word, tokenize = '{TOKENIZER}')",
-        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.mm_stems_vocab USING fts5vocab(temp, mm_stems, 'instance')",
-        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.mm_fts_vocab USING fts5vocab(main, memories_fts, 'row')",
-    ):
-        await db.fetchall(sql)
-    db.temp_tables.add("mm_stems")
+_SCRATCH = (
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.mm_stems USING fts5(word, tokenize = '{TOKENIZER}')",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS temp.mm_stems_vocab USING fts5vocab(temp, mm_stems, 'instance')",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS temp.mm_fts_vocab USING fts5vocab(main, memories_fts, 'row')",
+)
 
 
-async def _stems_of(db: Database, words: Sequence[str]) -> dict[str, tuple[str, ...]]:
-    unknown = [w for w in words if w not in _stems]
+@dataclass(frozen=True, slots=True)
+class _Statistics:
+    stems: dict[str, tuple[str, ...]]
+    counts: dict[str, int]
+    rows: int
+
+
+async def _statistics(db: Database, words: Sequence[str]) -> _Statistics:
+    """Each word's stems, each stem's document count and the row count, from the caches where they
+    are fresh and otherwise in one trip to the reader's thread (it was four to six).
+
+    Stems of new words come from a scratch FTS5 table with the index's tokenizer (rows numbered by
+    us, so that two searches stemming at once do not read each other's), joined to the index's
+    vocabulary for their counts. fts5vocab counts a stem by walking its whole list: 6 ms per question
+    at 1,000,000 memories, up to 29 ms for the commonest words, every time; the counts only decide
+    which words are rare, so they are kept for FREQUENCY_TTL seconds. N is the first varint of FTS5's
+    averages record (row 1 of `memories_fts_data`), kept likewise."""
+    now = time.monotonic()
+    cache = _frequencies.setdefault(db, {})
+    if len(cache) > _STEM_CACHE_LIMIT:
+        cache.clear()
+    if len(_stems) > _STEM_CACHE_LIMIT:
+        _stems.clear()
+
+    def fresh(key: str) -> bool:
+        return key in cache and now - cache[key][1] <= FREQUENCY_TTL
+
+    need_rows = not fresh("")
+    unknown = [w for w in dict.fromkeys(words) if w not in _stems]
+    numbers = [next(_numbers) for _ in unknown]
+    stale = sorted({s for w in words if w in _stems for s in _stems[w] if not fresh(s)})
+    statements: list[tuple[str, Sequence[Any]]] = []
+    if "mm_stems" not in db.temp_tables:
+        statements += [(sql, ()) for sql in _SCRATCH]
     if unknown:
-        # Row ids of our own, so that two searches stemming at once do not read each other's rows.
-        numbers = [next(_numbers) for _ in unknown]
-        await db.fetchall(
-            f"INSERT INTO temp.mm_stems(rowid, word) VALUES {', '.join(['(?, ?)'] * len(unknown))}",
-            [value for pair in zip(numbers, unknown, strict=True) for value in pair],
-        )
         marks = ", ".join("?" * len(numbers))
+        statements += [
+            (
+                f"INSERT INTO temp.mm_stems(rowid, word) VALUES {', '.join(['(?, ?)'] * len(unknown))}",
+                [value for pair in zip(numbers, unknown, strict=True) for value in pair],
+            ),
+            (
+                "SELECT s.doc, s.term, v.doc FROM temp.mm_stems_vocab s LEFT JOIN temp.mm_fts_vocab v "
+                f"ON v.term = s.term WHERE s.doc IN ({marks}) ORDER BY s.doc, s.offset",
+                numbers,
+            ),
+            (f"DELETE FROM temp.mm_stems WHERE rowid IN ({marks})", numbers),
+        ]
+    if stale:
+        statements.append(
+            (f"SELECT term, doc FROM temp.mm_fts_vocab WHERE term IN ({', '.join('?' * len(stale))})", stale)
+        )
+    if need_rows:
+        statements.append(("SELECT block FROM memories_fts_data WHERE id = 1", ()))
+    results = await db.fetch_many(statements) if statements else []
+    if "mm_stems" not in db.temp_tables:
+        db.temp_tables.add("mm_stems")
+        results = results[len(_SCRATCH) :]
+    if unknown:
         found: dict[int, list[str]] = {}
-        for row in await db.fetchall(
-            f"SELECT doc, term FROM temp.mm_stems_vocab WHERE doc IN ({marks}) ORDER BY doc, offset", numbers
-        ):
-            found.setdefault(int(row[0]), []).append(str(row[1]))
-        await db.fetchall(f"DELETE FROM temp.mm_stems WHERE rowid IN ({marks})", numbers)
-        if len(_stems) > _STEM_CACHE_LIMIT:
-            _stems.clear()
+        for number, stem, count in results[1]:
+            found.setdefault(int(number), []).append(str(stem))
+            cache[str(stem)] = (int(count or 0), now)
         for number, word in zip(numbers, unknown, strict=True):
             _stems[word] = tuple(found.get(number, ()))
-    return {w: _stems[w] for w in words}
-
-
-async def _document_counts(db: Database, stems: Sequence[str]) -> dict[str, int]:
-    """How many memories hold each stem. fts5vocab counts them by walking the stem's whole list:
-    6 ms per question at 1,000,000 memories, up to 29 ms for the commonest words, every time. The
-    counts only decide which words are rare, so they are kept for FREQUENCY_TTL seconds."""
-    now = time.monotonic()
-    cache = _frequencies.setdefault(db, {})
-    missing = [s for s in stems if s not in cache or now - cache[s][1] > FREQUENCY_TTL]
-    if missing:
-        found = {
-            str(r[0]): int(r[1])
-            for r in await db.fetchall(
-                f"SELECT term, doc FROM temp.mm_fts_vocab WHERE term IN ({', '.join('?' * len(missing))})",
-                missing,
-            )
-        }
-        if len(cache) > _STEM_CACHE_LIMIT:
-            cache.clear()
-        for stem in missing:
-            cache[stem] = (found.get(stem, 0), now)
-    return {s: cache[s][0] for s in stems}
-
-
-async def _row_total(db: Database) -> int:
-    """The number of rows BM25 counts as N: the first varint of FTS5's averages record (row 1 of
-    `memories_fts_data`), kept like the document counts. 0 if the record is missing."""
-    now = time.monotonic()
-    cache = _frequencies.setdefault(db, {})
-    cached = cache.get("", (0, -FREQUENCY_TTL - 1.0))
-    if now - cached[1] <= FREQUENCY_TTL:
-        return cached[0]
-    block = await db.scalar("SELECT block FROM memories_fts_data WHERE id = 1")
-    total = _varint(bytes(block)) if block else 0
-    cache[""] = (total, now)
-    return total
+        results = results[3:]
+    if stale:
+        counted = {str(r[0]): int(r[1]) for r in results[0]}
+        for stem in stale:
+            cache[stem] = (counted.get(stem, 0), now)
+        results = results[1:]
+    if need_rows:
+        block = results[0][0][0] if results[0] else None
+        cache[""] = (_varint(bytes(block)) if block else 0, now)
+    stems = {w: _stems.get(w, ()) for w in words}
+    counts = {s: cache[s][0] for group in stems.values() for s in group if s in cache}
+    return _Statistics(stems, counts, cache[""][0])
 
 
 def _varint(data: bytes) -> int:
@@ -149,12 +165,10 @@ async def plan_keywords(db: Database, words: Sequence[str]) -> KeywordPlan:
     """Choose the words of `words` the keyword query should use (see the module's note)."""
     if len(words) <= 1:
         return KeywordPlan(tuple(words))
-    await _prepare(db)
-    stems = await _stems_of(db, words)
-    wanted = sorted({s for group in stems.values() for s in group})
-    if not wanted:
+    found = await _statistics(db, words)
+    stems, counts, rows = found.stems, found.counts, found.rows
+    if not any(stems.values()):
         return KeywordPlan(tuple(words))
-    counts = await _document_counts(db, wanted)
     frequency = {w: sum(counts.get(s, 0) for s in stems[w]) for w in words}
     order = sorted(words, key=lambda w: (frequency[w], words.index(w)))
     kept: list[str] = []
@@ -164,7 +178,6 @@ async def plan_keywords(db: Database, words: Sequence[str]) -> KeywordPlan:
             break
         kept.append(word)
         total += frequency[word]
-    rows = await _row_total(db)
 
     def scoreless(word: str) -> bool:
         # One stem: the phrase's count is the stem's (a phrase of several can be rarer than each).

@@ -174,8 +174,12 @@ async def _keyword_candidates(app: App, query: str, flt: MemoryFilter, n: int) -
     index = app.quantized
     narrow = bool(flt.tags) or (len(index) > 0 and index.matching(flt) * 2 < len(index))
 
-    async def joined(match: str, newest: bool) -> list[Any]:
-        return await app.db.fetchall(
+    newest = not plan.ranked
+    order = "rowid DESC" if newest else "rank"
+    reach = n * _KEYWORD_OVERFETCH
+
+    def joined(match: str) -> tuple[str, list[Any]]:
+        return (
             "SELECT m.id, bm25(memories_fts) AS rank FROM memories_fts "
             "JOIN memories m ON m.id = memories_fts.rowid "
             f"WHERE memories_fts MATCH ? AND {where} "
@@ -183,36 +187,42 @@ async def _keyword_candidates(app: App, query: str, flt: MemoryFilter, n: int) -
             [match, *params, n],
         )
 
-    async def best(match: str, *, newest: bool = False) -> dict[int, float]:
-        if narrow:
-            rows = await joined(match, newest)
-        else:
-            reach = n * _KEYWORD_OVERFETCH
-            # CROSS JOIN and NOT INDEXED: the ranked rows are the outer loop and each memory is found
-            # by its id (else the planner may walk a project's index: 24 ms instead of 3).
-            rows = await app.db.fetchall(
-                "SELECT m.id, f.rank FROM (SELECT rowid, bm25(memories_fts) AS rank FROM memories_fts "
-                f"WHERE memories_fts MATCH ? ORDER BY {'rowid DESC' if newest else 'rank'} LIMIT ?) f "
-                f"CROSS JOIN memories m NOT INDEXED ON m.id = f.rowid WHERE {where} "
-                f"ORDER BY {'f.rowid DESC' if newest else 'f.rank'} LIMIT ?",
-                [match, reach, *params, n],
-            )
-            if len(rows) < n and (
-                await app.db.scalar(
-                    "SELECT count(*) FROM (SELECT 1 FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?)",
-                    [match, reach],
-                )
-                >= reach
-            ):
-                rows = await joined(match, newest)  # the filter rejected too many: the exact way
-        return {int(r[0]): -float(r[1]) for r in rows}
+    def ranked(match: str) -> tuple[str, list[Any]]:
+        # CROSS JOIN and NOT INDEXED: the ranked rows are the outer loop and each memory is found by
+        # its id (else the planner may walk a project's index: 24 ms instead of 3).
+        return (
+            "SELECT m.id, f.rank FROM (SELECT rowid, bm25(memories_fts) AS rank FROM memories_fts "
+            f"WHERE memories_fts MATCH ? ORDER BY {order} LIMIT ?) f "
+            f"CROSS JOIN memories m NOT INDEXED ON m.id = f.rowid WHERE {where} "
+            f"ORDER BY f.{order} LIMIT ?",
+            [match, reach, *params, n],
+        )
 
-    if not plan.ranked:
-        scores = await best(rare, newest=True)
+    def matching(match: str) -> tuple[str, list[Any]]:
+        return (
+            "SELECT count(*) FROM (SELECT 1 FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?)",
+            [match, reach],
+        )
+
+    # The rare words alone, and with the common ones (module note of `mcp_memory.keywords`); all the
+    # statements in one trip to the reader's thread.
+    matches = [rare]
+    if plan.ranked and plan.common:
+        matches.append(f"({rare}) AND ({_match_expression(plan.common)})")
+    if narrow:
+        statements = [joined(m) for m in matches]
     else:
-        scores = await best(rare)
-        if plan.common:
-            scores.update(await best(f"({rare}) AND ({_match_expression(plan.common)})"))
+        statements = [statement for m in matches for statement in (ranked(m), matching(m))]
+    results = await app.db.fetch_many(statements)
+    scores: dict[int, float] = {}
+    for position, match in enumerate(matches):
+        if narrow:
+            rows = results[position]
+        else:
+            rows, found = results[2 * position], int(results[2 * position + 1][0][0])
+            if len(rows) < n and found >= reach:
+                (rows,) = await app.db.fetch_many([joined(match)])  # the filter rejected too many
+        scores.update({int(r[0]): -float(r[1]) for r in rows})
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:n]
 
 

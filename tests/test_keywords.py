@@ -45,7 +45,7 @@ async def test_common_words_are_split_off_by_how_many_memories_hold_them(
     # BM25 (in at least half the rows) and is left out.
     assert plan.common == ("services",)
     assert plan.ranked
-    assert await keywords._row_total(app.db) == 80
+    assert (await keywords._statistics(app.db, ["deploy"])).rows == 80
     monkeypatch.setattr(keywords, "POSTINGS_BUDGET", 1000)
     assert (await keywords.plan_keywords(app.db, ["deploy", "kubernetes"])).common == ()
 
