@@ -100,32 +100,58 @@ async def test_a_write_transaction_runs_whole_on_the_writers_thread(tmp_path: Pa
     import asyncio
 
     db = await Database.open(tmp_path / "memory.db")
+    try:
 
-    async def several(conn: aiosqlite.Connection) -> tuple[int | None, int, list[str]]:
-        cursor = await conn.execute("INSERT INTO meta(key, value) VALUES ('x', '1')")
-        changed = await conn.executemany(
-            "INSERT INTO meta(key, value) VALUES (?, ?)", [("y", "2"), ("z", "3")]
+        async def several(conn: aiosqlite.Connection) -> tuple[int | None, int, list[str]]:
+            cursor = await conn.execute("INSERT INTO meta(key, value) VALUES ('x', '1')")
+            changed = await conn.executemany(
+                "INSERT INTO meta(key, value) VALUES (?, ?)", [("y", "2"), ("z", "3")]
+            )
+            async with conn.execute(
+                "SELECT value FROM meta WHERE key IN ('x', 'y', 'z') ORDER BY key"
+            ) as rows:
+                values = [str(r[0]) for r in await rows.fetchall()]
+            assert (await conn.execute_fetchall("SELECT count(*) FROM meta WHERE key = 'z'"))[0][0] == 1
+            return cursor.lastrowid, changed.rowcount, values
+
+        rowid, count, values = await db.write(several)
+        assert rowid is not None
+        assert count == 2
+        assert values == ["1", "2", "3"]
+
+        async def wanders(conn: aiosqlite.Connection) -> None:
+            await conn.execute("INSERT INTO meta(key, value) VALUES ('w', '1')")
+            await asyncio.sleep(0)  # gives control back: it cannot finish in one step
+
+        with pytest.raises(RuntimeError, match=r"before or after Database\.write"):
+            await db.write(wanders)
+        assert await db.scalar("SELECT count(*) FROM meta WHERE key = 'w'") == 0
+        await db.write(lambda conn: conn.execute("INSERT INTO meta(key, value) VALUES ('after', '1')"))
+        assert await db.scalar("SELECT value FROM meta WHERE key = 'after'") == "1"
+    finally:
+        await db.close()
+
+
+async def test_several_reads_in_one_trip_run_in_order(tmp_path: Path) -> None:
+    """fetch_many runs its statements in order on the reader (a TEMP table made by the first is
+    there for the next) and returns each one's rows; a failing statement raises."""
+
+    db = await Database.open(tmp_path / "memory.db")
+    try:
+        rows = await db.fetch_many(
+            [
+                ("CREATE TEMP TABLE scratch(x)", ()),
+                ("INSERT INTO scratch VALUES (?), (?)", (1, 2)),
+                ("SELECT x FROM scratch ORDER BY x DESC", ()),
+                ("SELECT count(*) FROM schema_migrations", ()),
+            ]
         )
-        async with conn.execute("SELECT value FROM meta WHERE key IN ('x', 'y', 'z') ORDER BY key") as rows:
-            values = [str(r[0]) for r in await rows.fetchall()]
-        assert (await conn.execute_fetchall("SELECT count(*) FROM meta WHERE key = 'z'"))[0][0] == 1
-        return cursor.lastrowid, changed.rowcount, values
-
-    rowid, count, values = await db.write(several)
-    assert rowid is not None
-    assert count == 2
-    assert values == ["1", "2", "3"]
-
-    async def wanders(conn: aiosqlite.Connection) -> None:
-        await conn.execute("INSERT INTO meta(key, value) VALUES ('w', '1')")
-        await asyncio.sleep(0)  # gives control back: it cannot finish in one step
-
-    with pytest.raises(RuntimeError, match=r"before or after Database\.write"):
-        await db.write(wanders)
-    assert await db.scalar("SELECT count(*) FROM meta WHERE key = 'w'") == 0
-    await db.write(lambda conn: conn.execute("INSERT INTO meta(key, value) VALUES ('after', '1')"))
-    assert await db.scalar("SELECT value FROM meta WHERE key = 'after'") == "1"
-    await db.close()
+        assert [list(r) for r in rows[2]] == [[2], [1]]
+        assert rows[3][0][0] >= 1
+        with pytest.raises(db.library.module.Error, match="no such table"):
+            await db.fetch_many([("SELECT 1", ()), ("SELECT * FROM missing_table", ())])
+    finally:
+        await db.close()
 
 
 async def test_unwritable_location_says_what_to_do(tmp_path: Path) -> None:
