@@ -119,7 +119,8 @@ class FastEmbedder:
     per worker (`workers`): ONNX Runtime splitting one small inference over 2 threads used ~7 ms of
     CPU for a 3.5 ms query, where one thread uses ~4, which the search's SQLite stages beside it
     need; and 2 batches at once embed more texts per second than one batch on 2 threads (dialog
-    turns, 16 per batch: 316 against 284 texts/s, bench/README.md)."""
+    turns, 16 per batch, through ONNX Runtime directly: 316-318 against 281-287 texts/s;
+    bench/README.md)."""
 
     def __init__(self, model: Any, model_id: str, dim: int, checksum: str, workers: int = 1) -> None:
         self._model = model
