@@ -16,9 +16,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import aiosqlite
-import anyio
 
 from mcp_memory.app import App
+from mcp_memory.concurrently import concurrently
 from mcp_memory.db import Database
 from mcp_memory.errors import InvalidInput, NotFound
 from mcp_memory.filters import MemoryFilter, build_filter
@@ -465,9 +465,7 @@ async def store_memory(
 
     # The duplicate check runs while the text embeds (a repeat is rare; its vector is then unused).
     # The write below checks again inside its transaction, which decides.
-    async with anyio.create_task_group() as group:
-        group.start_soon(duplicate)
-        group.start_soon(embed)
+    await concurrently(duplicate, embed)
     if existing is not None:
         vectors = None
     info = app.vector_info

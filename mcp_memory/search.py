@@ -23,9 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import anyio
-
 from mcp_memory.app import App
+from mcp_memory.concurrently import concurrently
 from mcp_memory.errors import InvalidInput
 from mcp_memory.filters import MemoryFilter, build_filter
 from mcp_memory.keywords import plan_keywords
@@ -338,10 +337,11 @@ async def _semantic_candidates(app: App, query: str, flt: MemoryFilter, n: int) 
         nonlocal vector
         vector = await app.embeddings.embed_query(query)
 
+    async def catch_up() -> None:
+        await app.quantized.sync(app.db.side, info.table)
+
     # The codes catch up with other writers while the query embeds (a round trip off the path).
-    async with anyio.create_task_group() as group:
-        group.start_soon(embed)
-        group.start_soon(app.quantized.sync, app.db.side, info.table)
+    await concurrently(embed, catch_up)
     return await nearest_memories(app, vector, flt, n, synced=True)
 
 
@@ -484,11 +484,7 @@ async def search_memories(
         nonlocal semantic
         semantic = await _semantic_candidates(app, text, flt, pool)
 
-    async with anyio.create_task_group() as group:
-        if used != "semantic":
-            group.start_soon(keywords)
-        if used != "keyword":
-            group.start_soon(meaning)
+    await concurrently(*([keywords] if used != "semantic" else []), *([meaning] if used != "keyword" else []))
     keyword_ids = {i for i, _ in keyword}
     semantic = [(r, s) for r, s in semantic if s >= _MIN_SIMILARITY or r in keyword_ids]
 

@@ -323,3 +323,48 @@ async def test_an_interrupted_reindex_leaves_the_old_index_working(tmp_path: Pat
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'memories_vec_*' AND name NOT GLOB '*_codes'"
         )
         assert [t[0] for t in tables] == [done.table]
+
+
+async def test_a_service_error_inside_a_stage_reaches_the_caller_as_itself(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stages run at once; a failure in one is raised as the service error it is (which tools
+    turn into a clear error), not wrapped in an exception group."""
+    import mcp_memory.search as search_module
+    from mcp_memory.errors import DatabaseError
+
+    await store_memory(app, "the release checklist lives in the wiki")
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise DatabaseError("the keyword index is damaged; run `mcp-memory doctor --repair`")
+
+    monkeypatch.setattr(search_module, "plan_keywords", broken)
+    with pytest.raises(DatabaseError, match="doctor --repair"):
+        await search_memories(app, "release checklist")
+
+
+async def test_concurrent_steps_finish_together_and_the_first_failure_is_raised() -> None:
+    from mcp_memory.concurrently import concurrently
+
+    done: list[str] = []
+
+    async def quick() -> None:
+        done.append("quick")
+
+    async def slow() -> None:
+        await anyio.sleep(0.01)
+        done.append("slow")
+
+    await concurrently(quick, slow)
+    assert sorted(done) == ["quick", "slow"]
+
+    async def fails() -> None:
+        raise InvalidInput("bad")
+
+    async def never() -> None:
+        await anyio.sleep(10)
+        done.append("never")
+
+    with anyio.fail_after(5), pytest.raises(InvalidInput, match="bad"):
+        await concurrently(never, fails)
+    assert "never" not in done
