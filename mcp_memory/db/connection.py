@@ -147,6 +147,14 @@ def _prepare_file(path: Path) -> None:
         os.chmod(path, 0o600)
 
 
+async def _on_thread(connection: aiosqlite.Connection, fn: Callable[..., _T], *args: Any) -> _T:
+    """`fn(sqlite3_connection, *args)` on the aiosqlite connection's own thread, queued behind its
+    other work. aiosqlite has no public way to do this; its internal queue (`_execute`) is used, and
+    pyproject caps the version for that. Every write and batched read goes through here."""
+    run = cast(Callable[..., Awaitable[_T]], connection._execute)
+    return await run(fn, connection._conn, *args)
+
+
 class Reader:
     """Read queries on one connection (each aiosqlite connection has a thread of its own)."""
 
@@ -175,9 +183,7 @@ class Reader:
         def run(conn: sqlite3.Connection) -> list[list[Any]]:
             return [conn.execute(sql, params).fetchall() for sql, params in statements]
 
-        # aiosqlite's queue to its thread, as Database.write uses it.
-        call = cast(Callable[..., Awaitable[list[list[Any]]]], self._reader._execute)
-        return await call(run, self._reader._conn)
+        return await _on_thread(self._reader, run)
 
 
 class Database(Reader):
@@ -316,10 +322,7 @@ class Database(Reader):
             try:
                 async with self._write_lock:
                     with anyio.CancelScope(shield=True):
-                        # aiosqlite's queue to the connection's thread (it has no public way to run
-                        # a function there); every write path's tests go through it.
-                        run = cast(Callable[..., Awaitable[_T]], self._writer._execute)
-                        return await run(self._transaction, self._writer._conn, work)
+                        return await _on_thread(self._writer, self._transaction, work)
             except Exception as exc:
                 if not is_busy_error(exc) or attempt == _WRITE_ATTEMPTS:
                     if is_busy_error(exc):
