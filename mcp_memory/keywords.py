@@ -101,9 +101,9 @@ async def _statistics(db: Database, words: Sequence[str]) -> _Statistics:
     unknown = [w for w in dict.fromkeys(words) if w not in _stems]
     numbers = [next(_numbers) for _ in unknown]
     stale = sorted({s for w in words if w in _stems for s in _stems[w] if not fresh(s)})
-    statements: list[tuple[str, Sequence[Any]]] = []
-    if "mm_stems" not in db.temp_tables:
-        statements += [(sql, ()) for sql in _SCRATCH]
+    # Decided once: another search may add the scratch tables while this one waits for its rows.
+    prepare = "mm_stems" not in db.temp_tables
+    statements: list[tuple[str, Sequence[Any]]] = [(sql, ()) for sql in _SCRATCH] if prepare else []
     if unknown:
         marks = ", ".join("?" * len(numbers))
         statements += [
@@ -125,7 +125,7 @@ async def _statistics(db: Database, words: Sequence[str]) -> _Statistics:
     if need_rows:
         statements.append(("SELECT block FROM memories_fts_data WHERE id = 1", ()))
     results = await db.fetch_many(statements) if statements else []
-    if "mm_stems" not in db.temp_tables:
+    if prepare:
         db.temp_tables.add("mm_stems")
         results = results[len(_SCRATCH) :]
     if unknown:

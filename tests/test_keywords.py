@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import anyio
 import pytest
 
 import mcp_memory.keywords as keywords
@@ -161,3 +162,22 @@ async def test_document_counts_are_reused_for_a_while_then_read_again(
 )
 def test_sqlite_varints_are_read_as_fts5_writes_them(data: bytes, value: int) -> None:
     assert keywords._varint(data) == value
+
+
+async def test_two_first_searches_at_once_plan_like_one_after_the_other(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first plans of a connection create its scratch tables; two of them at once (each sending
+    the creation along) must still read their own results."""
+    await _corpus(app)
+    monkeypatch.setattr(keywords, "POSTINGS_BUDGET", 25)
+    words = ["deploy", "kubernetes", "rollback", "services"]
+    plans: list[keywords.KeywordPlan] = []
+
+    async def plan() -> None:
+        plans.append(await keywords.plan_keywords(app.db, words))
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(plan)
+        group.start_soon(plan)
+    assert [(p.rare, p.common) for p in plans] == [(("kubernetes", "rollback"), ("services",))] * 2
