@@ -17,6 +17,7 @@ import random
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import anyio
@@ -38,7 +39,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "soak.db"
         started = time.perf_counter()
-        ledger = anyio.run(run_writers, db, args.seconds, args.writers, args.cli_stores)
+        ledger = anyio.run(
+            partial(run_writers, db, seconds=args.seconds, servers=args.writers, cli_stores=args.cli_stores)
+        )
         problems = check_database(db, ledger)
         locked = [e for e in ledger.errors if "locked" in e.lower()]
         print(f"phase 1: {args.writers} server writers + CLI, {time.perf_counter() - started:.0f} s")

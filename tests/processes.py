@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +39,15 @@ class Ledger:
     errors: list[str] = field(default_factory=list)
 
 
-async def client_writer(db: Path, name: str, until: float, ledger: Ledger) -> None:
-    """One server process: store, update, delete and search until `until` (monotonic time)."""
+async def client_writer(
+    db: Path, name: str, ledger: Ledger, *, rounds: int | None = None, until: float | None = None
+) -> None:
+    """One server process: store, update, delete and search for a fixed number of `rounds` (tests: the
+    same work however slow the machine) or until `until` (monotonic time; the soak benchmark)."""
     params = StdioServerParameters(command=sys.executable, args=["-m", "mcp_memory"], env=server_env(db))
     async with Client(params, mode="legacy") as client:
         i = 0
-        while time.monotonic() < until:
+        while (rounds is None or i < rounds) and (until is None or time.monotonic() < until):
             text = f"{name} wrote memory {i} about topic {i % 9}"
             result = await client.call_tool("memory_store", {"content": text, "tags": [name]})
             ledger.operations += 1
@@ -94,13 +98,23 @@ def cli_writer(db: Path, count: int, ledger: Ledger) -> None:
         ledger.content[json.loads(done.stdout)["id"]] = text
 
 
-async def run_writers(db: Path, seconds: float, servers: int = 2, cli_stores: int = 2) -> Ledger:
-    """Several server processes and the CLI writing one database at once for about `seconds`."""
+async def run_writers(
+    db: Path,
+    *,
+    rounds: int | None = None,
+    seconds: float | None = None,
+    servers: int = 2,
+    cli_stores: int = 2,
+) -> Ledger:
+    """Several server processes and the CLI writing one database at once: each server for `rounds`
+    store rounds, or for about `seconds`."""
+    if (rounds is None) == (seconds is None):
+        raise ValueError("give rounds or seconds")
     ledger = Ledger()
-    until = time.monotonic() + seconds
+    until = None if seconds is None else time.monotonic() + seconds
     async with anyio.create_task_group() as tg:
         for n in range(servers):
-            tg.start_soon(client_writer, db, f"writer{n}", until, ledger)
+            tg.start_soon(partial(client_writer, db, f"writer{n}", ledger, rounds=rounds, until=until))
         if cli_stores:
             tg.start_soon(anyio.to_thread.run_sync, cli_writer, db, cli_stores, ledger)
     return ledger

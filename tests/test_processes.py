@@ -17,9 +17,11 @@ async def test_two_servers_and_the_cli_write_at_once(tmp_path: Path) -> None:
     """Two stdio servers store, update, delete and search while the CLI stores: no acknowledged write
     is lost, no 'database is locked' reaches a client, and both indexes match the table."""
     db = tmp_path / "shared.db"
-    ledger = await run_writers(db, seconds=4.0, servers=2, cli_stores=2)
+    ledger = await run_writers(db, rounds=12, servers=2, cli_stores=2)
     assert ledger.errors == []
-    assert len(ledger.content) > 20
+    # Each server stores 12 and deletes 2 of them (rounds 3 and 10); the CLI stores 2.
+    assert len(ledger.content) == 2 * 12 + 2
+    assert len(ledger.deleted) == 2 * 2
     assert sum(1 for k in ledger.content if ledger.content[k].startswith("the command line")) == 2
     assert check_database(db, ledger) == []
 
