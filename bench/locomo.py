@@ -28,11 +28,11 @@ from typing import Any
 
 import anyio
 
-from mcp_memory import keywords
-from mcp_memory.app import open_app
-from mcp_memory.batch import batch_store
 from mcp_memory.config import Settings
-from mcp_memory.search import search_memories
+from mcp_memory.services.app import open_app
+from mcp_memory.services.memories.batch import batch_store
+from mcp_memory.services.search.hybrid import search_memories
+from mcp_memory.storage import keywords
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "bench" / "locomo-dev.json"

@@ -157,9 +157,9 @@ def cold_start(db: Path, runs: int = 5) -> dict[str, float]:
 async def build(size: int, texts: list[str]) -> Path:
     import numpy as np
 
-    from mcp_memory.app import open_app
     from mcp_memory.config import Settings
-    from mcp_memory.importing import import_memories
+    from mcp_memory.services.app import open_app
+    from mcp_memory.services.transfer.importing import import_memories
 
     folder = CACHE / f"size-{size}"
     db = folder / "memory.db"
@@ -258,9 +258,9 @@ def best_lone_embedding(settings: Any, questions: list[str]) -> float:
 
 
 async def search_figures(db: Path, questions: list[str], searches: int) -> dict[str, float]:
-    from mcp_memory.app import open_app
     from mcp_memory.config import Settings
-    from mcp_memory.search import search_memories
+    from mcp_memory.services.app import open_app
+    from mcp_memory.services.search.hybrid import search_memories
 
     settings = Settings.load(env={}, db_path=db, data_dir=db.parent, project="bench")
     warm_file(db)
@@ -299,8 +299,8 @@ async def vector_recall(app: Any, questions: list[str]) -> float:
     vector search returns, over `questions`, with the default filter."""
     import numpy as np
 
-    from mcp_memory.filters import build_filter
-    from mcp_memory.search import nearest_memories
+    from mcp_memory.services.search.hybrid import nearest_memories
+    from mcp_memory.storage.filters import build_filter
 
     table = app.vector_info.table
     ids, chunks = [], []
@@ -328,9 +328,9 @@ async def vector_recall(app: Any, questions: list[str]) -> float:
 
 
 async def ingest(texts: list[str], questions: list[str]) -> dict[str, float]:
-    from mcp_memory.app import open_app
-    from mcp_memory.batch import batch_store
     from mcp_memory.config import Settings
+    from mcp_memory.services.app import open_app
+    from mcp_memory.services.memories.batch import batch_store
 
     sample = texts[:1000]
     with tempfile.TemporaryDirectory() as tmp:
@@ -353,8 +353,8 @@ async def ingest(texts: list[str], questions: list[str]) -> dict[str, float]:
 async def searches_during_import(app: Any, texts: list[str], questions: list[str]) -> dict[str, float]:
     """Search latency alone, then while `texts` are stored in batches of 500 (an import, a reindex or
     the background embedding of a large backlog is the same work)."""
-    from mcp_memory.batch import batch_store
-    from mcp_memory.search import search_memories
+    from mcp_memory.services.memories.batch import batch_store
+    from mcp_memory.services.search.hybrid import search_memories
 
     alone = []
     for q in questions[:100]:

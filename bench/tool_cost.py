@@ -14,7 +14,7 @@ import json
 import math
 
 from mcp_memory.config import Settings
-from mcp_memory.manifest import tool_list
+from mcp_memory.mcp.manifest import tool_list
 
 CHARS_PER_TOKEN = 3.5
 

@@ -1,4 +1,14 @@
-"""mcp-memory: long-term memory for AI coding agents, served over MCP stdio from one SQLite file."""
+"""mcp-memory: long-term memory for AI coding agents, served over MCP stdio from one SQLite file.
+
+The folders are the layers, and imports only go down (import-linter contracts in pyproject.toml;
+docs/ARCHITECTURE.md draws them):
+
+- interfaces: `mcp` (the stdio server and its tools), `cli` (the command line);
+- `services`: the memory services by feature family, over one `App` per process;
+- `storage` (the SQLite file and its indexes) and `embeddings` (the model), side by side;
+- foundations, the modules here: `config` (settings), `errors`, `limits`, `logs`, `timeparse`,
+  `projects`, `concurrently`, `heap`.
+"""
 
 __version__ = "0.1.0"
 

@@ -14,9 +14,9 @@ import anyio
 import pytest
 from mcp import Client
 
-from mcp_memory.app import App, open_app
 from mcp_memory.config import Settings
-from mcp_memory.server import build_server
+from mcp_memory.mcp.server import build_server
+from mcp_memory.services.app import App, open_app
 
 FAKE_DIM = 64
 _WORD = re.compile(r"\w+")
@@ -117,7 +117,7 @@ async def wait_for_model(client: Client, seconds: float = 20.0) -> None:
 def db_digest(path: Path) -> str:
     """A hash of everything stored in the database file: rows of every table, and the sizes of the
     keyword and vector indexes. Equal digests mean nothing changed."""
-    from mcp_memory.db.connection import connect_plain
+    from mcp_memory.storage.connection import connect_plain
 
     conn = connect_plain(str(path))
     try:

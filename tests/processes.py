@@ -20,7 +20,7 @@ from typing import Any
 import anyio
 from mcp import Client, StdioServerParameters
 
-from mcp_memory.db.connection import connect_plain
+from mcp_memory.storage.connection import connect_plain
 
 
 def server_env(db: Path) -> dict[str, str]:

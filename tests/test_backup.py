@@ -9,10 +9,10 @@ from pathlib import Path
 import anyio
 import pytest
 
-from mcp_memory.app import open_app
-from mcp_memory.backup import backup_database, inspect_backup, restore_database
 from mcp_memory.errors import InvalidInput
-from mcp_memory.memories import recent_memories, store_memory
+from mcp_memory.services.app import open_app
+from mcp_memory.services.memories.store import recent_memories, store_memory
+from mcp_memory.storage.backup import backup_database, inspect_backup, restore_database
 from tests.conftest import db_digest, fake_loader, make_settings
 
 pytestmark = pytest.mark.anyio

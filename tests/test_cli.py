@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mcp_memory.cli import _parser, main
+from mcp_memory.cli import main
+from mcp_memory.cli.parser import build_parser as _parser
 from tests.conftest import db_digest
 
 
@@ -87,7 +88,7 @@ def test_doctor_finds_and_repairs_a_broken_keyword_index(
 ) -> None:
     """doctor reports an index that disagrees with the memories, and --repair rebuilds it."""
     assert main(["search", "nothing", "--mode", "keyword"]) == 0  # creates the database
-    from mcp_memory.db.connection import connect_plain
+    from mcp_memory.storage.connection import connect_plain
 
     conn = connect_plain(str(db))
     conn.execute(
@@ -166,7 +167,7 @@ def test_export_import_consolidate_pins_graph_episodes_history(
 def test_doctor_repair_recomputes_missing_vectors(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A vector lost from the index is detected, re-queued and recomputed by doctor --repair."""
     assert main(["store", "the cache warms at midnight"]) == 0
-    from mcp_memory.db.connection import connect_plain
+    from mcp_memory.storage.connection import connect_plain
 
     conn = connect_plain(str(db))
     table = conn.execute("SELECT value FROM meta WHERE key = 'vec_table'").fetchone()[0]

@@ -7,10 +7,10 @@ from pathlib import Path
 import anyio
 import pytest
 
-from mcp_memory.app import open_app
-from mcp_memory.changes import delete_memories, update_memory
-from mcp_memory.memories import store_memory
-from mcp_memory.search import search_memories
+from mcp_memory.services.app import open_app
+from mcp_memory.services.memories.changes import delete_memories, update_memory
+from mcp_memory.services.memories.store import store_memory
+from mcp_memory.services.search.hybrid import search_memories
 from tests.conftest import fake_loader, make_settings
 
 pytestmark = pytest.mark.anyio

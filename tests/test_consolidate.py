@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from mcp_memory.app import App
-from mcp_memory.consolidate import consolidate, get_rules, set_rules
 from mcp_memory.errors import InvalidInput
-from mcp_memory.history import memory_history, revert_memory
-from mcp_memory.memories import get_memories, recent_memories, store_memory
-from mcp_memory.pins import set_pinned
-from mcp_memory.search import search_memories
+from mcp_memory.services.app import App
+from mcp_memory.services.maintenance.consolidate import consolidate, get_rules, set_rules
+from mcp_memory.services.memories.history import memory_history, revert_memory
+from mcp_memory.services.memories.pins import set_pinned
+from mcp_memory.services.memories.store import get_memories, recent_memories, store_memory
+from mcp_memory.services.search.hybrid import search_memories
 
 pytestmark = pytest.mark.anyio
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from mcp_memory.app import App
-from mcp_memory.context import build_context, count_tokens
-from mcp_memory.episodes import add_step, complete_episode, start_episode
 from mcp_memory.errors import InvalidInput
-from mcp_memory.memories import store_memory
-from mcp_memory.pins import set_pinned
+from mcp_memory.services.app import App
+from mcp_memory.services.episodes.record import add_step, complete_episode, start_episode
+from mcp_memory.services.memories.pins import set_pinned
+from mcp_memory.services.memories.store import store_memory
+from mcp_memory.services.search.context import build_context, count_tokens
 
 pytestmark = pytest.mark.anyio
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from mcp_memory.db import LATEST_SCHEMA_VERSION, Database, choose_sqlite
-from mcp_memory.db.connection import is_busy_error
-from mcp_memory.db.migrations import split_statements
 from mcp_memory.errors import DatabaseError, SchemaTooNew
+from mcp_memory.storage import LATEST_SCHEMA_VERSION, Database, choose_sqlite
+from mcp_memory.storage.connection import is_busy_error
+from mcp_memory.storage.migrations import split_statements
 
 pytestmark = pytest.mark.anyio
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mcp_memory.cli import _parser
+from mcp_memory.cli.parser import build_parser as _parser
 from mcp_memory.config import SETTINGS_DOC
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,7 +20,7 @@ def test_every_setting_is_in_the_readme() -> None:
 
 def test_every_tool_is_in_the_readme() -> None:
     """README's tool reference is exactly what tools.json generates (`mcp-memory tools --markdown`)."""
-    from mcp_memory.manifest import tool_reference
+    from mcp_memory.mcp.manifest import tool_reference
 
     start = README.index("<!-- tool-reference:start -->") + len("<!-- tool-reference:start -->")
     end = README.index("<!-- tool-reference:end -->")

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from mcp_memory.app import App
-from mcp_memory.episodes import (
+from mcp_memory.errors import InvalidInput, NotFound
+from mcp_memory.services.app import App
+from mcp_memory.services.episodes.patterns import episode_patterns, normalize_action
+from mcp_memory.services.episodes.record import (
     add_step,
     complete_episode,
     search_episodes,
     start_episode,
 )
-from mcp_memory.errors import InvalidInput, NotFound
-from mcp_memory.memories import get_memories
-from mcp_memory.patterns import episode_patterns, normalize_action
-from mcp_memory.search import search_memories
+from mcp_memory.services.memories.store import get_memories
+from mcp_memory.services.search.hybrid import search_memories
 
 pytestmark = pytest.mark.anyio
 

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mcp import Client
 
-from mcp_memory.server import build_server
+from mcp_memory.mcp.server import build_server
 from tests.conftest import db_digest, fake_loader, make_settings, wait_for_model
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from mcp_memory.app import App
 from mcp_memory.errors import InvalidInput, NotFound
-from mcp_memory.extraction import build_graph, extract_entities
-from mcp_memory.graph import delete_graph, link_memory, query_graph, upsert_graph
-from mcp_memory.history import forget_memories
-from mcp_memory.memories import store_memory
+from mcp_memory.services.app import App
+from mcp_memory.services.graph.entities import delete_graph, link_memory, query_graph, upsert_graph
+from mcp_memory.services.graph.extraction import build_graph, extract_entities
+from mcp_memory.services.memories.history import forget_memories
+from mcp_memory.services.memories.store import store_memory
 
 pytestmark = pytest.mark.anyio
 

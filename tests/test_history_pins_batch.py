@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from mcp_memory.app import App
-from mcp_memory.batch import batch_delete, batch_store, batch_tag
-from mcp_memory.browse import similar_memories, timeline
-from mcp_memory.changes import delete_memories, update_memory
 from mcp_memory.errors import InvalidInput, LimitExceeded, NotFound
-from mcp_memory.history import forget_memories, memory_history, revert_memory
-from mcp_memory.memories import get_memories, recent_memories, store_memory
-from mcp_memory.pins import list_pins, set_pinned
-from mcp_memory.search import search_memories
+from mcp_memory.services.app import App
+from mcp_memory.services.memories.batch import batch_delete, batch_store, batch_tag
+from mcp_memory.services.memories.changes import delete_memories, update_memory
+from mcp_memory.services.memories.history import forget_memories, memory_history, revert_memory
+from mcp_memory.services.memories.pins import list_pins, set_pinned
+from mcp_memory.services.memories.store import get_memories, recent_memories, store_memory
+from mcp_memory.services.search.browse import similar_memories, timeline
+from mcp_memory.services.search.hybrid import search_memories
 
 pytestmark = pytest.mark.anyio
 

@@ -7,11 +7,11 @@ import random
 import anyio
 import pytest
 
-import mcp_memory.keywords as keywords
-from mcp_memory.app import App
-from mcp_memory.filters import build_filter
-from mcp_memory.memories import store_memory
-from mcp_memory.search import _keyword_candidates, keyword_query
+import mcp_memory.storage.keywords as keywords
+from mcp_memory.services.app import App
+from mcp_memory.services.memories.store import store_memory
+from mcp_memory.services.search.hybrid import _keyword_candidates, keyword_query
+from mcp_memory.storage.filters import build_filter
 
 pytestmark = pytest.mark.anyio
 

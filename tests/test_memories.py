@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from mcp_memory.app import App
-from mcp_memory.changes import delete_memories, update_memory
 from mcp_memory.errors import InvalidInput, LimitExceeded, NotFound
 from mcp_memory.limits import MAX_CONTENT_BYTES, MAX_TAGS
-from mcp_memory.memories import get_memories, recent_memories, store_memory
+from mcp_memory.services.app import App
+from mcp_memory.services.memories.changes import delete_memories, update_memory
+from mcp_memory.services.memories.store import get_memories, recent_memories, store_memory
 from tests.conftest import db_digest
 
 pytestmark = pytest.mark.anyio

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from mcp_memory.app import App
-from mcp_memory.importing import import_memories
-from mcp_memory.memories import recent_memories
+from mcp_memory.services.app import App
+from mcp_memory.services.memories.store import recent_memories
+from mcp_memory.services.transfer.importing import import_memories
 
 pytestmark = pytest.mark.anyio
 

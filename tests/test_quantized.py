@@ -14,15 +14,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import mcp_memory.search as search_module
-from mcp_memory.app import App, open_app
-from mcp_memory.changes import delete_memories, update_memory
-from mcp_memory.db import migrations
-from mcp_memory.db.connection import connect_plain
-from mcp_memory.filters import build_filter
-from mcp_memory.memories import store_memory
-from mcp_memory.quantized import query_code
-from mcp_memory.search import nearest_memories, search_memories
+import mcp_memory.services.search.hybrid as search_module
+from mcp_memory.services.app import App, open_app
+from mcp_memory.services.memories.changes import delete_memories, update_memory
+from mcp_memory.services.memories.store import store_memory
+from mcp_memory.services.search.hybrid import nearest_memories, search_memories
+from mcp_memory.storage import migrations
+from mcp_memory.storage.codes import query_code
+from mcp_memory.storage.connection import connect_plain
+from mcp_memory.storage.filters import build_filter
 from tests.conftest import FakeEmbedder, fake_loader, make_settings
 
 pytestmark = pytest.mark.anyio
@@ -144,7 +144,7 @@ async def test_codes_follow_writes_from_another_connection(tmp_path: Path) -> No
 async def test_many_changes_at_once_replay_into_the_right_slots(tmp_path: Path) -> None:
     """A replay of many changes (updates, deletes and new memories, more than the one-by-one lookup
     handles) leaves every memory's code in its own slot, with freed slots reused."""
-    from mcp_memory.batch import batch_store
+    from mcp_memory.services.memories.batch import batch_store
 
     async with _two_apps(tmp_path) as (writer, reader):
         stored = await batch_store(writer, [{"content": f"note {i} about topic {i % 7}"} for i in range(60)])
@@ -216,7 +216,7 @@ async def test_filters_hold_in_both_stages(app: App, monkeypatch: pytest.MonkeyP
 async def test_rescoring_checks_the_filter_on_the_best_until_enough_pass(app: App) -> None:
     """Archived and expired memories among the candidates are passed over in score order; `wanted`
     stops at that many passing, without it every passing candidate comes back."""
-    from mcp_memory.vectors import rescore
+    from mcp_memory.storage.vectors import rescore
 
     rng = random.Random(9)
     for n in range(40):
@@ -311,7 +311,7 @@ async def test_schema_two_vec0_vectors_are_converted_on_open(
 def test_a_sampled_shortlist_holds_every_slot_of_the_exact_one() -> None:
     """Over many slots the cutoff is estimated from a sample: the slots chosen include every slot the
     exact cutoff chooses, also when the sample misses the nearest ones (then the exact way runs)."""
-    from mcp_memory.quantized import _SAMPLE_FROM, _SAMPLE_STEP, _shortlist
+    from mcp_memory.storage.codes import _SAMPLE_FROM, _SAMPLE_STEP, _shortlist
 
     rng = np.random.default_rng(4)
     worst = 385

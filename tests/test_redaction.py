@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mcp_memory.redaction import redact
+from mcp_memory.services.memories.redaction import redact
 
 # Samples are assembled from parts so that secret scanners reading this file do not flag it.
 SAMPLES = {
@@ -83,9 +83,9 @@ async def test_store_and_update_redact_and_report(tmp_path: object) -> None:
     turns it off."""
     from pathlib import Path
 
-    from mcp_memory.app import open_app
-    from mcp_memory.changes import update_memory
-    from mcp_memory.memories import get_memories, store_memory
+    from mcp_memory.services.app import open_app
+    from mcp_memory.services.memories.changes import update_memory
+    from mcp_memory.services.memories.store import get_memories, store_memory
     from tests.conftest import fake_loader, make_settings
 
     base = Path(str(tmp_path))

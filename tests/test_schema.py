@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mcp_memory.tools.schema import compact_schema
+from mcp_memory.mcp.schema import compact_schema
 
 
 def test_titles_go_and_nullable_optionals_fold() -> None:

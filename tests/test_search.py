@@ -8,14 +8,14 @@ from pathlib import Path
 import anyio
 import pytest
 
-from mcp_memory.app import App, open_app
-from mcp_memory.changes import update_memory
 from mcp_memory.config import Settings
 from mcp_memory.errors import InvalidInput, ModelMismatch
-from mcp_memory.indexing import embed_pending, pending_count
-from mcp_memory.maintenance import reindex
-from mcp_memory.memories import store_memory
-from mcp_memory.search import keyword_query, search_memories
+from mcp_memory.services.app import App, open_app
+from mcp_memory.services.maintenance.indexing import embed_pending, pending_count
+from mcp_memory.services.maintenance.stats import reindex
+from mcp_memory.services.memories.changes import update_memory
+from mcp_memory.services.memories.store import store_memory
+from mcp_memory.services.search.hybrid import keyword_query, search_memories
 from tests.conftest import FakeEmbedder, fake_loader, make_settings
 
 pytestmark = pytest.mark.anyio
@@ -250,8 +250,8 @@ async def test_session_context_looks_up_only_what_can_reach_the_top_and_ranks_th
     import random
     from datetime import datetime, timezone
 
-    from mcp_memory.filters import build_filter
-    from mcp_memory.search import _context_targets, _session_context
+    from mcp_memory.services.search.hybrid import _context_targets, _session_context
+    from mcp_memory.storage.filters import build_filter
 
     rng = random.Random(7)
     start = 1_700_000_000.0
@@ -278,7 +278,7 @@ async def test_a_vector_of_the_wrong_size_is_refused(app: App) -> None:
     """Writing a vector whose dimension differs from the index is refused and writes nothing."""
     import aiosqlite
 
-    from mcp_memory.vectors import write_vectors
+    from mcp_memory.storage.vectors import write_vectors
 
     stored = await store_memory(app, "a memory")
     assert app.vector_info is not None
@@ -330,7 +330,7 @@ async def test_a_service_error_inside_a_stage_reaches_the_caller_as_itself(
 ) -> None:
     """The stages run at once; a failure in one is raised as the service error it is (which tools
     turn into a clear error), not wrapped in an exception group."""
-    import mcp_memory.search as search_module
+    import mcp_memory.services.search.hybrid as search_module
     from mcp_memory.errors import DatabaseError
 
     await store_memory(app, "the release checklist lives in the wiki")

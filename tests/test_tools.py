@@ -11,7 +11,7 @@ import pytest
 from mcp import Client, types
 
 from mcp_memory.config import Settings
-from mcp_memory.server import build_server
+from mcp_memory.mcp.server import build_server
 from tests.conftest import FakeEmbedder, db_digest, make_settings, wait_for_model
 
 pytestmark = pytest.mark.anyio
@@ -207,8 +207,8 @@ def test_unknown_tool_names_are_a_clear_error(tmp_path: Path) -> None:
 
 def test_static_tool_names_match_the_tool_modules() -> None:
     """The name list used at start-up (without importing tools) is exactly what the modules define."""
-    from mcp_memory.tools.names import ALL_TOOLS
-    from mcp_memory.tools.registry import FAMILY_TOOLS
+    from mcp_memory.mcp.names import ALL_TOOLS
+    from mcp_memory.mcp.tools.registry import FAMILY_TOOLS
 
     assert list(ALL_TOOLS) == list(FAMILY_TOOLS) == CATALOGUE
 
@@ -220,10 +220,10 @@ def test_nothing_heavy_is_imported_before_initialize() -> None:
     import sys
 
     code = (
-        "import sys; from mcp_memory.config import Settings; from mcp_memory.server import build_server; "
+        "import sys; from mcp_memory.config import Settings; from mcp_memory.mcp.server import build_server; "
         "build_server(Settings.load(env={})); "
         "print(' '.join(m for m in sys.modules if m.split('.')[0] in ('fastembed', 'onnxruntime', 'numpy', "
-        "'tokenizers', 'sqlite_vec') or m.startswith('mcp_memory.tools.') and m.split('.')[2] not in "
+        "'tokenizers', 'sqlite_vec') or m.startswith('mcp_memory.mcp.tools.') and m.split('.')[2] not in "
         "('names', 'state', 'resources')))"
     )
     loaded = subprocess.run(

@@ -9,17 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from mcp_memory.app import App, open_app
-from mcp_memory.changes import delete_memories, update_memory
-from mcp_memory.consolidate import set_rules
-from mcp_memory.episodes import add_step, complete_episode, start_episode
 from mcp_memory.errors import InvalidInput
-from mcp_memory.exporting import export_memories
-from mcp_memory.graph import link_memory, query_graph, upsert_graph
-from mcp_memory.importing import import_memories
-from mcp_memory.memories import get_memories, store_memory
-from mcp_memory.pins import set_pinned
-from mcp_memory.search import search_memories
+from mcp_memory.services.app import App, open_app
+from mcp_memory.services.episodes.record import add_step, complete_episode, start_episode
+from mcp_memory.services.graph.entities import link_memory, query_graph, upsert_graph
+from mcp_memory.services.maintenance.consolidate import set_rules
+from mcp_memory.services.memories.changes import delete_memories, update_memory
+from mcp_memory.services.memories.pins import set_pinned
+from mcp_memory.services.memories.store import get_memories, store_memory
+from mcp_memory.services.search.hybrid import search_memories
+from mcp_memory.services.transfer.exporting import export_memories
+from mcp_memory.services.transfer.importing import import_memories
 from tests.conftest import db_digest, fake_loader, make_settings
 
 pytestmark = pytest.mark.anyio

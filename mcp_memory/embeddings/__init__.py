@@ -1,5 +1,8 @@
 """Embeddings: the model (bundled default or any fastembed model) and the service that loads it in the
-background and runs it off the event loop."""
+background and runs it off the event loop.
+
+Beside storage, under the services; may import only the foundations.
+"""
 
 from mcp_memory.embeddings.model import Embedder, load_embedder, verify_default_model
 from mcp_memory.embeddings.service import EmbeddingService, ModelState

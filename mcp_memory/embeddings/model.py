@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from mcp_memory.config import DEFAULT_MODEL, Settings
+from mcp_memory.embeddings.checksum import sha256_file
+from mcp_memory.embeddings.prepared import prepared_model
 from mcp_memory.errors import ModelUnavailable
 from mcp_memory.heap import release_free_memory
 
@@ -60,15 +62,6 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> list[bytes]:
         """One little-endian float32 blob of `dim` values per text, L2-normalized."""
         ...
-
-
-def sha256_file(path: Path) -> str:
-    """sha256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,8 +209,6 @@ def _load_default(cache_dir: Path) -> FastEmbedder:
     files = verify_default_model()
     if files.problems or files.onnx is None:
         raise ModelUnavailable("the bundled embedding model failed its checks: " + "; ".join(files.problems))
-    from mcp_memory.embeddings.prepared import prepared_model
-
     model_file = prepared_model(files.onnx, cache_dir)
     from fastembed import TextEmbedding
     from fastembed.common.model_description import ModelSource, PoolingType

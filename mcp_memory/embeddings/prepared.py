@@ -25,6 +25,7 @@ import os
 import time
 from pathlib import Path
 
+from mcp_memory.embeddings.checksum import sha256_file
 from mcp_memory.embeddings.rewrite import gather_after_dequantize
 from mcp_memory.logs import get_logger
 
@@ -46,16 +47,10 @@ def rewritten_model(original: Path) -> bytes | None:
     return rewritten
 
 
-def _sha256(path: Path) -> str:
-    from mcp_memory.embeddings.model import sha256_file
-
-    return sha256_file(path)
-
-
 def _intact(path: Path) -> bool:
     checksum = path.with_name(path.name + ".sha256")
     try:
-        return path.is_file() and checksum.read_text().strip() == _sha256(path)
+        return path.is_file() and checksum.read_text().strip() == sha256_file(path)
     except OSError:
         return False
 
@@ -76,7 +71,7 @@ def _build(rewritten: bytes, target: Path) -> None:
         with partial.open("rb+") as handle:
             os.fsync(handle.fileno())
         checksum = target.with_name(target.name + ".sha256")
-        checksum.write_text(_sha256(partial) + "\n")
+        checksum.write_text(sha256_file(partial) + "\n")
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)

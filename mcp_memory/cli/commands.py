@@ -1,0 +1,451 @@
+"""The CLI commands other than `serve`: each opens the App, calls one service function, and returns
+its data (for --json) and a readable text."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from typing import Any, TypeVar
+
+import anyio
+
+from mcp_memory.cli.ui import paint, progress_for
+from mcp_memory.config import Settings
+from mcp_memory.services.app import App, open_app
+from mcp_memory.timeparse import format_time
+
+__all__ = ["Output"]
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    data: Any
+    text: str
+    exit_code: int = 0
+
+
+def _with_app(settings: Settings, work: Callable[[App], Awaitable[_T]]) -> _T:
+    async def main() -> _T:
+        async with open_app(settings) as app:
+            app.model_on_demand = True
+            return await work(app)
+
+    return anyio.run(main)
+
+
+async def _embed_pending(app: App, *, quiet: bool) -> int:
+    """Give every memory without a vector its vector now, showing progress on stderr."""
+    from mcp_memory.services.maintenance.indexing import embed_pending, pending_count
+
+    total = await pending_count(app.db)
+    bar = progress_for("embedding", quiet)
+    done = 0
+    while (n := await embed_pending(app, 64)) > 0:
+        done += n
+        if bar is not None:
+            bar(min(done, total), max(total, done))
+    return done
+
+
+def _memory_line(m: Any) -> str:
+    tags = paint(f" #{' #'.join(m.tags)}", "cyan") if m.tags else ""
+    head = f"{paint(m.id, 'bold')} {paint(m.kind, 'magenta')} {paint((format_time(m.created_at) or '')[:10], 'dim')}"
+    return f"{head}{tags}\n    {m.content}"
+
+
+def cmd_store(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.services.memories.store import store_memory
+
+    content = sys.stdin.read() if args.content == "-" else args.content
+    result = _with_app(
+        settings,
+        lambda app: store_memory(
+            app,
+            content,
+            tags=args.tags,
+            kind=args.kind,
+            importance=args.importance,
+            pinned=args.pinned,
+            expires_at=args.expires,
+            project=args.memory_project,
+        ),
+    )
+    word = "Stored" if result.status == "created" else "Already stored (duplicate):"
+    return Output(result, f"{word} {result.id}")
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.services.search.hybrid import search_memories
+
+    result = _with_app(
+        settings,
+        lambda app: search_memories(
+            app,
+            args.query,
+            limit=args.limit,
+            tags=args.tags,
+            tag_mode="all" if args.all_tags else "any",
+            kind=args.kind,
+            project=args.scope,
+            since=args.since,
+            until=args.until,
+            mode=args.mode,
+        ),
+    )
+    lines = [f"{h.score:.2f}  {_memory_line(h.memory)}\n    why: {'; '.join(h.why)}" for h in result.hits]
+    if result.notice:
+        lines.insert(0, f"note: {result.notice}")
+    return Output(result, "\n".join(lines) or "No matching memories.")
+
+
+def cmd_get(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.services.memories.store import get_memories
+
+    result = _with_app(settings, lambda app: get_memories(app, args.ids, include_history=args.history))
+    parts = [_memory_line(m) for m in result.memories]
+    for m in result.memories:
+        parts.extend(
+            f"    v{v.version} ({v.replaced_by} {format_time(v.replaced_at)}): {v.content}" for v in m.history
+        )
+    if result.missing:
+        parts.append(f"not found: {', '.join(result.missing)}")
+    return Output(result, "\n".join(parts), 1 if result.missing and not result.memories else 0)
+
+
+def cmd_recent(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.services.memories.store import recent_memories
+
+    found = _with_app(settings, lambda app: recent_memories(app, limit=args.limit, project=args.scope))
+    return Output(found, "\n".join(_memory_line(m) for m in found) or "No memories yet.")
+
+
+def cmd_stats(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.services.maintenance.stats import collect_stats
+
+    stats = _with_app(settings, collect_stats)
+    lines = [
+        f"database      {stats.database_path} ({stats.database_bytes / 1e6:.1f} MB, schema v{stats.schema_version}, "
+        f"{stats.sqlite})",
+        f"memories      {stats.memories} ({stats.deleted} deleted, {stats.pending_embeddings} awaiting vectors)",
+        f"model         {stats.embedding_model} (vectors made by: {stats.recorded_model or 'none yet'})",
+        "by kind       " + (", ".join(f"{k} {v}" for k, v in stats.by_kind.items()) or "-"),
+        "by project    " + (", ".join(f"{k} {v}" for k, v in stats.by_project.items()) or "-"),
+        "top tags      " + (", ".join(f"{k} {v}" for k, v in stats.top_tags.items()) or "-"),
+    ]
+    if stats.model_problem:
+        lines.append(f"problem       {stats.model_problem}")
+    return Output(stats, "\n".join(lines))
+
+
+def cmd_reindex(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.services.maintenance.stats import reindex
+
+    result = _with_app(settings, lambda app: reindex(app, progress=progress_for("re-embedding", args.json)))
+    return Output(
+        result,
+        f"Re-embedded {result.embedded} memories with {result.model} ({result.dim} dimensions) "
+        f"in {result.seconds:.1f}s.",
+    )
+
+
+def cmd_doctor(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.services.maintenance.doctor import repair_indexes, run_checks
+    from mcp_memory.storage import Database
+
+    async def main() -> tuple[list[Any], dict[str, int] | None]:
+        repaired = None
+        if args.repair:
+            db = await Database.open(
+                settings.database, sqlite=settings.sqlite, busy_timeout_ms=settings.busy_timeout_ms
+            )
+            try:
+                repaired = await repair_indexes(db)
+            finally:
+                await db.close()
+            if not args.no_model:
+                async with open_app(settings) as app:
+                    app.model_on_demand = True
+                    await app.ensure_model()
+                    repaired["vectors_recomputed"] = await _embed_pending(app, quiet=args.json)
+        return await run_checks(settings, load_model=not args.no_model), repaired
+
+    checks, repaired = anyio.run(main)
+    lines = []
+    if repaired is not None:
+        lines.append("repaired: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in repaired.items()))
+    for c in checks:
+        lines.append(
+            f"{'ok  ' if c.ok else 'FAIL'} {c.name}: {c.detail}" + (f"\n     fix: {c.fix}" if c.fix else "")
+        )
+    failed = [c for c in checks if not c.ok]
+    lines.append("all checks passed" if not failed else f"{len(failed)} check(s) failed")
+    data = {"checks": [asdict(c) for c in checks], "repaired": repaired}
+    return Output(data, "\n".join(lines), 1 if failed else 0)
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.services.transfer.exporting import export_memories
+
+    result = _with_app(
+        settings,
+        lambda app: export_memories(
+            app, args.path, format=args.format, include_vectors=args.vectors, overwrite=args.overwrite
+        ),
+    )
+    return Output(
+        result,
+        f"Wrote {result.memories} memories, {result.entities} entities and {result.episodes} "
+        f"episodes to {result.path} ({result.bytes:,} bytes).",
+    )
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.services.transfer.importing import import_memories
+
+    async def work(app: App) -> Any:
+        result = await import_memories(
+            app,
+            args.path,
+            format=args.format,
+            split=args.split,
+            progress=progress_for("importing", args.json),
+        )
+        await app.ensure_model()
+        await _embed_pending(app, quiet=args.json)
+        return result
+
+    result = _with_app(settings, work)
+    lines = [
+        f"Imported {result.imported} memories ({result.skipped} skipped), {result.entities} entities, "
+        f"{result.relations} relations, {result.episodes} episodes."
+    ]
+    lines += [f"  skipped {problem}" for problem in result.problems]
+    return Output(result, "\n".join(lines))
+
+
+def cmd_consolidate(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.services.maintenance.consolidate import consolidate
+
+    report = _with_app(
+        settings, lambda app: consolidate(app, dry_run=not args.apply, similarity=args.similarity)
+    )
+    verb = "would" if report.dry_run else "did"
+    lines = [
+        f"{verb} merge {', '.join(m.merged)} into {m.survivor} (similarity >= {m.similarity})"
+        for m in report.merges
+    ]
+    if report.expired:
+        lines.append(f"{verb} remove expired: {', '.join(report.expired)}")
+    lines += [f"{verb} {a.action} {', '.join(a.ids)} ({a.rule})" for a in report.rules]
+    if report.skipped:
+        lines.append(report.skipped)
+    if report.dry_run and (report.merges or report.expired or report.rules):
+        lines.append("run again with --apply to make these changes")
+    return Output(report, "\n".join(lines) or "Nothing to consolidate.")
+
+
+def cmd_pins(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.services.memories.pins import list_pins, set_pinned
+
+    if args.pin or args.unpin:
+        memory = _with_app(
+            settings, lambda app: set_pinned(app, args.pin or args.unpin, bool(args.pin), args.note)
+        )
+        return Output(memory, f"{'Pinned' if memory.pinned else 'Unpinned'} {memory.id}.")
+    found = _with_app(settings, lambda app: list_pins(app, args.scope))
+    return Output(found, "\n".join(_memory_line(m) for m in found) or "No pinned memories.")
+
+
+def cmd_graph(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.services.graph.entities import query_graph
+
+    sub = _with_app(
+        settings,
+        lambda app: query_graph(
+            app, name=args.name, memory_id=args.memory, query=args.query, depth=args.depth
+        ),
+    )
+    lines = [f"{e.name} ({e.type})" + "".join(f"\n    - {o}" for o in e.observations) for e in sub.entities]
+    lines += [f"{r.source} -{r.type}-> {r.target}" for r in sub.relations]
+    lines += [_memory_line(m) for m in sub.memories]
+    return Output(sub, "\n".join(lines) or "Nothing found.")
+
+
+def cmd_episodes(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.services.episodes.record import get_episode, list_episodes
+
+    if args.show:
+        episode = _with_app(settings, lambda app: get_episode(app, args.show))
+        steps = [
+            f"  {s.number}. {s.action}"
+            + ("" if s.ok is None else (" [ok]" if s.ok else " [failed]"))
+            + (f" -> {s.result}" if s.result else "")
+            for s in episode.steps
+        ]
+        text = "\n".join(
+            [
+                f"{episode.id} {episode.outcome or 'open'}: {episode.task}",
+                *steps,
+                episode.reflection or "(not completed)",
+            ]
+        )
+        return Output(episode, text)
+    found = _with_app(settings, lambda app: list_episodes(app, project=args.scope, limit=args.limit))
+    lines = [
+        f"{e.id} {(format_time(e.started_at) or '')[:10]} {e.outcome or 'open':8} {e.task}" for e in found
+    ]
+    return Output(found, "\n".join(lines) or "No episodes yet.")
+
+
+def cmd_history(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.services.memories.history import memory_history
+
+    result = _with_app(settings, lambda app: memory_history(app, args.id))
+    lines = [f"{result.id}: version {result.current_version}" + (" (deleted)" if result.deleted else "")]
+    for v in result.versions:
+        how = f"replaced by {v.replaced_by} ({', '.join(v.changed)})" if v.replaced_by else "current"
+        lines.append(f"v{v.version} {format_time(v.valid_from)} {how}\n    {v.content}")
+    return Output(result, "\n".join(lines))
+
+
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> Output:
+    from pathlib import Path
+
+    from mcp_memory.storage.backup import backup_database
+
+    info = backup_database(settings, Path(args.path), overwrite=args.overwrite)
+    return Output(
+        info,
+        f"Backed up {info.memories} memories to {info.path} ({info.bytes:,} bytes, "
+        f"{info.seconds:.1f}s); the copy passed SQLite's integrity check.",
+    )
+
+
+def cmd_restore(args: argparse.Namespace, settings: Settings) -> Output:
+    from pathlib import Path
+
+    from mcp_memory.storage.backup import restore_database
+
+    info = restore_database(settings, Path(args.path))
+    saved = f" The previous database is saved as {info.previous_saved_to}." if info.previous_saved_to else ""
+    return Output(
+        info,
+        f"Restored {info.memories} memories from {info.restored_from}.{saved} "
+        "Restart running MCP clients so their servers reload it.",
+    )
+
+
+def _server_command() -> list[str]:
+    """How a client should start this server: from a source checkout if that is what runs, else uvx."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    if (root / "pyproject.toml").is_file() and (root / ".git").exists():
+        return ["uvx", "--from", str(root), "mcp-memory"]
+    return ["uvx", "mcp-memory"]
+
+
+def cmd_init(args: argparse.Namespace, settings: Settings) -> Output:
+    import json as json_module
+    import shutil
+    import subprocess
+
+    command = _server_command()
+    entry = {"command": command[0], "args": command[1:]}
+    claude = ["claude", "mcp", "add", "memory", "--scope", args.scope, "--", *command]
+    desktop = {
+        "darwin": "~/Library/Application Support/Claude/claude_desktop_config.json",
+        "win32": "%APPDATA%\\Claude\\claude_desktop_config.json",
+    }.get(sys.platform, "~/.config/Claude/claude_desktop_config.json")
+    text = "\n".join(
+        [
+            paint("Claude Code", "bold"),
+            "  " + " ".join(claude),
+            "",
+            paint("Cursor", "bold") + " (.cursor/mcp.json in a project, or ~/.cursor/mcp.json)",
+            json_module.dumps({"mcpServers": {"memory": entry}}, indent=2),
+            "",
+            paint("Claude Desktop", "bold") + f" ({desktop})",
+            json_module.dumps({"mcpServers": {"memory": entry}}, indent=2),
+            "",
+            f"Memories are stored in {settings.database}.",
+        ]
+    )
+    data: dict[str, Any] = {
+        "claude_code": claude,
+        "cursor": {"mcpServers": {"memory": entry}},
+        "claude_desktop": {"mcpServers": {"memory": entry}},
+        "claude_added": False,
+    }
+    if shutil.which("claude") and not args.json:
+        agree = args.yes
+        if not agree and sys.stdin.isatty():
+            print(text)
+            agree = input("\nAdd it to Claude Code now? [y/N] ").strip().lower() in ("y", "yes")
+            text = ""
+        if agree:
+            done = subprocess.run(claude, check=False)  # noqa: S603 - fixed argv: claude with our own command
+            data["claude_added"] = done.returncode == 0
+            text += (
+                "\nAdded to Claude Code."
+                if done.returncode == 0
+                else "\n`claude mcp add` failed; run it yourself."
+            )
+    return Output(data, text.strip())
+
+
+def cmd_tail(args: argparse.Namespace, settings: Settings) -> Output:
+    import time as time_module
+
+    from mcp_memory.services.memories.store import load_memories
+    from mcp_memory.storage.filters import build_filter
+
+    async def follow(app: App) -> int:
+        where, params = build_filter(default_project=app.default_project, project=args.scope or "*").sql("m")
+        rows = await app.db.fetchall(
+            f"SELECT m.id FROM memories m WHERE {where} ORDER BY m.id DESC LIMIT ?",
+            [*params, max(args.last, 0)],
+        )
+        last = max(
+            [int(r[0]) for r in rows],
+            default=int(await app.db.scalar("SELECT coalesce(max(id), 0) FROM memories")),
+        )
+        shown = 0
+        for rowid in sorted(int(r[0]) for r in rows):
+            print(_memory_line((await load_memories(app.db, [rowid]))[rowid]), flush=True)
+            shown += 1
+        stop = time_module.monotonic() + args.duration if args.duration else None
+        while stop is None or time_module.monotonic() < stop:
+            await anyio.sleep(args.interval)
+            where, params = build_filter(default_project=app.default_project, project=args.scope or "*").sql(
+                "m"
+            )
+            new = await app.db.fetchall(
+                f"SELECT m.id FROM memories m WHERE m.id > ? AND {where} ORDER BY m.id", [last, *params]
+            )
+            found = await load_memories(app.db, [int(r[0]) for r in new])
+            for r in new:
+                last = int(r[0])
+                if last in found:
+                    print(_memory_line(found[last]), flush=True)
+                    shown += 1
+        return shown
+
+    shown = _with_app(settings, follow)
+    return Output({"shown": shown}, "")
+
+
+def cmd_tools(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.mcp.manifest import tool_list
+
+    tools = tool_list(settings)
+    if args.markdown:
+        from mcp_memory.mcp.manifest import tool_reference
+
+        return Output({"tools": tools}, tool_reference(tools))
+    text = "\n".join(f"{t['name']}: {t.get('description', '').splitlines()[0]}" for t in tools)
+    return Output({"tools": tools}, text)

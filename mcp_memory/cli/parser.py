@@ -1,0 +1,175 @@
+"""The `mcp-memory` command's arguments: every command, flag and its help, in one argparse parser
+(completion scripts and the README's command list are generated from it)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from mcp_memory import __version__
+from mcp_memory.config import SETTINGS_DOC
+
+__all__ = ["build_parser"]
+
+
+def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    # On subcommands the defaults are suppressed, so `mcp-memory --db X search q` keeps X.
+    kw: dict[str, Any] = {} if top else {"default": argparse.SUPPRESS}
+    parser.add_argument(
+        "--db", help="database file (default: MCP_MEMORY_DB or the user data directory)", **kw
+    )
+    parser.add_argument(
+        "--project", help="project for new memories and default searches (MCP_MEMORY_PROJECT)", **kw
+    )
+    parser.add_argument("--model", help="embedding model (MCP_MEMORY_EMBEDDING_MODEL)", **kw)
+    parser.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (MCP_MEMORY_LOG_LEVEL)", **kw)
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text", **kw)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    settings_help = "\n".join(f"  {name}\n      {text}" for name, text in SETTINGS_DOC.items())
+    parser = argparse.ArgumentParser(
+        prog="mcp-memory",
+        description="Long-term memory for AI coding agents. Without a command, serves MCP over stdio.",
+        epilog=f"settings (environment variables):\n{settings_help}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"mcp-memory {__version__}")
+    _common(parser, top=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        _common(p, top=False)
+        return p
+
+    command("serve", "Serve MCP over stdio (the default when no command is given).")
+    p = command("store", "Store a memory (text as argument, or '-' to read it from stdin).")
+    p.add_argument("content", help="the text to remember, or - for stdin")
+    p.add_argument("--tag", "-t", action="append", dest="tags", help="a tag (repeatable)")
+    p.add_argument("--kind", help="note (default), fact, decision, preference, lesson, ...")
+    p.add_argument("--importance", type=float, help="0 trivial .. 1 critical (default 0.5)")
+    p.add_argument("--pinned", action="store_true", help="pin the memory")
+    p.add_argument("--expires", help="when it expires: ISO 8601 or e.g. 'in 7 days'")
+    p.add_argument(
+        "--for-project", dest="memory_project", help="store under this project ('global' for none)"
+    )
+
+    p = command("search", "Search memories by meaning and keywords.")
+    p.add_argument("query", help="what to look for")
+    p.add_argument("--limit", "-n", type=int, default=10, help="number of results (default 10)")
+    p.add_argument(
+        "--tag", "-t", action="append", dest="tags", help="only memories with this tag (repeatable)"
+    )
+    p.add_argument("--all-tags", action="store_true", help="require every --tag, not any")
+    p.add_argument("--kind", help="only this kind")
+    p.add_argument("--in", dest="scope", help="project scope: a name, 'global', or '*' for all")
+    p.add_argument("--since", help="created at or after: ISO 8601 or e.g. 'last week'")
+    p.add_argument("--until", help="created before: ISO 8601 or relative")
+    p.add_argument(
+        "--mode", choices=["hybrid", "semantic", "keyword"], default="hybrid", help="default hybrid"
+    )
+
+    p = command("get", "Show memories by id, whole.")
+    p.add_argument("ids", nargs="+", help="ids such as m_12")
+    p.add_argument("--history", action="store_true", help="include earlier versions")
+
+    p = command("recent", "List the newest memories.")
+    p.add_argument("--limit", "-n", type=int, default=10, help="how many (default 10)")
+    p.add_argument("--in", dest="scope", help="project scope: a name, 'global', or '*' for all")
+
+    command("stats", "Counts by kind, project and tag; database size; model and index state.")
+    command("reindex", "Re-embed every memory with the configured model (after changing the model).")
+    p = command("doctor", "Check SQLite, the extension, the model files and the database; print fixes.")
+    p.add_argument("--no-model", action="store_true", help="skip loading the model")
+    p.add_argument(
+        "--repair", action="store_true", help="rebuild the keyword and vector indexes from the memories"
+    )
+    p = command(
+        "export", "Export everything to a file: jsonl (lossless, re-importable) or markdown (readable)."
+    )
+    p.add_argument("path", help="file to write (in your home or the data directory)")
+    p.add_argument("--format", choices=["jsonl", "markdown"], default="jsonl", help="default jsonl")
+    p.add_argument("--vectors", action="store_true", help="include vectors, so import need not re-embed")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing file")
+
+    p = command(
+        "import",
+        "Move memories in: a jsonl export, the official knowledge-graph server's memory file, a folder of "
+        "markdown notes, or plain JSON lines.",
+    )
+    p.add_argument("path", help="file to read (a folder for --format markdown)")
+    p.add_argument(
+        "--format",
+        choices=["jsonl", "server-memory", "markdown", "plain-jsonl"],
+        default="jsonl",
+        help="default jsonl (a memory_export file)",
+    )
+    p.add_argument(
+        "--split",
+        choices=["file", "heading"],
+        default="file",
+        help="markdown: one memory per file or heading",
+    )
+
+    p = command(
+        "consolidate", "Merge near-duplicates, drop expired memories, apply lifecycle rules (dry run)."
+    )
+    p.add_argument("--apply", action="store_true", help="make the changes (default: only report them)")
+    p.add_argument(
+        "--similarity", type=float, default=0.95, help="cosine similarity that counts as duplicate"
+    )
+
+    p = command("pins", "List pinned memories, or pin / unpin one.")
+    p.add_argument("--pin", metavar="ID", help="pin this memory")
+    p.add_argument("--unpin", metavar="ID", help="unpin this memory")
+    p.add_argument("--note", help="why it is pinned (with --pin)")
+    p.add_argument("--in", dest="scope", help="project scope: a name, 'global', or '*' for all")
+
+    p = command("graph", "Show the knowledge graph around an entity, a memory, or a text match.")
+    p.add_argument("name", nargs="?", help="entity name")
+    p.add_argument("--memory", help="start from the entities linked to this memory id")
+    p.add_argument("--query", "-q", help="start from entities matching this text")
+    p.add_argument("--depth", type=int, default=1, help="hops to follow (default 1)")
+
+    p = command("episodes", "List recorded episodes (task attempts), or show one with --show.")
+    p.add_argument("--show", metavar="ID", help="show this episode with its steps and reflection")
+    p.add_argument("--limit", "-n", type=int, default=20, help="how many to list (default 20)")
+    p.add_argument("--in", dest="scope", help="project scope: a name, 'global', or '*' for all")
+
+    p = command("backup", "Copy the database to a file (safe while servers run); the copy is checked.")
+    p.add_argument("path", help="file to write (0600)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing file")
+
+    p = command(
+        "restore", "Check a backup, keep the current database beside itself, and put the backup in its place."
+    )
+    p.add_argument("path", help="backup file to restore")
+
+    p = command("history", "Show every version of a memory.")
+    p.add_argument("id", help="memory id such as m_12")
+
+    p = command(
+        "init",
+        "Print the config entry for Claude Code, Cursor and Claude Desktop (and add it to Claude Code).",
+    )
+    p.add_argument("--yes", "-y", action="store_true", help="run `claude mcp add` without asking")
+    p.add_argument(
+        "--scope",
+        choices=["user", "project", "local"],
+        default="user",
+        help="Claude Code scope (default user)",
+    )
+
+    p = command("tail", "Show memories as they are written (Ctrl-C stops).")
+    p.add_argument("--in", dest="scope", help="project scope: a name, 'global', or '*' for all (default '*')")
+    p.add_argument("-n", "--last", type=int, default=5, help="start with the last N memories (default 5)")
+    p.add_argument("--interval", type=float, default=1.0, help="seconds between checks (default 1)")
+    p.add_argument("--for", dest="duration", type=float, help="stop after this many seconds")
+
+    p = command("completion", 'Print a shell completion script: eval "$(mcp-memory completion bash)".')
+    p.add_argument("shell", choices=["bash", "zsh", "fish"], help="your shell")
+
+    p = command("tools", "List the MCP tools this server offers (--json prints the tools/list result).")
+    p.add_argument("--markdown", action="store_true", help="print the README's tool reference table")
+    return parser

@@ -1,0 +1,163 @@
+"""The stdio MCP server: tools over one App, opened in the lifespan.
+
+Start-up order matters to clients, which time out a server that is slow to answer `initialize`:
+the lifespan only opens the database (milliseconds). The embedding model (fastembed, ONNX Runtime:
+seconds) is imported and loaded in a worker thread only after the first message from the client has
+been answered, or after a short grace period if none comes. Until it is ready, stores are durable and
+keyword-searchable at once, and get their vectors as soon as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.server.mcpserver import MCPServer
+from mcp.types import Tool
+
+from mcp_memory import __version__
+from mcp_memory.config import Settings
+from mcp_memory.embeddings import Embedder, load_embedder
+from mcp_memory.heap import tune_malloc
+from mcp_memory.logs import get_logger
+from mcp_memory.mcp.names import select_tools
+from mcp_memory.mcp.resources import register_resources_and_prompts
+from mcp_memory.mcp.state import ServerState
+from mcp_memory.services.app import App, open_app
+from mcp_memory.services.maintenance.indexing import run_worker
+
+__all__ = ["INSTRUCTIONS", "MemoryServer", "build_server", "run_stdio"]
+
+_log = get_logger(__name__)
+#: Load the model this long after start even if the client has sent nothing yet.
+_LOAD_GRACE_SECONDS = 3.0
+
+INSTRUCTIONS = """\
+Long-term memory that persists across sessions and clients, stored locally.
+- Before starting a task, call memory_search with the task's key terms to recall decisions, conventions, \
+preferences and past fixes for this project.
+- Store what a future session would need and could not easily rediscover: decisions and their reasons, \
+user preferences, project conventions, root causes of bugs and the fix that worked, commands that work. \
+One self-contained fact per memory, with a few tags. Do not store secrets or whole files.
+- When a memory turns out wrong or outdated, memory_update it (history is kept) rather than storing a \
+contradicting one; memory_delete what is obsolete.
+Memories belong to the current project unless stored with project='global'."""
+
+
+class _StartModelAfterFirstMessage:
+    """Middleware: once the first inbound message (normally `initialize`) has been answered, set an
+    event that lets the model start loading."""
+
+    def __init__(self, event: anyio.Event) -> None:
+        self._event = event
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        try:
+            return await call_next(ctx)
+        finally:
+            if not self._event.is_set():
+                self._event.set()
+
+
+async def _load_model_when_ready(app: App, client_answered: anyio.Event) -> None:
+    with anyio.move_on_after(_LOAD_GRACE_SECONDS):
+        await client_answered.wait()
+    # Let the response to initialize reach the client before the import takes the interpreter.
+    await anyio.sleep(0.05)
+    await app.load_model()
+    await app.warm_vector_index()
+
+
+class MemoryServer(MCPServer[ServerState]):
+    """MCPServer that registers its tools on first use (after `initialize` is answered: importing the
+    tool modules and building 35 schemas takes ~0.15 s) and advertises compact schemas (see
+    `mcp_memory.mcp.schema`)."""
+
+    def __init__(self, *args: Any, tools: str = "all", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        select_tools(tools)  # a typo in MCP_MEMORY_TOOLS fails at start, not at the first call
+        self._tools_spec = tools
+        self._tools_registered = False
+
+    def ensure_tools(self) -> None:
+        """Register the configured tools once."""
+        if not self._tools_registered:
+            from mcp_memory.mcp.tools.registry import register_tools
+
+            register_tools(self, self._tools_spec)
+            self._tools_registered = True
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        self.ensure_tools()
+        return await super().call_tool(name, arguments, context)
+
+    async def list_tools(self) -> list[Tool]:
+        self.ensure_tools()
+        tools = await super().list_tools()
+        from mcp_memory.mcp.schema import compact_schema
+
+        return [
+            tool.model_copy(
+                update={
+                    "input_schema": compact_schema(tool.input_schema),
+                    "output_schema": (
+                        compact_schema(tool.output_schema, fold_optional=False)
+                        if tool.output_schema
+                        else None
+                    ),
+                }
+            )
+            for tool in tools
+        ]
+
+
+def build_server(
+    settings: Settings, *, loader: Callable[[Settings], Embedder] = load_embedder, load_model: bool = True
+) -> MCPServer[ServerState]:
+    """The MCP server with every tool registered; its lifespan opens the database."""
+    client_answered = anyio.Event()
+    state = ServerState()
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[ServerState]) -> AsyncIterator[ServerState]:
+        async with open_app(settings, loader=loader) as app, anyio.create_task_group() as tasks:
+            state.attach(app)
+            _log.info(
+                "mcp-memory serving",
+                version=__version__,
+                database=str(app.db.path),
+                project=app.default_project,
+                sqlite=f"{app.db.library.name} {app.db.library.version}",
+            )
+            if load_model:
+                tasks.start_soon(_load_model_when_ready, app, client_answered)
+            tasks.start_soon(run_worker, app)
+            try:
+                yield state
+            finally:
+                state.attach(None)
+                tasks.cancel_scope.cancel()
+
+    server = MemoryServer(
+        name="mcp-memory",
+        title="mcp-memory",
+        description="Long-term memory for AI coding agents: local, one SQLite file, hybrid search.",
+        instructions=INSTRUCTIONS,
+        version=__version__,
+        lifespan=lifespan,
+        log_level=settings.log_level if settings.log_level != "CRITICAL" else "ERROR",
+        tools=settings.tools,
+    )
+    server.middleware.append(_StartModelAfterFirstMessage(client_answered))
+    register_resources_and_prompts(server, state)
+    return server
+
+
+def run_stdio(settings: Settings) -> None:
+    """Serve MCP over stdin/stdout until the client closes the connection."""
+    tune_malloc()  # before any thread starts
+    server = build_server(settings)
+    anyio.run(server.run_stdio_async)

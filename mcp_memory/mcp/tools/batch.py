@@ -1,0 +1,121 @@
+"""Batch tools: memory_batch_store, memory_batch_tag, memory_batch_delete."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult, ToolAnnotations
+from pydantic import BaseModel, Field
+
+from mcp_memory.mcp.tools._common import ToolEntry, app_from, respond, user_errors
+from mcp_memory.mcp.tools.args import Filter, OptionalIds, filter_mapping
+from mcp_memory.mcp.tools.models import BulkOutput
+from mcp_memory.services.memories import batch
+
+__all__ = ["TOOLS"]
+
+
+class ItemResult(BaseModel):
+    index: int
+    ok: bool
+    id: str | None
+    status: str | None
+    error: str | None
+    redacted: int
+
+
+class BatchStoreOutput(BaseModel):
+    results: list[ItemResult]
+    stored: int
+    failed: int
+
+
+async def memory_batch_store(
+    ctx: Context,
+    items: Annotated[
+        list[dict[str, Any]],
+        Field(
+            min_length=1, max_length=1000, description="Up to 1,000 objects with memory_store's arguments."
+        ),
+    ],
+) -> Annotated[CallToolResult, BatchStoreOutput]:
+    """Store many memories at once, embedded together and written in one transaction. One result per
+    item, in order; a bad item is reported and the others are stored."""
+    app = await app_from(ctx)
+    with user_errors():
+        results = await batch.batch_store(app, items)
+    out = BatchStoreOutput(
+        results=[
+            ItemResult(index=r.index, ok=r.ok, id=r.id, status=r.status, error=r.error, redacted=r.redacted)
+            for r in results
+        ],
+        stored=sum(r.ok for r in results),
+        failed=sum(not r.ok for r in results),
+    )
+    text = f"Stored {out.stored} of {len(results)}." + "".join(
+        f"\nitem {r.index}: {r.error}" for r in out.results if not r.ok
+    )
+    return respond(out, text)
+
+
+async def memory_batch_tag(
+    ctx: Context,
+    ids: OptionalIds = None,
+    filter: Annotated[Filter | None, Field(description="Choose memories by filter instead of ids.")] = None,
+    add: Annotated[list[str] | None, Field(description="Tags to add.")] = None,
+    remove: Annotated[list[str] | None, Field(description="Tags to remove.")] = None,
+) -> Annotated[CallToolResult, BulkOutput]:
+    """Add and/or remove tags on many memories, chosen by ids or by filter."""
+    app = await app_from(ctx)
+    with user_errors():
+        result = await batch.batch_tag(app, ids=ids, flt=filter_mapping(filter), add=add, remove=remove)
+    out = BulkOutput(
+        dry_run=False, count=result.count, sample=list(result.sample), missing=list(result.missing)
+    )
+    return respond(out, f"Changed tags on {out.count} memories.")
+
+
+async def memory_batch_delete(
+    ctx: Context,
+    ids: OptionalIds = None,
+    filter: Annotated[Filter | None, Field(description="Choose memories by filter instead of ids.")] = None,
+    dry_run: Annotated[bool, Field(description="Only report what would be deleted (default).")] = True,
+) -> Annotated[CallToolResult, BulkOutput]:
+    """Delete many memories, chosen by ids or by filter; a dry run unless dry_run=false. Deleted
+    memories keep their history (memory_revert restores one)."""
+    app = await app_from(ctx)
+    with user_errors():
+        result = await batch.batch_delete(app, ids=ids, flt=filter_mapping(filter), dry_run=dry_run)
+    out = BulkOutput(
+        dry_run=result.dry_run, count=result.count, sample=list(result.sample), missing=list(result.missing)
+    )
+    verb = "Would delete" if out.dry_run else "Deleted"
+    return respond(
+        out, f"{verb} {out.count} memories" + (f", e.g. {', '.join(out.sample)}." if out.sample else ".")
+    )
+
+
+TOOLS: tuple[ToolEntry, ...] = (
+    (
+        memory_batch_store,
+        "Store many memories",
+        ToolAnnotations(
+            read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+        ),
+    ),
+    (
+        memory_batch_tag,
+        "Tag many memories",
+        ToolAnnotations(
+            read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
+        ),
+    ),
+    (
+        memory_batch_delete,
+        "Delete many memories",
+        ToolAnnotations(
+            read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
+        ),
+    ),
+)

@@ -1,0 +1,104 @@
+"""Browsing tools: memory_similar, memory_timeline, memory_context."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult
+from pydantic import BaseModel, Field
+
+from mcp_memory.mcp.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
+from mcp_memory.mcp.tools.args import Limit, MemoryId, Project, Since, Until
+from mcp_memory.mcp.tools.models import MemoryBrief, SearchOutput, memory_brief, memory_text, search_hit_out
+from mcp_memory.services.search import browse, context
+
+__all__ = ["TOOLS"]
+
+
+async def memory_similar(
+    ctx: Context, id: MemoryId, limit: Limit = 10
+) -> Annotated[CallToolResult, SearchOutput]:
+    """Memories closest in meaning to one memory (itself excluded), in its project plus global ones.
+    Useful to find related decisions or possible duplicates."""
+    app = await app_from(ctx)
+    with user_errors():
+        hits = await browse.similar_memories(app, id, limit=limit)
+    results = [search_hit_out(h) for h in hits]
+    out = SearchOutput(
+        results=results, count=len(results), mode="semantic", mode_used="semantic", notice=None
+    )
+    text = "\n\n".join(memory_text(r, prefix=f"{n}. ({r.score:.2f}) ") for n, r in enumerate(results, 1))
+    return respond(out, text or "No similar memories.")
+
+
+class Bucket(BaseModel):
+    start: str
+    count: int
+    top: list[MemoryBrief]
+
+
+class TimelineOutput(BaseModel):
+    buckets: list[Bucket]
+
+
+async def memory_timeline(
+    ctx: Context,
+    since: Since = None,
+    until: Until = None,
+    project: Project = None,
+    bucket: Annotated[Literal["day", "week", "month"], Field(description="Bucket size (UTC).")] = "day",
+) -> Annotated[CallToolResult, TimelineOutput]:
+    """How many memories were stored per day, week or month, newest first, each with its most
+    important memories: an overview of what happened when."""
+    app = await app_from(ctx)
+    with user_errors():
+        buckets = await browse.timeline(app, since=since, until=until, project=project, bucket=bucket)
+    out = TimelineOutput(
+        buckets=[Bucket(start=b.start, count=b.count, top=[memory_brief(m) for m in b.top]) for b in buckets]
+    )
+    lines = [
+        f"{b.start}: {b.count} — " + "; ".join(f"[{m.id}] {m.content[:80]}" for m in b.top)
+        for b in out.buckets
+    ]
+    return respond(out, "\n".join(lines) or "No memories in that range.")
+
+
+class ContextOutput(BaseModel):
+    text: str
+    ids: list[str]
+    episodes: list[str]
+    tokens: int
+    budget: int
+
+
+async def memory_context(
+    ctx: Context,
+    query: Annotated[
+        str | None, Field(description="The task at hand; omit for recent and important memories.")
+    ] = None,
+    token_budget: Annotated[
+        int, Field(ge=50, le=100_000, description="Most tokens the block may use.")
+    ] = 2000,
+    project: Project = None,
+) -> Annotated[CallToolResult, ContextOutput]:
+    """One text block to paste into a prompt: pinned memories, then those most relevant to `query`,
+    then lessons from similar past episodes, within `token_budget`. Returns the ids used."""
+    app = await app_from(ctx)
+    with user_errors():
+        result = await context.build_context(app, query=query, token_budget=token_budget, project=project)
+    out = ContextOutput(
+        text=result.text,
+        ids=list(result.ids),
+        episodes=list(result.episodes),
+        tokens=result.tokens,
+        budget=result.budget,
+    )
+    return respond(out, result.text or "Nothing stored yet.")
+
+
+TOOLS: tuple[ToolEntry, ...] = (
+    (memory_similar, "Similar memories", READ_ONLY),
+    (memory_timeline, "Memory timeline", READ_ONLY),
+    (memory_context, "Context for a prompt", READ_ONLY),
+)

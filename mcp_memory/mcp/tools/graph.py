@@ -1,0 +1,219 @@
+"""Knowledge-graph tools: graph_upsert, graph_link, graph_query, graph_delete, graph_build."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult, ToolAnnotations
+from pydantic import BaseModel, ConfigDict, Field
+
+from mcp_memory.limits import MAX_GRAPH_DEPTH, MAX_GRAPH_ITEMS
+from mcp_memory.mcp.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
+from mcp_memory.mcp.tools.args import OptionalIds, Project
+from mcp_memory.mcp.tools.models import MemoryBrief, memory_brief
+from mcp_memory.services.graph import entities as graph
+from mcp_memory.services.graph import extraction
+
+__all__ = ["TOOLS"]
+
+
+class EntityIn(BaseModel):
+    name: str = Field(description="Unique name (case-insensitive).")
+    type: str = Field(description="e.g. person, service, library, file.")
+    observations: list[str] = Field(default_factory=list, description="Short facts about it.")
+
+
+class RelationIn(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    source: str = Field(alias="from", description="Entity name.")
+    target: str = Field(alias="to", description="Entity name.")
+    type: str = Field(description="In active voice, e.g. uses, depends_on.")
+
+    def as_mapping(self) -> dict[str, str]:
+        return {"from": self.source, "to": self.target, "type": self.type}
+
+
+class ObservationsIn(BaseModel):
+    name: str
+    observations: list[str]
+
+
+class UpsertOutput(BaseModel):
+    entities_created: int
+    entities_updated: int
+    observations_added: int
+    relations_created: int
+
+
+async def graph_upsert(
+    ctx: Context,
+    entities: Annotated[
+        list[EntityIn] | None, Field(max_length=MAX_GRAPH_ITEMS, description="Entities to create or extend.")
+    ] = None,
+    relations: Annotated[
+        list[RelationIn] | None, Field(max_length=MAX_GRAPH_ITEMS, description="Directed relations.")
+    ] = None,
+) -> Annotated[CallToolResult, UpsertOutput]:
+    """Add entities (name, type, observations) and relations (from -type-> to) to the knowledge graph.
+    Existing entities get new observations; existing relations are kept; missing endpoints are created."""
+    app = await app_from(ctx)
+    with user_errors():
+        result = await graph.upsert_graph(
+            app, [e.model_dump() for e in entities or []], [r.as_mapping() for r in relations or []]
+        )
+    out = UpsertOutput(
+        entities_created=result.entities_created,
+        entities_updated=result.entities_updated,
+        observations_added=result.observations_added,
+        relations_created=result.relations_created,
+    )
+    return respond(
+        out,
+        f"{out.entities_created} entities created, {out.entities_updated} updated, "
+        f"{out.observations_added} observations added, {out.relations_created} relations created.",
+    )
+
+
+class LinkOutput(BaseModel):
+    links: int
+    entities_created: int
+
+
+async def graph_link(
+    ctx: Context,
+    memory_id: Annotated[str, Field(description="The memory, e.g. 'm_12'.")],
+    entities: Annotated[
+        list[str], Field(min_length=1, max_length=1000, description="Entity names; missing ones are created.")
+    ],
+) -> Annotated[CallToolResult, LinkOutput]:
+    """Link a memory to entities, so graph_query on them returns it."""
+    app = await app_from(ctx)
+    with user_errors():
+        links, created = await graph.link_memory(app, memory_id, entities)
+    return respond(LinkOutput(links=links, entities_created=created), f"{links} link(s) made.")
+
+
+class EntityOut(BaseModel):
+    name: str
+    type: str
+    observations: list[str]
+
+
+class RelationOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+    source: str = Field(alias="from")
+    target: str = Field(alias="to")
+    type: str
+
+
+class SubgraphOutput(BaseModel):
+    entities: list[EntityOut]
+    relations: list[RelationOut]
+    memories: list[MemoryBrief]
+    truncated: bool
+
+
+async def graph_query(
+    ctx: Context,
+    name: Annotated[str | None, Field(description="Start from this entity.")] = None,
+    memory_id: Annotated[
+        str | None, Field(description="Start from the entities linked to this memory.")
+    ] = None,
+    query: Annotated[
+        str | None, Field(description="Start from entities whose name, type or observations contain this.")
+    ] = None,
+    depth: Annotated[
+        int, Field(ge=0, le=MAX_GRAPH_DEPTH, description="Hops to follow, either direction.")
+    ] = 1,
+) -> Annotated[CallToolResult, SubgraphOutput]:
+    """The subgraph around an entity, a memory's entities, or a text match, within `depth` hops:
+    entities with observations, relations among them, and linked memories. Give one of name,
+    memory_id, query."""
+    app = await app_from(ctx)
+    with user_errors():
+        sub = await graph.query_graph(app, name=name, memory_id=memory_id, query=query, depth=depth)
+    out = SubgraphOutput(
+        entities=[
+            EntityOut(name=e.name, type=e.type, observations=list(e.observations)) for e in sub.entities
+        ],
+        relations=[
+            RelationOut.model_validate({"from": r.source, "to": r.target, "type": r.type})
+            for r in sub.relations
+        ],
+        memories=[memory_brief(m) for m in sub.memories],
+        truncated=sub.truncated,
+    )
+    lines = [f"{e.name} ({e.type})" + "".join(f"\n  - {o}" for o in e.observations) for e in out.entities]
+    lines += [f"{r.source} -{r.type}-> {r.target}" for r in out.relations]
+    lines += [f"[{m.id}] {m.content[:200]}" for m in out.memories]
+    return respond(out, "\n".join(lines) or "Nothing found.")
+
+
+class GraphDeleteOutput(BaseModel):
+    entities: int
+    relations: int
+    observations: int
+
+
+async def graph_delete(
+    ctx: Context,
+    entities: Annotated[list[str] | None, Field(description="Entity names (their relations go too).")] = None,
+    relations: Annotated[list[RelationIn] | None, Field(description="Relations to delete.")] = None,
+    observations: Annotated[
+        list[ObservationsIn] | None, Field(description="{name, observations} to delete.")
+    ] = None,
+) -> Annotated[CallToolResult, GraphDeleteOutput]:
+    """Delete entities (with their relations and links), relations, or single observations."""
+    app = await app_from(ctx)
+    with user_errors():
+        result = await graph.delete_graph(
+            app,
+            entities or [],
+            [r.as_mapping() for r in relations or []],
+            [o.model_dump() for o in observations or []],
+        )
+    out = GraphDeleteOutput(
+        entities=result.entities, relations=result.relations, observations=result.observations
+    )
+    return respond(
+        out, f"Deleted {out.entities} entities, {out.relations} relations, {out.observations} observations."
+    )
+
+
+class BuildOutput(BaseModel):
+    memories: int
+    entities_created: int
+    links: int
+
+
+async def graph_build(
+    ctx: Context, ids: OptionalIds = None, project: Project = None
+) -> Annotated[CallToolResult, BuildOutput]:
+    """Fill the graph from memories without an LLM: code identifiers, file paths, URLs, packages and
+    capitalised names become entities linked to the memories that mention them."""
+    app = await app_from(ctx)
+    with user_errors():
+        result = await extraction.build_graph(app, ids=ids, project=project)
+    out = BuildOutput(memories=result.memories, entities_created=result.entities_created, links=result.links)
+    return respond(
+        out, f"Read {out.memories} memories: {out.entities_created} new entities, {out.links} links."
+    )
+
+
+_ADD = ToolAnnotations(
+    read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+)
+TOOLS: tuple[ToolEntry, ...] = (
+    (graph_upsert, "Add to the graph", _ADD),
+    (graph_link, "Link a memory to entities", _ADD),
+    (graph_query, "Query the graph", READ_ONLY),
+    (
+        graph_delete,
+        "Delete from the graph",
+        ToolAnnotations(
+            read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
+        ),
+    ),
+    (graph_build, "Build the graph from memories", _ADD),
+)

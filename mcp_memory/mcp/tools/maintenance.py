@@ -1,0 +1,286 @@
+"""Maintenance tools: memory_stats, memory_health, memory_consolidate, memory_lifecycle,
+memory_export, memory_import, memory_forget, memory_reindex."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult, ToolAnnotations
+from pydantic import BaseModel, Field
+
+from mcp_memory.mcp.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
+from mcp_memory.mcp.tools.args import Filter, OptionalIds, filter_mapping
+from mcp_memory.mcp.tools.models import BulkOutput, CheckOut
+from mcp_memory.services.maintenance import consolidate, doctor
+from mcp_memory.services.maintenance import stats as maintenance
+from mcp_memory.services.memories import history
+from mcp_memory.services.transfer import exporting, importing
+
+__all__ = ["TOOLS"]
+
+
+class StatsOutput(BaseModel):
+    memories: int
+    deleted: int
+    pending_embeddings: int
+    by_kind: dict[str, int]
+    by_project: dict[str, int]
+    top_tags: dict[str, int]
+    database_path: str
+    database_bytes: int
+    schema_version: int
+    sqlite: str
+    embedding_model: str
+    recorded_model: str | None
+    model_state: str
+    model_problem: str | None
+
+
+async def memory_stats(ctx: Context) -> Annotated[CallToolResult, StatsOutput]:
+    """Counts by kind, project and tag, database size, embedding model and index state."""
+    app = await app_from(ctx)
+    with user_errors():
+        s = await maintenance.collect_stats(app)
+    out = StatsOutput(**{k: getattr(s, k) for k in StatsOutput.model_fields})
+    return respond(
+        out,
+        f"{s.memories} memories ({s.deleted} deleted, {s.pending_embeddings} awaiting vectors), "
+        f"{s.database_bytes / 1e6:.1f} MB, model {s.embedding_model} ({s.model_state}).",
+    )
+
+
+class HealthOutput(BaseModel):
+    ok: bool
+    checks: list[CheckOut]
+
+
+async def memory_health(ctx: Context) -> Annotated[CallToolResult, HealthOutput]:
+    """Health checks (database integrity, extension, model loaded or loading, pending embeddings,
+    schema version, index consistency), each ok or not with a reason."""
+    app = await app_from(ctx)
+    with user_errors():
+        checks = await doctor.health_checks(app)
+    out = HealthOutput(
+        ok=all(c.ok for c in checks),
+        checks=[CheckOut(name=c.name, ok=c.ok, detail=c.detail, fix=c.fix) for c in checks],
+    )
+    return respond(out, "\n".join(f"{'ok' if c.ok else 'FAIL'} {c.name}: {c.detail}" for c in checks))
+
+
+class MergeOut(BaseModel):
+    survivor: str
+    merged: list[str]
+    similarity: float
+
+
+class RuleActionOut(BaseModel):
+    rule: str
+    action: str
+    ids: list[str]
+
+
+class ConsolidateOutput(BaseModel):
+    dry_run: bool
+    merges: list[MergeOut]
+    expired: list[str]
+    rules: list[RuleActionOut]
+    skipped: str | None
+
+
+async def memory_consolidate(
+    ctx: Context,
+    dry_run: Annotated[bool, Field(description="Only report (default).")] = True,
+    similarity: Annotated[
+        float, Field(ge=0.5, le=1.0, description="Cosine similarity that counts as duplicate.")
+    ] = 0.95,
+) -> Annotated[CallToolResult, ConsolidateOutput]:
+    """Tidy up: merge near-duplicates within a project (tags and history kept; pinned never merged
+    away), remove expired memories, apply lifecycle rules. Reports exactly what would change and why;
+    a dry run unless dry_run=false."""
+    app = await app_from(ctx)
+    with user_errors():
+        r = await consolidate.consolidate(app, dry_run=dry_run, similarity=similarity)
+    out = ConsolidateOutput(
+        dry_run=r.dry_run,
+        merges=[
+            MergeOut(survivor=m.survivor, merged=list(m.merged), similarity=m.similarity) for m in r.merges
+        ],
+        expired=list(r.expired),
+        rules=[RuleActionOut(rule=a.rule, action=a.action, ids=list(a.ids)) for a in r.rules],
+        skipped=r.skipped,
+    )
+    verb = "Would" if r.dry_run else "Did"
+    lines = [f"{verb} merge {m.merged} into {m.survivor} (similarity ≥ {m.similarity})" for m in out.merges]
+    lines += [f"{verb} remove expired {', '.join(out.expired)}"] if out.expired else []
+    lines += [f"{verb} {a.action} {', '.join(a.ids)} ({a.rule})" for a in out.rules]
+    return respond(out, "\n".join(lines + ([r.skipped] if r.skipped else [])) or "Nothing to consolidate.")
+
+
+class RuleIn(BaseModel):
+    action: Literal["delete", "archive"]
+    older_than_days: float = Field(ge=0)
+    kind: str | None = None
+    tag: str | None = None
+    project: str | None = None
+    importance_below: float | None = Field(default=None, ge=0, le=1)
+
+
+class LifecycleOutput(BaseModel):
+    rules: list[str]
+
+
+async def memory_lifecycle(
+    ctx: Context,
+    rules: Annotated[
+        list[RuleIn] | None, Field(description="Replace all rules with these; omit to list them.")
+    ] = None,
+) -> Annotated[CallToolResult, LifecycleOutput]:
+    """Show or set lifecycle rules, applied by memory_consolidate. E.g. {kind: 'scratch',
+    older_than_days: 7, action: 'delete'} or {importance_below: 0.2, older_than_days: 90, action: 'archive'}."""
+    app = await app_from(ctx)
+    with user_errors():
+        current = (
+            await consolidate.set_rules(app, [r.model_dump() for r in rules])
+            if rules is not None
+            else await consolidate.get_rules(app)
+        )
+    out = LifecycleOutput(rules=[r.describe() for r in current])
+    return respond(out, "\n".join(out.rules) or "No lifecycle rules.")
+
+
+class ExportOutput(BaseModel):
+    path: str
+    format: str
+    memories: int
+    versions: int
+    entities: int
+    relations: int
+    episodes: int
+    bytes: int
+
+
+async def memory_export(
+    ctx: Context,
+    path: Annotated[
+        str, Field(min_length=1, description="File to write, in your home or the data directory.")
+    ],
+    format: Annotated[
+        Literal["jsonl", "markdown"], Field(description="jsonl round-trips; markdown is for reading.")
+    ] = "jsonl",
+    include_vectors: Annotated[bool, Field(description="Add vectors so import need not re-embed.")] = False,
+    overwrite: Annotated[bool, Field(description="Replace an existing file.")] = False,
+) -> Annotated[CallToolResult, ExportOutput]:
+    """Export everything (memories with ids, times, tags, metadata, pins, versions; graph; episodes)."""
+    app = await app_from(ctx)
+    with user_errors():
+        r = await exporting.export_memories(
+            app, path, format=format, include_vectors=include_vectors, overwrite=overwrite
+        )
+    out = ExportOutput(**{k: getattr(r, k) for k in ExportOutput.model_fields})
+    return respond(out, f"Wrote {out.memories} memories to {out.path} ({out.bytes:,} bytes).")
+
+
+class ImportOutput(BaseModel):
+    imported: int
+    skipped: int
+    entities: int
+    relations: int
+    episodes: int
+    problems: list[str] = Field(description="Why entries were skipped (first 50).")
+
+
+async def memory_import(
+    ctx: Context,
+    path: Annotated[str, Field(min_length=1, description="File (or, for markdown, folder) to read.")],
+    format: Annotated[
+        Literal["jsonl", "server-memory", "markdown", "plain-jsonl"],
+        Field(
+            description="jsonl: memory_export's file; server-memory: the official knowledge-graph server's "
+            "file; markdown: a folder of .md notes; plain-jsonl: one {content, ...} object per line."
+        ),
+    ] = "jsonl",
+    split: Annotated[
+        Literal["file", "heading"], Field(description="markdown: one memory per file or per heading.")
+    ] = "file",
+) -> Annotated[CallToolResult, ImportOutput]:
+    """Move memories in: a memory_export file, the official MCP knowledge-graph server's memory file,
+    a folder of markdown notes (tags from front matter), or plain JSON lines. Reports what was skipped
+    and why."""
+    app = await app_from(ctx)
+    with user_errors():
+        r = await importing.import_memories(app, path, format=format, split=split)
+    out = ImportOutput(
+        imported=r.imported,
+        skipped=r.skipped,
+        entities=r.entities,
+        relations=r.relations,
+        episodes=r.episodes,
+        problems=list(r.problems[:50]),
+    )
+    text = (
+        f"Imported {out.imported} memories ({out.skipped} skipped), {out.entities} entities, "
+        f"{out.relations} relations, {out.episodes} episodes."
+    )
+    if out.problems:
+        text += "\nSkipped: " + "; ".join(out.problems[:10])
+    return respond(out, text)
+
+
+async def memory_forget(
+    ctx: Context,
+    ids: OptionalIds = None,
+    filter: Annotated[Filter | None, Field(description="Choose memories by filter instead of ids.")] = None,
+    dry_run: Annotated[bool, Field(description="Only report (default).")] = True,
+) -> Annotated[CallToolResult, BulkOutput]:
+    """Erase memories permanently, with their history and graph links (deleted ones too). A dry run
+    unless dry_run=false. For secrets or data that must not be kept."""
+    app = await app_from(ctx)
+    with user_errors():
+        r = await history.forget_memories(app, ids=ids, flt=filter_mapping(filter), dry_run=dry_run)
+    out = BulkOutput(dry_run=r.dry_run, count=r.count, sample=list(r.sample), missing=list(r.missing))
+    return respond(out, f"{'Would erase' if r.dry_run else 'Erased'} {r.count} memories.")
+
+
+class ReindexOutput(BaseModel):
+    embedded: int
+    model: str
+    dim: int
+    seconds: float
+
+
+async def memory_reindex(ctx: Context) -> Annotated[CallToolResult, ReindexOutput]:
+    """Re-embed every memory with the configured model (after changing MCP_MEMORY_EMBEDDING_MODEL).
+    Search keeps working on the old index until the new one is complete."""
+    app = await app_from(ctx)
+    with user_errors():
+        r = await maintenance.reindex(app)
+    out = ReindexOutput(embedded=r.embedded, model=r.model, dim=r.dim, seconds=round(r.seconds, 2))
+    return respond(out, f"Re-embedded {r.embedded} memories with {r.model} in {r.seconds:.1f}s.")
+
+
+_CHANGE = ToolAnnotations(
+    read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
+)
+TOOLS: tuple[ToolEntry, ...] = (
+    (memory_stats, "Memory statistics", READ_ONLY),
+    (memory_health, "Health checks", READ_ONLY),
+    (memory_consolidate, "Consolidate memories", _CHANGE),
+    (memory_lifecycle, "Lifecycle rules", _CHANGE),
+    (
+        memory_export,
+        "Export memories",
+        ToolAnnotations(
+            read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+        ),
+    ),
+    (
+        memory_import,
+        "Import memories",
+        ToolAnnotations(
+            read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
+        ),
+    ),
+    (memory_forget, "Erase memories permanently", _CHANGE),
+    (memory_reindex, "Re-embed all memories", _CHANGE),
+)

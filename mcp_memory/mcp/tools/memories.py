@@ -1,0 +1,243 @@
+"""The core memory tools: memory_store, memory_search, memory_get, memory_update, memory_delete,
+memory_recent. Each is a thin adapter over one service call."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult, ToolAnnotations
+from pydantic import Field
+
+from mcp_memory.limits import MAX_CONTENT_BYTES
+from mcp_memory.mcp.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
+from mcp_memory.mcp.tools.args import Ids, Kind, Limit, Project, Since, Tags, Until
+from mcp_memory.mcp.tools.models import (
+    DeleteOutput,
+    GetOutput,
+    RecentOutput,
+    SearchOutput,
+    StoreOutput,
+    UpdateOutput,
+    memory_out,
+    memory_text,
+    search_hit_out,
+)
+from mcp_memory.services.memories import changes
+from mcp_memory.services.memories import store as memories
+from mcp_memory.services.search import hybrid as search
+
+__all__ = ["TOOLS"]
+
+
+async def memory_store(
+    ctx: Context,
+    content: Annotated[
+        str,
+        Field(
+            min_length=1,
+            description=f"What to remember, self-contained (up to {MAX_CONTENT_BYTES // 1000} kB). One fact, "
+            "decision or lesson per memory.",
+        ),
+    ],
+    tags: Tags = None,
+    kind: Annotated[
+        str | None, Field(description="note (default), fact, decision, preference, lesson, ...")
+    ] = None,
+    importance: Annotated[
+        float | None, Field(ge=0, le=1, description="0 trivial .. 1 critical; default 0.5.")
+    ] = None,
+    metadata: Annotated[dict[str, Any] | None, Field(description="Extra JSON fields, up to 16 kB.")] = None,
+    project: Annotated[
+        str | None,
+        Field(description="Project it belongs to; default the current project, 'global' for all projects."),
+    ] = None,
+    pinned: Annotated[bool, Field(description="Pin it so it comes first in context.")] = False,
+    expires_at: Annotated[
+        str | None, Field(description="When it stops being returned: ISO 8601 or e.g. 'in 7 days'.")
+    ] = None,
+    created_at: Annotated[
+        str | None, Field(description="Back-date an imported memory: ISO 8601 or relative.")
+    ] = None,
+) -> Annotated[CallToolResult, StoreOutput]:
+    """Save something worth remembering across sessions: a decision and its reason, a user preference,
+    a fix that worked, a project convention. Storing identical content again returns the existing id
+    (status 'duplicate') and adds the new tags to it."""
+    app = await app_from(ctx)
+    with user_errors():
+        result = await memories.store_memory(
+            app,
+            content,
+            tags=tags,
+            kind=kind,
+            importance=importance,
+            metadata=metadata,
+            project=project,
+            pinned=pinned,
+            expires_at=expires_at,
+            created_at=created_at,
+        )
+    out = StoreOutput(
+        id=result.id,
+        status=result.status,
+        duplicate_of=result.duplicate_of,
+        redacted=result.redacted,
+        embedded=result.embedded,
+        project=result.project,
+    )
+    text = (
+        f"Stored {out.id}."
+        if out.status == "created"
+        else f"Already stored as {out.id} (duplicate); tags merged."
+    )
+    return respond(out, text)
+
+
+async def memory_search(
+    ctx: Context,
+    query: Annotated[
+        str, Field(min_length=1, max_length=4000, description="What you are looking for, in words.")
+    ],
+    limit: Limit = 10,
+    tags: Tags = None,
+    tag_mode: Annotated[Literal["any", "all"], Field(description="Match any of the tags, or all.")] = "any",
+    kind: Kind = None,
+    project: Project = None,
+    since: Since = None,
+    until: Until = None,
+    mode: Annotated[
+        Literal["hybrid", "semantic", "keyword"],
+        Field(description="hybrid (default) fuses keyword and meaning; semantic or keyword use one signal."),
+    ] = "hybrid",
+    diversify: Annotated[bool, Field(description="Prefer varied results over near-duplicates.")] = False,
+) -> Annotated[CallToolResult, SearchOutput]:
+    """Search memories by meaning and keywords. Use it before starting work to recall decisions,
+    conventions and past fixes. Each result has a score and `why` (the signals that matched)."""
+    app = await app_from(ctx)
+    with user_errors():
+        found = await search.search_memories(
+            app,
+            query,
+            limit=limit,
+            tags=tags,
+            tag_mode=tag_mode,
+            kind=kind,
+            project=project,
+            since=since,
+            until=until,
+            mode=mode,
+            diversify=diversify,
+        )
+    hits = [search_hit_out(h) for h in found.hits]
+    out = SearchOutput(
+        results=hits, count=len(hits), mode=found.mode, mode_used=found.mode_used, notice=found.notice
+    )
+    lines = [f"{len(hits)} result(s) for {query!r}."]
+    if found.notice:
+        lines.append(f"Note: {found.notice}")
+    for n, hit in enumerate(hits, start=1):
+        lines.append(memory_text(hit, prefix=f"{n}. ({hit.score:.2f}; {'; '.join(hit.why)}) "))
+    return respond(out, "\n\n".join(lines))
+
+
+async def memory_get(
+    ctx: Context,
+    ids: Ids,
+    include_history: Annotated[
+        bool, Field(description="Also return earlier versions of each memory.")
+    ] = False,
+) -> Annotated[CallToolResult, GetOutput]:
+    """Fetch memories by id, whole (search results cut long content). Unknown or deleted ids are
+    listed in `missing`."""
+    app = await app_from(ctx)
+    with user_errors():
+        result = await memories.get_memories(app, ids, include_history=include_history)
+    out = GetOutput(
+        memories=[memory_out(m, with_history=include_history) for m in result.memories],
+        missing=list(result.missing),
+    )
+    parts = [memory_text(m) for m in out.memories]
+    if out.missing:
+        parts.append(f"Not found: {', '.join(out.missing)}.")
+    return respond(out, "\n\n".join(parts) or "Nothing found.")
+
+
+async def memory_update(
+    ctx: Context,
+    id: Annotated[str, Field(description="The memory to change, e.g. 'm_12'.")],
+    content: Annotated[str | None, Field(min_length=1, description="New content (replaces the old).")] = None,
+    tags: Annotated[list[str] | None, Field(description="New tags (replace the old ones).")] = None,
+    kind: Kind = None,
+    importance: Annotated[float | None, Field(ge=0, le=1, description="0 trivial .. 1 critical.")] = None,
+    metadata: Annotated[dict[str, Any] | None, Field(description="New metadata (replaces the old).")] = None,
+) -> Annotated[CallToolResult, UpdateOutput]:
+    """Correct or refine a memory instead of storing a contradicting one. The previous version is kept
+    in its history."""
+    app = await app_from(ctx)
+    with user_errors():
+        result = await changes.update_memory(
+            app, id, content=content, tags=tags, kind=kind, importance=importance, metadata=metadata
+        )
+    out = UpdateOutput(
+        id=result.id,
+        version=result.version,
+        changed=list(result.changed),
+        embedded=result.embedded,
+        redacted=result.redacted,
+    )
+    text = (
+        f"Updated {out.id} ({', '.join(out.changed)}); now version {out.version}."
+        if out.changed
+        else f"{out.id} already had these values; nothing changed."
+    )
+    return respond(out, text)
+
+
+async def memory_delete(ctx: Context, ids: Ids) -> Annotated[CallToolResult, DeleteOutput]:
+    """Delete memories that are wrong or obsolete. They leave search and listings at once; their last
+    version stays in history."""
+    app = await app_from(ctx)
+    with user_errors():
+        result = await changes.delete_memories(app, ids)
+    out = DeleteOutput(
+        deleted=result.deleted, deleted_ids=list(result.deleted_ids), missing=list(result.missing)
+    )
+    text = f"Deleted {out.deleted} memor{'y' if out.deleted == 1 else 'ies'}."
+    if out.missing:
+        text += f" Not found: {', '.join(out.missing)}."
+    return respond(out, text)
+
+
+async def memory_recent(
+    ctx: Context,
+    limit: Limit = 10,
+    project: Project = None,
+    kind: Kind = None,
+    tags: Tags = None,
+) -> Annotated[CallToolResult, RecentOutput]:
+    """The most recently stored memories, newest first: a quick catch-up at the start of a session."""
+    app = await app_from(ctx)
+    with user_errors():
+        found = await memories.recent_memories(app, limit=limit, project=project, kind=kind, tags=tags)
+    out = RecentOutput(memories=[memory_out(m) for m in found], count=len(found))
+    return respond(out, "\n\n".join(memory_text(m) for m in out.memories) or "No memories yet.")
+
+
+_WRITE = ToolAnnotations(
+    read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+)
+_CHANGE = ToolAnnotations(
+    read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False
+)
+_DELETE = ToolAnnotations(
+    read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
+)
+
+TOOLS: tuple[ToolEntry, ...] = (
+    (memory_store, "Store a memory", _WRITE),
+    (memory_search, "Search memories", READ_ONLY),
+    (memory_get, "Get memories by id", READ_ONLY),
+    (memory_update, "Update a memory", _CHANGE),
+    (memory_delete, "Delete memories", _DELETE),
+    (memory_recent, "Recent memories", READ_ONLY),
+)

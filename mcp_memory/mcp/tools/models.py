@@ -1,0 +1,229 @@
+"""Output models of the tools: they are the tools' output schemas, and convert service results."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from mcp_memory.services.memories.store import Memory, MemoryVersion
+from mcp_memory.services.search.hybrid import SearchHit
+from mcp_memory.timeparse import format_time
+
+__all__ = [
+    "BulkOutput",
+    "CheckOut",
+    "DeleteOutput",
+    "GetOutput",
+    "MemoriesOutput",
+    "MemoryBrief",
+    "MemoryOut",
+    "RecentOutput",
+    "SearchHitOut",
+    "SearchOutput",
+    "StoreOutput",
+    "UpdateOutput",
+    "VersionOut",
+    "memory_brief",
+    "memory_out",
+    "memory_text",
+    "search_hit_out",
+]
+
+#: Search results show at most this much of each memory; memory_get returns it whole.
+SNIPPET_CHARS = 2000
+
+
+class VersionOut(BaseModel):
+    version: int
+    content: str
+    tags: list[str]
+    kind: str
+    importance: float
+    metadata: dict[str, Any]
+    valid_from: str | None
+    replaced_at: str | None
+    replaced_by: str = Field(description="update, merge or delete: what replaced this version")
+    changed: list[str] = Field(description="fields the replacing version changed")
+
+
+class MemoryOut(BaseModel):
+    id: str
+    content: str
+    tags: list[str]
+    kind: str
+    importance: float
+    project: str | None = Field(description="null for a global memory")
+    pinned: bool
+    metadata: dict[str, Any]
+    created_at: str | None
+    updated_at: str | None
+    last_accessed_at: str | None
+    access_count: int
+    expires_at: str | None
+    version: int
+    embedded: bool = Field(description="whether the memory has its vector yet (false briefly after start)")
+    history: list[VersionOut] | None = None
+
+
+class SearchHitOut(BaseModel):
+    id: str
+    content: str
+    truncated: bool = Field(description="content was cut to 2,000 characters; memory_get returns all of it")
+    tags: list[str]
+    kind: str
+    project: str | None
+    score: float = Field(description="fused relevance, 1.0 for the best hit")
+    similarity: float | None = Field(description="cosine similarity to the query, when the vector matched")
+    created_at: str | None
+    why: list[str] = Field(description="the signals that matched: keyword rank and terms, semantic rank")
+
+
+class StoreOutput(BaseModel):
+    id: str
+    status: Literal["created", "duplicate", "merged"]
+    duplicate_of: str | None
+    redacted: int = Field(description="secrets replaced by [REDACTED:kind] markers before storing")
+    embedded: bool = Field(description="false when the model was still loading: the vector follows shortly")
+    project: str | None
+
+
+class SearchOutput(BaseModel):
+    results: list[SearchHitOut]
+    count: int
+    mode: str
+    mode_used: str = Field(description="keyword when semantic search was not available; see notice")
+    notice: str | None
+
+
+class GetOutput(BaseModel):
+    memories: list[MemoryOut]
+    missing: list[str]
+
+
+class UpdateOutput(BaseModel):
+    id: str
+    version: int
+    changed: list[str]
+    embedded: bool
+    redacted: int
+
+
+class DeleteOutput(BaseModel):
+    deleted: int
+    deleted_ids: list[str]
+    missing: list[str]
+
+
+class RecentOutput(BaseModel):
+    memories: list[MemoryOut]
+    count: int
+
+
+def _version_out(v: MemoryVersion) -> VersionOut:
+    return VersionOut(
+        version=v.version,
+        content=v.content,
+        tags=list(v.tags),
+        kind=v.kind,
+        importance=v.importance,
+        metadata=v.metadata,
+        valid_from=format_time(v.valid_from),
+        replaced_at=format_time(v.replaced_at),
+        replaced_by=v.replaced_by,
+        changed=list(v.changed),
+    )
+
+
+def memory_out(m: Memory, *, with_history: bool = False) -> MemoryOut:
+    return MemoryOut(
+        id=m.id,
+        content=m.content,
+        tags=list(m.tags),
+        kind=m.kind,
+        importance=m.importance,
+        project=m.project,
+        pinned=m.pinned,
+        metadata=m.metadata,
+        created_at=format_time(m.created_at),
+        updated_at=format_time(m.updated_at),
+        last_accessed_at=format_time(m.last_accessed_at),
+        access_count=m.access_count,
+        expires_at=format_time(m.expires_at),
+        version=m.version,
+        embedded=m.embedded,
+        history=[_version_out(v) for v in m.history] if with_history else None,
+    )
+
+
+def search_hit_out(hit: SearchHit) -> SearchHitOut:
+    m = hit.memory
+    cut = len(m.content) > SNIPPET_CHARS
+    return SearchHitOut(
+        id=m.id,
+        content=m.content[:SNIPPET_CHARS] + ("…" if cut else ""),
+        truncated=cut,
+        tags=list(m.tags),
+        kind=m.kind,
+        project=m.project,
+        score=hit.score,
+        similarity=None if hit.similarity is None else round(hit.similarity, 4),
+        created_at=format_time(m.created_at),
+        why=list(hit.why),
+    )
+
+
+def memory_text(m: MemoryOut | SearchHitOut | MemoryBrief, *, prefix: str = "") -> str:
+    """One memory as a short readable block."""
+    tags = f" #{' #'.join(m.tags)}" if m.tags else ""
+    when = (m.created_at or "")[:10]
+    head = f"{prefix}[{m.id}] {m.kind} {when}{tags}"
+    if m.project:
+        head += f" (project {m.project})"
+    return f"{head}\n{m.content}"
+
+
+class MemoryBrief(BaseModel):
+    """A memory in a list: enough to decide whether to memory_get it."""
+
+    id: str
+    content: str
+    tags: list[str]
+    kind: str
+    importance: float
+    project: str | None
+    pinned: bool
+    created_at: str | None
+
+
+def memory_brief(m: Memory) -> MemoryBrief:
+    cut = len(m.content) > SNIPPET_CHARS
+    return MemoryBrief(
+        id=m.id,
+        content=m.content[:SNIPPET_CHARS] + ("…" if cut else ""),
+        tags=list(m.tags),
+        kind=m.kind,
+        importance=m.importance,
+        project=m.project,
+        pinned=m.pinned,
+        created_at=format_time(m.created_at),
+    )
+
+
+class MemoriesOutput(BaseModel):
+    memories: list[MemoryBrief]
+    count: int
+
+
+class BulkOutput(BaseModel):
+    dry_run: bool
+    count: int
+    sample: list[str]
+    missing: list[str]
+
+
+class CheckOut(BaseModel):
+    name: str
+    ok: bool
+    detail: str
+    fix: str

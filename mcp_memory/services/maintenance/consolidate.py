@@ -1,0 +1,331 @@
+"""Consolidation and lifecycle rules.
+
+`consolidate` merges near-duplicates (cosine similarity at or above a threshold, within one project)
+into one survivor that keeps every tag, removes expired memories, and applies the lifecycle rules.
+Pinned memories are never merged away, expired or touched by rules. Everything it removes is a soft
+delete with a version recording why, so it can be reverted. It is a dry run unless told otherwise.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+from mcp_memory.errors import InvalidInput, LimitExceeded
+from mcp_memory.limits import MAX_LIFECYCLE_RULES as _MAX_RULES
+from mcp_memory.limits import clean_kind, clean_tags
+from mcp_memory.services.app import App
+from mcp_memory.services.memories.changes import soft_delete
+from mcp_memory.services.memories.store import (
+    format_id,
+    record_version,
+    retag,
+    tags_by_id,
+)
+from mcp_memory.storage.rows import MEMORY_COLUMNS, fetch_memory_row
+
+__all__ = ["ConsolidateReport", "LifecycleRule", "Merge", "consolidate", "get_rules", "set_rules"]
+
+_MAX_GROUP = 50_000
+
+
+@dataclass(frozen=True, slots=True)
+class LifecycleRule:
+    action: str
+    older_than_days: float
+    kind: str | None = None
+    tag: str | None = None
+    project: str | None = None
+    importance_below: float | None = None
+
+    def describe(self) -> str:
+        what = (
+            " ".join(
+                filter(
+                    None,
+                    [
+                        f"kind={self.kind}" if self.kind else "",
+                        f"tag={self.tag}" if self.tag else "",
+                        f"project={self.project}" if self.project is not None else "",
+                        f"importance<{self.importance_below}" if self.importance_below is not None else "",
+                    ],
+                )
+            )
+            or "any memory"
+        )
+        return f"{what} older than {self.older_than_days:g} days: {self.action}"
+
+
+def _rule(raw: Mapping[str, Any]) -> LifecycleRule:
+    if not isinstance(raw, Mapping):
+        raise InvalidInput(
+            "each rule is an object such as {kind: 'scratch', older_than_days: 7, action: 'delete'}."
+        )
+    unknown = set(raw) - {"action", "older_than_days", "kind", "tag", "project", "importance_below"}
+    if unknown:
+        raise InvalidInput(f"unknown rule field(s) {sorted(unknown)}.")
+    action = raw.get("action")
+    if action not in ("delete", "archive"):
+        raise InvalidInput("a rule's action is 'delete' (recoverable) or 'archive' (hidden from search).")
+    days = raw.get("older_than_days")
+    if not isinstance(days, int | float) or days < 0:
+        raise InvalidInput("a rule needs older_than_days, a number of days ≥ 0.")
+    below = raw.get("importance_below")
+    if below is not None and (not isinstance(below, int | float) or not 0 <= below <= 1):
+        raise InvalidInput("importance_below is a number from 0 to 1.")
+    tag = raw.get("tag")
+    return LifecycleRule(
+        action=str(action),
+        older_than_days=float(days),
+        kind=clean_kind(raw["kind"]) if raw.get("kind") else None,
+        tag=clean_tags([tag])[0] if tag else None,
+        project=raw.get("project"),
+        importance_below=None if below is None else float(below),
+    )
+
+
+async def get_rules(app: App) -> list[LifecycleRule]:
+    rows = await app.db.fetchall(
+        "SELECT action, older_than_days, kind, tag, project, importance_below FROM lifecycle_rules ORDER BY id"
+    )
+    return [LifecycleRule(str(r[0]), float(r[1]), r[2], r[3], r[4], r[5]) for r in rows]
+
+
+async def set_rules(app: App, rules: Sequence[Mapping[str, Any]]) -> list[LifecycleRule]:
+    """Replace the lifecycle rules (an empty list removes them all)."""
+    if len(rules) > _MAX_RULES:
+        raise LimitExceeded(f"{len(rules)} rules; at most {_MAX_RULES}.")
+    clean = [_rule(r) for r in rules]
+    now = time.time()
+
+    async def work(conn: aiosqlite.Connection) -> None:
+        await conn.execute("DELETE FROM lifecycle_rules")
+        await conn.executemany(
+            "INSERT INTO lifecycle_rules(action, older_than_days, kind, tag, project, importance_below, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(r.action, r.older_than_days, r.kind, r.tag, r.project, r.importance_below, now) for r in clean],
+        )
+
+    await app.db.write(work)
+    return clean
+
+
+@dataclass(frozen=True, slots=True)
+class Merge:
+    survivor: str
+    merged: tuple[str, ...]
+    similarity: float
+    project: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RuleAction:
+    rule: str
+    action: str
+    ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ConsolidateReport:
+    dry_run: bool
+    similarity: float
+    merges: tuple[Merge, ...]
+    expired: tuple[str, ...]
+    rules: tuple[RuleAction, ...]
+    skipped: str | None
+
+
+def _find(parent: list[int], i: int) -> int:
+    """Union-find root with path halving."""
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
+
+
+def _find_merges(
+    rows: list[Any], vectors: dict[int, bytes], threshold: float
+) -> list[tuple[int, list[int], float]]:
+    """Clusters of near-duplicates per project: (survivor, merged rows, lowest similarity linking them)."""
+    import numpy as np
+
+    by_project: dict[str, list[Any]] = {}
+    for row in rows:
+        if int(row["id"]) in vectors:
+            by_project.setdefault(str(row["project"]), []).append(row)
+    merges = []
+    for members in by_project.values():
+        if len(members) < 2:
+            continue
+        if len(members) > _MAX_GROUP:
+            raise LimitExceeded(
+                f"a project has {len(members):,} memories; consolidation handles up to {_MAX_GROUP:,} per run."
+            )
+        matrix = np.frombuffer(b"".join(vectors[int(r["id"])] for r in members), dtype="<f4").reshape(
+            len(members), -1
+        )
+        parent = list(range(len(members)))
+        link: dict[int, float] = {}
+        for start in range(0, len(members), 1024):
+            block = matrix[start : start + 1024] @ matrix.T
+            for a, b in zip(*np.nonzero(block >= threshold), strict=True):
+                i, j = start + int(a), int(b)
+                if i < j:
+                    ri, rj = _find(parent, i), _find(parent, j)
+                    if ri != rj:
+                        parent[rj] = ri
+                    link[ri] = min(link.get(ri, 1.0), float(block[a, b]))
+        clusters: dict[int, list[int]] = {}
+        for i in range(len(members)):
+            clusters.setdefault(_find(parent, i), []).append(i)
+        for root, group in clusters.items():
+            if len(group) < 2:
+                continue
+            ranked = sorted(
+                group,
+                key=lambda i: (
+                    -members[i]["pinned"],
+                    -members[i]["importance"],
+                    -members[i]["access_count"],
+                    members[i]["created_at"],
+                ),
+            )
+            survivor, rest = ranked[0], [i for i in ranked[1:] if not members[i]["pinned"]]
+            if rest:
+                merges.append(
+                    (
+                        int(members[survivor]["id"]),
+                        [int(members[i]["id"]) for i in rest],
+                        round(link.get(root, threshold), 4),
+                    )
+                )
+    return merges
+
+
+async def _rule_matches(app: App, rule: LifecycleRule, now: float) -> list[int]:
+    clauses = ["deleted_at IS NULL", "pinned = 0", "created_at < ?"]
+    params: list[Any] = [now - rule.older_than_days * 86400]
+    if rule.action == "archive":
+        clauses.append("archived_at IS NULL")
+    if rule.kind:
+        clauses.append("kind = ?")
+        params.append(rule.kind)
+    if rule.project is not None:
+        clauses.append("project = ?")
+        params.append("" if rule.project == "global" else rule.project)
+    if rule.importance_below is not None:
+        clauses.append("importance < ?")
+        params.append(rule.importance_below)
+    if rule.tag:
+        clauses.append("id IN (SELECT memory_id FROM memory_tags WHERE tag = ?)")
+        params.append(rule.tag)
+    rows = await app.db.fetchall(f"SELECT id FROM memories WHERE {' AND '.join(clauses)} ORDER BY id", params)
+    return [int(r[0]) for r in rows]
+
+
+async def consolidate(app: App, *, dry_run: bool = True, similarity: float = 0.95) -> ConsolidateReport:
+    """Merge near-duplicates, remove expired memories and apply lifecycle rules; report what (would)
+    change and why."""
+    if not 0.5 <= similarity <= 1.0:
+        raise InvalidInput(
+            f"similarity {similarity} is out of range; use 0.5 to 1.0 (0.95 means near-identical)."
+        )
+    now = time.time()
+    rows = await app.db.fetchall(
+        "SELECT id, project, pinned, importance, access_count, created_at FROM memories "
+        "WHERE deleted_at IS NULL AND archived_at IS NULL AND embedded = 1"
+    )
+    await app.ensure_model()
+    skipped = None
+    merges_found: list[tuple[int, list[int], float]] = []
+    info = app.vector_info
+    if info is not None and not app.mismatch:
+        vectors = {
+            int(r[0]): bytes(r[1])
+            for r in await app.db.fetchall(f"SELECT memory_id, embedding FROM {info.table}")
+        }
+        merges_found = _find_merges(rows, vectors, similarity)
+    else:
+        skipped = "near-duplicate merging skipped: " + (app.mismatch or "no vectors yet")
+    expired = [
+        int(r[0])
+        for r in await app.db.fetchall(
+            "SELECT id FROM memories WHERE deleted_at IS NULL AND pinned = 0 AND expires_at IS NOT NULL AND expires_at <= ? "
+            "ORDER BY id",
+            (now,),
+        )
+    ]
+    taken = {m for _, merged, _ in merges_found for m in merged} | set(expired)
+    rule_actions: list[tuple[LifecycleRule, list[int]]] = []
+    for rule in await get_rules(app):
+        ids = [i for i in await _rule_matches(app, rule, now) if i not in taken]
+        taken.update(ids)
+        if ids:
+            rule_actions.append((rule, ids))
+    projects = {int(r["id"]): (str(r["project"]) or None) for r in rows}
+    report = ConsolidateReport(
+        dry_run=dry_run,
+        similarity=similarity,
+        merges=tuple(
+            Merge(format_id(s), tuple(format_id(m) for m in ms), sim, projects.get(s))
+            for s, ms, sim in merges_found
+        ),
+        expired=tuple(format_id(i) for i in expired),
+        rules=tuple(
+            RuleAction(rule.describe(), rule.action, tuple(format_id(i) for i in ids))
+            for rule, ids in rule_actions
+        ),
+        skipped=skipped,
+    )
+    if dry_run:
+        return report
+
+    async def work(conn: aiosqlite.Connection) -> None:
+        for survivor, merged, sim in merges_found:
+            ids = [survivor, *merged]
+            tags = await tags_by_id(conn, ids)
+            union = clean_tags([t for i in ids for t in tags[i]])
+            rows = {
+                int(r["id"]): r
+                for r in await conn.execute_fetchall(
+                    f"SELECT {MEMORY_COLUMNS} FROM memories WHERE id IN ({', '.join('?' * len(ids))})", ids
+                )
+            }
+            if union != tags[survivor]:
+                await retag(conn, rows[survivor], tags[survivor], union, "merge", now)
+            for rowid in merged:
+                await soft_delete(
+                    conn,
+                    rows[rowid],
+                    tags[rowid],
+                    f"merged into {format_id(survivor)} (similarity ≥ {sim})",
+                    now,
+                )
+        for rowid in expired:
+            row = await fetch_memory_row(conn, rowid)
+            if row is None:  # forgotten by another process since the plan was made
+                continue
+            await soft_delete(conn, row, (await tags_by_id(conn, [rowid]))[rowid], "expired", now)
+        for rule, ids in rule_actions:
+            for rowid in ids:
+                row = await fetch_memory_row(conn, rowid)
+                if row is None:
+                    continue
+                row_tags = (await tags_by_id(conn, [rowid]))[rowid]
+                if rule.action == "archive":
+                    await record_version(
+                        conn, row, row_tags, "archive", [f"archived by rule: {rule.describe()}"], now
+                    )
+                    await conn.execute(
+                        "UPDATE memories SET archived_at = ?, version = version + 1, updated_at = ? WHERE id = ?",
+                        (now, now, rowid),
+                    )
+                else:
+                    await soft_delete(conn, row, row_tags, f"deleted by rule: {rule.describe()}", now)
+
+    await app.db.write(work)
+    return report

@@ -1,0 +1,284 @@
+"""`mcp-memory doctor`: checks the SQLite build, the extension, the database file and its indexes, the
+model files and the model itself, and says how to fix each failure. `--repair` rebuilds the keyword
+index and re-queues missing vectors from the memories table."""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+
+import aiosqlite
+import anyio
+
+from mcp_memory.config import DEFAULT_MODEL, Settings
+from mcp_memory.embeddings import verify_default_model
+from mcp_memory.errors import MemoryServerError
+from mcp_memory.services.app import App
+from mcp_memory.services.maintenance.indexing import pending_count
+from mcp_memory.services.memories.store import KEYWORD_ROWS
+from mcp_memory.storage import LATEST_SCHEMA_VERSION, Database, choose_sqlite
+from mcp_memory.storage.connection import connect_plain
+from mcp_memory.storage.vectors import read_vector_info
+
+__all__ = ["Check", "database_checks", "health_checks", "repair_indexes", "run_checks"]
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+def _check_sqlite(settings: Settings) -> tuple[list[Check], bool]:
+    checks: list[Check] = []
+    try:
+        library = choose_sqlite(settings.sqlite)
+    except MemoryServerError as exc:
+        return [Check("sqlite", False, str(exc), "set MCP_MEMORY_SQLITE=auto")], False
+    checks.append(Check("sqlite", True, f"{library.name} {library.version} ({library.reason})"))
+    try:
+        conn = connect_plain(":memory:", library)
+        version = conn.execute("SELECT vec_version()").fetchone()[0]
+        checks.append(Check("sqlite-vec", True, f"extension {version} loaded"))
+    except Exception as exc:
+        checks.append(
+            Check(
+                "sqlite-vec",
+                False,
+                f"cannot load the extension: {exc}",
+                "reinstall mcp-memory (`uvx --reinstall mcp-memory`), or set MCP_MEMORY_SQLITE=sqlean",
+            )
+        )
+        return checks, False
+    try:
+        conn.execute("CREATE VIRTUAL TABLE t USING fts5(x, tokenize='porter unicode61')")
+        checks.append(Check("fts5", True, "available"))
+    except Exception as exc:
+        checks.append(Check("fts5", False, f"FTS5 missing: {exc}", "set MCP_MEMORY_SQLITE=sqlean"))
+    finally:
+        conn.close()
+    return checks, True
+
+
+def _check_file_modes(db: Database) -> Check:
+    if db.path is None:
+        return Check("file modes", True, "in-memory database")
+    file_mode = stat.S_IMODE(os.stat(db.path).st_mode)
+    dir_mode = stat.S_IMODE(os.stat(db.path.parent).st_mode)
+    ok = not (file_mode & 0o077)
+    detail = f"file {oct(file_mode)}, folder {oct(dir_mode)}"
+    return Check("file modes", ok, detail, "" if ok else f"chmod 600 {db.path}")
+
+
+async def database_checks(db: Database, *, quick: bool = False) -> list[Check]:
+    """Schema, integrity (quick_check when `quick`), file modes, index consistency, pending vectors."""
+    checks = [_check_file_modes(db)]
+    version = int(await db.scalar("SELECT max(version) FROM schema_migrations") or 0)
+    checks.append(
+        Check(
+            "schema",
+            version == LATEST_SCHEMA_VERSION,
+            f"version {version} (latest {LATEST_SCHEMA_VERSION})",
+            "" if version == LATEST_SCHEMA_VERSION else "open it once with the server to migrate",
+        )
+    )
+    result = [
+        str(r[0]) for r in await db.fetchall("PRAGMA quick_check" if quick else "PRAGMA integrity_check")
+    ]
+    ok = result == ["ok"]
+    checks.append(
+        Check(
+            "integrity",
+            ok,
+            "ok" if ok else "; ".join(result[:5]),
+            "" if ok else "restore a backup, or copy out what is readable with `mcp-memory export`",
+        )
+    )
+    live = int(await db.scalar("SELECT count(*) FROM memories WHERE deleted_at IS NULL") or 0)
+    fts = int(await db.scalar("SELECT count(*) FROM memories_fts") or 0)
+    checks.append(
+        Check(
+            "keyword index",
+            live == fts,
+            f"{fts} indexed of {live} memories",
+            "" if live == fts else "run `mcp-memory doctor --repair`",
+        )
+    )
+    info = await read_vector_info(db)
+    if info is None:
+        checks.append(Check("vector index", True, "no vectors yet (created when the model first loads)"))
+    else:
+        vectors = int(await db.scalar(f"SELECT count(*) FROM {info.table}") or 0)
+        embedded = int(
+            await db.scalar("SELECT count(*) FROM memories WHERE embedded = 1 AND deleted_at IS NULL") or 0
+        )
+        ok = vectors == embedded
+        checks.append(
+            Check(
+                "vector index",
+                ok,
+                f"{vectors} vectors for {embedded} embedded memories ({info.model}, {info.dim}d)",
+                "" if ok else "run `mcp-memory doctor --repair`",
+            )
+        )
+    pending = await pending_count(db)
+    checks.append(
+        Check(
+            "pending embeddings",
+            True,
+            f"{pending} memories wait for their vector"
+            + (" (the server embeds them once its model is ready)" if pending else ""),
+        )
+    )
+    return checks
+
+
+def _check_model_files(settings: Settings) -> Check:
+    if settings.embedding_model != DEFAULT_MODEL:
+        return Check(
+            "model files",
+            True,
+            f"{settings.embedding_model} is managed by fastembed in {settings.model_cache_dir}",
+        )
+    files = verify_default_model()
+    if files.problems:
+        return Check(
+            "model files",
+            False,
+            "; ".join(files.problems),
+            "reinstall mcp-memory (`uvx --reinstall mcp-memory`)",
+        )
+    from mcp_memory.embeddings.prepared import prepared_files
+
+    prepared = prepared_files(settings.model_cache_dir)
+    if not prepared:
+        note = "; the lighter prepared graph is built on the first load"
+    else:
+        note = "; prepared graph " + ", ".join(
+            f"{path.name} ({'sha256 ok' if ok else 'damaged: it is rebuilt on the next load'})"
+            for path, ok in prepared
+        )
+    return Check("model files", True, f"{files.onnx} and tokenizer files match their sha256{note}")
+
+
+async def run_checks(settings: Settings, *, load_model: bool = True) -> list[Check]:
+    """Every check, in order; a failed step skips only what depends on it."""
+    checks, can_open = _check_sqlite(settings)
+    checks.append(_check_model_files(settings))
+    if load_model:
+        from mcp_memory.embeddings import load_embedder
+
+        try:
+            embedder = await anyio.to_thread.run_sync(load_embedder, settings)
+            vector = embedder.embed(["doctor check"])[0]
+            checks.append(Check("model", True, f"{embedder.model_id} loaded, {len(vector) // 4} dimensions"))
+        except MemoryServerError as exc:
+            checks.append(
+                Check(
+                    "model",
+                    False,
+                    str(exc),
+                    "see the message; `uvx --reinstall mcp-memory` restores the bundled model",
+                )
+            )
+    if not can_open:
+        return checks
+    try:
+        db = await Database.open(
+            settings.database, sqlite=settings.sqlite, busy_timeout_ms=settings.busy_timeout_ms
+        )
+    except MemoryServerError as exc:
+        checks.append(Check("database", False, str(exc), "see the message"))
+        return checks
+    try:
+        checks.append(Check("database", True, str(db.path)))
+        checks.extend(await database_checks(db))
+        info = await read_vector_info(db)
+        if info is not None:
+            ok = info.model == settings.embedding_model
+            checks.append(
+                Check(
+                    "model matches database",
+                    ok,
+                    f"database: {info.model}; configured: {settings.embedding_model}",
+                    "" if ok else "run `mcp-memory reindex`, or set MCP_MEMORY_EMBEDDING_MODEL back",
+                )
+            )
+    finally:
+        await db.close()
+    return checks
+
+
+async def repair_indexes(db: Database) -> dict[str, int]:
+    """Rebuild the keyword index from the memories table and mark memories whose vector is missing (or
+    whose vector belongs to no memory) for re-embedding. Returns what was done."""
+    info = await read_vector_info(db)
+
+    async def work(conn: aiosqlite.Connection) -> dict[str, int]:
+        await conn.execute("DELETE FROM memories_fts")
+        await conn.execute(KEYWORD_ROWS)
+        indexed = int((await (await conn.execute("SELECT count(*) FROM memories_fts")).fetchone())[0])  # type: ignore[index]
+        requeued = orphans = 0
+        if info is not None:
+            cur = await conn.execute(
+                f"DELETE FROM {info.table} WHERE memory_id NOT IN (SELECT id FROM memories WHERE deleted_at IS NULL)"
+            )
+            orphans = max(cur.rowcount, 0)
+            cur = await conn.execute(
+                f"UPDATE memories SET embedded = 0 WHERE deleted_at IS NULL AND embedded = 1 "
+                f"AND id NOT IN (SELECT memory_id FROM {info.table})"
+            )
+            requeued = max(cur.rowcount, 0)
+        return {"keyword_rows": indexed, "vectors_requeued": requeued, "orphan_vectors_removed": orphans}
+
+    return await db.write(work)
+
+
+async def health_checks(app: App) -> list[Check]:
+    """The running server's view of itself: extension, model, database and indexes."""
+    checks: list[Check] = []
+    try:
+        version = await app.db.scalar("SELECT vec_version()")
+        checks.append(
+            Check(
+                "extension",
+                True,
+                f"sqlite-vec {version} loaded ({app.db.library.name} {app.db.library.version})",
+            )
+        )
+    except Exception as exc:
+        checks.append(Check("extension", False, f"sqlite-vec not usable: {exc}", "run `mcp-memory doctor`"))
+    state = app.embeddings.state.value
+    model_ok = app.embeddings.ready or state in ("waiting", "loading")
+    detail = f"{app.settings.embedding_model}: {state}"
+    if app.embeddings.load_seconds is not None:
+        detail += f" (loaded in {app.embeddings.load_seconds:.1f}s)"
+    checks.append(
+        Check(
+            "model",
+            model_ok and not app.embeddings.error,
+            detail if not app.embeddings.error else f"{detail}: {app.embeddings.error}",
+            "" if model_ok else "run `mcp-memory doctor`",
+        )
+    )
+    checks.append(
+        Check(
+            "model matches database",
+            app.mismatch is None,
+            app.mismatch or "ok",
+            "run `mcp-memory reindex`" if app.mismatch else "",
+        )
+    )
+    checks.extend(await database_checks(app.db, quick=True))
+    pending = next(c for c in checks if c.name == "pending embeddings")
+    if pending.detail[0] != "0" and not (app.embeddings.ready or state in ("waiting", "loading")):
+        checks[checks.index(pending)] = Check(
+            pending.name,
+            False,
+            pending.detail + "; the model is not available",
+            "fix the model (see the model check)",
+        )
+    return checks

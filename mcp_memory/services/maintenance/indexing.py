@@ -1,0 +1,80 @@
+"""The embedding worker: gives vectors to memories stored without one (before the model was ready,
+or by a process that stopped before embedding them) and flushes read counts."""
+
+from __future__ import annotations
+
+import aiosqlite
+import anyio
+
+from mcp_memory.errors import MemoryServerError
+from mcp_memory.logs import get_logger
+from mcp_memory.services.app import App
+from mcp_memory.storage import Database
+from mcp_memory.storage.vectors import write_vectors
+
+__all__ = ["embed_pending", "pending_count", "run_worker"]
+
+_log = get_logger(__name__)
+_BATCH = 32
+
+
+async def pending_count(db: Database) -> int:
+    """How many live memories still wait for their vector."""
+    return int(
+        await db.scalar("SELECT count(*) FROM memories WHERE embedded = 0 AND deleted_at IS NULL") or 0
+    )
+
+
+async def embed_pending(app: App, batch_size: int = _BATCH) -> int:
+    """Embed one batch of memories that have no vector; returns how many got one."""
+    info = app.vector_info
+    if info is None or not app.semantic_ready():
+        return 0
+    rows = await app.db.fetchall(
+        "SELECT id, content, content_hash, project, kind, created_at FROM memories "
+        "WHERE embedded = 0 AND deleted_at IS NULL ORDER BY id LIMIT ?",
+        (batch_size,),
+    )
+    if not rows:
+        return 0
+    vectors = await app.embeddings.embed([str(r["content"]) for r in rows])
+    by_id = {int(r["id"]): (r, v) for r, v in zip(rows, vectors, strict=True)}
+
+    async def work(conn: aiosqlite.Connection) -> int:
+        marks = ", ".join("?" * len(by_id))
+        current = await conn.execute_fetchall(
+            f"SELECT id, content_hash FROM memories WHERE id IN ({marks}) AND embedded = 0 AND deleted_at IS NULL",
+            list(by_id),
+        )
+        # Skip rows whose content changed while we embedded: the next round embeds the new text.
+        batch = [
+            (rid, vec, str(row["project"]), str(row["kind"]), float(row["created_at"]))
+            for rid, hash_ in ((int(c[0]), str(c[1])) for c in current)
+            for row, vec in [by_id[rid]]
+            if row["content_hash"] == hash_
+        ]
+        if batch:
+            await write_vectors(conn, info, batch)
+        return len(batch)
+
+    return await app.db.write(work)
+
+
+async def run_worker(app: App, *, interval: float = 1.0) -> None:
+    """Run until cancelled: embed pending memories whenever woken (and every `interval` seconds, for
+    memories other processes left), and flush read counts."""
+    while True:
+        with anyio.move_on_after(interval):
+            await app.pending_event.wait()
+        if app.pending_event.is_set():
+            app.pending_event = anyio.Event()
+        try:
+            await app.flush_access()
+            while await embed_pending(app) > 0:
+                pass
+        except MemoryServerError as exc:
+            _log.warning("embedding worker paused", error=str(exc))
+            await anyio.sleep(5 * interval)
+        except Exception:
+            _log.exception("embedding worker failed; retrying")
+            await anyio.sleep(5 * interval)

@@ -1,0 +1,185 @@
+"""Maintenance services: statistics and re-embedding every memory with the configured model."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiosqlite
+
+from mcp_memory.errors import ModelUnavailable
+from mcp_memory.logs import get_logger
+from mcp_memory.services.app import App
+from mcp_memory.services.maintenance.indexing import pending_count
+from mcp_memory.storage.vectors import (
+    VectorIndexInfo,
+    activate_vector_table,
+    create_vector_table,
+    drop_leftover_vector_table,
+    drop_vector_table,
+    insert_vectors,
+    read_vector_info,
+)
+
+__all__ = ["ReindexResult", "Stats", "collect_stats", "reindex"]
+
+_log = get_logger(__name__)
+#: Vector tables (and, from schemas before 3, vec0 tables), not vec0's shadow tables.
+_VECTOR_TABLES = (
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'memories_vec_[0-9]*' "
+    "AND name NOT GLOB 'memories_vec_*[^0-9]*'"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    memories: int
+    deleted: int
+    pending_embeddings: int
+    by_kind: dict[str, int]
+    by_project: dict[str, int]
+    top_tags: dict[str, int]
+    database_path: str
+    database_bytes: int
+    schema_version: int
+    sqlite: str
+    embedding_model: str
+    recorded_model: str | None
+    vector_table: str | None
+    model_state: str
+    model_problem: str | None = field(default=None)
+
+
+async def collect_stats(app: App) -> Stats:
+    """Counts by kind, project and tag, database size, and the state of the model and indexes."""
+    db = app.db
+    live = "deleted_at IS NULL"
+    memories = int(await db.scalar(f"SELECT count(*) FROM memories WHERE {live}") or 0)
+    deleted = int(await db.scalar("SELECT count(*) FROM memories WHERE deleted_at IS NOT NULL") or 0)
+    by_kind = {
+        str(r[0]): int(r[1])
+        for r in await db.fetchall(
+            f"SELECT kind, count(*) FROM memories WHERE {live} GROUP BY kind ORDER BY count(*) DESC"
+        )
+    }
+    by_project = {
+        str(r[0]) or "(global)": int(r[1])
+        for r in await db.fetchall(
+            f"SELECT project, count(*) FROM memories WHERE {live} GROUP BY project ORDER BY count(*) DESC"
+        )
+    }
+    top_tags = {
+        str(r[0]): int(r[1])
+        for r in await db.fetchall(
+            f"SELECT t.tag, count(*) FROM memory_tags t JOIN memories m ON m.id = t.memory_id WHERE m.{live} "
+            "GROUP BY t.tag ORDER BY count(*) DESC, t.tag LIMIT 20"
+        )
+    }
+    page_count = int(await db.scalar("PRAGMA page_count") or 0)
+    page_size = int(await db.scalar("PRAGMA page_size") or 0)
+    info = await read_vector_info(db)
+    return Stats(
+        memories=memories,
+        deleted=deleted,
+        pending_embeddings=await pending_count(db),
+        by_kind=by_kind,
+        by_project=by_project,
+        top_tags=top_tags,
+        database_path=str(db.path or ":memory:"),
+        database_bytes=page_count * page_size,
+        schema_version=int(await db.scalar("SELECT max(version) FROM schema_migrations") or 0),
+        sqlite=f"{db.library.name} {db.library.version}",
+        embedding_model=app.settings.embedding_model,
+        recorded_model=info.model if info else None,
+        vector_table=info.table if info else None,
+        model_state=app.embeddings.state.value,
+        model_problem=app.mismatch or app.embeddings.error,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ReindexResult:
+    embedded: int
+    model: str
+    dim: int
+    table: str
+    previous_model: str | None
+    seconds: float
+
+
+async def reindex(
+    app: App, *, batch_size: int = 64, progress: Callable[[int, int], None] | None = None
+) -> ReindexResult:
+    """Re-embed every live memory with the configured model into a new vector table, then switch to it
+    in one transaction. Until the switch the old index keeps serving; an interrupted reindex leaves it
+    in place and only an unused table behind (dropped by the next reindex)."""
+    started = time.perf_counter()
+    await app.embeddings.load()
+    embedder = app.embeddings.embedder
+    if embedder is None:
+        raise ModelUnavailable(app.embeddings.unavailable_reason())
+    old = await read_vector_info(app.db)
+    existing = [str(r[0]) for r in await app.db.fetchall(_VECTOR_TABLES)]
+    number = 1 + max([int(name.rsplit("_", 1)[1]) for name in existing] or [0])
+    table = f"memories_vec_{number}"
+    target = VectorIndexInfo(embedder.model_id, embedder.dim, embedder.checksum, table)
+
+    async def create(conn: aiosqlite.Connection) -> None:
+        for r in list(await conn.execute_fetchall(_VECTOR_TABLES)):
+            if old is None or str(r[0]) != old.table:
+                await drop_leftover_vector_table(conn, str(r[0]))  # left by an interrupted reindex
+        await create_vector_table(conn, table, embedder.dim)
+
+    await app.db.write(create)
+    total = int(await app.db.scalar("SELECT count(*) FROM memories WHERE deleted_at IS NULL") or 0)
+    done = 0
+    last_id = 0
+    embedded_hash: dict[int, str] = {}
+    while True:
+        rows = await app.db.fetchall(
+            "SELECT id, content, content_hash, project, kind, created_at FROM memories "
+            "WHERE deleted_at IS NULL AND id > ? ORDER BY id LIMIT ?",
+            (last_id, batch_size),
+        )
+        if not rows:
+            break
+        vectors = await app.embeddings.embed([str(r["content"]) for r in rows])
+        batch = [
+            (int(r["id"]), v, str(r["project"]), str(r["kind"]), float(r["created_at"]))
+            for r, v in zip(rows, vectors, strict=True)
+        ]
+
+        async def put(conn: aiosqlite.Connection, batch: list[Any] = batch) -> None:
+            await insert_vectors(conn, table, batch)
+
+        await app.db.write(put)
+        embedded_hash.update({int(r["id"]): str(r["content_hash"]) for r in rows})
+        last_id = int(rows[-1]["id"])
+        done += len(rows)
+        if progress is not None:
+            progress(done, total)
+
+    async def switch(conn: aiosqlite.Connection) -> None:
+        current = await conn.execute_fetchall(
+            "SELECT id, content_hash FROM memories WHERE deleted_at IS NULL"
+        )
+        stale = [(int(r[0]),) for r in current if embedded_hash.get(int(r[0])) != str(r[1])]
+        # Memories added or changed while we worked get their vector from the embedding worker.
+        await conn.executemany(f"DELETE FROM {table} WHERE memory_id = ?", stale)
+        await conn.execute("UPDATE memories SET embedded = 0")
+        if old is not None:
+            await drop_vector_table(conn, old.table)
+        await activate_vector_table(conn, table, embedder.model_id, embedder.dim, embedder.checksum)
+        await conn.execute(
+            f"UPDATE memories SET embedded = 1 WHERE deleted_at IS NULL AND id IN (SELECT memory_id FROM {table})"
+        )
+
+    await app.db.write(switch)
+    app.vector_info = target
+    app.mismatch = None
+    app.wake_worker()
+    seconds = time.perf_counter() - started
+    _log.info("reindex finished", model=embedder.model_id, memories=done, seconds=round(seconds, 1))
+    return ReindexResult(done, embedder.model_id, embedder.dim, table, old.model if old else None, seconds)

@@ -1,0 +1,45 @@
+"""Pins: memories that always come first in context and are never expired or merged away."""
+
+from __future__ import annotations
+
+import time
+
+import aiosqlite
+
+from mcp_memory.errors import InvalidInput, NotFound
+from mcp_memory.limits import MAX_PIN_NOTE as _MAX_NOTE
+from mcp_memory.services.app import App
+from mcp_memory.services.memories.store import Memory, load_memories, resolve_id
+from mcp_memory.storage.filters import build_filter
+
+__all__ = ["list_pins", "set_pinned"]
+
+
+async def set_pinned(app: App, memory_id: str, pinned: bool, note: str | None = None) -> Memory:
+    """Pin (with an optional note saying why) or unpin a memory."""
+    rowid = resolve_id(memory_id)
+    if note is not None and len(note) > _MAX_NOTE:
+        raise InvalidInput(f"the pin note is {len(note)} characters; at most {_MAX_NOTE}.")
+
+    async def work(conn: aiosqlite.Connection) -> None:
+        cursor = await conn.execute(
+            "UPDATE memories SET pinned = ?, pin_note = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL",
+            (int(pinned), (note.strip() or None) if (pinned and note) else None, time.time(), rowid),
+        )
+        if cursor.rowcount == 0:
+            raise NotFound(f"no memory {memory_id}; memory_search finds ids.")
+
+    await app.db.write(work)
+    return (await load_memories(app.db, [rowid]))[rowid]
+
+
+async def list_pins(app: App, project: str | None = None) -> list[Memory]:
+    """Pinned memories in the usual project scope, most recently changed first."""
+    where, params = build_filter(default_project=app.default_project, project=project).sql("m")
+    rows = await app.db.fetchall(
+        f"SELECT m.id FROM memories m WHERE m.pinned = 1 AND {where} ORDER BY m.updated_at DESC, m.id DESC LIMIT 200",
+        params,
+    )
+    ids = [int(r[0]) for r in rows]
+    found = await load_memories(app.db, ids)
+    return [found[i] for i in ids if i in found]

@@ -1,0 +1,69 @@
+"""Choosing memories for bulk operations: explicit ids, or a filter (tags, kind, project, time)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from mcp_memory.errors import InvalidInput
+from mcp_memory.limits import MAX_SELECTED, clean_ids
+from mcp_memory.services.app import App
+from mcp_memory.services.memories.store import parse_id
+from mcp_memory.storage.filters import build_filter
+
+__all__ = ["FILTER_KEYS", "select_memories"]
+
+FILTER_KEYS = ("tags", "tag_mode", "kind", "project", "since", "until")
+#: A filter may match at most this many memories in one call.
+
+
+async def select_memories(
+    app: App,
+    *,
+    ids: Sequence[str] | None = None,
+    flt: Mapping[str, Any] | None = None,
+    include_deleted: bool = False,
+) -> tuple[list[int], list[str]]:
+    """Row ids chosen by `ids` or by `flt` (exactly one), and the given ids that matched nothing.
+    A filter must name at least one criterion, so an empty one never selects everything."""
+    if (ids is None) == (flt is None):
+        raise InvalidInput(
+            "give either ids (e.g. ['m_12']) or a filter (e.g. {'tags': ['old']}), not both or neither."
+        )
+    if ids is not None:
+        wanted = clean_ids(ids)
+        parsed = {given: parse_id(given) for given in wanted}
+        known = [p for p in parsed.values() if p is not None]
+        found: set[int] = set()
+        if known:
+            deleted = "" if include_deleted else " AND deleted_at IS NULL"
+            rows = await app.db.fetchall(
+                f"SELECT id FROM memories WHERE id IN ({', '.join('?' * len(known))}){deleted}", known
+            )
+            found = {int(r[0]) for r in rows}
+        missing = [given for given, rowid in parsed.items() if rowid not in found]
+        return [p for p in parsed.values() if p in found], missing
+    assert flt is not None
+    unknown = set(flt) - set(FILTER_KEYS)
+    if unknown:
+        raise InvalidInput(f"unknown filter field(s) {sorted(unknown)}; use {', '.join(FILTER_KEYS)}.")
+    if not any(flt.get(k) for k in FILTER_KEYS if k != "tag_mode"):
+        raise InvalidInput("the filter is empty; name at least one of tags, kind, project, since, until.")
+    built = build_filter(
+        default_project=app.default_project,
+        project=flt.get("project"),
+        kind=flt.get("kind"),
+        tags=flt.get("tags"),
+        tag_mode=flt.get("tag_mode") or "any",
+        since=flt.get("since"),
+        until=flt.get("until"),
+    )
+    built = replace(built, include_deleted=include_deleted, include_archived=True)
+    where, params = built.sql("m")
+    rows = await app.db.fetchall(
+        f"SELECT m.id FROM memories m WHERE {where} ORDER BY m.id LIMIT ?", [*params, MAX_SELECTED + 1]
+    )
+    if len(rows) > MAX_SELECTED:
+        raise InvalidInput(f"the filter matches more than {MAX_SELECTED:,} memories; narrow it.")
+    return [int(r[0]) for r in rows], []

@@ -1,0 +1,106 @@
+"""Browsing: memories similar to a given one, and a timeline of what was stored when."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mcp_memory.errors import InvalidInput, ModelUnavailable, NotFound
+from mcp_memory.limits import MAX_LIMIT
+from mcp_memory.services.app import App
+from mcp_memory.services.memories.store import Memory, load_memories, resolve_id
+from mcp_memory.services.search.hybrid import SearchHit, nearest_memories
+from mcp_memory.storage.filters import build_filter
+
+__all__ = ["TimelineBucket", "similar_memories", "timeline"]
+
+
+async def similar_memories(
+    app: App, memory_id: str, *, limit: int = 10, project: str | None = None
+) -> list[SearchHit]:
+    """The memories closest in meaning to `memory_id` (itself excluded), by default within its own
+    project plus global memories."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit {limit} is out of range; use 1 to {MAX_LIMIT}.")
+    rowid = resolve_id(memory_id)
+    found = await load_memories(app.db, [rowid])
+    if rowid not in found:
+        raise NotFound(f"no memory {memory_id}; memory_search finds ids.")
+    source = found[rowid]
+    await app.ensure_model()
+    info = app.vector_info
+    if info is None or not app.semantic_ready():
+        raise ModelUnavailable(
+            f"similar memories need the embedding model: {app.semantic_unavailable_reason()}."
+        )
+    blob = await app.db.scalar(f"SELECT embedding FROM {info.table} WHERE memory_id = ?", (rowid,))
+    vector = bytes(blob) if blob is not None else (await app.embeddings.embed([source.content]))[0]
+    scope = project if project is not None else (source.project or "global")
+    flt = build_filter(default_project=app.default_project, project=scope)
+    rows = await nearest_memories(app, vector, flt, limit, exclude=rowid)
+    memories = await load_memories(app.db, [int(r[0]) for r in rows])
+    hits = []
+    for rank, row in enumerate(rows, start=1):
+        memory = memories.get(int(row[0]))
+        if memory is not None:
+            similarity = float(row[1])
+            hits.append(
+                SearchHit(
+                    memory,
+                    round(similarity, 4),
+                    (f"similar rank {rank} (similarity {similarity:.2f})",),
+                    similarity,
+                )
+            )
+    return hits
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineBucket:
+    start: str
+    count: int
+    top: tuple[Memory, ...]
+
+
+_BUCKETS = {
+    "day": "date(m.created_at, 'unixepoch')",
+    "week": "date(m.created_at, 'unixepoch', 'weekday 0', '-6 days')",
+    "month": "strftime('%Y-%m-01', m.created_at, 'unixepoch')",
+}
+
+
+async def timeline(
+    app: App,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    project: str | None = None,
+    bucket: str = "day",
+    top: int = 3,
+    max_buckets: int = 60,
+) -> list[TimelineBucket]:
+    """Counts of memories per day, week (from Monday) or month, UTC, newest first, each with its most
+    important memories."""
+    if bucket not in _BUCKETS:
+        raise InvalidInput(f"bucket {bucket!r} is not valid; use day, week or month.")
+    where, params = build_filter(
+        default_project=app.default_project, project=project, since=since, until=until
+    ).sql("m")
+    key = _BUCKETS[bucket]
+    rows = await app.db.fetchall(
+        f"WITH b AS (SELECT m.id, {key} AS bucket, m.importance, m.access_count, m.created_at FROM memories m WHERE {where}), "
+        "counted AS (SELECT bucket, count(*) AS n FROM b GROUP BY bucket ORDER BY bucket DESC LIMIT ?), "
+        "ranked AS (SELECT b.id, b.bucket, row_number() OVER (PARTITION BY b.bucket "
+        "ORDER BY b.importance DESC, b.access_count DESC, b.created_at DESC) AS r FROM b JOIN counted USING (bucket)) "
+        "SELECT counted.bucket, counted.n, ranked.id FROM counted LEFT JOIN ranked ON ranked.bucket = counted.bucket "
+        "AND ranked.r <= ? ORDER BY counted.bucket DESC, ranked.r",
+        [*params, max_buckets, top],
+    )
+    memories = await load_memories(app.db, [int(r[2]) for r in rows if r[2] is not None])
+    buckets: dict[str, tuple[int, list[Memory]]] = {}
+    for start, count, rowid in rows:
+        entry = buckets.setdefault(str(start), (int(count), []))
+        if rowid is not None and int(rowid) in memories:
+            entry[1].append(memories[int(rowid)])
+    return [
+        TimelineBucket(start, count, tuple(top_memories)) for start, (count, top_memories) in buckets.items()
+    ]

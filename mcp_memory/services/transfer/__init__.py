@@ -1,0 +1,2 @@
+"""Moving data in and out: export (`exporting`), import of exports and of the official knowledge-graph
+server's file (`importing`), and markdown notes or plain JSON lines (`notes`)."""

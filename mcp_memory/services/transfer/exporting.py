@@ -1,0 +1,316 @@
+"""Export: everything in the database to a file, as jsonl (lossless: memories with ids, timestamps,
+tags, metadata, pins, deletion and archive state; versions; the knowledge graph and memory links;
+episodes with steps; lifecycle rules; optionally vectors) or markdown (for reading).
+
+Files are written 0600, only inside the home folder or the data directory, never over an existing
+file unless asked.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.to_thread
+
+from mcp_memory.errors import InvalidInput
+from mcp_memory.limits import user_path
+from mcp_memory.services.app import App
+
+__all__ = ["FORMAT_VERSION", "ExportResult", "export_memories", "iso_time", "parse_iso_time"]
+
+FORMAT_VERSION = 1
+
+
+def iso_time(epoch: float | None) -> str | None:
+    """ISO 8601 UTC to the microsecond: exact enough to round-trip a stored time."""
+    if epoch is None:
+        return None
+    return (
+        datetime.fromtimestamp(epoch, tz=timezone.utc)
+        .isoformat(timespec="microseconds")
+        .replace("+00:00", "Z")
+    )
+
+
+def parse_iso_time(text: str | None) -> float | None:
+    if text is None:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def _allowed_roots(app: App) -> list[Path]:
+    return [Path.home().resolve(), app.settings.data_dir.expanduser().resolve()]
+
+
+def resolve_export_path(app: App, path: str, *, overwrite: bool) -> Path:
+    """Where to write: inside the home folder or the data directory, never over a file unless asked."""
+    if not path or not path.strip():
+        raise InvalidInput("path is empty; give a file path such as ~/memories.jsonl.")
+    target = user_path(path)
+    if not target.is_absolute():
+        target = app.settings.cwd / target
+    target = target.resolve()
+    if not any(target.is_relative_to(root) for root in _allowed_roots(app)):
+        raise InvalidInput(
+            f"{target} is outside your home folder and the data directory ({app.settings.data_dir}); "
+            "export there, or copy the file afterwards."
+        )
+    if target.exists() and not overwrite:
+        raise InvalidInput(
+            f"{target} already exists; pass overwrite=true to replace it, or choose another path."
+        )
+    if target.exists() and not target.is_file():
+        raise InvalidInput(f"{target} is not a regular file.")
+    return target
+
+
+def _write_private(target: Path, body: str) -> None:
+    """Write `body` to a 0600 temporary file beside `target`, then rename it into place."""
+    if not target.parent.exists():
+        target.parent.mkdir(parents=True, mode=0o700)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(body)
+    os.replace(temporary, target)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    path: str
+    format: str
+    memories: int
+    versions: int
+    entities: int
+    relations: int
+    episodes: int
+    bytes: int
+
+
+async def _records(app: App, *, include_vectors: bool) -> list[dict[str, Any]]:
+    db = app.db
+    records: list[dict[str, Any]] = []
+    info = app.vector_info
+    records.append(
+        {
+            "type": "header",
+            "format": "mcp-memory",
+            "version": FORMAT_VERSION,
+            "embedding_model": info.model if info and include_vectors else None,
+            "embedding_dim": info.dim if info and include_vectors else None,
+        }
+    )
+    tags: dict[int, list[str]] = {}
+    for memory_id, tag in await db.fetchall("SELECT memory_id, tag FROM memory_tags ORDER BY memory_id, tag"):
+        tags.setdefault(int(memory_id), []).append(str(tag))
+    vectors: dict[int, bytes] = {}
+    if include_vectors and info is not None:
+        vectors = {
+            int(r[0]): bytes(r[1])
+            for r in await db.fetchall(f"SELECT memory_id, embedding FROM {info.table}")
+        }
+    for r in await db.fetchall("SELECT * FROM memories ORDER BY id"):
+        rowid = int(r["id"])
+        record: dict[str, Any] = {
+            "type": "memory",
+            "id": f"m_{rowid}",
+            "content": r["content"],
+            "tags": tags.get(rowid, []),
+            "kind": r["kind"],
+            "importance": r["importance"],
+            "metadata": json.loads(r["metadata"]),
+            "project": r["project"],
+            "pinned": bool(r["pinned"]),
+            "pin_note": r["pin_note"],
+            "created_at": iso_time(r["created_at"]),
+            "updated_at": iso_time(r["updated_at"]),
+            "last_accessed_at": iso_time(r["last_accessed_at"]),
+            "access_count": r["access_count"],
+            "expires_at": iso_time(r["expires_at"]),
+            "deleted_at": iso_time(r["deleted_at"]),
+            "archived_at": iso_time(r["archived_at"]),
+            "version": r["version"],
+        }
+        if rowid in vectors:
+            record["vector"] = base64.b64encode(vectors[rowid]).decode()
+        records.append(record)
+    for r in await db.fetchall("SELECT * FROM memory_versions ORDER BY memory_id, version"):
+        records.append(
+            {
+                "type": "version",
+                "memory_id": f"m_{r['memory_id']}",
+                "version": r["version"],
+                "content": r["content"],
+                "tags": json.loads(r["tags"]),
+                "kind": r["kind"],
+                "importance": r["importance"],
+                "metadata": json.loads(r["metadata"]),
+                "valid_from": iso_time(r["valid_from"]),
+                "replaced_at": iso_time(r["replaced_at"]),
+                "replaced_by": r["replaced_by"],
+                "changed": json.loads(r["changed"]),
+            }
+        )
+    names: dict[int, str] = {}
+    observations: dict[int, list[str]] = {}
+    for entity_id, content in await db.fetchall(
+        "SELECT entity_id, content FROM observations ORDER BY entity_id, created_at, content"
+    ):
+        observations.setdefault(int(entity_id), []).append(str(content))
+    for r in await db.fetchall("SELECT id, name, type, created_at, updated_at FROM entities ORDER BY id"):
+        names[int(r["id"])] = str(r["name"])
+        records.append(
+            {
+                "type": "entity",
+                "name": r["name"],
+                "entityType": r["type"],
+                "observations": observations.get(int(r["id"]), []),
+                "created_at": iso_time(r["created_at"]),
+                "updated_at": iso_time(r["updated_at"]),
+            }
+        )
+    for r in await db.fetchall(
+        "SELECT from_id, type, to_id, created_at FROM relations ORDER BY from_id, type, to_id"
+    ):
+        records.append(
+            {
+                "type": "relation",
+                "from": names[int(r[0])],
+                "to": names[int(r[2])],
+                "relationType": r[1],
+                "created_at": iso_time(r[3]),
+            }
+        )
+    for memory_id, entity_id in await db.fetchall(
+        "SELECT memory_id, entity_id FROM memory_entities ORDER BY memory_id, entity_id"
+    ):
+        records.append({"type": "link", "memory_id": f"m_{memory_id}", "entity": names[int(entity_id)]})
+    steps: dict[int, list[dict[str, Any]]] = {}
+    for s in await db.fetchall("SELECT * FROM episode_steps ORDER BY episode_id, step"):
+        steps.setdefault(int(s["episode_id"]), []).append(
+            {
+                "step": s["step"],
+                "action": s["action"],
+                "result": s["result"],
+                "ok": None if s["ok"] is None else bool(s["ok"]),
+                "files": json.loads(s["files"]),
+                "created_at": iso_time(s["created_at"]),
+            }
+        )
+    for r in await db.fetchall("SELECT * FROM episodes ORDER BY id"):
+        records.append(
+            {
+                "type": "episode",
+                "id": f"e_{r['id']}",
+                "task": r["task"],
+                "context": r["context"],
+                "preconditions": json.loads(r["preconditions"]),
+                "project": r["project"],
+                "tags": json.loads(r["tags"]),
+                "outcome": r["outcome"],
+                "reward": r["reward"],
+                "lesson": r["lesson"],
+                "reflection": r["reflection"],
+                "lesson_memory_id": f"m_{r['lesson_memory_id']}" if r["lesson_memory_id"] else None,
+                "started_at": iso_time(r["started_at"]),
+                "completed_at": iso_time(r["completed_at"]),
+                "steps": steps.get(int(r["id"]), []),
+            }
+        )
+    for r in await db.fetchall(
+        "SELECT action, older_than_days, kind, tag, project, importance_below FROM lifecycle_rules ORDER BY id"
+    ):
+        records.append(
+            {
+                "type": "lifecycle_rule",
+                "action": r[0],
+                "older_than_days": r[1],
+                "kind": r[2],
+                "tag": r[3],
+                "project": r[4],
+                "importance_below": r[5],
+            }
+        )
+    return records
+
+
+def _markdown(records: list[dict[str, Any]]) -> str:
+    lines = ["# mcp-memory export", ""]
+    memories = [r for r in records if r["type"] == "memory" and not r["deleted_at"]]
+    by_project: dict[str, list[dict[str, Any]]] = {}
+    for r in memories:
+        by_project.setdefault(r["project"] or "(global)", []).append(r)
+    for project in sorted(by_project):
+        lines += [f"## {project}", ""]
+        for r in by_project[project]:
+            tags = " ".join(f"#{t}" for t in r["tags"])
+            pin = " 📌" if r["pinned"] else ""
+            lines += [
+                f"### {r['id']} · {r['kind']} · {(r['created_at'] or '')[:10]}{pin} {tags}".rstrip(),
+                "",
+                r["content"],
+                "",
+            ]
+    entities = [r for r in records if r["type"] == "entity"]
+    if entities:
+        lines += ["## Knowledge graph", ""]
+        for e in entities:
+            lines.append(
+                f"- **{e['name']}** ({e['entityType']})" + "".join(f"\n  - {o}" for o in e["observations"])
+            )
+        lines += [
+            f"- {r['from']} —{r['relationType']}→ {r['to']}" for r in records if r["type"] == "relation"
+        ]
+        lines.append("")
+    episodes = [r for r in records if r["type"] == "episode"]
+    if episodes:
+        lines += ["## Episodes", ""]
+        for e in episodes:
+            lines += [
+                f"### {e['id']} · {e['outcome'] or 'open'} · {e['task']}",
+                "",
+                e["reflection"] or "(not completed)",
+                "",
+            ]
+    return "\n".join(lines)
+
+
+async def export_memories(
+    app: App,
+    path: str,
+    *,
+    format: str = "jsonl",
+    include_vectors: bool = False,
+    overwrite: bool = False,
+) -> ExportResult:
+    """Write everything to `path` as jsonl (lossless) or markdown (for reading). The file is 0600."""
+    if format not in ("jsonl", "markdown"):
+        raise InvalidInput(f"format {format!r} is not valid; use jsonl (lossless) or markdown (readable).")
+    target = resolve_export_path(app, path, overwrite=overwrite)
+    records = await _records(app, include_vectors=include_vectors)
+    if format == "jsonl":
+        body = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in records)
+    else:
+        body = _markdown(records)
+    await anyio.to_thread.run_sync(_write_private, target, body)
+    count = {
+        kind: sum(1 for r in records if r["type"] == kind)
+        for kind in ("memory", "version", "entity", "relation", "episode")
+    }
+    return ExportResult(
+        str(target),
+        format,
+        count["memory"],
+        count["version"],
+        count["entity"],
+        count["relation"],
+        count["episode"],
+        len(body.encode()),
+    )

@@ -1,0 +1,187 @@
+"""How the keyword stage queries FTS5 without ranking every memory that holds a common word.
+
+FTS5 computes BM25 for every memory matching any word of an OR query: about 1 microsecond per
+matching row here, so a question holding a word found in 40,000 memories costs 40 ms at 100,000
+memories whatever its other words. Like Elasticsearch's common-terms query, the words are split by
+how many memories hold them: the rarest are kept while those counts add up to at most
+POSTINGS_BUDGET ("rare"), the rest are "common". Two ranked queries then give the exact BM25 of the
+full question for every memory holding a rare word:
+
+- `rare1 OR rare2`: memories holding rare words only score the same as with the full question
+  (BM25 adds nothing for a word a memory lacks);
+- `(rare1 OR rare2) AND (common1 OR common2)`: memories holding both, scored on every word.
+
+Taking the second score where both have one, the best of the union is the full question's best among
+memories holding a rare word; what is lost is a memory holding only common words, which BM25 ranks
+low. At 100,000 derived memories this kept 0.98 of the full query's top 10 at a budget of 4,000 and
+cost 8 ms instead of 39 (bench/README.md). Below a few thousand memories nothing is ever common.
+When even the rarest word is over the budget, the newest memories holding it are taken (FTS5 walks
+its lists by row id, so that costs only the rows returned) with their BM25.
+
+A word held by at least half the memories is left out of the common words: FTS5's BM25 gives it an
+IDF of 1e-6 (log((N - n + 0.5) / (n + 0.5)) is not positive), so it changes no score, yet the ranked
+query would walk its whole list to count it ("s" of "Caroline's" in 67,000 of 100,000 memories:
+the keyword stage 5.8 -> 4.8 ms, bench/README.md).
+
+Document frequencies come from an `fts5vocab` table over the keyword index (kept for a few minutes:
+counting is the costly part at a million memories) and the words' stems from a scratch FTS5 table
+with the same tokenizer, both in the connection's TEMP schema.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from mcp_memory.storage import Database
+
+__all__ = ["FREQUENCY_TTL", "POSTINGS_BUDGET", "TOKENIZER", "KeywordPlan", "plan_keywords"]
+
+#: The tokenizer of `memories_fts` (schema 1); a test checks they agree.
+TOKENIZER = "porter unicode61 remove_diacritics 2"
+#: Matching rows the rare words may bring to the ranked queries.
+POSTINGS_BUDGET = 4000
+#: Seconds a word's document count is reused (see `_statistics`).
+FREQUENCY_TTL = 300.0
+_STEM_CACHE_LIMIT = 50_000
+_stems: dict[str, tuple[str, ...]] = {}
+_frequencies: weakref.WeakKeyDictionary[Database, dict[str, tuple[int, float]]] = weakref.WeakKeyDictionary()
+_numbers = itertools.count(1)
+
+
+@dataclass(frozen=True, slots=True)
+class KeywordPlan:
+    """The rare and the common words, and whether to rank every match of the rare ones (else: the
+    newest matches)."""
+
+    rare: tuple[str, ...]
+    common: tuple[str, ...] = ()
+    ranked: bool = True
+
+
+_SCRATCH = (
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.mm_stems USING fts5(word, tokenize = '{TOKENIZER}')",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS temp.mm_stems_vocab USING fts5vocab(temp, mm_stems, 'instance')",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS temp.mm_fts_vocab USING fts5vocab(main, memories_fts, 'row')",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Statistics:
+    stems: dict[str, tuple[str, ...]]
+    counts: dict[str, int]
+    rows: int
+
+
+async def _statistics(db: Database, words: Sequence[str]) -> _Statistics:
+    """Each word's stems, each stem's document count and the row count, from the caches where they
+    are fresh and otherwise in one trip to the reader's thread (it was four to six).
+
+    Stems of new words come from a scratch FTS5 table with the index's tokenizer (rows numbered by
+    us, so that two searches stemming at once do not read each other's), joined to the index's
+    vocabulary for their counts. fts5vocab counts a stem by walking its whole list: 6 ms per question
+    at 1,000,000 memories, up to 29 ms for the commonest words, every time; the counts only decide
+    which words are rare, so they are kept for FREQUENCY_TTL seconds. N is the first varint of FTS5's
+    averages record (row 1 of `memories_fts_data`), kept likewise."""
+    now = time.monotonic()
+    cache = _frequencies.setdefault(db, {})
+    if len(cache) > _STEM_CACHE_LIMIT:
+        cache.clear()
+    if len(_stems) > _STEM_CACHE_LIMIT:
+        _stems.clear()
+
+    def fresh(key: str) -> bool:
+        return key in cache and now - cache[key][1] <= FREQUENCY_TTL
+
+    need_rows = not fresh("")
+    unknown = [w for w in dict.fromkeys(words) if w not in _stems]
+    numbers = [next(_numbers) for _ in unknown]
+    stale = sorted({s for w in words if w in _stems for s in _stems[w] if not fresh(s)})
+    # Decided once: another search may add the scratch tables while this one waits for its rows.
+    prepare = "mm_stems" not in db.temp_tables
+    statements: list[tuple[str, Sequence[Any]]] = [(sql, ()) for sql in _SCRATCH] if prepare else []
+    if unknown:
+        marks = ", ".join("?" * len(numbers))
+        statements += [
+            (
+                f"INSERT INTO temp.mm_stems(rowid, word) VALUES {', '.join(['(?, ?)'] * len(unknown))}",
+                [value for pair in zip(numbers, unknown, strict=True) for value in pair],
+            ),
+            (
+                "SELECT s.doc, s.term, v.doc FROM temp.mm_stems_vocab s LEFT JOIN temp.mm_fts_vocab v "
+                f"ON v.term = s.term WHERE s.doc IN ({marks}) ORDER BY s.doc, s.offset",
+                numbers,
+            ),
+            (f"DELETE FROM temp.mm_stems WHERE rowid IN ({marks})", numbers),
+        ]
+    if stale:
+        statements.append(
+            (f"SELECT term, doc FROM temp.mm_fts_vocab WHERE term IN ({', '.join('?' * len(stale))})", stale)
+        )
+    if need_rows:
+        statements.append(("SELECT block FROM memories_fts_data WHERE id = 1", ()))
+    results = await db.fetch_many(statements) if statements else []
+    if prepare:
+        db.temp_tables.add("mm_stems")
+        results = results[len(_SCRATCH) :]
+    if unknown:
+        found: dict[int, list[str]] = {}
+        for number, stem, count in results[1]:
+            found.setdefault(int(number), []).append(str(stem))
+            cache[str(stem)] = (int(count or 0), now)
+        for number, word in zip(numbers, unknown, strict=True):
+            _stems[word] = tuple(found.get(number, ()))
+        results = results[3:]
+    if stale:
+        counted = {str(r[0]): int(r[1]) for r in results[0]}
+        for stem in stale:
+            cache[stem] = (counted.get(stem, 0), now)
+        results = results[1:]
+    if need_rows:
+        block = results[0][0][0] if results[0] else None
+        cache[""] = (_varint(bytes(block)) if block else 0, now)
+    stems = {w: _stems.get(w, ()) for w in words}
+    counts = {s: cache[s][0] for group in stems.values() for s in group if s in cache}
+    return _Statistics(stems, counts, cache[""][0])
+
+
+def _varint(data: bytes) -> int:
+    """SQLite's variable-length integer at the start of `data` (7 bits a byte, the ninth byte whole)."""
+    value = 0
+    for index, byte in enumerate(data[:9]):
+        if index == 8:
+            return (value << 8) | byte
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            return value
+    return value
+
+
+async def plan_keywords(db: Database, words: Sequence[str]) -> KeywordPlan:
+    """Choose the words of `words` the keyword query should use (see the module's note)."""
+    if len(words) <= 1:
+        return KeywordPlan(tuple(words))
+    found = await _statistics(db, words)
+    stems, counts, rows = found.stems, found.counts, found.rows
+    if not any(stems.values()):
+        return KeywordPlan(tuple(words))
+    frequency = {w: sum(counts.get(s, 0) for s in stems[w]) for w in words}
+    order = sorted(words, key=lambda w: (frequency[w], words.index(w)))
+    kept: list[str] = []
+    total = 0
+    for word in order:
+        if kept and total + frequency[word] > POSTINGS_BUDGET:
+            break
+        kept.append(word)
+        total += frequency[word]
+
+    def scoreless(word: str) -> bool:
+        # One stem: the phrase's count is the stem's (a phrase of several can be rarer than each).
+        return len(stems[word]) == 1 and rows > 0 and 2 * frequency[word] >= rows
+
+    common = tuple(w for w in words if w not in kept and not scoreless(w))
+    return KeywordPlan(tuple(kept), common, total <= POSTINGS_BUDGET)

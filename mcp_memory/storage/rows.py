@@ -1,0 +1,30 @@
+"""Reading memory rows: the columns a memory is built from, and one memory's row by id."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from mcp_memory.storage.query import QuerySource
+
+__all__ = ["MEMORY_COLUMNS", "fetch_memory_row"]
+
+#: The columns of `memories` that a `Memory` is built from, in the order services read them.
+MEMORY_COLUMNS = (
+    "id, content, kind, importance, metadata, project, pinned, created_at, updated_at, "
+    "last_accessed_at, access_count, expires_at, version, embedded, pin_note, archived_at"
+)
+
+
+async def fetch_memory_row(
+    source: QuerySource, rowid: int, *, extra: Sequence[str] = (), live_only: bool = False
+) -> Any | None:
+    """One memory's row by rowid: `MEMORY_COLUMNS` plus the `extra` columns named (e.g. `content_hash`,
+    `deleted_at`); None when there is no such row or, with `live_only`, when it is deleted. Works on a
+    `Database` and on a connection inside a write transaction."""
+    if not all(name.isidentifier() for name in extra):
+        raise ValueError(f"bad column names {list(extra)!r}")
+    columns = ", ".join((MEMORY_COLUMNS, *extra))
+    live = " AND deleted_at IS NULL" if live_only else ""
+    rows = await source.execute_fetchall(f"SELECT {columns} FROM memories WHERE id = ?{live}", (rowid,))
+    return next(iter(rows), None)

@@ -1,0 +1,195 @@
+"""The vector index: a table of one vector per memory (float32, plus its binary code made by
+sqlite-vec's `vec_quantize_binary` and the columns filters need), and the record in `meta` of which
+model made the vectors (id, dimension, file checksum) and which table holds them.
+
+Search runs in two stages: the binary codes, held in memory by `mcp_memory.storage.codes`, give the
+nearest few hundred candidates, then `rescore` ranks those exactly with sqlite-vec's
+`vec_distance_cosine` over the float vectors. Triggers log every change to the table in
+`vector_changes`, inside the writing transaction, so the in-memory codes of every process follow.
+
+The table's name lives in `meta` so that a reindex can build a new table beside the old one and
+switch in one transaction: an interrupted reindex leaves the old index working.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import aiosqlite
+
+from mcp_memory.errors import ModelMismatch
+from mcp_memory.storage.connection import Database, Reader
+from mcp_memory.storage.vector_tables import (
+    CHANGES_KEPT,
+    VectorIndexInfo,
+    activate_vector_table,
+    codes_table,
+    create_vector_table,
+    drop_leftover_vector_table,
+    drop_vector_table,
+    read_meta,
+    table_statements,
+)
+
+__all__ = [
+    "CHANGES_KEPT",
+    "VectorIndexInfo",
+    "activate_vector_table",
+    "check_model",
+    "codes_table",
+    "create_vector_table",
+    "drop_leftover_vector_table",
+    "drop_vector_table",
+    "ensure_vector_index",
+    "forget_vector",
+    "insert_vectors",
+    "live_table",
+    "mismatch_message",
+    "prune_changes",
+    "read_vector_info",
+    "rescore",
+    "table_statements",
+    "update_vector_metadata",
+    "write_vectors",
+]
+
+
+async def read_vector_info(db: Database) -> VectorIndexInfo | None:
+    """The recorded model and table, or None if no vectors were ever written."""
+    return await read_meta(db)
+
+
+async def ensure_vector_index(db: Database, model: str, dim: int, checksum: str) -> VectorIndexInfo:
+    """The live index for `model`, created on first use; ModelMismatch if another model made it."""
+
+    async def work(conn: aiosqlite.Connection) -> VectorIndexInfo:
+        info = await read_meta(conn)
+        if info is None:
+            table = "memories_vec_1"
+            await create_vector_table(conn, table, dim)
+            await activate_vector_table(conn, table, model, dim, checksum)
+            return VectorIndexInfo(model, dim, checksum, table)
+        return info
+
+    info = await db.write(work)
+    check_model(info, model, dim)
+    return info
+
+
+def mismatch_message(recorded: str, configured: str) -> str:
+    """The one explanation of a model mismatch, with both ways out."""
+    return (
+        f"the stored vectors were made by embedding model {recorded!r}, but the configured model is "
+        f"{configured!r}. Run `mcp-memory reindex` to re-embed every memory with {configured!r}, "
+        f"or set MCP_MEMORY_EMBEDDING_MODEL={recorded} to keep using the old one."
+    )
+
+
+def check_model(info: VectorIndexInfo | None, model: str, dim: int | None = None) -> None:
+    """Raise ModelMismatch unless the recorded vectors belong to `model` (and `dim`, when known)."""
+    if info is None:
+        return
+    if info.model != model or (dim is not None and info.dim != dim):
+        raise ModelMismatch(mismatch_message(info.model, model))
+
+
+async def write_vectors(
+    conn: aiosqlite.Connection,
+    info: VectorIndexInfo,
+    rows: Sequence[tuple[int, bytes, str, str, float]],
+) -> None:
+    """Insert or replace vectors (memory id, blob, project, kind, created_at) and mark the memories
+    embedded, inside the caller's transaction. Refuses when the live index changed under us (another
+    process reindexed) or a vector has the wrong size."""
+    current = await read_meta(conn)
+    if current is None or current.table != info.table or current.model != info.model:
+        raise ModelMismatch(mismatch_message(current.model if current else "?", info.model))
+    for memory_id, blob, _, _, _ in rows:
+        if len(blob) != info.dim * 4:
+            raise ModelMismatch(
+                f"a vector for m_{memory_id} has {len(blob) // 4} dimensions but the index holds {info.dim}; "
+                "run `mcp-memory reindex`."
+            )
+    await insert_vectors(conn, info.table, rows)
+    await conn.executemany("UPDATE memories SET embedded = 1 WHERE id = ?", [(r[0],) for r in rows])
+
+
+async def insert_vectors(
+    conn: aiosqlite.Connection, table: str, rows: Sequence[tuple[int, bytes, str, str, float]]
+) -> None:
+    """Insert or replace rows of (memory id, float32 blob, project, kind, created_at) in `table` and
+    their binary codes beside it, and keep the change log short."""
+    await conn.executemany(
+        f"INSERT INTO {table}(memory_id, embedding) VALUES (?, ?) "
+        "ON CONFLICT(memory_id) DO UPDATE SET embedding = excluded.embedding",
+        [(r[0], r[1]) for r in rows],
+    )
+    await conn.executemany(
+        f"INSERT INTO {codes_table(table)}(memory_id, code, project, kind, created_at) "
+        "VALUES (?1, vec_quantize_binary(?2), ?3, ?4, ?5) ON CONFLICT(memory_id) DO UPDATE SET "
+        "code = excluded.code, project = excluded.project, kind = excluded.kind, created_at = excluded.created_at",
+        rows,
+    )
+    await prune_changes(conn)
+
+
+async def prune_changes(conn: aiosqlite.Connection) -> None:
+    """Drop change-log entries older than the last CHANGES_KEPT (a cheap range delete)."""
+    await conn.execute(
+        "DELETE FROM vector_changes WHERE seq <= (SELECT max(seq) FROM vector_changes) - ?", (CHANGES_KEPT,)
+    )
+
+
+async def rescore(
+    db: Reader,
+    table: str,
+    vector: bytes,
+    ids: Sequence[int],
+    where: str = "1",
+    params: Sequence[object] = (),
+    *,
+    wanted: int | None = None,
+) -> list[tuple[int, float]]:
+    """Exact cosine similarity of `vector` to the stored vectors of `ids` whose memories pass
+    `where` (a clause over `memories m`), best first; with `wanted`, only the best `wanted` that
+    pass (or all there are).
+
+    One statement: the vectors are scored and sorted alone, then the filter is checked on the best
+    of them, in order, until `wanted` pass. Joining the memories into the scoring looked up every
+    candidate's row (1.2 ms instead of 0.5 for 200 candidates at 100,000 memories), though the
+    first stage already applied the project, kind and time clauses and only archived or expired
+    memories fail here. The ids travel as one JSON array (any number of them)."""
+    if not ids:
+        return []
+    rows = await db.fetchall(
+        f"SELECT s.id, s.sim FROM (SELECT memory_id AS id, 1.0 - vec_distance_cosine(embedding, ?) AS sim "
+        f"FROM {table} WHERE memory_id IN (SELECT value FROM json_each(?)) ORDER BY sim DESC, id LIMIT -1) s "
+        # NOT INDEXED: look each memory up by its id; the planner would otherwise walk a project's
+        # whole index for a project filter.
+        f"WHERE EXISTS (SELECT 1 FROM memories m NOT INDEXED WHERE m.id = s.id AND {where}) "
+        "ORDER BY s.sim DESC, s.id LIMIT ?",
+        [vector, json.dumps([int(i) for i in ids]), *params, -1 if wanted is None else wanted],
+    )
+    return [(int(r[0]), float(r[1])) for r in rows]
+
+
+async def live_table(conn: aiosqlite.Connection) -> str | None:
+    """The live vec0 table's name as recorded, read inside the caller's transaction."""
+    rows = list(await conn.execute_fetchall("SELECT value FROM meta WHERE key = 'vec_table'"))
+    return str(rows[0][0]) if rows else None
+
+
+async def forget_vector(conn: aiosqlite.Connection, memory_id: int) -> None:
+    """Remove a memory's vector (its content changed or it was deleted) and mark it unembedded."""
+    table = await live_table(conn)
+    if table is not None:
+        await conn.execute(f"DELETE FROM {table} WHERE memory_id = ?", (memory_id,))
+    await conn.execute("UPDATE memories SET embedded = 0 WHERE id = ?", (memory_id,))
+
+
+async def update_vector_metadata(conn: aiosqlite.Connection, memory_id: int, kind: str) -> None:
+    """Keep the filter column of a memory's vector in step with the memory."""
+    table = await live_table(conn)
+    if table is not None:
+        await conn.execute(f"UPDATE {codes_table(table)} SET kind = ? WHERE memory_id = ?", (kind, memory_id))

@@ -1,5 +1,0 @@
-"""The MCP tools, one module per family; each tool is a thin adapter over a service function.
-
-Kept empty so that `mcp_memory.tools.names` and `.state` import without the tool modules:
-`mcp_memory.tools.registry` imports those, after `initialize` has been answered.
-"""
