@@ -55,6 +55,10 @@ MAX_GRAPH_NODES = 500
 MAX_EPISODE_TEXT = 10_000
 MAX_EPISODE_STEPS = 500
 MAX_LIFECYCLE_RULES = 50
+#: Consolidation's default cosine similarity for a merge. Safe this low because a merge also needs
+#: the merged text's facts to be contained in the survivor's (`services/maintenance/sameness.py`):
+#: on the fixture in bench/consolidation.py, 0.90 merges 0 look-alikes and 0.86 of restatements.
+MERGE_SIMILARITY = 0.90
 
 _KIND = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 

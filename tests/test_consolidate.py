@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from mcp_memory.errors import InvalidInput
@@ -86,3 +88,48 @@ async def test_lifecycle_rules_delete_and_archive(app: App) -> None:
     with pytest.raises(InvalidInput, match="action"):
         await set_rules(app, [{"older_than_days": 1, "action": "shred"}])
     assert await set_rules(app, []) == []
+
+
+async def test_dry_run_shows_both_texts_and_what_survives(app: App) -> None:
+    """Each proposed merge carries the survivor's text and every merged text with its similarity."""
+    a = (await store_memory(app, "Use ruff for linting Python code", importance=0.9)).id
+    b = (await store_memory(app, "use ruff for linting python code.")).id
+    (merge,) = (await consolidate(app)).merges
+    assert (merge.survivor, merge.survivor_content) == (a, "Use ruff for linting Python code")
+    assert [(m.id, m.content) for m in merge.merged_memories] == [(b, "use ruff for linting python code.")]
+    assert merge.merged_memories[0].similarity >= merge.similarity
+
+
+async def test_similar_memories_with_different_numbers_are_not_merged(app: App) -> None:
+    """Two memories the model finds near-identical but that differ in a number are both kept."""
+    await store_memory(app, "The API rate limit is 60 requests per minute")
+    await store_memory(app, "The API rate limit is 600 requests per minute")
+    report = await consolidate(app, similarity=0.5, dry_run=False)
+    assert report.merges == ()
+    assert len(await recent_memories(app)) == 2
+
+
+async def test_a_memory_changed_after_the_plan_is_not_merged(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A memory edited between the plan and the apply transaction is merged only if it still adds
+    nothing to the survivor: here it gained a time, so both stay."""
+    from mcp_memory.services.memories.changes import update_memory
+
+    a = (await store_memory(app, "deploys happen on tuesday", importance=0.9)).id
+    b = (await store_memory(app, "Deploys happen on Tuesday.")).id
+    assert [m.merged for m in (await consolidate(app)).merges] == [(b,)]
+    write = app.db.write
+    edited = False
+
+    async def edit_first(work: Any) -> Any:
+        nonlocal edited
+        if not edited:  # the consolidation's apply: another client edits b just before it
+            edited = True
+            monkeypatch.setattr(app.db, "write", write)
+            await update_memory(app, b, content="Deploys happen on Tuesday at 10:00.")
+        return await write(work)
+
+    monkeypatch.setattr(app.db, "write", edit_first)
+    done = await consolidate(app, dry_run=False)
+    assert edited
+    assert [m.merged for m in done.merges] == [(b,)]  # what was planned
+    assert {m.id for m in await recent_memories(app)} == {a, b}  # what was done: nothing lost

@@ -228,16 +228,13 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> Output:
 
 
 def cmd_consolidate(args: argparse.Namespace, settings: Settings) -> Output:
-    from mcp_memory.services.maintenance.consolidate import consolidate
+    from mcp_memory.services.maintenance.consolidate import consolidate, merge_text
 
     report = _with_app(
         settings, lambda app: consolidate(app, dry_run=not args.apply, similarity=args.similarity)
     )
     verb = "would" if report.dry_run else "did"
-    lines = [
-        f"{verb} merge {', '.join(m.merged)} into {m.survivor} (similarity >= {m.similarity})"
-        for m in report.merges
-    ]
+    lines = [merge_text(m, verb.capitalize()) for m in report.merges]
     if report.expired:
         lines.append(f"{verb} remove expired: {', '.join(report.expired)}")
     lines += [f"{verb} {a.action} {', '.join(a.ids)} ({a.rule})" for a in report.rules]

@@ -8,6 +8,7 @@ from typing import Any
 
 from mcp_memory import __version__
 from mcp_memory.config import SETTINGS_DOC
+from mcp_memory.limits import MERGE_SIMILARITY
 
 __all__ = ["build_parser"]
 
@@ -117,7 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--apply", action="store_true", help="make the changes (default: only report them)")
     p.add_argument(
-        "--similarity", type=float, default=0.95, help="cosine similarity that counts as duplicate"
+        "--similarity",
+        type=float,
+        default=MERGE_SIMILARITY,
+        help=f"cosine similarity that counts as duplicate (default {MERGE_SIMILARITY}); facts must match too",
     )
 
     p = command("pins", "List pinned memories, or pin / unpin one.")

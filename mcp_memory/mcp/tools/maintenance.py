@@ -9,11 +9,13 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
+from mcp_memory.limits import MERGE_SIMILARITY
 from mcp_memory.mcp.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
 from mcp_memory.mcp.tools.args import Filter, OptionalIds, filter_mapping
 from mcp_memory.mcp.tools.models import BulkOutput, CheckOut
 from mcp_memory.services.maintenance import consolidate, doctor
 from mcp_memory.services.maintenance import stats as maintenance
+from mcp_memory.services.maintenance.consolidate import merge_text
 from mcp_memory.services.memories import history
 from mcp_memory.services.transfer import exporting, importing
 
@@ -68,10 +70,20 @@ async def memory_health(ctx: Context) -> Annotated[CallToolResult, HealthOutput]
     return respond(out, "\n".join(f"{'ok' if c.ok else 'FAIL'} {c.name}: {c.detail}" for c in checks))
 
 
+class MergedOut(BaseModel):
+    id: str
+    content: str
+    similarity: float
+
+
 class MergeOut(BaseModel):
     survivor: str
     merged: list[str]
     similarity: float
+    survivor_content: str = Field(description="The text that survives, with every tag of the group.")
+    merged_memories: list[MergedOut] = Field(
+        description="The memories folded in (recoverable with memory_history / memory_revert)."
+    )
 
 
 class RuleActionOut(BaseModel):
@@ -93,25 +105,35 @@ async def memory_consolidate(
     dry_run: Annotated[bool, Field(description="Only report (default).")] = True,
     similarity: Annotated[
         float, Field(ge=0.5, le=1.0, description="Cosine similarity that counts as duplicate.")
-    ] = 0.95,
+    ] = MERGE_SIMILARITY,
 ) -> Annotated[CallToolResult, ConsolidateOutput]:
     """Tidy up: merge near-duplicates within a project (tags and history kept; pinned never merged
-    away), remove expired memories, apply lifecycle rules. Reports exactly what would change and why;
-    a dry run unless dry_run=false."""
+    away; never two memories that differ in a number, date, version, name, path, URL, negation or
+    any word of their own), remove expired memories, apply lifecycle rules. Reports both texts of each
+    merge and what survives; a dry run unless dry_run=false."""
     app = await app_from(ctx)
     with user_errors():
         r = await consolidate.consolidate(app, dry_run=dry_run, similarity=similarity)
     out = ConsolidateOutput(
         dry_run=r.dry_run,
         merges=[
-            MergeOut(survivor=m.survivor, merged=list(m.merged), similarity=m.similarity) for m in r.merges
+            MergeOut(
+                survivor=m.survivor,
+                merged=list(m.merged),
+                similarity=m.similarity,
+                survivor_content=m.survivor_content,
+                merged_memories=[
+                    MergedOut(id=x.id, content=x.content, similarity=x.similarity) for x in m.merged_memories
+                ],
+            )
+            for m in r.merges
         ],
         expired=list(r.expired),
         rules=[RuleActionOut(rule=a.rule, action=a.action, ids=list(a.ids)) for a in r.rules],
         skipped=r.skipped,
     )
     verb = "Would" if r.dry_run else "Did"
-    lines = [f"{verb} merge {m.merged} into {m.survivor} (similarity ≥ {m.similarity})" for m in out.merges]
+    lines = [merge_text(m, verb) for m in r.merges]
     lines += [f"{verb} remove expired {', '.join(out.expired)}"] if out.expired else []
     lines += [f"{verb} {a.action} {', '.join(a.ids)} ({a.rule})" for a in out.rules]
     return respond(out, "\n".join(lines + ([r.skipped] if r.skipped else [])) or "Nothing to consolidate.")

@@ -1,7 +1,8 @@
 """Consolidation and lifecycle rules.
 
-`consolidate` merges near-duplicates (cosine similarity at or above a threshold, within one project)
-into one survivor that keeps every tag, removes expired memories, and applies the lifecycle rules.
+`consolidate` merges near-duplicates (cosine similarity at or above a threshold, within one project,
+and nothing said by the merged memory missing from the survivor: see `sameness`) into one survivor
+that keeps every tag, removes expired memories, and applies the lifecycle rules.
 Pinned memories are never merged away, expired or touched by rules. Everything it removes is a soft
 delete with a version recording why, so it can be reverted. It is a dry run unless told otherwise.
 """
@@ -17,8 +18,9 @@ import aiosqlite
 
 from mcp_memory.errors import InvalidInput, LimitExceeded
 from mcp_memory.limits import MAX_LIFECYCLE_RULES as _MAX_RULES
-from mcp_memory.limits import clean_kind, clean_tags
+from mcp_memory.limits import MERGE_SIMILARITY, clean_kind, clean_tags
 from mcp_memory.services.app import App
+from mcp_memory.services.maintenance.sameness import contained_in
 from mcp_memory.services.memories.changes import soft_delete
 from mcp_memory.services.memories.store import (
     format_id,
@@ -28,7 +30,16 @@ from mcp_memory.services.memories.store import (
 )
 from mcp_memory.storage.rows import MEMORY_COLUMNS, fetch_memory_row
 
-__all__ = ["ConsolidateReport", "LifecycleRule", "Merge", "consolidate", "get_rules", "set_rules"]
+__all__ = [
+    "ConsolidateReport",
+    "LifecycleRule",
+    "Merge",
+    "MergedMemory",
+    "consolidate",
+    "get_rules",
+    "merge_text",
+    "set_rules",
+]
 
 _MAX_GROUP = 50_000
 
@@ -115,11 +126,32 @@ async def set_rules(app: App, rules: Sequence[Mapping[str, Any]]) -> list[Lifecy
 
 
 @dataclass(frozen=True, slots=True)
+class MergedMemory:
+    """A memory a merge removes (recoverable from its history): its id, text and similarity to the
+    survivor."""
+
+    id: str
+    content: str
+    similarity: float
+
+
+@dataclass(frozen=True, slots=True)
 class Merge:
+    """One merge: the survivor (which keeps every tag) and the memories folded into it."""
+
     survivor: str
     merged: tuple[str, ...]
-    similarity: float
+    similarity: float  # the lowest of the merged memories' similarities to the survivor
     project: str | None
+    survivor_content: str
+    merged_memories: tuple[MergedMemory, ...]
+
+
+def merge_text(merge: Merge, verb: str) -> str:
+    """A merge for people: what survives and each text folded into it (`verb`: Would / Did)."""
+    lines = [f"{verb} merge into {merge.survivor}: {merge.survivor_content}"]
+    lines += [f"  {m.id} (similarity {m.similarity:.3f}): {m.content}" for m in merge.merged_memories]
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,25 +171,27 @@ class ConsolidateReport:
     skipped: str | None
 
 
-def _find(parent: list[int], i: int) -> int:
-    """Union-find root with path halving."""
-    while parent[i] != i:
-        parent[i] = parent[parent[i]]
-        i = parent[i]
-    return i
+def _survivor_order(row: Any) -> tuple[float, ...]:
+    """Who survives a merge: pinned first, then the more important, the more used, the older."""
+    return (-row["pinned"], -row["importance"], -row["access_count"], row["created_at"])
 
 
 def _find_merges(
     rows: list[Any], vectors: dict[int, bytes], threshold: float
-) -> list[tuple[int, list[int], float]]:
-    """Clusters of near-duplicates per project: (survivor, merged rows, lowest similarity linking them)."""
+) -> list[tuple[int, list[tuple[int, float]]]]:
+    """Merges per project: (survivor, [(merged row, its similarity to the survivor)]).
+
+    A memory is merged into a survivor only when the two are at least `threshold` similar *and*
+    everything it says is contained in the survivor (`sameness.contained_in`: no number, date,
+    version, identifier, name or word of its own, the same negation and opposites). Each merged
+    memory is compared with its survivor directly, never through a chain of neighbours."""
     import numpy as np
 
     by_project: dict[str, list[Any]] = {}
     for row in rows:
         if int(row["id"]) in vectors:
             by_project.setdefault(str(row["project"]), []).append(row)
-    merges = []
+    merges: list[tuple[int, list[tuple[int, float]]]] = []
     for members in by_project.values():
         if len(members) < 2:
             continue
@@ -165,43 +199,34 @@ def _find_merges(
             raise LimitExceeded(
                 f"a project has {len(members):,} memories; consolidation handles up to {_MAX_GROUP:,} per run."
             )
+        members.sort(key=_survivor_order)
         matrix = np.frombuffer(b"".join(vectors[int(r["id"])] for r in members), dtype="<f4").reshape(
             len(members), -1
         )
-        parent = list(range(len(members)))
-        link: dict[int, float] = {}
+        close: dict[int, list[tuple[int, float]]] = {}
         for start in range(0, len(members), 1024):
             block = matrix[start : start + 1024] @ matrix.T
             for a, b in zip(*np.nonzero(block >= threshold), strict=True):
                 i, j = start + int(a), int(b)
-                if i < j:
-                    ri, rj = _find(parent, i), _find(parent, j)
-                    if ri != rj:
-                        parent[rj] = ri
-                    link[ri] = min(link.get(ri, 1.0), float(block[a, b]))
-        clusters: dict[int, list[int]] = {}
-        for i in range(len(members)):
-            clusters.setdefault(_find(parent, i), []).append(i)
-        for root, group in clusters.items():
-            if len(group) < 2:
+                if i != j:
+                    close.setdefault(i, []).append((j, float(block[a, b])))
+        taken: set[int] = set()
+        for i in sorted(close):  # members are in survivor order
+            if i in taken:
                 continue
-            ranked = sorted(
-                group,
-                key=lambda i: (
-                    -members[i]["pinned"],
-                    -members[i]["importance"],
-                    -members[i]["access_count"],
-                    members[i]["created_at"],
-                ),
-            )
-            survivor, rest = ranked[0], [i for i in ranked[1:] if not members[i]["pinned"]]
-            if rest:
+            survivor = str(members[i]["content"])
+            group = [
+                (j, sim)
+                for j, sim in sorted(close[i])
+                if j not in taken
+                and not members[j]["pinned"]
+                and contained_in(str(members[j]["content"]), survivor)
+            ]
+            if group:
+                taken.add(i)
+                taken.update(j for j, _ in group)
                 merges.append(
-                    (
-                        int(members[survivor]["id"]),
-                        [int(members[i]["id"]) for i in rest],
-                        round(link.get(root, threshold), 4),
-                    )
+                    (int(members[i]["id"]), [(int(members[j]["id"]), round(sim, 4)) for j, sim in group])
                 )
     return merges
 
@@ -227,21 +252,23 @@ async def _rule_matches(app: App, rule: LifecycleRule, now: float) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
-async def consolidate(app: App, *, dry_run: bool = True, similarity: float = 0.95) -> ConsolidateReport:
+async def consolidate(
+    app: App, *, dry_run: bool = True, similarity: float = MERGE_SIMILARITY
+) -> ConsolidateReport:
     """Merge near-duplicates, remove expired memories and apply lifecycle rules; report what (would)
     change and why."""
     if not 0.5 <= similarity <= 1.0:
         raise InvalidInput(
-            f"similarity {similarity} is out of range; use 0.5 to 1.0 (0.95 means near-identical)."
+            f"similarity {similarity} is out of range; use 0.5 to 1.0 (the default is {MERGE_SIMILARITY})."
         )
     now = time.time()
     rows = await app.db.fetchall(
-        "SELECT id, project, pinned, importance, access_count, created_at FROM memories "
+        "SELECT id, project, pinned, importance, access_count, created_at, content FROM memories "
         "WHERE deleted_at IS NULL AND archived_at IS NULL AND embedded = 1"
     )
     await app.ensure_model()
     skipped = None
-    merges_found: list[tuple[int, list[int], float]] = []
+    merges_found: list[tuple[int, list[tuple[int, float]]]] = []
     info = app.vector_info
     if info is not None and not app.mismatch:
         vectors = {
@@ -259,20 +286,29 @@ async def consolidate(app: App, *, dry_run: bool = True, similarity: float = 0.9
             (now,),
         )
     ]
-    taken = {m for _, merged, _ in merges_found for m in merged} | set(expired)
+    taken = {m for _, merged in merges_found for m, _ in merged} | set(expired)
     rule_actions: list[tuple[LifecycleRule, list[int]]] = []
     for rule in await get_rules(app):
         ids = [i for i in await _rule_matches(app, rule, now) if i not in taken]
         taken.update(ids)
         if ids:
             rule_actions.append((rule, ids))
-    projects = {int(r["id"]): (str(r["project"]) or None) for r in rows}
+    by_id = {int(r["id"]): r for r in rows}
     report = ConsolidateReport(
         dry_run=dry_run,
         similarity=similarity,
         merges=tuple(
-            Merge(format_id(s), tuple(format_id(m) for m in ms), sim, projects.get(s))
-            for s, ms, sim in merges_found
+            Merge(
+                survivor=format_id(s),
+                merged=tuple(format_id(m) for m, _ in ms),
+                similarity=min(sim for _, sim in ms),
+                project=str(by_id[s]["project"]) or None,
+                survivor_content=str(by_id[s]["content"]),
+                merged_memories=tuple(
+                    MergedMemory(format_id(m), str(by_id[m]["content"]), sim) for m, sim in ms
+                ),
+            )
+            for s, ms in merges_found
         ),
         expired=tuple(format_id(i) for i in expired),
         rules=tuple(
@@ -285,19 +321,31 @@ async def consolidate(app: App, *, dry_run: bool = True, similarity: float = 0.9
         return report
 
     async def work(conn: aiosqlite.Connection) -> None:
-        for survivor, merged, sim in merges_found:
-            ids = [survivor, *merged]
-            tags = await tags_by_id(conn, ids)
-            union = clean_tags([t for i in ids for t in tags[i]])
+        for survivor, merged_with in merges_found:
+            ids = [survivor, *(m for m, _ in merged_with)]
             rows = {
                 int(r["id"]): r
                 for r in await conn.execute_fetchall(
-                    f"SELECT {MEMORY_COLUMNS} FROM memories WHERE id IN ({', '.join('?' * len(ids))})", ids
+                    f"SELECT {MEMORY_COLUMNS} FROM memories WHERE id IN ({', '.join('?' * len(ids))}) "
+                    "AND deleted_at IS NULL",
+                    ids,
                 )
             }
+            if survivor not in rows:  # deleted or forgotten since the plan was made
+                continue
+            # Changed since the plan was made? Then only what still holds is merged.
+            still = [
+                (m, sim)
+                for m, sim in merged_with
+                if m in rows and contained_in(str(rows[m]["content"]), str(rows[survivor]["content"]))
+            ]
+            if not still:
+                continue
+            tags = await tags_by_id(conn, ids)
+            union = clean_tags([t for i in (survivor, *(m for m, _ in still)) for t in tags[i]])
             if union != tags[survivor]:
                 await retag(conn, rows[survivor], tags[survivor], union, "merge", now)
-            for rowid in merged:
+            for rowid, sim in still:
                 await soft_delete(
                     conn,
                     rows[rowid],
