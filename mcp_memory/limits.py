@@ -55,6 +55,13 @@ MAX_GRAPH_NODES = 500
 MAX_EPISODE_TEXT = 10_000
 MAX_EPISODE_STEPS = 500
 MAX_LIFECYCLE_RULES = 50
+#: Paths given to tools: longer is refused before any file system call.
+MAX_PATH_LENGTH = 4_096
+#: What one import through a tool may read: files in a folder walk, bytes in all, seconds of walking.
+#: (The command line has no such caps: the user chose the path.)
+MAX_IMPORT_FILES = 2_000
+MAX_IMPORT_BYTES = 64 * 1024 * 1024
+MAX_IMPORT_SECONDS = 10.0
 #: Consolidation's default cosine similarity for a merge. Safe this low because a merge also needs
 #: the merged text's facts to be contained in the survivor's (`services/maintenance/sameness.py`):
 #: on the fixture in bench/consolidation.py, 0.90 merges 0 look-alikes and 0.86 of restatements.

@@ -41,12 +41,18 @@ def project_from_path(path: Path) -> str:
     return resolved.name
 
 
-def project_from_root_uri(uri: str) -> str | None:
-    """The project of an MCP root (a file:// URI), or None for other schemes."""
+def path_from_root_uri(uri: str) -> Path | None:
+    """The folder of an MCP root (a file:// URI), or None for other schemes."""
     parsed = urlparse(uri)
     if parsed.scheme != "file":
         return None
-    return project_from_path(Path(unquote(parsed.path)))
+    return Path(unquote(parsed.path))
+
+
+def project_from_root_uri(uri: str) -> str | None:
+    """The project of an MCP root (a file:// URI), or None for other schemes."""
+    path = path_from_root_uri(uri)
+    return None if path is None else project_from_path(path)
 
 
 def stored_project(project: str | None, default: str) -> str:

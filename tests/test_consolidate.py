@@ -109,7 +109,9 @@ async def test_similar_memories_with_different_numbers_are_not_merged(app: App) 
     assert len(await recent_memories(app)) == 2
 
 
-async def test_a_memory_changed_after_the_plan_is_not_merged(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_memory_changed_after_the_plan_is_not_merged(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A memory edited between the plan and the apply transaction is merged only if it still adds
     nothing to the survivor: here it gained a time, so both stay."""
     from mcp_memory.services.memories.changes import update_memory

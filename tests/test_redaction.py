@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from mcp_memory.services.memories.redaction import redact
+from mcp_memory.cli import main
+from mcp_memory.config import Settings
+from mcp_memory.services.app import App
+from mcp_memory.services.memories.changes import update_memory
+from mcp_memory.services.memories.redaction import redact, redact_value
+from mcp_memory.services.memories.store import get_memories, store_memory
+from tests.secret_samples import LOOK_ALIKES
+from tests.secret_samples import SECRETS as FIXTURE_SECRETS
 
 # Samples are assembled from parts so that secret scanners reading this file do not flag it.
 SAMPLES = {
@@ -106,3 +113,93 @@ async def test_store_and_update_redact_and_report(tmp_path: object) -> None:
         kept = await store_memory(app, f"deploy token {SAMPLES['github-token']}")
         assert kept.redacted == 0
         assert (await get_memories(app, [kept.id])).memories[0].content.endswith(SAMPLES["github-token"])
+
+
+def _leaks(text: str, secret: str) -> bool:
+    """Whether any 8 consecutive characters of `secret` (all of it, if shorter) survive in `text`."""
+    width = min(8, len(secret))
+    return any(secret[i : i + width] in text for i in range(len(secret) - width + 1))
+
+
+def test_the_secret_fixture_is_caught_and_the_look_alikes_kept() -> None:
+    """On the fixture (at least 60 secrets, 60 look-alikes): at least 0.95 of the secrets leave no
+    8-character piece behind, and at least 0.95 of the look-alikes are stored unchanged."""
+    assert len(FIXTURE_SECRETS) >= 60
+    assert len(LOOK_ALIKES) >= 60
+    caught = [all(not _leaks(redact(text).text, s) for s in secrets) for _, text, secrets in FIXTURE_SECRETS]
+    kept = [redact(text).text == text for text in LOOK_ALIKES]
+    assert sum(caught) / len(caught) >= 0.95, [
+        t for (_, t, _), ok in zip(FIXTURE_SECRETS, caught, strict=True) if not ok
+    ]
+    assert sum(kept) / len(kept) >= 0.95, [t for t, ok in zip(LOOK_ALIKES, kept, strict=True) if not ok]
+
+
+def test_private_blocks_are_never_stored() -> None:
+    """`<private>...</private>` becomes `[PRIVATE]`, closed or not, and counts as a redaction."""
+    result = redact("deploy with <private>the root pw is hunter2</private> then restart")
+    assert result.text == "deploy with [PRIVATE] then restart"
+    assert (result.count, result.kinds) == (1, ("private",))
+    assert redact("x <PRIVATE>unclosed to the end").text == "x [PRIVATE]"
+    assert redact("<private>a</private>", secrets=False).text == "[PRIVATE]"
+
+
+def test_metadata_values_are_redacted_keys_kept() -> None:
+    """Every string inside a metadata value is scanned; keys and non-strings stay."""
+    value, count = redact_value(
+        {
+            "cmd": "PGPASSWORD=" + "supersecret psql",
+            "n": 3,
+            "list": ["ok", "token=" + "abcDEF123456ghiJKL789"],
+        }
+    )
+    assert value == {
+        "cmd": "PGPASSWORD=[REDACTED:password] psql",
+        "n": 3,
+        "list": ["ok", "token=[REDACTED:password]"],
+    }
+    assert count == 2
+
+
+@pytest.mark.anyio
+async def test_tags_metadata_and_private_blocks_are_scrubbed_on_store(app: App) -> None:
+    """A store scans tags and metadata values too, drops private blocks, and counts every replacement."""
+    token = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+    result = await store_memory(
+        app,
+        "deploy notes <private>root pw hunter2</private> done",
+        tags=["deploy", token],
+        metadata={"cmd": "PGPASSWORD=" + "supersecret psql"},
+    )
+    assert result.redacted == 3
+    memory = (await get_memories(app, [result.id])).memories[0]
+    assert memory.content == "deploy notes [PRIVATE] done"
+    assert set(memory.tags) == {"deploy", "[redacted:github-token]"}
+    assert memory.metadata == {"cmd": "PGPASSWORD=[REDACTED:password] psql"}
+
+
+@pytest.mark.anyio
+async def test_update_scrubs_tags_and_metadata(app: App) -> None:
+    """An update's new tags and metadata are scanned like a store's."""
+    stored = await store_memory(app, "plain note")
+    updated = await update_memory(app, stored.id, metadata={"t": "token=" + "abcDEF123456ghiJKL789"})
+    assert updated.redacted == 1
+    memory = (await get_memories(app, [stored.id])).memories[0]
+    assert memory.metadata == {"t": "token=[REDACTED:password]"}
+
+
+def test_the_cli_says_how_many_it_replaced(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`mcp-memory store` reports the replacements it made."""
+    monkeypatch.setenv("MCP_MEMORY_DB", str(settings.database))
+    monkeypatch.setenv("MCP_MEMORY_EMBEDDING_MODEL", "fake-model")
+    assert main(["store", "the deploy key is " + "PGPASSWORD=" + "supersecret"]) == 0
+    assert "1 secret or private block replaced" in capsys.readouterr().out
+
+
+def test_redaction_is_idempotent_on_the_fixture() -> None:
+    """Redacting redacted text changes nothing (imports scan again what a store already scanned)."""
+    for text in [t for _, t, _ in FIXTURE_SECRETS] + LOOK_ALIKES:
+        once = redact(text)
+        twice = redact(once.text)
+        assert (twice.text, twice.count) == (once.text, 0), text

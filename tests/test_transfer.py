@@ -18,6 +18,7 @@ from mcp_memory.services.memories.changes import delete_memories, update_memory
 from mcp_memory.services.memories.pins import set_pinned
 from mcp_memory.services.memories.store import get_memories, store_memory
 from mcp_memory.services.search.hybrid import search_memories
+from mcp_memory.services.transfer.access import user_access
 from mcp_memory.services.transfer.exporting import export_memories
 from mcp_memory.services.transfer.importing import import_memories
 from tests.conftest import db_digest, fake_loader, make_settings
@@ -82,7 +83,7 @@ async def test_export_import_export_is_identical(tmp_path: Path, include_vectors
         )
     async with open_app(second, loader=fake_loader()) as app:
         await app.load_model()
-        result = await import_memories(app, one.path)
+        result = await import_memories(app, one.path, access=user_access(app))  # another app's folder
         assert (result.imported, result.episodes) == (4, 1)
         two = await export_memories(
             app, str(second.data_dir / "export.jsonl"), include_vectors=include_vectors
@@ -108,7 +109,7 @@ async def test_import_into_a_non_empty_database_skips_identical_and_renumbers(
     async with open_app(other, loader=fake_loader()) as target:
         await target.load_model()
         mine = (await store_memory(target, "something else entirely")).id
-        result = await import_memories(target, path)
+        result = await import_memories(target, path, access=user_access(target))
         assert (result.imported, result.skipped) == (4, 0)
         assert mine == "m_1"
         ids = {
@@ -116,7 +117,7 @@ async def test_import_into_a_non_empty_database_skips_identical_and_renumbers(
             for h in (await search_memories(target, "billing", project="*")).hits
         }
         assert ids["Billing uses PostgreSQL 16"] != "m_1"
-        again = await import_memories(target, path)
+        again = await import_memories(target, path, access=user_access(target))
         assert (again.imported, again.skipped) == (1, 3)  # the deleted memory has no live twin
         graph = await query_graph(target, name="PostgreSQL", depth=1)
         assert [m.content for m in graph.memories] == ["Billing uses PostgreSQL 16"]
@@ -144,7 +145,7 @@ async def test_refusals_change_nothing(app: App, tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="overwrite=true"):
         await export_memories(app, str(target))
     await export_memories(app, str(target), overwrite=True)
-    with pytest.raises(InvalidInput, match="outside your home folder"):
+    with pytest.raises(InvalidInput, match="outside the folders tools may use"):
         await export_memories(app, "/etc/mcp-memory-test.jsonl")
     with pytest.raises(InvalidInput, match="not a regular file"):
         await import_memories(app, str(app.settings.data_dir))

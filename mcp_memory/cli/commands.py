@@ -51,6 +51,13 @@ async def _embed_pending(app: App, *, quiet: bool) -> int:
     return done
 
 
+def _redacted_note(count: int) -> str:
+    """What the CLI says when secrets or private blocks were replaced before storing."""
+    if not count:
+        return ""
+    return f" ({count} secret{'s' if count != 1 else ''} or private block{'s' if count != 1 else ''} replaced by markers)"
+
+
 def _memory_line(m: Any) -> str:
     tags = paint(f" #{' #'.join(m.tags)}", "cyan") if m.tags else ""
     head = f"{paint(m.id, 'bold')} {paint(m.kind, 'magenta')} {paint((format_time(m.created_at) or '')[:10], 'dim')}"
@@ -75,7 +82,7 @@ def cmd_store(args: argparse.Namespace, settings: Settings) -> Output:
         ),
     )
     word = "Stored" if result.status == "created" else "Already stored (duplicate):"
-    return Output(result, f"{word} {result.id}")
+    return Output(result, f"{word} {result.id}{_redacted_note(result.redacted)}")
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> Output:
@@ -188,12 +195,18 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> Output:
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.services.transfer.access import user_access
     from mcp_memory.services.transfer.exporting import export_memories
 
     result = _with_app(
         settings,
         lambda app: export_memories(
-            app, args.path, format=args.format, include_vectors=args.vectors, overwrite=args.overwrite
+            app,
+            args.path,
+            format=args.format,
+            include_vectors=args.vectors,
+            overwrite=args.overwrite,
+            access=user_access(app),
         ),
     )
     return Output(
@@ -204,6 +217,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> Output:
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.services.transfer.access import user_access
     from mcp_memory.services.transfer.importing import import_memories
 
     async def work(app: App) -> Any:
@@ -213,6 +227,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> Output:
             format=args.format,
             split=args.split,
             progress=progress_for("importing", args.json),
+            access=user_access(app),
         )
         await app.ensure_model()
         await _embed_pending(app, quiet=args.json)
@@ -221,7 +236,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> Output:
     result = _with_app(settings, work)
     lines = [
         f"Imported {result.imported} memories ({result.skipped} skipped), {result.entities} entities, "
-        f"{result.relations} relations, {result.episodes} episodes."
+        f"{result.relations} relations, {result.episodes} episodes.{_redacted_note(result.redacted)}"
     ]
     lines += [f"  skipped {problem}" for problem in result.problems]
     return Output(result, "\n".join(lines))

@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(
         "export", "Export everything to a file: jsonl (lossless, re-importable) or markdown (readable)."
     )
-    p.add_argument("path", help="file to write (in your home or the data directory)")
+    p.add_argument("path", help="file to write: any path (a file is replaced only with --overwrite)")
     p.add_argument("--format", choices=["jsonl", "markdown"], default="jsonl", help="default jsonl")
     p.add_argument("--vectors", action="store_true", help="include vectors, so import need not re-embed")
     p.add_argument("--overwrite", action="store_true", help="replace an existing file")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from mcp_memory.errors import DatabaseError
 from mcp_memory.services.app import App
 
@@ -14,6 +16,8 @@ class ServerState:
     def __init__(self, app: App | None = None) -> None:
         self._app = app
         self.roots_checked = False
+        #: The folders the client sent as its MCP roots (file:// only); empty when it sent none.
+        self.roots: list[Path] = []
 
     @property
     def app(self) -> App:

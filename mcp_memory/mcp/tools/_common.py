@@ -17,10 +17,19 @@ from pydantic import BaseModel
 from mcp_memory.errors import MemoryServerError
 from mcp_memory.logs import get_logger
 from mcp_memory.mcp.state import ServerState
-from mcp_memory.projects import project_from_root_uri
+from mcp_memory.projects import path_from_root_uri, project_from_root_uri
 from mcp_memory.services.app import App
+from mcp_memory.services.transfer.access import FileAccess, tool_access
 
-__all__ = ["READ_ONLY", "ToolEntry", "app_from", "register_family", "respond", "user_errors"]
+__all__ = [
+    "READ_ONLY",
+    "ToolEntry",
+    "app_from",
+    "file_access",
+    "register_family",
+    "respond",
+    "user_errors",
+]
 
 _log = get_logger(__name__)
 
@@ -44,13 +53,21 @@ async def app_from(ctx: Context[Any, Any]) -> App:
     state: ServerState = ctx.request_context.lifespan_context
     if not state.roots_checked:
         state.roots_checked = True
-        await _adopt_roots(ctx, state.app)
+        await _adopt_roots(ctx, state)
     return state.app
 
 
-async def _adopt_roots(ctx: Context[Any, Any], app: App) -> None:
-    if app.settings.project:
-        return
+def file_access(ctx: Context[Any, Any]) -> FileAccess:
+    """Where this server's tools may read and write files: the client's roots (else the working
+    directory), the data directory and the database's folder."""
+    state: ServerState = ctx.request_context.lifespan_context
+    return tool_access(state.app, state.roots)
+
+
+async def _adopt_roots(ctx: Context[Any, Any], state: ServerState) -> None:
+    """Read the client's MCP roots: they bound the tools' file access, and the first one is the
+    default project unless MCP_MEMORY_PROJECT fixed it."""
+    app = state.app
     capabilities = ctx.client_capabilities
     if capabilities is None or capabilities.roots is None:
         return
@@ -62,6 +79,9 @@ async def _adopt_roots(ctx: Context[Any, Any], app: App) -> None:
             result = await ctx.session.list_roots()
     except Exception as exc:  # a client that advertises roots but cannot answer keeps the cwd project
         _log.info("could not read the client's roots", error=str(exc))
+        return
+    state.roots = [p for p in (path_from_root_uri(str(r.uri)) for r in result.roots) if p is not None]
+    if app.settings.project:
         return
     for root in result.roots:
         project = project_from_root_uri(str(root.uri))

@@ -10,7 +10,7 @@ from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from mcp_memory.limits import MERGE_SIMILARITY
-from mcp_memory.mcp.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
+from mcp_memory.mcp.tools._common import READ_ONLY, ToolEntry, app_from, file_access, respond, user_errors
 from mcp_memory.mcp.tools.args import Filter, OptionalIds, filter_mapping
 from mcp_memory.mcp.tools.models import BulkOutput, CheckOut
 from mcp_memory.services.maintenance import consolidate, doctor
@@ -185,7 +185,12 @@ class ExportOutput(BaseModel):
 async def memory_export(
     ctx: Context,
     path: Annotated[
-        str, Field(min_length=1, description="File to write, in your home or the data directory.")
+        str,
+        Field(
+            min_length=1,
+            description="File to write: a name (saved in the data directory's exports/ folder) or a path "
+            "inside the project's folders. Never a hidden folder; replaces only an earlier export.",
+        ),
     ],
     format: Annotated[
         Literal["jsonl", "markdown"], Field(description="jsonl round-trips; markdown is for reading.")
@@ -197,7 +202,12 @@ async def memory_export(
     app = await app_from(ctx)
     with user_errors():
         r = await exporting.export_memories(
-            app, path, format=format, include_vectors=include_vectors, overwrite=overwrite
+            app,
+            path,
+            format=format,
+            include_vectors=include_vectors,
+            overwrite=overwrite,
+            access=file_access(ctx),
         )
     out = ExportOutput(**{k: getattr(r, k) for k in ExportOutput.model_fields})
     return respond(out, f"Wrote {out.memories} memories to {out.path} ({out.bytes:,} bytes).")
@@ -214,7 +224,14 @@ class ImportOutput(BaseModel):
 
 async def memory_import(
     ctx: Context,
-    path: Annotated[str, Field(min_length=1, description="File (or, for markdown, folder) to read.")],
+    path: Annotated[
+        str,
+        Field(
+            min_length=1,
+            description="File (or, for markdown, folder) to read, inside the project's folders or the "
+            "data directory; relative paths start at the project folder.",
+        ),
+    ],
     format: Annotated[
         Literal["jsonl", "server-memory", "markdown", "plain-jsonl"],
         Field(
@@ -231,7 +248,7 @@ async def memory_import(
     and why."""
     app = await app_from(ctx)
     with user_errors():
-        r = await importing.import_memories(app, path, format=format, split=split)
+        r = await importing.import_memories(app, path, format=format, split=split, access=file_access(ctx))
     out = ImportOutput(
         imported=r.imported,
         skipped=r.skipped,
@@ -292,8 +309,9 @@ TOOLS: tuple[ToolEntry, ...] = (
     (
         memory_export,
         "Export memories",
+        # Not read-only: it writes a file, and with overwrite=true replaces an earlier export.
         ToolAnnotations(
-            read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+            read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
         ),
     ),
     (

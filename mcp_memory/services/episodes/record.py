@@ -23,7 +23,7 @@ from mcp_memory.limits import MAX_EPISODE_TEXT as _MAX_TEXT
 from mcp_memory.limits import MAX_LIMIT, clean_tags
 from mcp_memory.projects import scope_for, stored_project
 from mcp_memory.services.app import App
-from mcp_memory.services.memories.store import format_id, prepare_memory, write_prepared
+from mcp_memory.services.memories.store import format_id, prepare_memory, redact_tags, scrub, write_prepared
 from mcp_memory.storage import QuerySource
 from mcp_memory.timeparse import format_time
 
@@ -108,10 +108,10 @@ async def start_episode(
     tags: Sequence[str] | None = None,
 ) -> str:
     """Open an episode for a task; returns its id."""
-    task_text = _text(task, "task", required=True)
-    context_text = _text(context, "context")
-    conditions = [_text(p, "a precondition", required=True) for p in preconditions or []]
-    tag_list = clean_tags(tags)
+    task_text = scrub(app, _text(task, "task", required=True))
+    context_text = scrub(app, _text(context, "context"))
+    conditions = [scrub(app, _text(p, "a precondition", required=True)) for p in preconditions or []]
+    tag_list = clean_tags(redact_tags(app, tags)[0])
     proj = stored_project(project, app.default_project)
     now = time.time()
 
@@ -148,9 +148,9 @@ async def add_step(
 ) -> int:
     """Record one step (what was done, what came of it, whether it worked); returns its number."""
     rowid = _episode_rowid(episode_id)
-    action_text = _text(action, "action", required=True)
-    result_text = _text(result, "result") or None
-    file_list = [f.strip() for f in files or [] if f.strip()][:100]
+    action_text = scrub(app, _text(action, "action", required=True))
+    result_text = scrub(app, _text(result, "result")) or None
+    file_list = [scrub(app, f.strip()) for f in files or [] if f.strip()][:100]
 
     async def work(conn: aiosqlite.Connection) -> int:
         await _open_episode(conn, rowid, episode_id)
@@ -286,7 +286,7 @@ async def complete_episode(
         raise InvalidInput(f"outcome {outcome!r} is not valid; use success, failure or partial.")
     if reward is not None and not 0 <= reward <= 1:
         raise InvalidInput(f"reward {reward} is out of range; use 0 (worthless) to 1 (perfect).")
-    given = _text(lesson, "lesson") or None
+    given = scrub(app, _text(lesson, "lesson")) or None
     row = await app.db.fetchone("SELECT * FROM episodes WHERE id = ?", (rowid,))
     if row is None:
         raise NotFound(f"no episode {episode_id}; episode_start opens one.")

@@ -20,7 +20,7 @@ from mcp_memory.limits import MAX_GRAPH_NODES as MAX_NODES
 from mcp_memory.limits import MAX_GRAPH_TYPE as MAX_TYPE
 from mcp_memory.limits import MAX_OBSERVATION
 from mcp_memory.services.app import App
-from mcp_memory.services.memories.store import Memory, load_memories, resolve_id
+from mcp_memory.services.memories.store import Memory, load_memories, resolve_id, scrub
 
 __all__ = [
     "Entity",
@@ -153,6 +153,7 @@ async def upsert_graph(
     an existing relation is left as it is. Relation endpoints that do not exist are created with type
     'unknown'."""
     clean_entities, clean_relations = _validate_upsert(entities, relations)
+    clean_entities = [(name, type_, [scrub(app, o) for o in obs]) for name, type_, obs in clean_entities]
     now = time.time()
 
     async def work(conn: aiosqlite.Connection) -> UpsertResult:

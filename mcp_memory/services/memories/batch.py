@@ -20,6 +20,7 @@ from mcp_memory.services.memories.store import (
     StoreResult,
     format_id,
     prepare_memory,
+    redact_tags,
     retag,
     tags_by_id,
     write_prepared_many,
@@ -131,7 +132,7 @@ async def batch_tag(
     remove: Sequence[str] | None = None,
 ) -> BulkResult:
     """Add and remove tags on memories chosen by ids or filter; each changed memory gets a new version."""
-    to_add = clean_tags(add)
+    to_add = clean_tags(redact_tags(app, add)[0])
     to_remove = set(clean_tags(remove))
     if not to_add and not to_remove:
         raise InvalidInput("nothing to do; pass tags in `add` and/or `remove`.")

@@ -20,6 +20,8 @@ from mcp_memory.services.memories.store import (
     importance_value,
     parse_id,
     record_version,
+    redact_metadata,
+    redact_tags,
     resolve_id,
     set_tags,
     sync_keyword_index,
@@ -64,6 +66,9 @@ async def update_memory(
             "nothing to update; pass at least one of content, tags, kind, importance, metadata."
         )
     new_content, redacted = clean_and_redact(app, content) if content is not None else (None, 0)
+    tags, in_tags = redact_tags(app, tags)
+    metadata, in_metadata = redact_metadata(app, metadata)
+    redacted += in_tags + in_metadata
     new_tags = clean_tags(tags) if tags is not None else None
     new_kind = clean_kind(kind) if kind is not None else None
     new_importance = importance_value(importance, None)

@@ -1,20 +1,28 @@
-"""Secret redaction: content is scanned on store and update, and each secret found is replaced by a
-marker naming its kind, e.g. `[REDACTED:github-token]`. On by default; MCP_MEMORY_REDACT_SECRETS=false
-turns it off.
+"""Secret redaction: content, tags and metadata values are scanned on every write (tools, CLI,
+importers, hooks), and each secret found is replaced by a marker naming its kind, e.g.
+`[REDACTED:github-token]`. Text inside `<private>...</private>` is never stored: it becomes
+`[PRIVATE]`. On by default; MCP_MEMORY_REDACT_SECRETS=false turns the secret scan off (private blocks
+are always dropped).
 
-Covered: private key blocks; AWS access key ids and secret keys; GitHub, OpenAI, Anthropic, Slack,
-Stripe and Google API keys; JWTs; passwords in URLs; and generic `password=` / `api_key:` style
-assignments. Look-alikes are left alone: placeholders, environment lookups and code references
-(`password = os.environ["PW"]`), short ids, publishable keys.
+Covered (after the rule sets of gitleaks, detect-secrets and trufflehog): private key blocks; AWS
+access key ids and secret keys; GitHub, GitLab, OpenAI, Anthropic, Slack, Stripe, Google, npm, PyPI,
+SendGrid, Twilio, Hugging Face, DigitalOcean, Shopify and Atlassian tokens; JWTs; passwords in URLs
+and connection strings; `Authorization: Bearer|Basic` headers; `.npmrc` `_authToken`; Azure account
+keys and SAS signatures; service-account JSON `private_key`/`private_key_id`; generic
+`*_PASSWORD= / *_TOKEN= / *_SECRET= / *_API_KEY=` assignments (shell, `.env`, YAML, JSON, flags); and a
+random-looking string right after a secret word in prose ("the secret key is ..."). Look-alikes are
+left alone: placeholders, environment and template references (`$API_KEY`, `${{ secrets.X }}`,
+`os.environ["PW"]`), hashes (hex), UUIDs, short ids, publishable keys, words.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["Redaction", "redact"]
+__all__ = ["PRIVATE_MARKER", "Redaction", "drop_private", "redact", "redact_value"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,11 +42,58 @@ def _mixed(value: str) -> bool:
 
 
 _PLACEHOLDER = re.compile(
-    r"^(?:none|null|nil|true|false|undefined|empty|redacted|\*+|x+|\.+|<[^>]*>|\{\{.*\}\}|\$\{.*\}|\$[A-Z_]+|"
-    r"your[_-].*|my[_-].*|example.*|placeholder.*|changeme|secret|password|\[REDACTED:[a-z-]+\])$",
+    r"^(?:none|null|nil|true|false|undefined|empty|redacted|required|optional|string|str|int|bool|\*+|x+|\.+|"
+    r"<[^>]*>|\{\{.*\}\}|\{[A-Za-z_]+\}|\$\{.*\}|\$[A-Za-z_][A-Za-z0-9_]*|%\(?[A-Za-z_]+\)?s?%?|"
+    r"your[_-]?.*|my[_-].*|example.*|placeholder.*|dummy.*|fake.*|sample.*|test|testing|changeme|change[_-]?me|"
+    r"secret|password|token|\[REDACTED:[a-z0-9-]+\]|\[PRIVATE\])$",
     re.IGNORECASE,
 )
-_CODE_REFERENCE = re.compile(r"^(?:os\.|process\.env|env\.|settings\.|config\.|self\.|getenv|\w+\(|\w+\[)")
+_CODE_REFERENCE = re.compile(
+    r"^(?:os\.|process\.env|import\.meta|env\.|settings\.|config\.|self\.|this\.|secrets\.|vars\.|getenv|"
+    r"\w+\[|[A-Za-z_][\w.]*\(|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$)"
+)
+#: Keys that are public by design (Stripe publishable keys, SSH public keys).
+_PUBLIC = re.compile(r"^(?:pk_(?:live|test)_|ssh-(?:rsa|ed25519|dss)|ecdsa-sha2-)")
+_HEX = re.compile(r"^(?:0x)?[0-9a-fA-F]+$")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def _entropy(value: str) -> float:
+    """Shannon entropy in bits per character."""
+    counts: dict[str, int] = {}
+    for ch in value:
+        counts[ch] = counts.get(ch, 0) + 1
+    return -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+
+
+def _random_looking(value: str) -> bool:
+    """A generated secret rather than a word, a hash, a UUID or a path: long, with digits and letters
+    (or symbols) mixed, high entropy."""
+    if (
+        len(value) < 16
+        or _PUBLIC.match(value)
+        or _HEX.match(value)
+        or _UUID.match(value)
+        or ("/" in value.strip("/") and "." in value)
+    ):
+        return False
+    classes = sum(bool(re.search(p, value)) for p in (r"[a-z]", r"[A-Z]", r"\d", r"[^A-Za-z0-9]"))
+    return classes >= 3 and _entropy(value) >= 3.5
+
+
+def _password_like(value: str) -> bool:
+    """A value given as a password in prose: not a word or placeholder; letters with digits or
+    symbols."""
+    if _PLACEHOLDER.match(value) or _CODE_REFERENCE.match(value) or len(value) < 8:
+        return False
+    classes = sum(bool(re.search(p, value)) for p in (r"[a-z]", r"[A-Z]", r"\d", r"[^A-Za-z0-9]"))
+    return classes >= 3 or (classes == 2 and not value.isalpha() and _entropy(value) >= 3.0)
+
+
+def _assigned_secret(value: str) -> bool:
+    """A value given to a name like PASSWORD or API_TOKEN: anything but a placeholder or a reference."""
+    return not _PLACEHOLDER.match(value) and not _CODE_REFERENCE.match(value)
+
 
 # (kind, pattern, group to replace (0 = whole match), extra check on the replaced text)
 _RULES: list[tuple[str, re.Pattern[str], int, Callable[[str], bool] | None]] = [
@@ -84,26 +139,110 @@ _RULES: list[tuple[str, re.Pattern[str], int, Callable[[str], bool] | None]] = [
     ("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), 0, None),
     (
         "url-password",
-        re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]+:([^\s@/]+)@"),
+        re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]*:([^\s@/]+)@"),
         1,
         lambda v: not _PLACEHOLDER.match(v),
+    ),
+    ("gitlab-token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}"), 0, None),
+    ("npm-token", re.compile(r"\bnpm_[A-Za-z0-9]{36}\b"), 0, None),
+    ("pypi-token", re.compile(r"\bpypi-AgE[A-Za-z0-9_-]{50,}"), 0, None),
+    ("sendgrid-key", re.compile(r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b"), 0, None),
+    ("twilio-key", re.compile(r"\bSK[0-9a-fA-F]{32}\b"), 0, None),
+    ("huggingface-token", re.compile(r"\bhf_[A-Za-z0-9]{34,}\b"), 0, None),
+    ("digitalocean-token", re.compile(r"\bdo[por]_v1_[a-f0-9]{64}\b"), 0, None),
+    ("shopify-token", re.compile(r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b"), 0, None),
+    ("atlassian-token", re.compile(r"\bATATT3[A-Za-z0-9_=-]{60,}"), 0, None),
+    (
+        "authorization",
+        re.compile(
+            r"(?i)\b(?:authorization:?\s*|-H\s*[\"']?authorization:\s*)?(?:bearer|basic|token)\s+([A-Za-z0-9._~+/=%-]{16,})"
+        ),
+        1,
+        lambda v: not _PLACEHOLDER.match(v) and (_random_looking(v) or (len(v) >= 24 and not v.isalpha())),
+    ),
+    (
+        "azure-sas",
+        re.compile(r"[?&]sig=([A-Za-z0-9%/+=]{20,})"),
+        1,
+        None,
     ),
     (
         "password",
         re.compile(
-            r"(?i)\b(?:[a-z0-9]+[_-])*(?:password|passwd|pwd|passphrase|secret|secret[_-]?key|api[_-]?key|apikey|access[_-]?token|"
-            r"auth[_-]?token|client[_-]?secret|private[_-]?key)\b[\"']?\s*[:=]\s*([\"']?)([^\s\"'`,;]{6,})\1"
+            # NAME_PASSWORD= / NAME_TOKEN: / "client_secret": / --api-key=, in shell, .env, YAML, JSON, INI
+            # and connection strings; the name ends in the secret word (PASSWORD_MIN_LENGTH does not).
+            r"(?i)(?<![A-Za-z0-9])(?:--?)?[A-Za-z0-9_.-]*?(?:password|passwd|passphrase|pwd|pass|secret|token|"
+            r"api[_-]?key|apikey|access[_-]?key|secret[_-]?key|private[_-]?key(?:[_-]?id)?|auth|authtoken|"
+            r"credentials?|account[_-]?key|shared[_-]?access[_-]?key|sas)[\"']?\s*(?:=>|[:=])\s*([\"']?)"
+            r"([^\s\"'`,;]{6,})\1"
         ),
         2,
-        lambda v: not _PLACEHOLDER.match(v) and not _CODE_REFERENCE.match(v),
+        _assigned_secret,
+    ),
+    (
+        "generic-key",
+        # NAME_KEY=value where the value looks generated (cache_key=user_profile stays).
+        re.compile(
+            r"(?i)(?<![A-Za-z0-9])[A-Za-z0-9_.-]*key[\"']?\s*(?:=>|[:=])\s*([\"']?)([^\s\"'`,;&]{16,})\1"
+        ),
+        2,
+        lambda v: _assigned_secret(v) and _random_looking(v),
+    ),
+    (
+        "password",
+        # --password VALUE, --api-token VALUE (a flag and its value apart)
+        re.compile(
+            r"(?i)(?<![\w-])--?[a-z0-9-]*(?:password|passwd|token|secret|api-?key|apikey)\s+([^\s\"'`-][^\s\"'`]{5,})"
+        ),
+        1,
+        _assigned_secret,
+    ),
+    (
+        "password",
+        # "the sudo password is P@ssw0rd123", "db passphrase: x9!..." (a password word, then the value)
+        re.compile(
+            r"(?i)(?<![\w:-])(?:password|passwd|passphrase|pwd)\b(?:[^\n]{0,30}?(?:\b(?:is|was|as|to)\b|[=:]))?\s*[\"'`]?"
+            r"([^\s\"'`]{8,})"
+        ),
+        1,
+        lambda v: _password_like(v.rstrip(".,;:!?)")),
+    ),
+    (
+        "secret-in-prose",
+        # "the secret key is <random>", "password: <random>", "credentials are admin / <random>",
+        # "use passphrase <random>"
+        re.compile(
+            r"(?i)(?<![\w:-])(?:secret|password|passwd|passphrase|token|api\s+key|access\s+key|private\s+key|credentials?|"
+            r"key)\b(?:[^\n]{0,40}?(?:\b(?:is|are|was|as|to|of)\b|[=:/]))?\s*[\"'`]?([^\s\"'`]{12,})"
+        ),
+        1,
+        lambda v: _random_looking(v.rstrip(".,;:!?)")),
     ),
 ]
 
 
-def redact(text: str) -> Redaction:
-    """`text` with every secret replaced by a marker, and how many and which kinds were found."""
-    count = 0
-    kinds: list[str] = []
+_PRIVATE = re.compile(r"<private>[\s\S]*?(?:</private>|$)", re.IGNORECASE)
+PRIVATE_MARKER = "[PRIVATE]"
+
+
+def drop_private(text: str) -> Redaction:
+    """`text` with every `<private>...</private>` block (an unclosed one runs to the end) replaced by
+    `[PRIVATE]`."""
+    found = len(_PRIVATE.findall(text))
+    if not found:
+        return Redaction(text, 0, ())
+    return Redaction(_PRIVATE.sub(PRIVATE_MARKER, text), found, ("private",))
+
+
+def redact(text: str, *, secrets: bool = True) -> Redaction:
+    """`text` without its private blocks and (unless `secrets` is False) with every secret replaced by
+    a marker; how many were replaced and which kinds."""
+    private = drop_private(text)
+    text = private.text
+    count = private.count
+    kinds: list[str] = list(private.kinds)
+    if not secrets:
+        return Redaction(text, count, tuple(kinds))
     for kind, pattern, group, check in _RULES:
         pieces: list[str] = []
         last = 0
@@ -120,3 +259,17 @@ def redact(text: str) -> Redaction:
         if pieces:
             text = "".join(pieces) + text[last:]
     return Redaction(text, count, tuple(kinds))
+
+
+def redact_value(value: object, *, secrets: bool = True) -> tuple[object, int]:
+    """A JSON value (metadata) with every string in it redacted, keys kept; and how many were replaced."""
+    if isinstance(value, str):
+        result = redact(value, secrets=secrets)
+        return result.text, result.count
+    if isinstance(value, list):
+        parts = [redact_value(v, secrets=secrets) for v in value]
+        return [v for v, _ in parts], sum(n for _, n in parts)
+    if isinstance(value, dict):
+        items = {k: redact_value(v, secrets=secrets) for k, v in value.items()}
+        return {k: v for k, (v, _) in items.items()}, sum(n for _, n in items.values())
+    return value, 0

@@ -22,7 +22,7 @@ from mcp_memory.errors import InvalidInput, NotFound
 from mcp_memory.limits import MAX_LIMIT, clean_content, clean_ids, clean_kind, clean_metadata, clean_tags
 from mcp_memory.projects import stored_project
 from mcp_memory.services.app import App
-from mcp_memory.services.memories.redaction import redact
+from mcp_memory.services.memories.redaction import redact, redact_value
 from mcp_memory.storage import Database, QuerySource
 from mcp_memory.storage.filters import MemoryFilter, build_filter
 from mcp_memory.storage.rows import MEMORY_COLUMNS
@@ -46,8 +46,11 @@ __all__ = [
     "prepare_memory",
     "recent_memories",
     "record_version",
+    "redact_metadata",
+    "redact_tags",
     "resolve_id",
     "retag",
+    "scrub",
     "set_tags",
     "store_memory",
     "sync_keyword_index",
@@ -289,12 +292,33 @@ class PreparedMemory:
 
 
 def clean_and_redact(app: App, content: str) -> tuple[str, int]:
-    """Content trimmed and size-checked, with secrets replaced unless redaction is switched off."""
-    text = clean_content(content)
-    if not app.settings.redact_secrets:
-        return text, 0
-    result = redact(text)
-    return result.text, result.count
+    """Content trimmed and size-checked, without private blocks and with secrets replaced (unless
+    redaction is switched off); and how many were replaced."""
+    result = redact(clean_content(content), secrets=app.settings.redact_secrets)
+    return clean_content(result.text), result.count
+
+
+def scrub(app: App, text: str) -> str:
+    """Any stored text (episode steps, graph observations): private blocks dropped, secrets replaced."""
+    return redact(text, secrets=app.settings.redact_secrets).text
+
+
+def redact_tags(app: App, tags: Sequence[str] | None) -> tuple[list[str] | None, int]:
+    """Tags with secrets replaced (before they are lower-cased), and how many were."""
+    if tags is None:
+        return None, 0
+    results = [redact(t, secrets=app.settings.redact_secrets) if isinstance(t, str) else None for t in tags]
+    return [r.text if r is not None else t for r, t in zip(results, tags, strict=True)], sum(
+        r.count for r in results if r is not None
+    )
+
+
+def redact_metadata(app: App, metadata: Mapping[str, Any] | None) -> tuple[Mapping[str, Any] | None, int]:
+    """Metadata with every string value scanned (keys kept), and how many secrets were replaced."""
+    if metadata is None or not isinstance(metadata, Mapping):
+        return metadata, 0
+    value, count = redact_value(dict(metadata), secrets=app.settings.redact_secrets)
+    return value, count  # type: ignore[return-value]
 
 
 def prepare_memory(
@@ -314,6 +338,9 @@ def prepare_memory(
     """Validate store arguments; raises before anything is written."""
     now = time.time() if now is None else now
     text, redacted = clean_and_redact(app, content)
+    tags, in_tags = redact_tags(app, tags)
+    metadata, in_metadata = redact_metadata(app, metadata)
+    redacted += in_tags + in_metadata
     expires = parse_time(expires_at, end=True) if expires_at else None
     if expires is not None and expires <= now:
         raise InvalidInput(

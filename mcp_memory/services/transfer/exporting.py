@@ -2,8 +2,9 @@
 tags, metadata, pins, deletion and archive state; versions; the knowledge graph and memory links;
 episodes with steps; lifecycle rules; optionally vectors) or markdown (for reading).
 
-Files are written 0600, only inside the home folder or the data directory, never over an existing
-file unless asked.
+Files are written 0600, where `access` allows (see `access`: through tools only inside the user's
+folders, relative paths in the data directory's `exports/`), never over an existing file unless asked.
+Markdown quotes every stored line (`> `), so no stored text becomes a line of its own in the file.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ import anyio
 import anyio.to_thread
 
 from mcp_memory.errors import InvalidInput
-from mcp_memory.limits import user_path
 from mcp_memory.services.app import App
+from mcp_memory.services.transfer.access import FileAccess, tool_access
 
 __all__ = ["FORMAT_VERSION", "ExportResult", "export_memories", "iso_time", "parse_iso_time"]
 
@@ -45,36 +46,10 @@ def parse_iso_time(text: str | None) -> float | None:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
-def _allowed_roots(app: App) -> list[Path]:
-    return [Path.home().resolve(), app.settings.data_dir.expanduser().resolve()]
-
-
-def resolve_export_path(app: App, path: str, *, overwrite: bool) -> Path:
-    """Where to write: inside the home folder or the data directory, never over a file unless asked."""
-    if not path or not path.strip():
-        raise InvalidInput("path is empty; give a file path such as ~/memories.jsonl.")
-    target = user_path(path)
-    if not target.is_absolute():
-        target = app.settings.cwd / target
-    target = target.resolve()
-    if not any(target.is_relative_to(root) for root in _allowed_roots(app)):
-        raise InvalidInput(
-            f"{target} is outside your home folder and the data directory ({app.settings.data_dir}); "
-            "export there, or copy the file afterwards."
-        )
-    if target.exists() and not overwrite:
-        raise InvalidInput(
-            f"{target} already exists; pass overwrite=true to replace it, or choose another path."
-        )
-    if target.exists() and not target.is_file():
-        raise InvalidInput(f"{target} is not a regular file.")
-    return target
-
-
 def _write_private(target: Path, body: str) -> None:
     """Write `body` to a 0600 temporary file beside `target`, then rename it into place."""
     if not target.parent.exists():
-        target.parent.mkdir(parents=True, mode=0o700)
+        target.parent.mkdir(parents=True, mode=0o700)  # the exports folder (others must exist)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     fd = os.open(temporary, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -241,6 +216,17 @@ async def _records(app: App, *, include_vectors: bool) -> list[dict[str, Any]]:
     return records
 
 
+def _quoted(text: str) -> str:
+    """Stored text as a markdown block quote: every line starts with `> `, so nothing stored (a key,
+    a shell line) stands as a line of its own in the exported file."""
+    return "\n".join(f"> {line}".rstrip() for line in text.splitlines() or [""])
+
+
+def _flat(text: str) -> str:
+    """Stored text on one line (graph names, observations, tasks: list items and headings)."""
+    return " ".join(text.split())
+
+
 def _markdown(records: list[dict[str, Any]]) -> str:
     lines = ["# mcp-memory export", ""]
     memories = [r for r in records if r["type"] == "memory" and not r["deleted_at"]]
@@ -255,7 +241,7 @@ def _markdown(records: list[dict[str, Any]]) -> str:
             lines += [
                 f"### {r['id']} · {r['kind']} · {(r['created_at'] or '')[:10]}{pin} {tags}".rstrip(),
                 "",
-                r["content"],
+                _quoted(r["content"]),
                 "",
             ]
     entities = [r for r in records if r["type"] == "entity"]
@@ -263,10 +249,13 @@ def _markdown(records: list[dict[str, Any]]) -> str:
         lines += ["## Knowledge graph", ""]
         for e in entities:
             lines.append(
-                f"- **{e['name']}** ({e['entityType']})" + "".join(f"\n  - {o}" for o in e["observations"])
+                f"- **{_flat(e['name'])}** ({_flat(e['entityType'])})"
+                + "".join(f"\n  - {_flat(o)}" for o in e["observations"])
             )
         lines += [
-            f"- {r['from']} —{r['relationType']}→ {r['to']}" for r in records if r["type"] == "relation"
+            f"- {_flat(r['from'])} —{_flat(r['relationType'])}→ {_flat(r['to'])}"
+            for r in records
+            if r["type"] == "relation"
         ]
         lines.append("")
     episodes = [r for r in records if r["type"] == "episode"]
@@ -274,9 +263,9 @@ def _markdown(records: list[dict[str, Any]]) -> str:
         lines += ["## Episodes", ""]
         for e in episodes:
             lines += [
-                f"### {e['id']} · {e['outcome'] or 'open'} · {e['task']}",
+                f"### {e['id']} · {e['outcome'] or 'open'} · {_flat(e['task'])}",
                 "",
-                e["reflection"] or "(not completed)",
+                _quoted(e["reflection"] or "(not completed)"),
                 "",
             ]
     return "\n".join(lines)
@@ -289,11 +278,13 @@ async def export_memories(
     format: str = "jsonl",
     include_vectors: bool = False,
     overwrite: bool = False,
+    access: FileAccess | None = None,
 ) -> ExportResult:
-    """Write everything to `path` as jsonl (lossless) or markdown (for reading). The file is 0600."""
+    """Write everything to `path` as jsonl (lossless) or markdown (for reading). The file is 0600.
+    `access` says where (default: what tools may touch)."""
     if format not in ("jsonl", "markdown"):
         raise InvalidInput(f"format {format!r} is not valid; use jsonl (lossless) or markdown (readable).")
-    target = resolve_export_path(app, path, overwrite=overwrite)
+    target = (access or tool_access(app)).write_target(path, overwrite=overwrite)
     records = await _records(app, include_vectors=include_vectors)
     if format == "jsonl":
         body = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in records)

@@ -6,10 +6,12 @@ renumbered and memories identical to stored ones are skipped."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiosqlite
@@ -17,10 +19,11 @@ import anyio
 import anyio.to_thread
 
 from mcp_memory.errors import InvalidInput
-from mcp_memory.limits import user_path
 from mcp_memory.services.app import App
 from mcp_memory.services.graph.entities import upsert_graph
-from mcp_memory.services.memories.store import content_hash, sync_keyword_index
+from mcp_memory.services.memories.redaction import redact
+from mcp_memory.services.memories.store import content_hash, redact_metadata, redact_tags, sync_keyword_index
+from mcp_memory.services.transfer.access import FileAccess, tool_access
 from mcp_memory.services.transfer.exporting import FORMAT_VERSION
 from mcp_memory.services.transfer.exporting import parse_iso_time as _epoch
 from mcp_memory.storage.vectors import write_vectors
@@ -37,14 +40,10 @@ class ImportResult:
     relations: int
     episodes: int
     problems: tuple[str, ...]
+    redacted: int = 0  # secrets (and private blocks) replaced in what was imported
 
 
-def _read_lines(path: str) -> list[tuple[int, dict[str, Any]]]:
-    source = user_path(path)
-    if not source.exists():
-        raise InvalidInput(f"{source} does not exist.")
-    if not source.is_file():
-        raise InvalidInput(f"{source} is not a regular file; import reads files only.")
+def _read_lines(source: Path) -> list[tuple[int, dict[str, Any]]]:
     records = []
     with source.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
@@ -69,27 +68,38 @@ async def import_memories(
     format: str = "jsonl",
     split: str = "file",
     progress: Callable[[int, int], None] | None = None,
+    access: FileAccess | None = None,
 ) -> ImportResult:
     """Import a file written by `memory_export` (jsonl), the official knowledge-graph server's file
     (server-memory), a folder of markdown notes (markdown; `split` file or heading), or plain JSON lines
     from another tool (plain-jsonl). A jsonl or server-memory file is read whole and checked before
-    anything is written; notes and plain lines are stored entry by entry, each refusal reported."""
+    anything is written; notes and plain lines are stored entry by entry, each refusal reported.
+    `access` says what may be read (default: what tools may touch, with their caps)."""
     if format not in ("jsonl", "server-memory", "markdown", "plain-jsonl"):
         raise InvalidInput(
             f"format {format!r} is not valid; use jsonl, server-memory, markdown or plain-jsonl."
         )
+    access = access or tool_access(app)
+    source = access.read_target(path, folder=format == "markdown")
     if format in ("markdown", "plain-jsonl"):
         from mcp_memory.services.transfer.notes import import_json_lines, import_markdown
 
         notes = (
-            await import_markdown(app, path, split=split, progress=progress)
+            await import_markdown(app, source, access, split=split, progress=progress)
             if format == "markdown"
-            else await import_json_lines(app, path, progress=progress)
+            else await import_json_lines(app, source, progress=progress)
         )
         return ImportResult(
-            format, notes.stored, notes.duplicates + len(notes.skipped), 0, 0, 0, notes.skipped
+            format,
+            notes.stored,
+            notes.duplicates + len(notes.skipped),
+            0,
+            0,
+            0,
+            notes.skipped,
+            notes.redacted,
         )
-    records = await anyio.to_thread.run_sync(_read_lines, path)
+    records = await anyio.to_thread.run_sync(_read_lines, source)
     if format == "server-memory":
         # In this format `type` is the record kind; the entity's and relation's own types are
         # entityType and relationType.
@@ -114,7 +124,36 @@ async def import_memories(
             0,
             (),
         )
-    return await _import_jsonl(app, records)
+    records, redacted = _scrubbed(app, records)
+    return dataclasses.replace(await _import_jsonl(app, records), redacted=redacted)
+
+
+def _scrubbed(
+    app: App, records: list[tuple[int, dict[str, Any]]]
+) -> tuple[list[tuple[int, dict[str, Any]]], int]:
+    """Memory and version records with their content, tags and metadata redacted like any write; a
+    memory whose content changed loses its exported vector (it was made from the old text)."""
+    out: list[tuple[int, dict[str, Any]]] = []
+    total = 0
+    for number, record in records:
+        if record.get("type") in ("memory", "version") and isinstance(record.get("content"), str):
+            changed = dict(record)
+            found = redact(record["content"], secrets=app.settings.redact_secrets)
+            tags, in_tags = redact_tags(
+                app, record.get("tags") if isinstance(record.get("tags"), list) else None
+            )
+            metadata, in_metadata = redact_metadata(app, record.get("metadata"))
+            if found.count:
+                changed["content"] = found.text
+                changed.pop("vector", None)
+            if tags is not None:
+                changed["tags"] = tags
+            if metadata is not None:
+                changed["metadata"] = metadata
+            total += found.count + in_tags + in_metadata
+            record = changed
+        out.append((number, record))
+    return out, total
 
 
 async def _import_jsonl(app: App, records: list[tuple[int, dict[str, Any]]]) -> ImportResult:

@@ -16,14 +16,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
 
 from mcp_memory.errors import InvalidInput
-from mcp_memory.limits import user_path
 from mcp_memory.services.app import App
 from mcp_memory.services.memories.batch import MAX_BATCH, STORE_FIELDS, batch_store
+from mcp_memory.services.transfer.access import FileAccess
 
 __all__ = ["NotesImport", "import_json_lines", "import_markdown"]
 
@@ -36,6 +37,7 @@ class NotesImport:
     stored: int
     duplicates: int
     skipped: tuple[str, ...]
+    redacted: int = 0
 
 
 def _front_matter(text: str) -> tuple[dict[str, Any], str]:
@@ -89,22 +91,14 @@ def _item_from_front_matter(
     return item
 
 
-def _markdown_items(location: str, split: str) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
-    folder = user_path(location)
-    if not folder.is_dir():
-        raise InvalidInput(f"{folder} is not a folder; give the folder that holds your .md notes.")
+def _markdown_items(
+    folder: Path, split: str, access: FileAccess
+) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
     items: list[tuple[str, dict[str, Any]]] = []
-    skipped: list[str] = []
-    files = sorted(
-        p
-        for p in folder.rglob("*.md")
-        if not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )
-    for path in files:
+    walk = access.walk(folder, [".md"])
+    skipped = list(walk.skipped)
+    for path in walk.files:
         relative = str(path.relative_to(folder))
-        if not path.is_file():
-            skipped.append(f"{relative}: not a regular file")
-            continue
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
@@ -131,10 +125,7 @@ def _markdown_items(location: str, split: str) -> tuple[list[tuple[str, dict[str
     return items, skipped
 
 
-def _json_line_items(location: str) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
-    path = user_path(location)
-    if not path.is_file():
-        raise InvalidInput(f"{path} is not a regular file; import reads files only.")
+def _json_line_items(path: Path) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
     items: list[tuple[str, dict[str, Any]]] = []
     skipped: list[str] = []
     with path.open(encoding="utf-8") as handle:
@@ -169,11 +160,12 @@ async def _store_all(
     skipped: list[str],
     progress: Callable[[int, int], None] | None,
 ) -> NotesImport:
-    stored = duplicates = 0
+    stored = duplicates = redacted = 0
     for start in range(0, len(items), MAX_BATCH // 2):
         chunk = items[start : start + MAX_BATCH // 2]
         results = await batch_store(app, [item for _, item in chunk])
         for (label, _), result in zip(chunk, results, strict=True):
+            redacted += result.redacted
             if not result.ok:
                 skipped.append(f"{label}: {result.error}")
             elif result.status == "duplicate":
@@ -182,22 +174,29 @@ async def _store_all(
                 stored += 1
         if progress is not None:
             progress(min(start + len(chunk), len(items)), len(items))
-    return NotesImport(len(items), stored, duplicates, tuple(skipped))
+    return NotesImport(len(items), stored, duplicates, tuple(skipped), redacted)
 
 
 async def import_markdown(
-    app: App, folder: str, *, split: str = "file", progress: Callable[[int, int], None] | None = None
+    app: App,
+    folder: Path,
+    access: FileAccess,
+    *,
+    split: str = "file",
+    progress: Callable[[int, int], None] | None = None,
 ) -> NotesImport:
-    """Store every markdown note below `folder`: one memory per file, or per heading."""
+    """Store every markdown note below `folder` (already checked by `access`, whose caps the walk
+    keeps): one memory per file, or per heading."""
     if split not in ("file", "heading"):
         raise InvalidInput(f"split {split!r} is not valid; use 'file' or 'heading'.")
-    items, skipped = await anyio.to_thread.run_sync(_markdown_items, folder, split)
+    items, skipped = await anyio.to_thread.run_sync(_markdown_items, folder, split, access)
     return await _store_all(app, items, skipped, progress)
 
 
 async def import_json_lines(
-    app: App, path: str, *, progress: Callable[[int, int], None] | None = None
+    app: App, path: Path, *, progress: Callable[[int, int], None] | None = None
 ) -> NotesImport:
-    """Store one memory per JSON line (`content` or `text`, plus memory_store's fields)."""
+    """Store one memory per JSON line (`content` or `text`, plus memory_store's fields) of the file
+    at `path` (already checked)."""
     items, skipped = await anyio.to_thread.run_sync(_json_line_items, path)
     return await _store_all(app, items, skipped, progress)
