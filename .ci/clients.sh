@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Real clients: install the package with uvx, then drive a stdio session through the uvx-installed
+# Real clients: build the wheel and sdist, install the wheel with uvx in a clean environment, answer
+# one stdio `initialize` through it offline, then drive a stdio session through the uvx-installed
 # command with the MCP Inspector's CLI mode: list tools, store, search, read a resource, list prompts.
 set -euo pipefail
 shopt -s lastpipe  # `... | check` runs check in this shell, so it can count
@@ -19,9 +20,32 @@ check() {  # check NAME PYTHON-EXPRESSION-ON-`data` < JSON
     fi
 }
 
-echo "+ uvx --from . mcp-memory --help"
-uvx --from . mcp-memory --help > /dev/null
-echo "ok   uvx installs mcp-memory and runs it"
+echo "+ uv build --out-dir $work/dist"
+uv build --quiet --out-dir "$work/dist"
+wheel=$(ls "$work"/dist/mcp_memory_local-*.whl)
+ls "$work"/dist/mcp_memory_local-*.tar.gz > /dev/null
+echo "ok   uv build makes the wheel and the sdist"
+passed=$((passed + 1))
+
+echo "+ uvx --isolated --from $wheel mcp-memory-local --help"
+uvx --isolated --from "$wheel" mcp-memory-local --help > /dev/null
+echo "ok   uvx installs the built wheel in a clean environment and runs mcp-memory-local"
+passed=$((passed + 1))
+
+echo "+ initialize over stdio through uvx --offline"
+MCP_MEMORY_DB="$work/init.db" python3 - "$wheel" <<'PY'
+import json, subprocess, sys
+proc = subprocess.Popen(
+    ["uvx", "--offline", "--from", sys.argv[1], "mcp-memory-local"],
+    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+)
+request = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+    "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "ci", "version": "1"}}}
+out, _ = proc.communicate((json.dumps(request) + "\n").encode(), timeout=120)
+reply = json.loads(out.decode().splitlines()[0])
+assert reply["result"]["serverInfo"]["name"] == "mcp-memory", reply
+PY
+echo "ok   the wheel answers initialize over stdio, offline"
 passed=$((passed + 1))
 
 echo "+ npm install @modelcontextprotocol/inspector"
@@ -29,8 +53,8 @@ npm install --prefix "$work/inspector" --no-audit --no-fund --loglevel=error @mo
 inspector="$work/inspector/node_modules/.bin/mcp-inspector"
 env_args=(-e "MCP_MEMORY_DB=$work/memory.db" -e "MCP_MEMORY_LOG_LEVEL=WARNING")
 if [ -n "${SSL_CERT_FILE:-}" ]; then env_args+=(-e "SSL_CERT_FILE=$SSL_CERT_FILE"); fi
-# --offline: the session runs the environment `uvx --from . mcp-memory --help` installed above.
-run() { "$inspector" --cli "${env_args[@]}" uvx --offline --from . mcp-memory "$@" 2>/dev/null; }
+# --offline: the session runs the built wheel's environment that uvx installed above.
+run() { "$inspector" --cli "${env_args[@]}" uvx --offline --from "$wheel" mcp-memory-local "$@" 2>/dev/null; }
 
 run --method tools/list | check "inspector: tools/list has the 35 catalogue tools" \
     "len(data['tools']) == 35 and {'memory_store', 'memory_search', 'graph_query'} <= {t['name'] for t in data['tools']}"

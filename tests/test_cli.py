@@ -9,6 +9,7 @@ import pytest
 
 from mcp_memory.cli import main
 from mcp_memory.cli.parser import build_parser as _parser
+from mcp_memory.config import Settings
 from tests.conftest import db_digest
 
 
@@ -193,7 +194,7 @@ def test_init_prints_every_client_entry(
     assert data["claude_code"][6] == "--"
     entry = data["cursor"]["mcpServers"]["memory"]
     assert entry["command"] == "uvx"
-    assert entry["args"][-1] == "mcp-memory"
+    assert entry["args"][-1] == "mcp-memory-local"
     assert data["claude_desktop"] == data["cursor"]
     assert data["claude_added"] is False
     assert main(["init"]) == 0
@@ -238,3 +239,59 @@ def test_completion_scripts_cover_every_command(shell: str, capsys: pytest.Captu
     if shell == "bash":
         assert "complete -o default -F _mcp_memory mcp-memory" in script
         assert "--overwrite" in script
+
+
+class _FakeDistribution:
+    def __init__(self, direct_url: str | None) -> None:
+        self._direct_url = direct_url
+
+    def read_text(self, name: str) -> str | None:
+        return self._direct_url if name == "direct_url.json" else None
+
+
+@pytest.mark.parametrize(
+    ("direct_url", "expected"),
+    [
+        (None, ["uvx", "mcp-memory-local"]),
+        ('{"url": "file://{root}", "dir_info": {}}', ["uvx", "--from", "{root}", "mcp-memory-local"]),
+        (
+            '{"url": "file://{root}", "dir_info": {"editable": true}}',
+            ["uvx", "--from", "{root}", "mcp-memory-local"],
+        ),
+        ('{"url": "file://{wheel}", "archive_info": {}}', ["uvx", "--from", "{wheel}", "mcp-memory-local"]),
+        ('{"url": "https://example.com/x.whl", "archive_info": {}}', ["uvx", "mcp-memory-local"]),
+    ],
+    ids=["pypi", "uvx-from-checkout", "uv-run", "local-wheel", "remote-wheel"],
+)
+def test_init_names_the_source_it_runs_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, direct_url: str | None, expected: list[str]
+) -> None:
+    """`init` prints the uvx line for what is running: PyPI, a checkout (uvx --from or uv run), a wheel."""
+    from importlib import metadata
+
+    from mcp_memory.cli.commands import _server_command
+
+    wheel = tmp_path / "mcp_memory_local-0.1.0-py3-none-any.whl"
+    wheel.write_bytes(b"")
+    values = {"root": str(tmp_path), "wheel": str(wheel)}
+    recorded = (
+        direct_url.replace("{root}", values["root"]).replace("{wheel}", values["wheel"])
+        if direct_url
+        else None
+    )
+    monkeypatch.setattr(metadata, "distribution", lambda name: _FakeDistribution(recorded))
+    assert _server_command() == [part.format(**values) for part in expected]
+
+
+def test_init_says_when_nothing_was_added(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With no `claude` command, `init --yes` prints the entries and says that nothing was added."""
+    import shutil
+
+    monkeypatch.setenv("MCP_MEMORY_DB", str(settings.database))
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    assert main(["init", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert "uvx" in out
+    assert "nothing was added to Claude Code" in out

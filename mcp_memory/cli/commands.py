@@ -351,14 +351,33 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> Output:
     )
 
 
-def _server_command() -> list[str]:
-    """How a client should start this server: from a source checkout if that is what runs, else uvx."""
-    from pathlib import Path
+DISTRIBUTION = "mcp-memory-local"
 
-    root = Path(__file__).resolve().parent.parent
-    if (root / "pyproject.toml").is_file() and (root / ".git").exists():
-        return ["uvx", "--from", str(root), "mcp-memory"]
-    return ["uvx", "mcp-memory"]
+
+def _server_command() -> list[str]:
+    """How a client should start this server: the same source it runs from now (a checkout or a
+    local wheel, as recorded by the installer in `direct_url.json`, PEP 610), else the package from
+    PyPI through uvx."""
+    import json as json_module
+    from importlib import metadata
+    from pathlib import Path
+    from urllib.parse import unquote, urlparse
+
+    try:
+        recorded = metadata.distribution(DISTRIBUTION).read_text("direct_url.json")
+    except metadata.PackageNotFoundError:  # not installed: running from a source tree
+        root = Path(__file__).resolve().parents[2]
+        if (root / "pyproject.toml").is_file():
+            return ["uvx", "--from", str(root), DISTRIBUTION]
+        return ["uvx", DISTRIBUTION]
+    if recorded:
+        try:
+            url = urlparse(str(json_module.loads(recorded).get("url", "")))
+        except ValueError:
+            url = urlparse("")
+        if url.scheme == "file" and Path(unquote(url.path)).exists():
+            return ["uvx", "--from", unquote(url.path), DISTRIBUTION]
+    return ["uvx", DISTRIBUTION]
 
 
 def cmd_init(args: argparse.Namespace, settings: Settings) -> Output:
@@ -393,7 +412,13 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> Output:
         "claude_desktop": {"mcpServers": {"memory": entry}},
         "claude_added": False,
     }
-    if shutil.which("claude") and not args.json:
+    if not shutil.which("claude"):
+        data["claude_note"] = "the `claude` command was not found; nothing was added to Claude Code"
+        text += (
+            "\n\nThe `claude` command was not found, so nothing was added to Claude Code: run the "
+            "line above once it is installed, or add one of the entries to your client."
+        )
+    elif not args.json:
         agree = args.yes
         if not agree and sys.stdin.isatty():
             print(text)
@@ -405,8 +430,10 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> Output:
             text += (
                 "\nAdded to Claude Code."
                 if done.returncode == 0
-                else "\n`claude mcp add` failed; run it yourself."
+                else "\n`claude mcp add` failed; nothing was added. Run the line above yourself."
             )
+        else:
+            text += "\nNothing was added to Claude Code (run again with --yes, or run the line above)."
     return Output(data, text.strip())
 
 

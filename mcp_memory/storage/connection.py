@@ -83,7 +83,7 @@ def choose_sqlite(preference: str = "auto") -> SqliteLibrary:
     except ImportError as exc:  # pragma: no cover - sqlean-py is a dependency
         raise DatabaseError(
             "no usable SQLite: the standard library's cannot load extensions and sqlean-py is not "
-            "installed. Reinstall mcp-memory (`uvx mcp-memory`), which brings sqlean-py."
+            "installed. Reinstall mcp-memory (`uvx mcp-memory-local`), which brings sqlean-py."
         ) from exc
     return SqliteLibrary(sqlean, "sqlean", str(sqlean.sqlite_version), reason)
 

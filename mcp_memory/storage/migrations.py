@@ -256,7 +256,7 @@ async def migrate(db: TransactionRunner, complete_statement: Callable[[str], boo
     if newest > LATEST_SCHEMA_VERSION:
         raise SchemaTooNew(
             f"this database has schema version {newest}, made by a newer mcp-memory; this one knows up to "
-            f"{LATEST_SCHEMA_VERSION}. Upgrade (`uvx mcp-memory@latest`) or point MCP_MEMORY_DB elsewhere."
+            f"{LATEST_SCHEMA_VERSION}. Upgrade (`uvx mcp-memory-local@latest`) or point MCP_MEMORY_DB elsewhere."
         )
     for migration in MIGRATIONS:
         recorded = current.get(migration.version)

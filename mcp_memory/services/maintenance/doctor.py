@@ -49,7 +49,7 @@ def _check_sqlite(settings: Settings) -> tuple[list[Check], bool]:
                 "sqlite-vec",
                 False,
                 f"cannot load the extension: {exc}",
-                "reinstall mcp-memory (`uvx --reinstall mcp-memory`), or set MCP_MEMORY_SQLITE=sqlean",
+                "reinstall mcp-memory (`uvx --reinstall mcp-memory-local`), or set MCP_MEMORY_SQLITE=sqlean",
             )
         )
         return checks, False
@@ -149,7 +149,7 @@ def _check_model_files(settings: Settings) -> Check:
             "model files",
             False,
             "; ".join(files.problems),
-            "reinstall mcp-memory (`uvx --reinstall mcp-memory`)",
+            "reinstall mcp-memory (`uvx --reinstall mcp-memory-local`)",
         )
     from mcp_memory.embeddings.prepared import prepared_files
 
@@ -181,7 +181,7 @@ async def run_checks(settings: Settings, *, load_model: bool = True) -> list[Che
                     "model",
                     False,
                     str(exc),
-                    "see the message; `uvx --reinstall mcp-memory` restores the bundled model",
+                    "see the message; `uvx --reinstall mcp-memory-local` restores the bundled model",
                 )
             )
     if not can_open:
