@@ -37,6 +37,9 @@ SETTINGS_DOC: dict[str, str] = {
     "comma-separated list of tool names. Default: all.",
     "MCP_MEMORY_REDACT_SECRETS": "Replace secrets (private keys, cloud and API tokens, JWTs, passwords in URLs and "
     "assignments) in stored content with a marker such as [REDACTED:github-token]: true or false. Default: true.",
+    "MCP_MEMORY_MODEL_WAIT_SECONDS": "How long a semantic search or memory_similar waits for the embedding "
+    "model while it is still loading (a hybrid search waits at most a tenth of it, then answers from "
+    "keywords and says so). Default: 10.",
     "MCP_MEMORY_BUSY_TIMEOUT_MS": "How long a write waits for another process's write to finish before "
     "retrying. Default: 5000.",
 }
@@ -64,6 +67,7 @@ class Settings(BaseModel):
     busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)
     tools: str = "all"
     redact_secrets: bool = True
+    model_wait_seconds: float = Field(default=10.0, ge=0, le=300)
     #: The working directory the default project is derived from.
     cwd: Path = Field(default_factory=Path.cwd)
 
@@ -99,6 +103,7 @@ class Settings(BaseModel):
             "BUSY_TIMEOUT_MS": "busy_timeout_ms",
             "TOOLS": "tools",
             "REDACT_SECRETS": "redact_secrets",
+            "MODEL_WAIT_SECONDS": "model_wait_seconds",
         }
         for suffix, field in names.items():
             raw = env.get(ENV_PREFIX + suffix)

@@ -295,3 +295,47 @@ def test_init_says_when_nothing_was_added(
     out = capsys.readouterr().out
     assert "uvx" in out
     assert "nothing was added to Claude Code" in out
+
+
+@pytest.mark.e2e
+def test_pending_vectors_are_a_warning_with_the_fix_and_a_model_command_embeds_them(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """stats and doctor warn about memories without vectors and name the fix; a command that loads
+    the model gives them their vectors."""
+    from mcp_memory.storage.connection import connect_plain
+
+    assert main(["store", "the cache warms at midnight"]) == 0
+    conn = connect_plain(str(db))
+    table = conn.execute("SELECT value FROM meta WHERE key = 'vec_table'").fetchone()[0]
+    conn.execute(f"DELETE FROM {table}")
+    conn.execute("UPDATE memories SET embedded = 0")
+    conn.commit()
+    conn.close()
+    capsys.readouterr()
+    assert main(["stats"]) == 0
+    assert "1 memories have no vector yet: `mcp-memory doctor --repair`" in capsys.readouterr().out
+    assert main(["doctor", "--no-model"]) == 0
+    out = capsys.readouterr().out
+    assert "warn pending embeddings: 1 memories wait for their vector" in out
+    assert "fix: `mcp-memory doctor --repair`" in out
+    assert main(["search", "cache", "--mode", "semantic"]) == 0  # loads the model
+    capsys.readouterr()
+    assert main(["doctor", "--no-model", "--json"]) == 0
+    pending = next(
+        c for c in json.loads(capsys.readouterr().out)["checks"] if c["name"] == "pending embeddings"
+    )
+    assert (pending["detail"], pending["warning"]) == ("0 memories wait for their vector", False)
+
+
+def test_doctor_warns_about_a_folder_others_can_open(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A database folder readable by others (0755) is a warning with `chmod 700`; 0700 is clean."""
+    db.parent.mkdir(parents=True)
+    db.parent.chmod(0o755)
+    assert main(["doctor", "--no-model"]) == 0
+    out = capsys.readouterr().out
+    assert "warn file modes" in out
+    assert f"chmod 700 {db.parent}" in out
+    db.parent.chmod(0o700)
+    assert main(["doctor", "--no-model"]) == 0
+    assert "ok   file modes" in capsys.readouterr().out

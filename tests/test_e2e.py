@@ -89,3 +89,59 @@ async def test_memory_stored_before_the_model_loads_is_embedded_by_the_server(tm
                 await anyio.sleep(0.1)
         found = await client.call_tool("memory_search", {"query": "staging machine name", "mode": "semantic"})
         assert found.structured_content["results"][0]["id"] == memory_id  # type: ignore[index]
+
+
+def test_a_short_session_leaves_no_memory_without_a_vector(tmp_path: Path) -> None:
+    """A client that stores and ends its session at once (an Inspector call, a quick import) by
+    closing stdin: the server embeds what it stored before it exits, so nothing stays 'awaiting
+    vectors'."""
+    import json
+    import subprocess
+
+    from mcp_memory.storage.connection import connect_plain
+    from tests.processes import server_env
+
+    db = tmp_path / "memory.db"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mcp_memory"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=server_env(db),
+    )
+    assert proc.stdin is not None
+    assert proc.stdout is not None
+    init = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
+    items = [{"content": f"quick note {i}"} for i in range(5)]
+    messages = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": init},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+         "params": {"name": "memory_batch_store", "arguments": {"items": items}}},
+    ]  # fmt: skip
+    for message in messages:
+        proc.stdin.write((json.dumps(message) + "\n").encode())
+        proc.stdin.flush()
+        if "id" in message:
+            assert json.loads(proc.stdout.readline())["id"] == message["id"]
+    proc.stdin.close()  # the session ends right after the store is acknowledged
+    assert proc.wait(timeout=120) == 0
+    conn = connect_plain(str(db))
+    try:
+        pending = conn.execute("SELECT count(*) FROM memories WHERE embedded = 0").fetchone()[0]
+        total = conn.execute("SELECT count(*) FROM memories").fetchone()[0]
+    finally:
+        conn.close()
+    assert (total, pending) == (5, 0)
+
+
+async def test_a_semantic_search_right_after_start_waits_for_the_model(tmp_path: Path) -> None:
+    """The first semantic search and memory_similar, sent before the model is ready, wait for it
+    instead of failing."""
+    db = tmp_path / "memory.db"
+    async with stdio_client(db) as client:
+        stored = await client.call_tool("memory_store", {"content": "The staging host is pegasus.internal"})
+        found = await client.call_tool("memory_search", {"query": "staging machine name", "mode": "semantic"})
+        assert not found.is_error, found.content
+        similar = await client.call_tool("memory_similar", {"id": stored.structured_content["id"]})  # type: ignore[index]
+        assert not similar.is_error, similar.content

@@ -299,3 +299,12 @@ def test_fuzzed_paths_never_leave_the_allowed_folders(
         assert _outside_state(layout) == before, f"{shown} changed something outside"
 
     check()
+
+
+async def test_a_path_that_names_a_folder_is_refused(client: Client, layout: dict[str, Path]) -> None:
+    """`path='.'` (the exports folder itself) or an existing folder is refused; nothing is written."""
+    for path in (".", str(layout["work"] / "sub"), str(layout["work"] / "link_in")):
+        result = await client.call_tool("memory_export", {"path": path})
+        assert result.is_error, path
+        assert "is a folder" in _text(result) or "outside" in _text(result), _text(result)
+    assert not (layout["data"] / "exports").is_file()

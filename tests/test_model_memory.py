@@ -20,6 +20,7 @@ from mcp_memory.embeddings.model import (
 from mcp_memory.embeddings.prepared import REWRITTEN_MODEL_SHA256, prepared_model, rewritten_model
 from mcp_memory.embeddings.rewrite import gather_after_dequantize
 from mcp_memory.heap import release_free_memory, tune_malloc
+from tests.conftest import make_settings
 
 
 @pytest.fixture(scope="module")
@@ -221,3 +222,20 @@ async def test_a_single_text_does_not_wait_behind_a_batch(tmp_path: Path) -> Non
         release.set()
     assert len(query) == len(batch[0])
     assert len(batch) == 500
+
+
+def test_a_model_that_is_not_downloaded_fails_at_once_when_the_hub_is_unreachable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A non-bundled model missing from the cache, with its download host unreachable, is refused
+    with a message naming the cache, the host and the bundled model (not after a minute of retries)."""
+    from mcp_memory.embeddings.model import _load_fastembed_model
+    from mcp_memory.errors import ModelUnavailable
+
+    monkeypatch.setenv("HF_ENDPOINT", "https://127.0.0.1")  # nothing listens on 443 here
+    settings = make_settings(tmp_path, embedding_model="BAAI/bge-small-en-v1.5")
+    with pytest.raises(
+        ModelUnavailable, match=r"not downloaded yet .* 127\.0\.0\.1 cannot be reached"
+    ) as raised:
+        _load_fastembed_model(settings)
+    assert "all-MiniLM-L6-v2-int8" in str(raised.value)

@@ -32,7 +32,10 @@ def _with_app(settings: Settings, work: Callable[[App], Awaitable[_T]]) -> _T:
     async def main() -> _T:
         async with open_app(settings) as app:
             app.model_on_demand = True
-            return await work(app)
+            result = await work(app)
+            if app.semantic_ready():  # the model is loaded anyway: leave no memory without its vector
+                await _embed_pending(app, quiet=False)
+            return result
 
     return anyio.run(main)
 
@@ -138,6 +141,13 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> Output:
         f"database      {stats.database_path} ({stats.database_bytes / 1e6:.1f} MB, schema v{stats.schema_version}, "
         f"{stats.sqlite})",
         f"memories      {stats.memories} ({stats.deleted} deleted, {stats.pending_embeddings} awaiting vectors)",
+        *(
+            [
+                f"warning       {stats.pending_embeddings} memories have no vector yet: `mcp-memory doctor --repair`"
+            ]
+            if stats.pending_embeddings
+            else []
+        ),
         f"model         {stats.embedding_model} (vectors made by: {stats.recorded_model or 'none yet'})",
         "by kind       " + (", ".join(f"{k} {v}" for k, v in stats.by_kind.items()) or "-"),
         "by project    " + (", ".join(f"{k} {v}" for k, v in stats.by_project.items()) or "-"),
@@ -185,9 +195,8 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> Output:
     if repaired is not None:
         lines.append("repaired: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in repaired.items()))
     for c in checks:
-        lines.append(
-            f"{'ok  ' if c.ok else 'FAIL'} {c.name}: {c.detail}" + (f"\n     fix: {c.fix}" if c.fix else "")
-        )
+        label = "FAIL" if not c.ok else "warn" if c.warning else "ok  "
+        lines.append(f"{label} {c.name}: {c.detail}" + (f"\n     fix: {c.fix}" if c.fix else ""))
     failed = [c for c in checks if not c.ok]
     lines.append("all checks passed" if not failed else f"{len(failed)} check(s) failed")
     data = {"checks": [asdict(c) for c in checks], "repaired": repaired}

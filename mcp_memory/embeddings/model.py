@@ -255,15 +255,47 @@ def _load_fastembed_model(settings: Settings) -> FastEmbedder:
         )
     cache = settings.model_cache_dir
     cache.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        model = TextEmbedding(name, cache_dir=str(cache), threads=1, **_SESSION_OPTIONS)
-    except Exception as exc:
-        raise ModelUnavailable(
-            f"could not load {name!r} ({exc}). Non-bundled models are downloaded into {cache} on first use, "
-            f"which needs the network; without it, use the bundled {DEFAULT_MODEL}."
-        ) from exc
+    try:  # already downloaded: no network at all
+        model = TextEmbedding(
+            name, cache_dir=str(cache), threads=1, local_files_only=True, **_SESSION_OPTIONS
+        )
+    except Exception:
+        host = _hub_host()
+        if not _reachable(host):
+            # fastembed's own download would retry for most of a minute before giving up.
+            raise ModelUnavailable(
+                f"{name!r} is not downloaded yet (into {cache}) and {host} cannot be reached from here. "
+                f"Connect once to download it, or use the bundled {DEFAULT_MODEL} (unset "
+                "MCP_MEMORY_EMBEDDING_MODEL)."
+            ) from None
+        try:
+            model = TextEmbedding(name, cache_dir=str(cache), threads=1, **_SESSION_OPTIONS)
+        except Exception as exc:
+            raise ModelUnavailable(
+                f"could not load {name!r} ({exc}). Non-bundled models are downloaded into {cache} on first "
+                f"use, which needs the network; without it, use the bundled {DEFAULT_MODEL}."
+            ) from exc
     checksum = _cached_model_checksum(model)
     return FastEmbedder(model, name, int(description["dim"]), checksum)
+
+
+def _hub_host() -> str:
+    """Where fastembed downloads models from: the Hugging Face hub, or the `HF_ENDPOINT` mirror."""
+    from urllib.parse import urlparse
+
+    endpoint = os.environ.get("HF_ENDPOINT") or "https://huggingface.co"
+    return urlparse(endpoint).hostname or "huggingface.co"
+
+
+def _reachable(host: str, seconds: float = 2.0) -> bool:
+    """Whether a TCP connection to `host`:443 opens within `seconds` (name lookup included)."""
+    import socket
+
+    try:
+        with socket.create_connection((host, 443), timeout=seconds):
+            return True
+    except OSError:
+        return False
 
 
 def _cached_model_checksum(model: Any) -> str:

@@ -99,7 +99,7 @@ class EmbeddingService:
     def unavailable_reason(self) -> str:
         """Why semantic search cannot run right now, in words for the user."""
         if self.state is ModelState.FAILED:
-            return f"the embedding model failed to load: {self.error}. `mcp-memory doctor` shows the fix"
+            return f"the embedding model failed to load: {(self.error or '').rstrip('.')}. `mcp-memory doctor` shows the fix"
         if self.state is ModelState.READY:
             return ""
         return "the embedding model is still loading (a few seconds after start)"

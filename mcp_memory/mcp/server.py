@@ -27,7 +27,7 @@ from mcp_memory.mcp.names import select_tools
 from mcp_memory.mcp.resources import register_resources_and_prompts
 from mcp_memory.mcp.state import ServerState
 from mcp_memory.services.app import App, open_app
-from mcp_memory.services.maintenance.indexing import run_worker
+from mcp_memory.services.maintenance.indexing import finish_pending, run_worker
 
 __all__ = ["INSTRUCTIONS", "MemoryServer", "build_server", "run_stdio"]
 
@@ -137,6 +137,10 @@ def build_server(
             tasks.start_soon(run_worker, app)
             try:
                 yield state
+                # The client closed the session: memories stored before the model was ready get
+                # their vectors now (bounded), instead of waiting for the next long-lived server.
+                if load_model:
+                    await finish_pending(app, settings.model_wait_seconds)
             finally:
                 state.attach(None)
                 tasks.cancel_scope.cancel()

@@ -45,8 +45,10 @@ class App:
         self.pending_event = anyio.Event()
         self._accessed: dict[int, float] = {}
         #: CLI: load the model the first time a service needs it. The server loads it in the
-        #: background instead and never makes a request wait for it.
+        #: background instead; requests that need it wait a bounded time (`await_semantic`).
         self.model_on_demand = False
+        #: Set when a model load has finished, well or not, and the vector index is attached.
+        self._model_settled = anyio.Event()
 
     async def _check_recorded_model(self) -> None:
         info = await read_vector_info(self.db)
@@ -60,18 +62,35 @@ class App:
 
     async def load_model(self) -> None:
         """Load the model (once) and attach the vector index for it."""
-        await self.embeddings.load()
-        embedder = self.embeddings.embedder
-        if embedder is None or self.mismatch:
-            return
         try:
-            self.vector_info = await ensure_vector_index(
-                self.db, embedder.model_id, embedder.dim, embedder.checksum
-            )
-        except ModelMismatch as exc:
-            self.mismatch = str(exc)
-            _log.warning("embedding model mismatch", detail=self.mismatch)
-        self.wake_worker()
+            await self.embeddings.load()
+            embedder = self.embeddings.embedder
+            if embedder is None or self.mismatch:
+                return
+            try:
+                self.vector_info = await ensure_vector_index(
+                    self.db, embedder.model_id, embedder.dim, embedder.checksum
+                )
+            except ModelMismatch as exc:
+                self.mismatch = str(exc)
+                _log.warning("embedding model mismatch", detail=self.mismatch)
+            self.wake_worker()
+        finally:
+            if self.embeddings.state is not ModelState.LOADING:
+                self._model_settled.set()
+
+    async def await_semantic(self, seconds: float) -> bool:
+        """Whether semantic search can run, waiting up to `seconds` while the model is loading or
+        about to (the server starts it right after answering the client's first message). Returns
+        at once when it is ready, failed, or made by another model."""
+        if self.semantic_ready():
+            return True
+        await self.ensure_model()
+        if self.mismatch or self.embeddings.state is ModelState.FAILED or seconds <= 0:
+            return self.semantic_ready()
+        with anyio.move_on_after(seconds):
+            await self._model_settled.wait()
+        return self.semantic_ready()
 
     async def warm_vector_index(self) -> None:
         """Load the binary codes now rather than on the first semantic search (0.2-0.7 s at 100,000

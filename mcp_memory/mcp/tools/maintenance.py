@@ -65,9 +65,18 @@ async def memory_health(ctx: Context) -> Annotated[CallToolResult, HealthOutput]
         checks = await doctor.health_checks(app)
     out = HealthOutput(
         ok=all(c.ok for c in checks),
-        checks=[CheckOut(name=c.name, ok=c.ok, detail=c.detail, fix=c.fix) for c in checks],
+        checks=[
+            CheckOut(name=c.name, ok=c.ok, detail=c.detail, fix=c.fix, warning=c.warning) for c in checks
+        ],
     )
-    return respond(out, "\n".join(f"{'ok' if c.ok else 'FAIL'} {c.name}: {c.detail}" for c in checks))
+    return respond(
+        out,
+        "\n".join(
+            f"{'FAIL' if not c.ok else 'warn' if c.warning else 'ok'} {c.name}: {c.detail}"
+            + (f" (fix: {c.fix})" if c.fix and (c.warning or not c.ok) else "")
+            for c in checks
+        ),
+    )
 
 
 class MergedOut(BaseModel):

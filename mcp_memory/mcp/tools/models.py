@@ -227,3 +227,4 @@ class CheckOut(BaseModel):
     ok: bool
     detail: str
     fix: str
+    warning: bool = Field(default=False, description="Passing, but worth acting on (see fix).")

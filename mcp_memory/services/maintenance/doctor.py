@@ -30,6 +30,8 @@ class Check:
     ok: bool
     detail: str
     fix: str = ""
+    #: Passing, but worth the user's attention (shown as `warn`, with its fix).
+    warning: bool = False
 
 
 def _check_sqlite(settings: Settings) -> tuple[list[Check], bool]:
@@ -70,7 +72,17 @@ def _check_file_modes(db: Database) -> Check:
     dir_mode = stat.S_IMODE(os.stat(db.path.parent).st_mode)
     ok = not (file_mode & 0o077)
     detail = f"file {oct(file_mode)}, folder {oct(dir_mode)}"
-    return Check("file modes", ok, detail, "" if ok else f"chmod 600 {db.path}")
+    if not ok:
+        return Check("file modes", False, detail, f"chmod 600 {db.path}")
+    if dir_mode & 0o077:  # others can list the folder (and read the -wal/-shm files it creates)
+        return Check(
+            "file modes",
+            True,
+            detail + " (others can open the folder; memories may hold private notes)",
+            f"chmod 700 {db.path.parent}",
+            warning=True,
+        )
+    return Check("file modes", True, detail)
 
 
 async def database_checks(db: Database, *, quick: bool = False) -> list[Check]:
@@ -130,7 +142,9 @@ async def database_checks(db: Database, *, quick: bool = False) -> list[Check]:
             "pending embeddings",
             True,
             f"{pending} memories wait for their vector"
-            + (" (the server embeds them once its model is ready)" if pending else ""),
+            + (" (semantic search does not find them yet)" if pending else ""),
+            "`mcp-memory doctor --repair` embeds them now (so does any running server)" if pending else "",
+            warning=bool(pending),
         )
     )
     return checks

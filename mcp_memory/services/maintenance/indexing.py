@@ -6,13 +6,14 @@ from __future__ import annotations
 import aiosqlite
 import anyio
 
+from mcp_memory.embeddings import ModelState
 from mcp_memory.errors import MemoryServerError
 from mcp_memory.logs import get_logger
 from mcp_memory.services.app import App
 from mcp_memory.storage import Database
 from mcp_memory.storage.vectors import write_vectors
 
-__all__ = ["embed_pending", "pending_count", "run_worker"]
+__all__ = ["embed_pending", "finish_pending", "pending_count", "run_worker"]
 
 _log = get_logger(__name__)
 _BATCH = 32
@@ -58,6 +59,25 @@ async def embed_pending(app: App, batch_size: int = _BATCH) -> int:
         return len(batch)
 
     return await app.db.write(work)
+
+
+async def finish_pending(app: App, seconds: float) -> int:
+    """Before a process exits: give every memory without a vector its vector, loading the model if
+    needed, within `seconds` (a short-lived process, such as a client session that stores a few
+    memories and ends, must not leave them without vectors). Returns how many got one."""
+    done = 0
+    with anyio.move_on_after(seconds):
+        if not await pending_count(app.db):
+            return 0
+        if app.embeddings.state is ModelState.WAITING:
+            await app.load_model()
+        if not await app.await_semantic(seconds):
+            return 0
+        while (n := await embed_pending(app)) > 0:
+            done += n
+    if done:
+        _log.info("embedded memories before exit", count=done)
+    return done
 
 
 async def run_worker(app: App, *, interval: float = 1.0) -> None:

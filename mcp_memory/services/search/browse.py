@@ -26,7 +26,7 @@ async def similar_memories(
     if rowid not in found:
         raise NotFound(f"no memory {memory_id}; memory_search finds ids.")
     source = found[rowid]
-    await app.ensure_model()
+    await app.await_semantic(app.settings.model_wait_seconds)
     info = app.vector_info
     if info is None or not app.semantic_ready():
         raise ModelUnavailable(

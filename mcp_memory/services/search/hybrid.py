@@ -463,7 +463,10 @@ async def search_memories(
     used: SearchMode = requested
     notice = None
     if requested != "keyword":
-        await app.ensure_model()
+        # Right after start the model is usually a second from ready: a semantic search waits for it,
+        # a hybrid one briefly (then answers from keywords and says so).
+        wait = app.settings.model_wait_seconds
+        await app.await_semantic(wait if requested == "semantic" else wait / 10)
     if requested != "keyword" and not app.semantic_ready():
         used = "keyword"
         notice = f"answered from keywords only: {app.semantic_unavailable_reason()}."

@@ -142,8 +142,16 @@ class FileAccess:
     def write_target(self, text: str, *, overwrite: bool) -> Path:
         """Where an export may be written: checked, and never over a file unless `overwrite` (and,
         through tools, only over one of our own exports)."""
+        try:
+            return self._write_target(text, overwrite=overwrite)
+        except OSError as exc:  # a name too long for the file system, a folder we may not read ...
+            raise InvalidInput(f"cannot use the path {text.strip()[:200]!r}: {exc.strerror or exc}.") from exc
+
+    def _write_target(self, text: str, *, overwrite: bool) -> Path:
         given = self._given(text, self.exports_dir, "export")
         target = self._inside(given, "export")
+        if target.is_dir() or target == self.exports_dir or (self.folders and target in self.folders):
+            raise InvalidInput(f"{target} is a folder; give a file name such as memories.jsonl.")
         if given.is_symlink():
             raise InvalidInput(
                 f"{given} is a symbolic link; export writes a plain file. Choose another name."
@@ -160,6 +168,8 @@ class FileAccess:
                     f"{target} exists and is not an mcp-memory export, so it is not replaced.", "export"
                 )
         parent = target.parent
+        if parent.exists() and not parent.is_dir():
+            raise InvalidInput(f"{parent} is not a folder; choose another path.")
         if (
             not parent.is_dir()
             and self.restricted
@@ -172,6 +182,12 @@ class FileAccess:
 
     def read_target(self, text: str, *, folder: bool) -> Path:
         """The file (or, with `folder`, the folder) an import may read, checked."""
+        try:
+            return self._read_target(text, folder=folder)
+        except OSError as exc:
+            raise InvalidInput(f"cannot use the path {text.strip()[:200]!r}: {exc.strerror or exc}.") from exc
+
+    def _read_target(self, text: str, *, folder: bool) -> Path:
         given = self._given(text, self.workspace, "import")
         source = self._inside(given, "import")
         if not source.exists():

@@ -290,7 +290,10 @@ async def export_memories(
         body = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in records)
     else:
         body = _markdown(records)
-    await anyio.to_thread.run_sync(_write_private, target, body)
+    try:
+        await anyio.to_thread.run_sync(_write_private, target, body)
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {target}: {exc.strerror or exc}; choose another path.") from exc
     count = {
         kind: sum(1 for r in records if r["type"] == kind)
         for kind in ("memory", "version", "entity", "relation", "episode")
