@@ -41,6 +41,7 @@ async def test_backup_while_writing_is_consistent_and_restores(tmp_path: Path) -
         await store_memory(app, "after the backup")
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(target.parent).st_mode) == 0o700
+    assert sorted(p.name for p in target.parent.iterdir()) == ["memory-backup.db"]  # no -wal / -shm
     restored = restore_database(settings, target)
     assert restored.memories == backed.memories  # type: ignore[attr-defined]
     assert restored.previous_saved_to is not None

@@ -137,7 +137,9 @@ def test_export_import_consolidate_pins_graph_episodes_history(
     assert main(["store", "The build uses BuildKit caching!"]) == 0
     assert main(["pins", "--pin", mid, "--note", "important"]) == 0
     assert main(["pins"]) == 0
-    assert mid in capsys.readouterr().out
+    pins = capsys.readouterr().out
+    assert mid in pins
+    assert "pinned because: important" in pins
     assert main(["consolidate", "--similarity", "0.9"]) == 0
     out = capsys.readouterr().out
     assert f"into {mid}" in out

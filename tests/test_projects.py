@@ -8,6 +8,7 @@ import pytest
 
 from mcp_memory.errors import InvalidInput
 from mcp_memory.projects import project_from_path, project_from_root_uri, scope_for, stored_project
+from mcp_memory.services.app import App
 
 
 def test_project_is_the_git_repository_name(tmp_path: Path) -> None:
@@ -49,3 +50,31 @@ def test_stored_and_searched_scopes() -> None:
     assert scope_for("other", "app").projects == ("other", "")
     assert scope_for("global", "app").projects == ("",)
     assert scope_for("*", "app").projects is None
+
+
+@pytest.mark.anyio
+async def test_an_empty_answer_says_where_the_memories_are(app: App) -> None:
+    """A search or listing scoped to the current project that finds nothing names the projects that
+    hold matches and how to reach them; with project='*' they are found."""
+    from mcp_memory.services.memories.elsewhere import listing_hint
+    from mcp_memory.services.memories.store import recent_memories, store_memory
+    from mcp_memory.services.search.hybrid import search_memories
+
+    for text in ("deploys use blue green switching", "the deploy bot posts to #ops", "billing runs nightly"):
+        await store_memory(app, text, project="webapp")
+    await store_memory(app, "deploy notes for the api", project="api")
+    found = await search_memories(app, "deploy", mode="keyword")
+    assert found.hits == ()
+    assert found.notice is not None
+    assert "no matches in 'proj'" in found.notice
+    assert "2 in project webapp, 1 in project api" in found.notice
+    assert "project='*'" in found.notice
+    everywhere = await search_memories(app, "deploy", mode="keyword", project="*")
+    assert {"deploys use blue green switching", "deploy notes for the api"} <= {
+        h.memory.content for h in everywhere.hits
+    }
+    assert await recent_memories(app) == []
+    hint = await listing_hint(app)
+    assert hint is not None
+    assert "3 in project webapp, 1 in project api" in hint
+    assert await listing_hint(app, project="*") is None

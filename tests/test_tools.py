@@ -230,3 +230,11 @@ def test_nothing_heavy_is_imported_before_initialize() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.split()
     assert loaded == []
+
+
+async def test_search_text_does_not_echo_a_long_query(client: Client) -> None:
+    """A 4,000-character query is not repeated whole in the search's text."""
+    result = await client.call_tool("memory_search", {"query": "deploy " * 570})
+    text = " ".join(getattr(b, "text", "") for b in result.content)
+    assert not result.is_error
+    assert len(text) < 1000

@@ -127,10 +127,17 @@ def cmd_get(args: argparse.Namespace, settings: Settings) -> Output:
 
 
 def cmd_recent(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.services.memories.elsewhere import listing_hint
     from mcp_memory.services.memories.store import recent_memories
 
-    found = _with_app(settings, lambda app: recent_memories(app, limit=args.limit, project=args.scope))
-    return Output(found, "\n".join(_memory_line(m) for m in found) or "No memories yet.")
+    async def work(app: App) -> tuple[list[Any], str | None]:
+        found = await recent_memories(app, limit=args.limit, project=args.scope)
+        return found, None if found else await listing_hint(app, project=args.scope)
+
+    found, hint = _with_app(settings, work)
+    return Output(
+        found, "\n".join(_memory_line(m) for m in found) or (f"note: {hint}" if hint else "No memories yet.")
+    )
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> Output:
@@ -278,7 +285,8 @@ def cmd_pins(args: argparse.Namespace, settings: Settings) -> Output:
         )
         return Output(memory, f"{'Pinned' if memory.pinned else 'Unpinned'} {memory.id}.")
     found = _with_app(settings, lambda app: list_pins(app, args.scope))
-    return Output(found, "\n".join(_memory_line(m) for m in found) or "No pinned memories.")
+    lines = [_memory_line(m) + (f"\n    pinned because: {m.pin_note}" if m.pin_note else "") for m in found]
+    return Output(found, "\n".join(lines) or "No pinned memories.")
 
 
 def cmd_graph(args: argparse.Namespace, settings: Settings) -> Output:

@@ -95,6 +95,9 @@ def backup_database(settings: Settings, target: Path, *, overwrite: bool = False
     destination = _connect(settings, target)
     try:
         source.backup(destination)
+        # One self-contained file: the copy leaves WAL mode, so opening it (the check below, a later
+        # restore) makes no -wal and -shm files beside it.
+        destination.execute("PRAGMA journal_mode = DELETE")
     finally:
         destination.close()
         source.close()

@@ -23,7 +23,7 @@ from mcp_memory.mcp.tools.models import (
     memory_text,
     search_hit_out,
 )
-from mcp_memory.services.memories import changes
+from mcp_memory.services.memories import changes, elsewhere
 from mcp_memory.services.memories import store as memories
 from mcp_memory.services.search import hybrid as search
 
@@ -132,7 +132,10 @@ async def memory_search(
     out = SearchOutput(
         results=hits, count=len(hits), mode=found.mode, mode_used=found.mode_used, notice=found.notice
     )
-    lines = [f"{len(hits)} result(s) for {query!r}."]
+    shown = (
+        query if len(query) <= 80 else query[:77] + "..."
+    )  # the caller has the query: no echo of 4,000 chars
+    lines = [f"{len(hits)} result(s) for {shown!r}."]
     if found.notice:
         lines.append(f"Note: {found.notice}")
     for n, hit in enumerate(hits, start=1):
@@ -219,8 +222,12 @@ async def memory_recent(
     app = await app_from(ctx)
     with user_errors():
         found = await memories.recent_memories(app, limit=limit, project=project, kind=kind, tags=tags)
-    out = RecentOutput(memories=[memory_out(m) for m in found], count=len(found))
-    return respond(out, "\n\n".join(memory_text(m) for m in out.memories) or "No memories yet.")
+        hint = None if found else await elsewhere.listing_hint(app, project=project, kind=kind, tags=tags)
+    out = RecentOutput(memories=[memory_out(m) for m in found], count=len(found), notice=hint)
+    text = "\n\n".join(memory_text(m) for m in out.memories) or (
+        f"Note: {hint}" if hint else "No memories yet."
+    )
+    return respond(out, text)
 
 
 _WRITE = ToolAnnotations(

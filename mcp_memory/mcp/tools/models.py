@@ -118,6 +118,7 @@ class DeleteOutput(BaseModel):
 class RecentOutput(BaseModel):
     memories: list[MemoryOut]
     count: int
+    notice: str | None = Field(default=None, description="When empty: where memories are instead.")
 
 
 def _version_out(v: MemoryVersion) -> VersionOut:

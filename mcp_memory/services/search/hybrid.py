@@ -27,6 +27,7 @@ from mcp_memory.concurrently import concurrently
 from mcp_memory.errors import InvalidInput
 from mcp_memory.limits import MAX_LIMIT, clean_query
 from mcp_memory.services.app import App
+from mcp_memory.services.memories.elsewhere import counts_elsewhere, scope_hint
 from mcp_memory.services.memories.store import Memory, load_memories, record_access
 from mcp_memory.storage.codes import candidate_count
 from mcp_memory.storage.filters import MemoryFilter, build_filter
@@ -526,6 +527,10 @@ async def search_memories(
         hits = _diversify(hits, limit, vectors)
     hits = hits[:limit]
     await record_access(app, [int(h.memory.id[2:]) for h in hits])
+    if not hits:
+        elsewhere = scope_hint(await counts_elsewhere(app, flt, keyword_query(text)), "matches", flt)
+        if elsewhere:
+            notice = f"{notice} {elsewhere}" if notice else elsewhere
     return SearchResult(tuple(hits), requested, used, notice)
 
 

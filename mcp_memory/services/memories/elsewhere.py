@@ -1,0 +1,50 @@
+"""Where else memories are: when a search or a listing scoped to the current project finds nothing,
+how many would match in other projects, so the caller learns to widen the scope instead of concluding
+that nothing was stored."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from mcp_memory.projects import ProjectScope
+from mcp_memory.services.app import App
+from mcp_memory.storage.filters import MemoryFilter, build_filter
+
+__all__ = ["counts_elsewhere", "listing_hint", "scope_hint"]
+
+
+async def counts_elsewhere(app: App, flt: MemoryFilter, match: str | None = None) -> dict[str, int]:
+    """Live memories that pass `flt` except for its project scope (and match the FTS5 expression
+    `match`), by project ('' is global), most first; empty when `flt` already covers every project."""
+    scoped = flt.scope.projects
+    if scoped is None:
+        return {}
+    where, params = dataclasses.replace(flt, scope=ProjectScope(None)).sql("m")
+    sql = f"SELECT m.project, count(*) FROM memories m WHERE {where} AND m.project NOT IN ({', '.join('?' * len(scoped))})"
+    params = [*params, *scoped]
+    if match:
+        sql += " AND m.id IN (SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?)"
+        params.append(match)
+    rows = await app.db.fetchall(
+        sql + " GROUP BY m.project ORDER BY count(*) DESC, m.project LIMIT 6", params
+    )
+    return {str(r[0]): int(r[1]) for r in rows}
+
+
+def scope_hint(counts: dict[str, int], what: str, scope: MemoryFilter) -> str | None:
+    """A sentence for an empty answer: where `what` ('matches', 'memories') are instead, and how to
+    reach them; None when there are none elsewhere."""
+    if not counts:
+        return None
+    here = ", ".join(repr(p) if p else "global" for p in scope.scope.projects or ()) or "this scope"
+    places = ", ".join(f"{n} in {'global' if not p else 'project ' + p}" for p, n in list(counts.items())[:5])
+    return f"no {what} in {here}; {places}. Pass project='*' for every project (command line: --in '*')."
+
+
+async def listing_hint(
+    app: App, *, project: str | None = None, kind: str | None = None, tags: Sequence[str] | None = None
+) -> str | None:
+    """For an empty listing (recent memories): where memories are instead, if anywhere."""
+    flt = build_filter(default_project=app.default_project, project=project, kind=kind, tags=tags)
+    return scope_hint(await counts_elsewhere(app, flt), "memories", flt)
