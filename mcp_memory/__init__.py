@@ -4,6 +4,7 @@ The folders are the layers, and imports only go down (import-linter contracts in
 docs/ARCHITECTURE.md draws them):
 
 - interfaces: `mcp` (the stdio server and its tools), `cli` (the command line);
+- `views`: results as callers see them (a tool's structured output and text, the CLI's --json);
 - `services`: the memory services by feature family, over one `App` per process;
 - `storage` (the SQLite file and its indexes) and `embeddings` (the model), side by side;
 - foundations, the modules here: `config` (settings), `errors`, `limits`, `logs`, `timeparse`,

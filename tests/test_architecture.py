@@ -27,7 +27,7 @@ ROOT_MODULES = {
     "projects.py",
     "timeparse.py",
 }
-LAYERS = {"cli", "mcp", "services", "storage", "embeddings"}
+LAYERS = {"cli", "mcp", "views", "services", "storage", "embeddings"}
 
 
 def _lint_imports(tree: Path) -> subprocess.CompletedProcess[str]:
@@ -81,6 +81,11 @@ def test_import_contracts_hold(tmp_path: Path) -> None:
         (
             "services/memories/pins.py",
             "import mcp_memory.cli.commands",
+            "Layers: interfaces -> services -> storage and embeddings -> foundations",
+        ),
+        (
+            "services/search/hybrid.py",
+            "import mcp_memory.views.memories",
             "Layers: interfaces -> services -> storage and embeddings -> foundations",
         ),
         (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -64,7 +65,7 @@ def test_store_search_get_stats(db: Path, capsys: pytest.CaptureFixture[str]) ->
     assert stored["embedded"] is True
     assert main(["search", "how do we ship to production", "--json"]) == 0
     found = json.loads(capsys.readouterr().out)
-    assert found["hits"][0]["memory"]["id"] == stored["id"]
+    assert found["results"][0]["id"] == stored["id"]
     assert found["mode_used"] == "hybrid"
     assert main(["get", stored["id"]]) == 0
     assert "fly deploy" in capsys.readouterr().out
@@ -105,7 +106,7 @@ def test_doctor_finds_and_repairs_a_broken_keyword_index(
     out = capsys.readouterr().out
     assert "all checks passed" in out
     assert main(["search", "orphan", "--mode", "keyword", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["hits"][0]["memory"]["content"] == "orphan text"
+    assert json.loads(capsys.readouterr().out)["results"][0]["content"] == "orphan text"
 
 
 def test_doctor_json_lists_each_check(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -341,3 +342,128 @@ def test_doctor_warns_about_a_folder_others_can_open(db: Path, capsys: pytest.Ca
     db.parent.chmod(0o700)
     assert main(["doctor", "--no-model"]) == 0
     assert "ok   file modes" in capsys.readouterr().out
+
+
+def test_update_delete_revert_tag_forget_from_the_command_line(
+    db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command line can do what the tools do: update (with history), delete, revert the delete,
+    tag by id or filter, and forget for good only with --apply."""
+    monkeypatch.setenv("MCP_MEMORY_EMBEDDING_MODEL", "fake-model")
+    monkeypatch.setenv("MCP_MEMORY_DATA_DIR", str(db.parent))
+    assert main(["store", "the api key rotates monthly", "--json"]) == 0
+    mid = json.loads(capsys.readouterr().out)["id"]
+    assert (
+        main(["update", mid, "--content", "the api key rotates weekly", "--tag", "security", "--json"]) == 0
+    )
+    assert json.loads(capsys.readouterr().out) == {
+        "id": mid, "version": 2, "changed": ["content", "tags"], "embedded": False, "redacted": 0
+    }  # fmt: skip
+    assert main(["delete", mid]) == 0
+    assert "Deleted 1 memory" in capsys.readouterr().out
+    assert main(["revert", mid, "2"]) == 0
+    assert f"Restored {mid}" in capsys.readouterr().out
+    assert main(["tag", "--where-tag", "security", "--add", "ops", "--remove", "security"]) == 0
+    assert "Changed tags on 1 memories" in capsys.readouterr().out
+    assert main(["get", mid, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["memories"][0]["tags"] == ["ops"]
+    assert main(["forget", mid]) == 0
+    assert "Would erase 1 memories" in capsys.readouterr().out
+    assert main(["get", mid]) == 0
+    capsys.readouterr()
+    assert main(["forget", mid, "--apply"]) == 0
+    assert "Erased 1 memories" in capsys.readouterr().out
+    assert main(["get", mid]) == 1
+    assert main(["delete", "m_999"]) == 1
+
+
+def test_json_output_is_the_tools_structured_output(
+    db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--json` prints what the tool returns as structured content: same field names, ISO times."""
+    import anyio
+    from mcp import Client
+
+    from mcp_memory.config import Settings
+    from mcp_memory.mcp.server import build_server
+    from tests.conftest import fake_loader, wait_for_model
+
+    monkeypatch.setenv("MCP_MEMORY_EMBEDDING_MODEL", "fake-model")
+    assert main(["store", "deploys go out on tuesdays", "--tag", "release"]) == 0
+    assert main(["pins", "--pin", "m_1", "--note", "release day"]) == 0
+    capsys.readouterr()
+    calls = [
+        (["recent", "--json"], "memory_recent", {}),
+        (["get", "m_1", "--json"], "memory_get", {"ids": ["m_1"]}),
+        (
+            ["search", "deploys", "--mode", "keyword", "--json"],
+            "memory_search",
+            {"query": "deploys", "mode": "keyword"},
+        ),
+        (["history", "m_1", "--json"], "memory_history", {"id": "m_1"}),
+        (["pins", "--json"], "memory_pins", {}),
+        (["stats", "--json"], "memory_stats", {}),
+    ]
+    printed = []
+    for command, _, _ in calls:
+        assert main(command) == 0
+        printed.append(json.loads(capsys.readouterr().out))
+
+    async def tool_outputs() -> list[Any]:
+        settings = Settings.load(project="cli-test")
+        async with Client(build_server(settings, loader=fake_loader()), mode="legacy") as client:
+            await wait_for_model(client)
+            return [(await client.call_tool(tool, args)).structured_content for _, tool, args in calls]
+
+    for (command, _, _), mine, theirs in zip(calls, printed, anyio.run(tool_outputs), strict=True):
+        assert set(mine) == set(theirs), command
+        if command[0] not in ("search", "stats", "recent", "get"):  # read counts and model state move
+            assert mine == theirs, command
+    created = printed[1]["memories"][0]["created_at"]
+    assert created.endswith("Z")
+    assert "T" in created
+
+
+def test_errors_are_one_line_naming_flags(
+    db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A refusal is one clean line on stderr that names the command line's flags, not tool arguments."""
+    monkeypatch.setenv("MCP_MEMORY_EMBEDDING_MODEL", "fake-model")
+    target = tmp_path / "x.jsonl"
+    assert main(["export", str(target)]) == 0
+    capsys.readouterr()
+    assert main(["export", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "--overwrite" in err
+    assert "overwrite=true" not in err
+    assert main(["store", "  "]) == 1
+    assert "`content`" not in capsys.readouterr().err
+
+
+def test_a_closed_pipe_ends_quietly(db: Path, tmp_path: Path) -> None:
+    """`mcp-memory recent | head -1` prints no traceback."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "MCP_MEMORY_DB": str(db), "MCP_MEMORY_EMBEDDING_MODEL": "fake-model"}
+    for i in range(3):
+        subprocess.run(
+            [sys.executable, "-m", "mcp_memory", "store", f"note {i} " + "x" * 40_000],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    reader_gone = subprocess.Popen(
+        [sys.executable, "-m", "mcp_memory", "recent", "-n", "3"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert reader_gone.stdout is not None
+    reader_gone.stdout.read(10)
+    reader_gone.stdout.close()  # what `| head -c 10` does
+    _, err = reader_gone.communicate(timeout=120)
+    assert b"Traceback" not in err
+    assert b"BrokenPipeError" not in err

@@ -84,8 +84,10 @@ def cmd_store(args: argparse.Namespace, settings: Settings) -> Output:
             project=args.memory_project,
         ),
     )
+    from mcp_memory.views.memories import store_view
+
     word = "Stored" if result.status == "created" else "Already stored (duplicate):"
-    return Output(result, f"{word} {result.id}{_redacted_note(result.redacted)}")
+    return Output(store_view(result)[0], f"{word} {result.id}{_redacted_note(result.redacted)}")
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> Output:
@@ -106,10 +108,12 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> Output:
             mode=args.mode,
         ),
     )
+    from mcp_memory.views.memories import search_view
+
     lines = [f"{h.score:.2f}  {_memory_line(h.memory)}\n    why: {'; '.join(h.why)}" for h in result.hits]
     if result.notice:
         lines.insert(0, f"note: {result.notice}")
-    return Output(result, "\n".join(lines) or "No matching memories.")
+    return Output(search_view(result, args.query)[0], "\n".join(lines) or "No matching memories.")
 
 
 def cmd_get(args: argparse.Namespace, settings: Settings) -> Output:
@@ -123,7 +127,10 @@ def cmd_get(args: argparse.Namespace, settings: Settings) -> Output:
         )
     if result.missing:
         parts.append(f"not found: {', '.join(result.missing)}")
-    return Output(result, "\n".join(parts), 1 if result.missing and not result.memories else 0)
+    from mcp_memory.views.memories import get_view
+
+    out = get_view(result, include_history=args.history)[0]
+    return Output(out, "\n".join(parts), 1 if result.missing and not result.memories else 0)
 
 
 def cmd_recent(args: argparse.Namespace, settings: Settings) -> Output:
@@ -134,9 +141,12 @@ def cmd_recent(args: argparse.Namespace, settings: Settings) -> Output:
         found = await recent_memories(app, limit=args.limit, project=args.scope)
         return found, None if found else await listing_hint(app, project=args.scope)
 
+    from mcp_memory.views.memories import recent_view
+
     found, hint = _with_app(settings, work)
     return Output(
-        found, "\n".join(_memory_line(m) for m in found) or (f"note: {hint}" if hint else "No memories yet.")
+        recent_view(found, hint)[0],
+        "\n".join(_memory_line(m) for m in found) or (f"note: {hint}" if hint else "No memories yet."),
     )
 
 
@@ -162,7 +172,9 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> Output:
     ]
     if stats.model_problem:
         lines.append(f"problem       {stats.model_problem}")
-    return Output(stats, "\n".join(lines))
+    from mcp_memory.views.maintenance import stats_view
+
+    return Output(stats_view(stats)[0], "\n".join(lines))
 
 
 def cmd_reindex(args: argparse.Namespace, settings: Settings) -> Output:
@@ -225,11 +237,9 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> Output:
             access=user_access(app),
         ),
     )
-    return Output(
-        result,
-        f"Wrote {result.memories} memories, {result.entities} entities and {result.episodes} "
-        f"episodes to {result.path} ({result.bytes:,} bytes).",
-    )
+    from mcp_memory.views.maintenance import export_view
+
+    return Output(*export_view(result))
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> Output:
@@ -255,7 +265,9 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> Output:
         f"{result.relations} relations, {result.episodes} episodes.{_redacted_note(result.redacted)}"
     ]
     lines += [f"  skipped {problem}" for problem in result.problems]
-    return Output(result, "\n".join(lines))
+    from mcp_memory.views.maintenance import import_view
+
+    return Output(import_view(result)[0], "\n".join(lines))
 
 
 def cmd_consolidate(args: argparse.Namespace, settings: Settings) -> Output:
@@ -265,6 +277,9 @@ def cmd_consolidate(args: argparse.Namespace, settings: Settings) -> Output:
         settings, lambda app: consolidate(app, dry_run=not args.apply, similarity=args.similarity)
     )
     verb = "would" if report.dry_run else "did"
+    from mcp_memory.views.maintenance import consolidate_view
+
+    out = consolidate_view(report)[0]
     lines = [merge_text(m, verb.capitalize()) for m in report.merges]
     if report.expired:
         lines.append(f"{verb} remove expired: {', '.join(report.expired)}")
@@ -273,7 +288,7 @@ def cmd_consolidate(args: argparse.Namespace, settings: Settings) -> Output:
         lines.append(report.skipped)
     if report.dry_run and (report.merges or report.expired or report.rules):
         lines.append("run again with --apply to make these changes")
-    return Output(report, "\n".join(lines) or "Nothing to consolidate.")
+    return Output(out, "\n".join(lines) or "Nothing to consolidate.")
 
 
 def cmd_pins(args: argparse.Namespace, settings: Settings) -> Output:
@@ -283,10 +298,14 @@ def cmd_pins(args: argparse.Namespace, settings: Settings) -> Output:
         memory = _with_app(
             settings, lambda app: set_pinned(app, args.pin or args.unpin, bool(args.pin), args.note)
         )
-        return Output(memory, f"{'Pinned' if memory.pinned else 'Unpinned'} {memory.id}.")
+        from mcp_memory.views.models import memory_brief
+
+        return Output(memory_brief(memory), f"{'Pinned' if memory.pinned else 'Unpinned'} {memory.id}.")
     found = _with_app(settings, lambda app: list_pins(app, args.scope))
+    from mcp_memory.views.models import pins_view
+
     lines = [_memory_line(m) + (f"\n    pinned because: {m.pin_note}" if m.pin_note else "") for m in found]
-    return Output(found, "\n".join(lines) or "No pinned memories.")
+    return Output(pins_view(found)[0], "\n".join(lines) or "No pinned memories.")
 
 
 def cmd_graph(args: argparse.Namespace, settings: Settings) -> Output:
@@ -338,7 +357,9 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> Output:
     for v in result.versions:
         how = f"replaced by {v.replaced_by} ({', '.join(v.changed)})" if v.replaced_by else "current"
         lines.append(f"v{v.version} {format_time(v.valid_from)} {how}\n    {v.content}")
-    return Output(result, "\n".join(lines))
+    from mcp_memory.views.history import history_view
+
+    return Output(history_view(result)[0], "\n".join(lines))
 
 
 def cmd_backup(args: argparse.Namespace, settings: Settings) -> Output:
@@ -505,3 +526,75 @@ def cmd_tools(args: argparse.Namespace, settings: Settings) -> Output:
         return Output({"tools": tools}, tool_reference(tools))
     text = "\n".join(f"{t['name']}: {t.get('description', '').splitlines()[0]}" for t in tools)
     return Output({"tools": tools}, text)
+
+
+def _selection(args: argparse.Namespace) -> tuple[list[str] | None, dict[str, Any] | None]:
+    """The ids and the filter a bulk command was given (the services refuse neither or both empty)."""
+    flt = {
+        k: v
+        for k, v in {
+            "tags": args.where_tags,
+            "kind": args.kind,
+            "project": args.scope,
+            "since": args.since,
+            "until": args.until,
+        }.items()
+        if v
+    }
+    return (args.ids or None), (flt or None)
+
+
+def cmd_update(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.services.memories.changes import update_memory
+    from mcp_memory.views.memories import update_view
+
+    content = sys.stdin.read() if args.content == "-" else args.content
+    result = _with_app(
+        settings,
+        lambda app: update_memory(
+            app, args.id, content=content, tags=args.tags, kind=args.kind, importance=args.importance
+        ),
+    )
+    out, text = update_view(result)
+    return Output(out, text + _redacted_note(result.redacted))
+
+
+def cmd_delete(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.services.memories.changes import delete_memories
+    from mcp_memory.views.memories import delete_view
+
+    out, text = delete_view(_with_app(settings, lambda app: delete_memories(app, args.ids)))
+    return Output(out, text, 1 if out.missing and not out.deleted else 0)
+
+
+def cmd_revert(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.services.memories.history import revert_memory
+    from mcp_memory.views.history import revert_view
+
+    memory = _with_app(settings, lambda app: revert_memory(app, args.id, args.version))
+    return Output(*revert_view(memory, args.version))
+
+
+def cmd_forget(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.services.memories.history import forget_memories
+    from mcp_memory.views.maintenance import forget_view
+
+    ids, flt = _selection(args)
+    result = _with_app(settings, lambda app: forget_memories(app, ids=ids, flt=flt, dry_run=not args.apply))
+    out, text = forget_view(result)
+    if out.sample:
+        text += f"\n{'would erase' if out.dry_run else 'erased'}: {', '.join(out.sample)}" + (
+            " ..." if out.count > len(out.sample) else ""
+        )
+    return Output(out, text)
+
+
+def cmd_tag(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.services.memories.batch import batch_tag
+    from mcp_memory.views.maintenance import tag_view
+
+    ids, flt = _selection(args)
+    result = _with_app(
+        settings, lambda app: batch_tag(app, ids=ids, flt=flt, add=args.add, remove=args.remove)
+    )
+    return Output(*tag_view(result))

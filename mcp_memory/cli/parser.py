@@ -153,6 +153,45 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("history", "Show every version of a memory.")
     p.add_argument("id", help="memory id such as m_12")
 
+    p = command("update", "Change a memory (its previous version is kept in its history).")
+    p.add_argument("id", help="memory id such as m_12")
+    p.add_argument("--content", help="new text, or - to read it from stdin")
+    p.add_argument(
+        "--tag", "-t", action="append", dest="tags", help="new tags, replacing the old (repeatable)"
+    )
+    p.add_argument("--kind", help="new kind: note, fact, decision, preference, lesson, ...")
+    p.add_argument("--importance", type=float, help="0 trivial .. 1 critical")
+
+    p = command(
+        "delete", "Delete memories (recoverable: `revert` brings one back; `forget` erases for good)."
+    )
+    p.add_argument("ids", nargs="+", help="ids such as m_12")
+
+    p = command("revert", "Restore an earlier version of a memory as its newest one (also undoes a delete).")
+    p.add_argument("id", help="memory id such as m_12")
+    p.add_argument("version", type=int, help="the version to restore (`history ID` lists them)")
+
+    def selection(p: argparse.ArgumentParser) -> None:
+        p.add_argument("ids", nargs="*", help="ids such as m_12 (or choose by the filters below)")
+        p.add_argument(
+            "--where-tag", action="append", dest="where_tags", help="memories with this tag (repeatable)"
+        )
+        p.add_argument("--kind", help="memories of this kind")
+        p.add_argument("--in", dest="scope", help="project scope: a name, 'global', or '*' for all")
+        p.add_argument("--since", help="created at or after: ISO 8601 or e.g. 'last week'")
+        p.add_argument("--until", help="created before: ISO 8601 or relative")
+
+    p = command(
+        "forget", "Erase memories for good, with their history and graph links (dry run unless --apply)."
+    )
+    selection(p)
+    p.add_argument("--apply", action="store_true", help="erase them (default: only report what would go)")
+
+    p = command("tag", "Add and remove tags on memories chosen by id or filter.")
+    selection(p)
+    p.add_argument("--add", action="append", default=[], help="a tag to add (repeatable)")
+    p.add_argument("--remove", action="append", default=[], help="a tag to remove (repeatable)")
+
     p = command(
         "init",
         "Print the config entry for Claude Code, Cursor and Claude Desktop (and add it to Claude Code).",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, is_dataclass
@@ -26,13 +27,20 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
-def _jsonable(value: Any) -> Any:
+def _jsonable(value: Any, key: str = "") -> Any:
+    """A service result as JSON: dataclasses as objects, times (`*_at` epoch seconds) as ISO 8601."""
+    if hasattr(value, "model_dump"):  # a view's structured output: exactly what the tool returns
+        return value.model_dump(mode="json")
     if is_dataclass(value) and not isinstance(value, type):
         return _jsonable(asdict(value))
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): _jsonable(v, str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
+    if key.endswith("_at") and isinstance(value, int | float) and not isinstance(value, bool):
+        from mcp_memory.timeparse import format_time
+
+        return format_time(float(value))
     return value
 
 
@@ -41,6 +49,26 @@ def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
         print(json.dumps(_jsonable(data), indent=2, ensure_ascii=False, default=str))
     else:
         print(text)
+
+
+#: Tool argument spellings in service messages, as the command line spells them.
+_FLAGS = (
+    ("pass overwrite=true", "pass --overwrite"),
+    ("dry_run=false", "--apply"),
+    ("project='*'", "--in '*'"),
+    ("(command line: --in '*')", ""),
+    ("(command line: --apply)", ""),
+    ("in `content`", "as the text argument"),
+    ("memory_search finds ids", "`mcp-memory search` finds ids"),
+    ("memory_history lists", "`mcp-memory history ID` lists"),
+    ("memory_get", "`mcp-memory get`"),
+)
+
+
+def _for_the_command_line(message: str) -> str:
+    for tool_spelling, flag in _FLAGS:
+        message = message.replace(tool_spelling, flag)
+    return " ".join(message.split())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -72,7 +100,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             _emit(args, output.data, output.text)
         return output.exit_code
     except MemoryServerError as exc:
-        print(f"mcp-memory: {exc}", file=sys.stderr)
+        print(f"mcp-memory: {_for_the_command_line(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, and keep Python from complaining on exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0

@@ -47,8 +47,8 @@ def register_resources_and_prompts(server: MCPServer[Any], state: ServerState) -
         description="Pinned memories of the current project and global ones.",
     )
     async def pins_resource() -> str:
-        from mcp_memory.mcp.tools.models import memory_brief
         from mcp_memory.services.memories.pins import list_pins
+        from mcp_memory.views.models import memory_brief
 
         with _resource_errors():
             found = await list_pins(state.app)
@@ -62,8 +62,8 @@ def register_resources_and_prompts(server: MCPServer[Any], state: ServerState) -
         description="The 20 newest memories of the current project and global ones.",
     )
     async def recent_resource() -> str:
-        from mcp_memory.mcp.tools.models import memory_brief
         from mcp_memory.services.memories.store import recent_memories
+        from mcp_memory.views.models import memory_brief
 
         with _resource_errors():
             found = await recent_memories(state.app, limit=20)
@@ -92,8 +92,8 @@ def register_resources_and_prompts(server: MCPServer[Any], state: ServerState) -
         description="One memory by id (e.g. memory://memory/m_12), whole, with its history.",
     )
     async def memory_resource(id: str) -> str:
-        from mcp_memory.mcp.tools.models import memory_out
         from mcp_memory.services.memories.store import get_memories
+        from mcp_memory.views.models import memory_out
 
         with _resource_errors():
             result = await get_memories(state.app, [id], include_history=True)

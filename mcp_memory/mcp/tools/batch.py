@@ -10,8 +10,9 @@ from pydantic import BaseModel, Field
 
 from mcp_memory.mcp.tools._common import ToolEntry, app_from, respond, user_errors
 from mcp_memory.mcp.tools.args import Filter, OptionalIds, filter_mapping
-from mcp_memory.mcp.tools.models import BulkOutput
 from mcp_memory.services.memories import batch
+from mcp_memory.views.maintenance import tag_view
+from mcp_memory.views.models import BulkOutput
 
 __all__ = ["TOOLS"]
 
@@ -70,10 +71,7 @@ async def memory_batch_tag(
     app = await app_from(ctx)
     with user_errors():
         result = await batch.batch_tag(app, ids=ids, flt=filter_mapping(filter), add=add, remove=remove)
-    out = BulkOutput(
-        dry_run=False, count=result.count, sample=list(result.sample), missing=list(result.missing)
-    )
-    return respond(out, f"Changed tags on {out.count} memories.")
+    return respond(*tag_view(result))
 
 
 async def memory_batch_delete(

@@ -10,8 +10,8 @@ from pydantic import BaseModel, Field
 
 from mcp_memory.mcp.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
 from mcp_memory.mcp.tools.args import Limit, MemoryId, Project, Since, Until
-from mcp_memory.mcp.tools.models import MemoryBrief, SearchOutput, memory_brief, memory_text, search_hit_out
 from mcp_memory.services.search import browse, context
+from mcp_memory.views.models import MemoryBrief, SearchOutput, memory_brief, memory_text, search_hit_out
 
 __all__ = ["TOOLS"]
 

@@ -11,9 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from mcp_memory.limits import MAX_GRAPH_DEPTH, MAX_GRAPH_ITEMS
 from mcp_memory.mcp.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
 from mcp_memory.mcp.tools.args import OptionalIds, Project
-from mcp_memory.mcp.tools.models import MemoryBrief, memory_brief
 from mcp_memory.services.graph import entities as graph
 from mcp_memory.services.graph import extraction
+from mcp_memory.views.models import MemoryBrief, memory_brief
 
 __all__ = ["TOOLS"]
 

@@ -6,33 +6,15 @@ from typing import Annotated
 
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from mcp_memory.mcp.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
 from mcp_memory.mcp.tools.args import MemoryId
-from mcp_memory.mcp.tools.models import MemoryBrief, memory_brief
 from mcp_memory.services.memories import history
-from mcp_memory.timeparse import format_time
+from mcp_memory.views.history import HistoryOutput, history_view, revert_view
+from mcp_memory.views.models import MemoryBrief
 
 __all__ = ["TOOLS"]
-
-
-class VersionBrief(BaseModel):
-    version: int
-    content: str
-    tags: list[str]
-    kind: str
-    importance: float
-    when: str | None
-    replaced_by: str
-    changed: list[str]
-
-
-class HistoryOutput(BaseModel):
-    id: str
-    current_version: int
-    deleted: bool
-    versions: list[VersionBrief]
 
 
 async def memory_history(ctx: Context, id: MemoryId) -> Annotated[CallToolResult, HistoryOutput]:
@@ -41,32 +23,7 @@ async def memory_history(ctx: Context, id: MemoryId) -> Annotated[CallToolResult
     app = await app_from(ctx)
     with user_errors():
         result = await history.memory_history(app, id)
-    out = HistoryOutput(
-        id=result.id,
-        current_version=result.current_version,
-        deleted=result.deleted,
-        versions=[
-            VersionBrief(
-                version=v.version,
-                content=v.content,
-                tags=list(v.tags),
-                kind=v.kind,
-                importance=v.importance,
-                when=format_time(v.valid_from),
-                replaced_by=v.replaced_by,
-                changed=list(v.changed),
-            )
-            for v in result.versions
-        ],
-    )
-    lines = [f"{out.id}: version {out.current_version}" + (" (deleted)" if out.deleted else "")]
-    lines += [
-        f"v{v.version} {v.when}"
-        + (f" — replaced by {v.replaced_by} ({', '.join(v.changed)})" if v.replaced_by else " — current")
-        + f"\n{v.content}"
-        for v in out.versions
-    ]
-    return respond(out, "\n\n".join(lines))
+    return respond(*history_view(result))
 
 
 async def memory_revert(
@@ -79,10 +36,7 @@ async def memory_revert(
     app = await app_from(ctx)
     with user_errors():
         memory = await history.revert_memory(app, id, version)
-    return respond(
-        memory_brief(memory),
-        f"Restored {memory.id} to the content of version {version} (now v{memory.version}).",
-    )
+    return respond(*revert_view(memory, version))
 
 
 TOOLS: tuple[ToolEntry, ...] = (

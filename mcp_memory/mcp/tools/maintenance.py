@@ -12,31 +12,24 @@ from pydantic import BaseModel, Field
 from mcp_memory.limits import MERGE_SIMILARITY
 from mcp_memory.mcp.tools._common import READ_ONLY, ToolEntry, app_from, file_access, respond, user_errors
 from mcp_memory.mcp.tools.args import Filter, OptionalIds, filter_mapping
-from mcp_memory.mcp.tools.models import BulkOutput, CheckOut
 from mcp_memory.services.maintenance import consolidate, doctor
 from mcp_memory.services.maintenance import stats as maintenance
-from mcp_memory.services.maintenance.consolidate import merge_text
 from mcp_memory.services.memories import history
 from mcp_memory.services.transfer import exporting, importing
+from mcp_memory.views.maintenance import (
+    ConsolidateOutput,
+    ExportOutput,
+    ImportOutput,
+    StatsOutput,
+    consolidate_view,
+    export_view,
+    forget_view,
+    import_view,
+    stats_view,
+)
+from mcp_memory.views.models import BulkOutput, CheckOut
 
 __all__ = ["TOOLS"]
-
-
-class StatsOutput(BaseModel):
-    memories: int
-    deleted: int
-    pending_embeddings: int
-    by_kind: dict[str, int]
-    by_project: dict[str, int]
-    top_tags: dict[str, int]
-    database_path: str
-    database_bytes: int
-    schema_version: int
-    sqlite: str
-    embedding_model: str
-    recorded_model: str | None
-    model_state: str
-    model_problem: str | None
 
 
 async def memory_stats(ctx: Context) -> Annotated[CallToolResult, StatsOutput]:
@@ -44,12 +37,7 @@ async def memory_stats(ctx: Context) -> Annotated[CallToolResult, StatsOutput]:
     app = await app_from(ctx)
     with user_errors():
         s = await maintenance.collect_stats(app)
-    out = StatsOutput(**{k: getattr(s, k) for k in StatsOutput.model_fields})
-    return respond(
-        out,
-        f"{s.memories} memories ({s.deleted} deleted, {s.pending_embeddings} awaiting vectors), "
-        f"{s.database_bytes / 1e6:.1f} MB, model {s.embedding_model} ({s.model_state}).",
-    )
+    return respond(*stats_view(s))
 
 
 class HealthOutput(BaseModel):
@@ -79,36 +67,6 @@ async def memory_health(ctx: Context) -> Annotated[CallToolResult, HealthOutput]
     )
 
 
-class MergedOut(BaseModel):
-    id: str
-    content: str
-    similarity: float
-
-
-class MergeOut(BaseModel):
-    survivor: str
-    merged: list[str]
-    similarity: float
-    survivor_content: str = Field(description="The text that survives, with every tag of the group.")
-    merged_memories: list[MergedOut] = Field(
-        description="The memories folded in (recoverable with memory_history / memory_revert)."
-    )
-
-
-class RuleActionOut(BaseModel):
-    rule: str
-    action: str
-    ids: list[str]
-
-
-class ConsolidateOutput(BaseModel):
-    dry_run: bool
-    merges: list[MergeOut]
-    expired: list[str]
-    rules: list[RuleActionOut]
-    skipped: str | None
-
-
 async def memory_consolidate(
     ctx: Context,
     dry_run: Annotated[bool, Field(description="Only report (default).")] = True,
@@ -123,29 +81,7 @@ async def memory_consolidate(
     app = await app_from(ctx)
     with user_errors():
         r = await consolidate.consolidate(app, dry_run=dry_run, similarity=similarity)
-    out = ConsolidateOutput(
-        dry_run=r.dry_run,
-        merges=[
-            MergeOut(
-                survivor=m.survivor,
-                merged=list(m.merged),
-                similarity=m.similarity,
-                survivor_content=m.survivor_content,
-                merged_memories=[
-                    MergedOut(id=x.id, content=x.content, similarity=x.similarity) for x in m.merged_memories
-                ],
-            )
-            for m in r.merges
-        ],
-        expired=list(r.expired),
-        rules=[RuleActionOut(rule=a.rule, action=a.action, ids=list(a.ids)) for a in r.rules],
-        skipped=r.skipped,
-    )
-    verb = "Would" if r.dry_run else "Did"
-    lines = [merge_text(m, verb) for m in r.merges]
-    lines += [f"{verb} remove expired {', '.join(out.expired)}"] if out.expired else []
-    lines += [f"{verb} {a.action} {', '.join(a.ids)} ({a.rule})" for a in out.rules]
-    return respond(out, "\n".join(lines + ([r.skipped] if r.skipped else [])) or "Nothing to consolidate.")
+    return respond(*consolidate_view(r))
 
 
 class RuleIn(BaseModel):
@@ -180,17 +116,6 @@ async def memory_lifecycle(
     return respond(out, "\n".join(out.rules) or "No lifecycle rules.")
 
 
-class ExportOutput(BaseModel):
-    path: str
-    format: str
-    memories: int
-    versions: int
-    entities: int
-    relations: int
-    episodes: int
-    bytes: int
-
-
 async def memory_export(
     ctx: Context,
     path: Annotated[
@@ -218,17 +143,7 @@ async def memory_export(
             overwrite=overwrite,
             access=file_access(ctx),
         )
-    out = ExportOutput(**{k: getattr(r, k) for k in ExportOutput.model_fields})
-    return respond(out, f"Wrote {out.memories} memories to {out.path} ({out.bytes:,} bytes).")
-
-
-class ImportOutput(BaseModel):
-    imported: int
-    skipped: int
-    entities: int
-    relations: int
-    episodes: int
-    problems: list[str] = Field(description="Why entries were skipped (first 50).")
+    return respond(*export_view(r))
 
 
 async def memory_import(
@@ -258,21 +173,7 @@ async def memory_import(
     app = await app_from(ctx)
     with user_errors():
         r = await importing.import_memories(app, path, format=format, split=split, access=file_access(ctx))
-    out = ImportOutput(
-        imported=r.imported,
-        skipped=r.skipped,
-        entities=r.entities,
-        relations=r.relations,
-        episodes=r.episodes,
-        problems=list(r.problems[:50]),
-    )
-    text = (
-        f"Imported {out.imported} memories ({out.skipped} skipped), {out.entities} entities, "
-        f"{out.relations} relations, {out.episodes} episodes."
-    )
-    if out.problems:
-        text += "\nSkipped: " + "; ".join(out.problems[:10])
-    return respond(out, text)
+    return respond(*import_view(r))
 
 
 async def memory_forget(
@@ -286,8 +187,7 @@ async def memory_forget(
     app = await app_from(ctx)
     with user_errors():
         r = await history.forget_memories(app, ids=ids, flt=filter_mapping(filter), dry_run=dry_run)
-    out = BulkOutput(dry_run=r.dry_run, count=r.count, sample=list(r.sample), missing=list(r.missing))
-    return respond(out, f"{'Would erase' if r.dry_run else 'Erased'} {r.count} memories.")
+    return respond(*forget_view(r))
 
 
 class ReindexOutput(BaseModel):

@@ -12,20 +12,18 @@ from pydantic import Field
 from mcp_memory.limits import MAX_CONTENT_BYTES
 from mcp_memory.mcp.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
 from mcp_memory.mcp.tools.args import Ids, Kind, Limit, Project, Since, Tags, Until
-from mcp_memory.mcp.tools.models import (
+from mcp_memory.services.memories import changes, elsewhere
+from mcp_memory.services.memories import store as memories
+from mcp_memory.services.search import hybrid as search
+from mcp_memory.views.memories import delete_view, get_view, recent_view, search_view, store_view, update_view
+from mcp_memory.views.models import (
     DeleteOutput,
     GetOutput,
     RecentOutput,
     SearchOutput,
     StoreOutput,
     UpdateOutput,
-    memory_out,
-    memory_text,
-    search_hit_out,
 )
-from mcp_memory.services.memories import changes, elsewhere
-from mcp_memory.services.memories import store as memories
-from mcp_memory.services.search import hybrid as search
 
 __all__ = ["TOOLS"]
 
@@ -77,20 +75,7 @@ async def memory_store(
             expires_at=expires_at,
             created_at=created_at,
         )
-    out = StoreOutput(
-        id=result.id,
-        status=result.status,
-        duplicate_of=result.duplicate_of,
-        redacted=result.redacted,
-        embedded=result.embedded,
-        project=result.project,
-    )
-    text = (
-        f"Stored {out.id}."
-        if out.status == "created"
-        else f"Already stored as {out.id} (duplicate); tags merged."
-    )
-    return respond(out, text)
+    return respond(*store_view(result))
 
 
 async def memory_search(
@@ -128,19 +113,7 @@ async def memory_search(
             mode=mode,
             diversify=diversify,
         )
-    hits = [search_hit_out(h) for h in found.hits]
-    out = SearchOutput(
-        results=hits, count=len(hits), mode=found.mode, mode_used=found.mode_used, notice=found.notice
-    )
-    shown = (
-        query if len(query) <= 80 else query[:77] + "..."
-    )  # the caller has the query: no echo of 4,000 chars
-    lines = [f"{len(hits)} result(s) for {shown!r}."]
-    if found.notice:
-        lines.append(f"Note: {found.notice}")
-    for n, hit in enumerate(hits, start=1):
-        lines.append(memory_text(hit, prefix=f"{n}. ({hit.score:.2f}; {'; '.join(hit.why)}) "))
-    return respond(out, "\n\n".join(lines))
+    return respond(*search_view(found, query))
 
 
 async def memory_get(
@@ -155,14 +128,7 @@ async def memory_get(
     app = await app_from(ctx)
     with user_errors():
         result = await memories.get_memories(app, ids, include_history=include_history)
-    out = GetOutput(
-        memories=[memory_out(m, with_history=include_history) for m in result.memories],
-        missing=list(result.missing),
-    )
-    parts = [memory_text(m) for m in out.memories]
-    if out.missing:
-        parts.append(f"Not found: {', '.join(out.missing)}.")
-    return respond(out, "\n\n".join(parts) or "Nothing found.")
+    return respond(*get_view(result, include_history=include_history))
 
 
 async def memory_update(
@@ -181,19 +147,7 @@ async def memory_update(
         result = await changes.update_memory(
             app, id, content=content, tags=tags, kind=kind, importance=importance, metadata=metadata
         )
-    out = UpdateOutput(
-        id=result.id,
-        version=result.version,
-        changed=list(result.changed),
-        embedded=result.embedded,
-        redacted=result.redacted,
-    )
-    text = (
-        f"Updated {out.id} ({', '.join(out.changed)}); now version {out.version}."
-        if out.changed
-        else f"{out.id} already had these values; nothing changed."
-    )
-    return respond(out, text)
+    return respond(*update_view(result))
 
 
 async def memory_delete(ctx: Context, ids: Ids) -> Annotated[CallToolResult, DeleteOutput]:
@@ -202,13 +156,7 @@ async def memory_delete(ctx: Context, ids: Ids) -> Annotated[CallToolResult, Del
     app = await app_from(ctx)
     with user_errors():
         result = await changes.delete_memories(app, ids)
-    out = DeleteOutput(
-        deleted=result.deleted, deleted_ids=list(result.deleted_ids), missing=list(result.missing)
-    )
-    text = f"Deleted {out.deleted} memor{'y' if out.deleted == 1 else 'ies'}."
-    if out.missing:
-        text += f" Not found: {', '.join(out.missing)}."
-    return respond(out, text)
+    return respond(*delete_view(result))
 
 
 async def memory_recent(
@@ -223,11 +171,7 @@ async def memory_recent(
     with user_errors():
         found = await memories.recent_memories(app, limit=limit, project=project, kind=kind, tags=tags)
         hint = None if found else await elsewhere.listing_hint(app, project=project, kind=kind, tags=tags)
-    out = RecentOutput(memories=[memory_out(m) for m in found], count=len(found), notice=hint)
-    text = "\n\n".join(memory_text(m) for m in out.memories) or (
-        f"Note: {hint}" if hint else "No memories yet."
-    )
-    return respond(out, text)
+    return respond(*recent_view(found, hint))
 
 
 _WRITE = ToolAnnotations(

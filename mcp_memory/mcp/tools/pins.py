@@ -10,8 +10,8 @@ from pydantic import Field
 
 from mcp_memory.mcp.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
 from mcp_memory.mcp.tools.args import MemoryId, Project
-from mcp_memory.mcp.tools.models import MemoriesOutput, MemoryBrief, memory_brief, memory_text
 from mcp_memory.services.memories import pins
+from mcp_memory.views.models import MemoriesOutput, MemoryBrief, memory_brief, pins_view
 
 __all__ = ["TOOLS"]
 
@@ -42,8 +42,7 @@ async def memory_pins(ctx: Context, project: Project = None) -> Annotated[CallTo
     app = await app_from(ctx)
     with user_errors():
         found = await pins.list_pins(app, project)
-    out = MemoriesOutput(memories=[memory_brief(m) for m in found], count=len(found))
-    return respond(out, "\n\n".join(memory_text(m) for m in out.memories) or "No pinned memories.")
+    return respond(*pins_view(found))
 
 
 _PIN = ToolAnnotations(

@@ -1,4 +1,5 @@
-"""Output models of the tools: they are the tools' output schemas, and convert service results."""
+"""The shapes of memories and search results as tools return them (their output schemas) and as
+`--json` prints them, with the converters from service results."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ __all__ = [
     "memory_brief",
     "memory_out",
     "memory_text",
+    "pins_view",
     "search_hit_out",
 ]
 
@@ -229,3 +231,9 @@ class CheckOut(BaseModel):
     detail: str
     fix: str
     warning: bool = Field(default=False, description="Passing, but worth acting on (see fix).")
+
+
+def pins_view(found: list[Memory]) -> tuple[MemoriesOutput, str]:
+    """Pinned memories, each with its pin note."""
+    out = MemoriesOutput(memories=[memory_brief(m) for m in found], count=len(found))
+    return out, "\n\n".join(memory_text(m) for m in out.memories) or "No pinned memories."
