@@ -238,3 +238,12 @@ async def test_search_text_does_not_echo_a_long_query(client: Client) -> None:
     text = " ".join(getattr(b, "text", "") for b in result.content)
     assert not result.is_error
     assert len(text) < 1000
+
+
+async def test_instructions_and_descriptions_fit_claude_codes_limit(client: Client) -> None:
+    """Claude Code cuts server instructions and each tool description at 2,048 characters: all fit."""
+    from mcp_memory.mcp.server import INSTRUCTIONS
+
+    assert len(INSTRUCTIONS) <= 2048
+    for tool in await _tools(client):
+        assert len(tool.description or "") <= 2048, tool.name

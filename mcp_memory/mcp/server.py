@@ -38,7 +38,8 @@ _LOAD_GRACE_SECONDS = 3.0
 INSTRUCTIONS = """\
 Long-term memory that persists across sessions and clients, stored locally.
 - Before starting a task, call memory_search with the task's key terms to recall decisions, conventions, \
-preferences and past fixes for this project.
+preferences and past fixes for this project. Queries work best with the specific words a memory would \
+contain (names, identifiers, paths, commands, error text), not a general question.
 - Store what a future session would need and could not easily rediscover: decisions and their reasons, \
 user preferences, project conventions, root causes of bugs and the fix that worked, commands that work. \
 One self-contained fact per memory, with a few tags. Do not store secrets or whole files.

@@ -97,7 +97,11 @@ async def memory_search(
     diversify: Annotated[bool, Field(description="Prefer varied results over near-duplicates.")] = False,
 ) -> Annotated[CallToolResult, SearchOutput]:
     """Search memories by meaning and keywords. Use it before starting work to recall decisions,
-    conventions and past fixes. Each result has a score and `why` (the signals that matched)."""
+    conventions and past fixes. Write the query with the specific words a stored memory would
+    contain: names, identifiers, file paths, commands, error text, library and service names
+    ('pnpm lockfile frontend', 'KubernetesExecutor airflow DAG sync'), not a vague question. Each
+    result has a score and `why` (the signals that matched); an empty answer means nothing stored
+    matches, and its notice says where else to look."""
     app = await app_from(ctx)
     with user_errors():
         found = await search.search_memories(
