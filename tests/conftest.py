@@ -116,14 +116,25 @@ async def wait_for_model(client: Client, seconds: float = 20.0) -> None:
 
 def db_digest(path: Path) -> str:
     """A hash of everything stored in the database file: rows of every table, and the sizes of the
-    keyword and vector indexes. Equal digests mean nothing changed."""
+    keyword and vector indexes. Equal digests mean nothing changed. Read counts (`access_count`,
+    `last_accessed_at`) are left out: the server writes them a moment after earlier successful reads,
+    so they may land while a later call is being refused."""
     from mcp_memory.storage.connection import connect_plain
 
     conn = connect_plain(str(path))
     try:
         digest = hashlib.sha256()
-        for table in ("memories", "memory_tags", "memory_versions", "meta", "schema_migrations"):
-            for row in conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2"):
+        columns = [
+            str(r[1])
+            for r in conn.execute("PRAGMA table_info(memories)")
+            if r[1] not in ("access_count", "last_accessed_at")
+        ]
+        queries = [f"SELECT {', '.join(columns)} FROM memories ORDER BY 1"] + [
+            f"SELECT * FROM {table} ORDER BY 1, 2"
+            for table in ("memory_tags", "memory_versions", "meta", "schema_migrations")
+        ]
+        for query in queries:
+            for row in conn.execute(query):
                 digest.update(repr(tuple(row)).encode())
         digest.update(repr(conn.execute("SELECT count(*) FROM memories_fts").fetchone()).encode())
         table = conn.execute("SELECT value FROM meta WHERE key = 'vec_table'").fetchone()

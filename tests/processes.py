@@ -224,7 +224,7 @@ def crash_trial(db: Path, rng: random.Random, batch: int = 20) -> Ledger:
             for item, outcome in zip(
                 items, result.get("structuredContent", {}).get("results", []), strict=False
             ):
-                if outcome.get("ok"):
+                if outcome.get("ok", True) and outcome.get("id"):
                     ledger.content[outcome["id"]] = item["content"]
             request_id += 1
     except (BrokenPipeError, OSError):

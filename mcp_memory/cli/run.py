@@ -30,7 +30,9 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _jsonable(value: Any, key: str = "") -> Any:
     """A service result as JSON: dataclasses as objects, times (`*_at` epoch seconds) as ISO 8601."""
     if hasattr(value, "model_dump"):  # a view's structured output: exactly what the tool returns
-        return value.model_dump(mode="json")
+        from mcp_memory.views.models import structured
+
+        return structured(value)
     if is_dataclass(value) and not isinstance(value, type):
         return _jsonable(asdict(value))
     if isinstance(value, dict):

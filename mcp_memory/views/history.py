@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from mcp_memory.services.memories.history import HistoryResult
 from mcp_memory.services.memories.store import Memory
@@ -15,19 +15,19 @@ __all__ = ["HistoryOutput", "VersionBrief", "history_view", "revert_view"]
 class VersionBrief(BaseModel):
     version: int
     content: str
-    tags: list[str]
+    tags: list[str] = Field(default_factory=list)
     kind: str
     importance: float
-    when: str | None
+    when: str | None = None
     replaced_by: str
-    changed: list[str]
+    changed: list[str] = Field(default_factory=list)
 
 
 class HistoryOutput(BaseModel):
     id: str
     current_version: int
-    deleted: bool
-    versions: list[VersionBrief]
+    deleted: bool = False
+    versions: list[VersionBrief] = Field(default_factory=list)
 
 
 def history_view(result: HistoryResult) -> tuple[HistoryOutput, str]:

@@ -30,17 +30,17 @@ class StatsOutput(BaseModel):
     memories: int
     deleted: int
     pending_embeddings: int
-    by_kind: dict[str, int]
-    by_project: dict[str, int]
-    top_tags: dict[str, int]
+    by_kind: dict[str, int] = Field(default_factory=dict)
+    by_project: dict[str, int] = Field(default_factory=dict)
+    top_tags: dict[str, int] = Field(default_factory=dict)
     database_path: str
     database_bytes: int
     schema_version: int
     sqlite: str
     embedding_model: str
-    recorded_model: str | None
+    recorded_model: str | None = None
     model_state: str
-    model_problem: str | None
+    model_problem: str | None = None
 
 
 class MergedOut(BaseModel):
@@ -51,26 +51,27 @@ class MergedOut(BaseModel):
 
 class MergeOut(BaseModel):
     survivor: str
-    merged: list[str]
+    merged: list[str] = Field(default_factory=list)
     similarity: float
     survivor_content: str = Field(description="The text that survives, with every tag of the group.")
     merged_memories: list[MergedOut] = Field(
-        description="The memories folded in (recoverable with memory_history / memory_revert)."
+        default_factory=list,
+        description="The memories folded in (recoverable with memory_history / memory_revert).",
     )
 
 
 class RuleActionOut(BaseModel):
     rule: str
     action: str
-    ids: list[str]
+    ids: list[str] = Field(default_factory=list)
 
 
 class ConsolidateOutput(BaseModel):
-    dry_run: bool
-    merges: list[MergeOut]
-    expired: list[str]
-    rules: list[RuleActionOut]
-    skipped: str | None
+    dry_run: bool = False
+    merges: list[MergeOut] = Field(default_factory=list)
+    expired: list[str] = Field(default_factory=list)
+    rules: list[RuleActionOut] = Field(default_factory=list)
+    skipped: str | None = None
 
 
 class ExportOutput(BaseModel):
@@ -86,11 +87,11 @@ class ExportOutput(BaseModel):
 
 class ImportOutput(BaseModel):
     imported: int
-    skipped: int
+    skipped: int = 0
     entities: int
     relations: int
     episodes: int
-    problems: list[str] = Field(description="Why entries were skipped (first 50).")
+    problems: list[str] = Field(default_factory=list, description="Why entries were skipped (first 50).")
     redacted: int = Field(default=0, description="Secrets and private blocks replaced by markers.")
 
 

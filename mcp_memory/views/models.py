@@ -30,7 +30,16 @@ __all__ = [
     "memory_text",
     "pins_view",
     "search_hit_out",
+    "structured",
 ]
+
+
+def structured(output: BaseModel) -> dict[str, Any]:
+    """The structured content a caller receives: fields at their default (null, false, 0, empty) are
+    left out, so a model reads only what carries information. Every field that can be left out has a
+    default, so the result stays valid against the output schema."""
+    return output.model_dump(mode="json", exclude_defaults=True)
+
 
 #: Search results show at most this much of each memory; memory_get returns it whole.
 SNIPPET_CHARS = 2000
@@ -39,86 +48,96 @@ SNIPPET_CHARS = 2000
 class VersionOut(BaseModel):
     version: int
     content: str
-    tags: list[str]
+    tags: list[str] = Field(default_factory=list)
     kind: str
     importance: float
-    metadata: dict[str, Any]
-    valid_from: str | None
-    replaced_at: str | None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    valid_from: str | None = None
+    replaced_at: str | None = None
     replaced_by: str = Field(description="update, merge or delete: what replaced this version")
-    changed: list[str] = Field(description="fields the replacing version changed")
+    changed: list[str] = Field(default_factory=list, description="fields the replacing version changed")
 
 
 class MemoryOut(BaseModel):
     id: str
     content: str
-    tags: list[str]
+    tags: list[str] = Field(default_factory=list)
     kind: str
     importance: float
-    project: str | None = Field(description="null for a global memory")
-    pinned: bool
-    metadata: dict[str, Any]
-    created_at: str | None
-    updated_at: str | None
-    last_accessed_at: str | None
-    access_count: int
-    expires_at: str | None
+    project: str | None = Field(default=None, description="absent for a global memory")
+    pinned: bool = False
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    created_at: str | None = None
+    updated_at: str | None = None
+    last_accessed_at: str | None = None
+    access_count: int = 0
+    expires_at: str | None = None
     version: int
-    embedded: bool = Field(description="whether the memory has its vector yet (false briefly after start)")
+    embedded: bool = Field(
+        default=True, description="whether the memory has its vector yet (false briefly after start)"
+    )
     history: list[VersionOut] | None = None
 
 
 class SearchHitOut(BaseModel):
     id: str
     content: str
-    truncated: bool = Field(description="content was cut to 2,000 characters; memory_get returns all of it")
-    tags: list[str]
+    truncated: bool = Field(
+        default=False, description="content was cut to 2,000 characters; memory_get returns all of it"
+    )
+    tags: list[str] = Field(default_factory=list)
     kind: str
-    project: str | None
+    project: str | None = None
     score: float = Field(description="fused relevance, 1.0 for the best hit")
-    similarity: float | None = Field(description="cosine similarity to the query, when the vector matched")
-    created_at: str | None
-    why: list[str] = Field(description="the signals that matched: keyword rank and terms, semantic rank")
+    similarity: float | None = Field(
+        default=None, description="cosine similarity to the query, when the vector matched"
+    )
+    created_at: str | None = None
+    why: list[str] = Field(
+        default_factory=list, description="the signals that matched: keyword rank and terms, semantic rank"
+    )
 
 
 class StoreOutput(BaseModel):
     id: str
     status: Literal["created", "duplicate", "merged"]
-    duplicate_of: str | None
-    redacted: int = Field(description="secrets replaced by [REDACTED:kind] markers before storing")
-    embedded: bool = Field(description="false when the model was still loading: the vector follows shortly")
-    project: str | None
+    duplicate_of: str | None = None
+    redacted: int = Field(default=0, description="secrets replaced by [REDACTED:kind] markers before storing")
+    embedded: bool = Field(
+        default=True, description="false when the model was still loading: the vector follows shortly"
+    )
+    project: str | None = None
 
 
 class SearchOutput(BaseModel):
-    results: list[SearchHitOut]
+    results: list[SearchHitOut] = Field(default_factory=list)
     count: int
     mode: str
     mode_used: str = Field(description="keyword when semantic search was not available; see notice")
-    notice: str | None
+    notice: str | None = None
 
 
 class GetOutput(BaseModel):
-    memories: list[MemoryOut]
-    missing: list[str]
+    memories: list[MemoryOut] = Field(default_factory=list)
+    missing: list[str] = Field(default_factory=list)
 
 
 class UpdateOutput(BaseModel):
     id: str
     version: int
-    changed: list[str]
-    embedded: bool
-    redacted: int
+    changed: list[str] = Field(default_factory=list)
+    embedded: bool = True
+    redacted: int = 0
 
 
 class DeleteOutput(BaseModel):
     deleted: int
-    deleted_ids: list[str]
-    missing: list[str]
+    deleted_ids: list[str] = Field(default_factory=list)
+    missing: list[str] = Field(default_factory=list)
 
 
 class RecentOutput(BaseModel):
-    memories: list[MemoryOut]
+    memories: list[MemoryOut] = Field(default_factory=list)
     count: int
     notice: str | None = Field(default=None, description="When empty: where memories are instead.")
 
@@ -191,12 +210,12 @@ class MemoryBrief(BaseModel):
 
     id: str
     content: str
-    tags: list[str]
+    tags: list[str] = Field(default_factory=list)
     kind: str
     importance: float
-    project: str | None
-    pinned: bool
-    created_at: str | None
+    project: str | None = None
+    pinned: bool = False
+    created_at: str | None = None
 
 
 def memory_brief(m: Memory) -> MemoryBrief:
@@ -214,20 +233,20 @@ def memory_brief(m: Memory) -> MemoryBrief:
 
 
 class MemoriesOutput(BaseModel):
-    memories: list[MemoryBrief]
+    memories: list[MemoryBrief] = Field(default_factory=list)
     count: int
 
 
 class BulkOutput(BaseModel):
-    dry_run: bool
+    dry_run: bool = False
     count: int
-    sample: list[str]
-    missing: list[str]
+    sample: list[str] = Field(default_factory=list)
+    missing: list[str] = Field(default_factory=list)
 
 
 class CheckOut(BaseModel):
     name: str
-    ok: bool
+    ok: bool = True
     detail: str
     fix: str
     warning: bool = Field(default=False, description="Passing, but worth acting on (see fix).")

@@ -20,6 +20,7 @@ from mcp_memory.mcp.state import ServerState
 from mcp_memory.projects import path_from_root_uri, project_from_root_uri
 from mcp_memory.services.app import App
 from mcp_memory.services.transfer.access import FileAccess, tool_access
+from mcp_memory.views.models import structured
 
 __all__ = [
     "READ_ONLY",
@@ -95,7 +96,7 @@ def respond(output: BaseModel, text: str) -> CallToolResult:
     """A tool result with `output` as structured content and `text` for people and older clients."""
     return CallToolResult(
         content=[TextContent(type="text", text=text)],
-        structured_content=output.model_dump(mode="json"),
+        structured_content=structured(output),
     )
 
 

@@ -27,7 +27,7 @@ class ItemResult(BaseModel):
 
 
 class BatchStoreOutput(BaseModel):
-    results: list[ItemResult]
+    results: list[ItemResult] = Field(default_factory=list)
     stored: int
     failed: int
 

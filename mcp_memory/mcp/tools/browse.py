@@ -39,7 +39,7 @@ class Bucket(BaseModel):
 
 
 class TimelineOutput(BaseModel):
-    buckets: list[Bucket]
+    buckets: list[Bucket] = Field(default_factory=list)
 
 
 async def memory_timeline(
@@ -66,8 +66,8 @@ async def memory_timeline(
 
 class ContextOutput(BaseModel):
     text: str
-    ids: list[str]
-    episodes: list[str]
+    ids: list[str] = Field(default_factory=list)
+    episodes: list[str] = Field(default_factory=list)
     tokens: int
     budget: int
 

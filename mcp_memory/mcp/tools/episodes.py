@@ -68,20 +68,20 @@ async def episode_step(
 class StepOut(BaseModel):
     number: int
     action: str
-    result: str | None
-    ok: bool | None
+    result: str | None = None
+    ok: bool | None = None
 
 
 class EpisodeOut(BaseModel):
     id: str
     task: str
-    outcome: str | None
-    reward: float | None
-    lesson: str | None
-    reflection: str | None
-    lesson_memory_id: str | None
-    completed_at: str | None
-    steps: list[StepOut]
+    outcome: str | None = None
+    reward: float | None = None
+    lesson: str | None = None
+    reflection: str | None = None
+    lesson_memory_id: str | None = None
+    completed_at: str | None = None
+    steps: list[StepOut] = Field(default_factory=list)
 
 
 def episode_out(e: episodes.Episode) -> EpisodeOut:
@@ -118,12 +118,12 @@ async def episode_complete(
 class EpisodeHitOut(BaseModel):
     episode: EpisodeOut
     score: float
-    why: list[str]
+    why: list[str] = Field(default_factory=list)
 
 
 class EpisodeSearchOutput(BaseModel):
-    results: list[EpisodeHitOut]
-    notice: str | None
+    results: list[EpisodeHitOut] = Field(default_factory=list)
+    notice: str | None = None
 
 
 async def episode_search(
@@ -158,11 +158,11 @@ class PatternOut(BaseModel):
     description: str
     support: int
     rate: float
-    episodes: list[str]
+    episodes: list[str] = Field(default_factory=list)
 
 
 class PatternsOutput(BaseModel):
-    patterns: list[PatternOut]
+    patterns: list[PatternOut] = Field(default_factory=list)
 
 
 async def episode_patterns(

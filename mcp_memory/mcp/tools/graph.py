@@ -97,7 +97,7 @@ async def graph_link(
 class EntityOut(BaseModel):
     name: str
     type: str
-    observations: list[str]
+    observations: list[str] = Field(default_factory=list)
 
 
 class RelationOut(BaseModel):
@@ -108,10 +108,10 @@ class RelationOut(BaseModel):
 
 
 class SubgraphOutput(BaseModel):
-    entities: list[EntityOut]
-    relations: list[RelationOut]
-    memories: list[MemoryBrief]
-    truncated: bool
+    entities: list[EntityOut] = Field(default_factory=list)
+    relations: list[RelationOut] = Field(default_factory=list)
+    memories: list[MemoryBrief] = Field(default_factory=list)
+    truncated: bool = False
 
 
 async def graph_query(

@@ -41,8 +41,8 @@ async def memory_stats(ctx: Context) -> Annotated[CallToolResult, StatsOutput]:
 
 
 class HealthOutput(BaseModel):
-    ok: bool
-    checks: list[CheckOut]
+    ok: bool = True
+    checks: list[CheckOut] = Field(default_factory=list)
 
 
 async def memory_health(ctx: Context) -> Annotated[CallToolResult, HealthOutput]:
@@ -94,7 +94,7 @@ class RuleIn(BaseModel):
 
 
 class LifecycleOutput(BaseModel):
-    rules: list[str]
+    rules: list[str] = Field(default_factory=list)
 
 
 async def memory_lifecycle(
