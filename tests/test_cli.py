@@ -14,11 +14,18 @@ from mcp_memory.config import Settings
 from tests.conftest import db_digest
 
 
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory for this test run's model cache: never the user's own, and shared by the
+    run's CLI tests so the prepared model is built once."""
+    return tmp_path_factory.mktemp("cli-data")
+
+
 @pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_cache: Path) -> Path:
     path = tmp_path / "cli" / "memory.db"
-    for name in ("MCP_MEMORY_DATA_DIR", "MCP_MEMORY_EMBEDDING_MODEL"):
-        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("MCP_MEMORY_EMBEDDING_MODEL", raising=False)
+    monkeypatch.setenv("MCP_MEMORY_DATA_DIR", str(model_cache))
     monkeypatch.setenv("MCP_MEMORY_DB", str(path))
     monkeypatch.setenv("MCP_MEMORY_PROJECT", "cli-test")
     return path

@@ -239,3 +239,24 @@ def test_a_model_that_is_not_downloaded_fails_at_once_when_the_hub_is_unreachabl
     ) as raised:
         _load_fastembed_model(settings)
     assert "all-MiniLM-L6-v2-int8" in str(raised.value)
+
+
+def test_an_unloadable_prepared_graph_falls_back_to_the_verified_original(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The prepared graph is a cache: when it cannot be loaded (replaced by another process at the
+    wrong moment, a damaged disk), the bundled original loads instead and gives the same vectors."""
+    from mcp_memory.embeddings import model as model_module
+
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not an onnx graph")
+    monkeypatch.setattr(model_module, "prepared_model", lambda original, cache_dir: broken)
+    fallback = model_module._load_default(tmp_path / "cache")
+    monkeypatch.undo()
+    reference = model_module._load_default(tmp_path / "cache2")
+    text = ["the deploy key rotates monthly"]
+    assert np.allclose(
+        np.frombuffer(fallback.embed(text)[0], dtype="<f4"),
+        np.frombuffer(reference.embed(text)[0], dtype="<f4"),
+        atol=1e-5,
+    )

@@ -22,6 +22,7 @@ from mcp_memory.embeddings.checksum import sha256_file
 from mcp_memory.embeddings.prepared import prepared_model
 from mcp_memory.errors import ModelUnavailable
 from mcp_memory.heap import release_free_memory
+from mcp_memory.logs import get_logger
 
 __all__ = [
     "DEFAULT_MODEL_DIM",
@@ -33,6 +34,8 @@ __all__ = [
     "sha256_file",
     "verify_default_model",
 ]
+
+_log = get_logger(__name__)
 
 DEFAULT_MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 DEFAULT_MODEL_DIM = 384
@@ -210,6 +213,18 @@ def _load_default(cache_dir: Path) -> FastEmbedder:
     if files.problems or files.onnx is None:
         raise ModelUnavailable("the bundled embedding model failed its checks: " + "; ".join(files.problems))
     model_file = prepared_model(files.onnx, cache_dir)
+    try:
+        return _load_bundled(model_file)
+    except Exception as exc:
+        if model_file == files.onnx:
+            raise
+        # The prepared file is a cache: if it cannot be loaded (another process replacing it, a
+        # damaged disk), the verified original gives the same vectors.
+        _log.warning("could not load the prepared model graph; loading the original", error=str(exc))
+        return _load_bundled(files.onnx)
+
+
+def _load_bundled(model_file: Path) -> FastEmbedder:
     from fastembed import TextEmbedding
     from fastembed.common.model_description import ModelSource, PoolingType
 

@@ -70,11 +70,16 @@ def _build(rewritten: bytes, target: Path) -> None:
         ort.InferenceSession(rewritten, options, providers=["CPUExecutionProvider"])
         with partial.open("rb+") as handle:
             os.fsync(handle.fileno())
+        # The checksum goes in by rename too: a process checking the file meanwhile never reads a
+        # half-written checksum (and rebuilds at worst, never loads a damaged file).
         checksum = target.with_name(target.name + ".sha256")
-        checksum.write_text(sha256_file(partial) + "\n")
+        pending = checksum.with_name(f"{checksum.name}.{os.getpid()}.partial")
+        pending.write_text(sha256_file(partial) + "\n")
+        os.replace(pending, checksum)
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
+        target.with_name(f"{target.name}.sha256.{os.getpid()}.partial").unlink(missing_ok=True)
 
 
 def _remove_stale(cache_dir: Path, keep: Path) -> None:
