@@ -73,8 +73,9 @@ def _text(result: Any) -> str:
 @pytest.mark.parametrize(
     ("args", "reason"),
     [
-        ({"path": "~/.ssh/authorized_keys"}, "outside the folders"),
-        ({"path": "~/.ssh/authorized_keys", "overwrite": True}, "outside the folders"),
+        ({"path": "~/.ssh/authorized_keys"}, "hidden name '.ssh'"),
+        ({"path": "~/.ssh/authorized_keys", "overwrite": True}, "hidden name '.ssh'"),
+        ({"path": "~/notes.jsonl"}, "outside the folders"),
         ({"path": ".hidden/export.jsonl"}, "hidden name '.hidden'"),
         ({"path": "{work}/.git/hooks/pre-commit", "overwrite": True}, "hidden name '.git'"),
         ({"path": "{work}/README.md", "overwrite": True}, "not an mcp-memory export"),
@@ -144,7 +145,7 @@ async def test_markdown_export_quotes_stored_lines(client: Client, layout: dict[
     ("args", "reason"),
     [
         ({"path": "/", "format": "markdown"}, "outside the folders"),
-        ({"path": "~/.ssh/authorized_keys", "format": "plain-jsonl"}, "outside the folders"),
+        ({"path": "~/.ssh/authorized_keys", "format": "plain-jsonl"}, "hidden name '.ssh'"),
         ({"path": "{work}/link_out/victim.txt", "format": "plain-jsonl"}, "outside the folders"),
         ({"path": "{work}/link_out", "format": "markdown"}, "outside the folders"),
         ({"path": "../outside/victim.txt", "format": "plain-jsonl"}, "contains '..'"),
@@ -308,3 +309,16 @@ async def test_a_path_that_names_a_folder_is_refused(client: Client, layout: dic
         assert result.is_error, path
         assert "is a folder" in _text(result) or "outside" in _text(result), _text(result)
     assert not (layout["data"] / "exports").is_file()
+
+
+async def test_a_link_with_a_hidden_name_is_refused_even_when_it_leads_inside(
+    client: Client, layout: dict[str, Path]
+) -> None:
+    """A path written through a hidden name is refused even if the link behind it stays inside."""
+    (layout["work"] / ".alias").symlink_to(layout["work"] / "sub", target_is_directory=True)
+    result = await client.call_tool("memory_export", {"path": f"{layout['work']}/.alias/out.jsonl"})
+    assert result.is_error
+    assert "hidden name '.alias'" in _text(result)
+    assert not (layout["work"] / "sub" / "out.jsonl").exists()
+    ok = await client.call_tool("memory_export", {"path": str(layout["data"] / "exports" / "fine.jsonl")})
+    assert not ok.is_error, _text(ok)

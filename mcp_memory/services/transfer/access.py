@@ -121,7 +121,22 @@ class FileAccess:
         path = user_path(text)
         if self.restricted and ".." in path.parts:
             raise self._refuse(f"{text.strip()!r} contains '..'; name the file directly.", verb)
+        if self.restricted:
+            # Hidden names as written, not only as resolved: a link named `.x` is refused too. The
+            # allowed folder a path starts with may itself be hidden (~/.local/share/...).
+            below = path.parts if not path.is_absolute() else self._below_allowed(path)
+            hidden = [p for p in below if p.startswith(".")]
+            if hidden:
+                raise self._refuse(f"{text.strip()!r} goes through the hidden name {hidden[0]!r}.", verb)
         return path if path.is_absolute() else base / path
+
+    def _below_allowed(self, path: Path) -> tuple[str, ...]:
+        """The parts of an absolute `path` below the allowed folder it is written under (all of its
+        parts when it is written under none)."""
+        for folder in sorted(self.folders or (), key=lambda f: len(f.parts), reverse=True):
+            if path.is_relative_to(folder):
+                return path.relative_to(folder).parts
+        return path.parts[1:]
 
     def _inside(self, path: Path, verb: str) -> Path:
         """`path` with symlinks resolved, checked to lie in an allowed folder with no hidden part."""
