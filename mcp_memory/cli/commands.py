@@ -69,6 +69,7 @@ def _memory_line(m: Any) -> str:
 
 def cmd_store(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.services.memories.store import store_memory
+    from mcp_memory.views.memories import store_view
 
     content = sys.stdin.read() if args.content == "-" else args.content
     result = _with_app(
@@ -84,14 +85,13 @@ def cmd_store(args: argparse.Namespace, settings: Settings) -> Output:
             project=args.memory_project,
         ),
     )
-    from mcp_memory.views.memories import store_view
-
     word = "Stored" if result.status == "created" else "Already stored (duplicate):"
     return Output(store_view(result)[0], f"{word} {result.id}{_redacted_note(result.redacted)}")
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.services.search.hybrid import search_memories
+    from mcp_memory.views.memories import search_view
 
     result = _with_app(
         settings,
@@ -108,8 +108,6 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> Output:
             mode=args.mode,
         ),
     )
-    from mcp_memory.views.memories import search_view
-
     lines = [f"{h.score:.2f}  {_memory_line(h.memory)}\n    why: {'; '.join(h.why)}" for h in result.hits]
     if result.notice:
         lines.insert(0, f"note: {result.notice}")
@@ -118,6 +116,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> Output:
 
 def cmd_get(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.services.memories.store import get_memories
+    from mcp_memory.views.memories import get_view
 
     result = _with_app(settings, lambda app: get_memories(app, args.ids, include_history=args.history))
     parts = [_memory_line(m) for m in result.memories]
@@ -127,8 +126,6 @@ def cmd_get(args: argparse.Namespace, settings: Settings) -> Output:
         )
     if result.missing:
         parts.append(f"not found: {', '.join(result.missing)}")
-    from mcp_memory.views.memories import get_view
-
     out = get_view(result, include_history=args.history)[0]
     return Output(out, "\n".join(parts), 1 if result.missing and not result.memories else 0)
 
@@ -136,12 +133,11 @@ def cmd_get(args: argparse.Namespace, settings: Settings) -> Output:
 def cmd_recent(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.services.memories.elsewhere import listing_hint
     from mcp_memory.services.memories.store import recent_memories
+    from mcp_memory.views.memories import recent_view
 
     async def work(app: App) -> tuple[list[Any], str | None]:
         found = await recent_memories(app, limit=args.limit, project=args.scope)
         return found, None if found else await listing_hint(app, project=args.scope)
-
-    from mcp_memory.views.memories import recent_view
 
     found, hint = _with_app(settings, work)
     return Output(
@@ -152,6 +148,7 @@ def cmd_recent(args: argparse.Namespace, settings: Settings) -> Output:
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.services.maintenance.stats import collect_stats
+    from mcp_memory.views.maintenance import stats_view
 
     stats = _with_app(settings, collect_stats)
     lines = [
@@ -172,8 +169,6 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> Output:
     ]
     if stats.model_problem:
         lines.append(f"problem       {stats.model_problem}")
-    from mcp_memory.views.maintenance import stats_view
-
     return Output(stats_view(stats)[0], "\n".join(lines))
 
 
@@ -225,6 +220,7 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> Output:
 def cmd_export(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.services.transfer.access import user_access
     from mcp_memory.services.transfer.exporting import export_memories
+    from mcp_memory.views.maintenance import export_view
 
     result = _with_app(
         settings,
@@ -237,14 +233,13 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> Output:
             access=user_access(app),
         ),
     )
-    from mcp_memory.views.maintenance import export_view
-
     return Output(*export_view(result))
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.services.transfer.access import user_access
     from mcp_memory.services.transfer.importing import import_memories
+    from mcp_memory.views.maintenance import import_view
 
     async def work(app: App) -> Any:
         result = await import_memories(
@@ -265,20 +260,17 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> Output:
         f"{result.relations} relations, {result.episodes} episodes.{_redacted_note(result.redacted)}"
     ]
     lines += [f"  skipped {problem}" for problem in result.problems]
-    from mcp_memory.views.maintenance import import_view
-
     return Output(import_view(result)[0], "\n".join(lines))
 
 
 def cmd_consolidate(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.services.maintenance.consolidate import consolidate, merge_text
+    from mcp_memory.views.maintenance import consolidate_view
 
     report = _with_app(
         settings, lambda app: consolidate(app, dry_run=not args.apply, similarity=args.similarity)
     )
     verb = "would" if report.dry_run else "did"
-    from mcp_memory.views.maintenance import consolidate_view
-
     out = consolidate_view(report)[0]
     lines = [merge_text(m, verb.capitalize()) for m in report.merges]
     if report.expired:
@@ -293,6 +285,7 @@ def cmd_consolidate(args: argparse.Namespace, settings: Settings) -> Output:
 
 def cmd_pins(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.services.memories.pins import list_pins, set_pinned
+    from mcp_memory.views.models import pins_view
 
     if args.pin or args.unpin:
         memory = _with_app(
@@ -302,8 +295,6 @@ def cmd_pins(args: argparse.Namespace, settings: Settings) -> Output:
 
         return Output(memory_brief(memory), f"{'Pinned' if memory.pinned else 'Unpinned'} {memory.id}.")
     found = _with_app(settings, lambda app: list_pins(app, args.scope))
-    from mcp_memory.views.models import pins_view
-
     lines = [_memory_line(m) + (f"\n    pinned because: {m.pin_note}" if m.pin_note else "") for m in found]
     return Output(pins_view(found)[0], "\n".join(lines) or "No pinned memories.")
 
@@ -351,14 +342,13 @@ def cmd_episodes(args: argparse.Namespace, settings: Settings) -> Output:
 
 def cmd_history(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.services.memories.history import memory_history
+    from mcp_memory.views.history import history_view
 
     result = _with_app(settings, lambda app: memory_history(app, args.id))
     lines = [f"{result.id}: version {result.current_version}" + (" (deleted)" if result.deleted else "")]
     for v in result.versions:
         how = f"replaced by {v.replaced_by} ({', '.join(v.changed)})" if v.replaced_by else "current"
         lines.append(f"v{v.version} {format_time(v.valid_from)} {how}\n    {v.content}")
-    from mcp_memory.views.history import history_view
-
     return Output(history_view(result)[0], "\n".join(lines))
 
 
