@@ -1,6 +1,6 @@
 """Retrieval quality on LoCoMo, through the product's own store and search paths.
 
-    uv run python bench/locomo.py [--data PATH] [--samples conv-26,conv-30] [--limit-questions N]
+    uv run python bench/locomo.py [--data PATH] [--samples conv-26,conv-30] [--limit-questions N] [--folds]
 
 Each conversation is stored in its own fresh database, one memory per dialog turn
 (`"<speaker>: <text>"`, created_at = the session's date, through memory_batch_store's service).
@@ -29,8 +29,10 @@ from typing import Any
 import anyio
 
 from mcp_memory.config import Settings
+from mcp_memory.relevance import DEFAULT_FLOOR
 from mcp_memory.services.app import open_app
 from mcp_memory.services.memories.batch import batch_store
+from mcp_memory.services.search import hybrid
 from mcp_memory.services.search.hybrid import search_memories
 from mcp_memory.storage import keywords
 
@@ -76,9 +78,30 @@ def turns(sample: dict[str, Any]) -> list[dict[str, Any]]:
     return items
 
 
+#: The settings --folds chooses among: the session lift's weights, how related two neighbours must be
+#: to lift each other, and the relevance floor.
+GRID = [
+    {"weights": weights, "related": related, "floor": floor}
+    for weights in ((0.3, 0.15), (0.45, 0.225), (0.6, 0.3))
+    for related in (0.2, 0.3, 0.4)
+    for floor in (0.25, 0.3, 0.35)
+]
+
+
+def apply(setting: dict[str, Any]) -> None:
+    """Set the search's tunables to `setting` (for --folds)."""
+    hybrid._NEIGHBOUR_WEIGHTS = setting["weights"]
+    hybrid._RELATED = setting["related"]
+
+
 async def run_sample(
-    sample: dict[str, Any], limit_questions: int | None, budget_share: float | None = None
+    sample: dict[str, Any],
+    limit_questions: int | None,
+    budget_share: float | None = None,
+    grid: list[dict[str, Any]] | None = None,
 ) -> tuple[list[dict[str, Any]], list[float]]:
+    """The rows of every question (with `grid`, one set of rows per setting, each row tagged with its
+    setting's index) and the search latencies."""
     items = turns(sample)
     if budget_share is not None:
         # The keyword stage's postings budget as the same share of memories it is at a larger size.
@@ -111,16 +134,68 @@ async def run_sample(
             rows = []
             latencies = []
             questions = [q for q in sample["qa"] if q.get("evidence")]
-            for q in questions[:limit_questions]:
-                evidence = clean_evidence(q["evidence"], known)
-                if not evidence:
-                    continue
-                started = time.perf_counter()
-                found = await search_memories(app, q["question"], limit=10)
-                latencies.append(time.perf_counter() - started)
-                ranked = [by_id.get(h.memory.id, "") for h in found.hits]
-                rows.append({"category": int(q["category"]), "evidence": evidence, "ranked": ranked})
+            for index, setting in enumerate(grid or [None]):
+                if setting is not None:
+                    apply(setting)
+                for q in questions[:limit_questions]:
+                    evidence = clean_evidence(q["evidence"], known)
+                    if not evidence:
+                        continue
+                    started = time.perf_counter()
+                    floor = None if setting is None else setting["floor"]
+                    found = await search_memories(app, q["question"], limit=10, min_relevance=floor)
+                    latencies.append(time.perf_counter() - started)
+                    ranked = [by_id.get(h.memory.id, "") for h in found.hits]
+                    rows.append(
+                        {
+                            "category": int(q["category"]),
+                            "evidence": evidence,
+                            "ranked": ranked,
+                            "setting": index,
+                        }
+                    )
     return rows, latencies
+
+
+def cross_validate(rows_by_sample: dict[str, list[dict[str, Any]]]) -> None:
+    """Tune on three conversations, report on the other two, every way round: the held-out figures
+    are what to expect on conversations nobody tuned on."""
+    import itertools
+
+    names = sorted(rows_by_sample)
+    defaults = {"weights": hybrid._NEIGHBOUR_WEIGHTS, "related": hybrid._RELATED, "floor": DEFAULT_FLOOR}
+
+    def figures(setting: int, samples: Any) -> dict[str, float]:
+        return metrics(
+            [r for s in samples for r in rows_by_sample[s] if r["setting"] == setting and r["category"] != 5]
+        )
+
+    print("| tuned on | held out | chosen (weights, related, floor) | held-out recall@10 | held-out MRR |")
+    print("|---|---|---|---|---|")
+    held: list[tuple[float, float]] = []
+    for train in itertools.combinations(names, max(1, len(names) - 2)):
+        test = [n for n in names if n not in train]
+        if not test:
+            break
+        best = max(range(len(GRID)), key=lambda k: figures(k, train)["recall@10"] + figures(k, train)["mrr"])
+        m = figures(best, test)
+        held.append((m["recall@10"], m["mrr"]))
+        g = GRID[best]
+        print(
+            f"| {', '.join(train)} | {', '.join(test)} | {g['weights'][0]}, {g['related']}, {g['floor']} "
+            f"| {m['recall@10']:.3f} | {m['mrr']:.3f} |"
+        )
+    if held:
+        print(
+            f"held-out mean over {len(held)} folds: recall@10 {statistics.mean(h[0] for h in held):.3f}, "
+            f"MRR {statistics.mean(h[1] for h in held):.3f} (goal >= 0.72 / >= 0.50)"
+        )
+    default = next((k for k, g in enumerate(GRID) if g == defaults), None)
+    if default is not None:
+        m = figures(default, names)
+        print(
+            f"the product's defaults on all conversations: recall@10 {m['recall@10']:.3f}, MRR {m['mrr']:.3f}"
+        )
 
 
 def metrics(rows: list[dict[str, Any]]) -> dict[str, float]:
@@ -157,6 +232,12 @@ def main() -> None:
         "(e.g. 0.04: the share the default budget of 4,000 is at 100,000 memories), to see what the "
         "common-word cutoff costs at the density it meets in large stores",
     )
+    parser.add_argument(
+        "--folds",
+        action="store_true",
+        help="cross-validate the search's tunables (session lift weights, how related neighbours must be, "
+        "relevance floor) over a small grid: tune on three conversations, report on the other two, rotate",
+    )
     args = parser.parse_args()
     if not args.data.exists():
         print(
@@ -169,6 +250,13 @@ def main() -> None:
     if args.samples:
         wanted = set(args.samples.split(","))
         samples = [s for s in samples if s["sample_id"] in wanted]
+    if args.folds:
+        by_sample = {
+            s["sample_id"]: anyio.run(run_sample, s, args.limit_questions, args.budget_share, GRID)[0]
+            for s in samples
+        }
+        cross_validate(by_sample)
+        return
     rows: list[dict[str, Any]] = []
     latencies: list[float] = []
     for sample in samples:

@@ -142,7 +142,7 @@ def cold_start(db: Path, runs: int = 5) -> dict[str, float]:
         server = RawServer(db)
         init.append(server.initialize())
         idle_rss.append(rss_kib(server.proc.pid))
-        while server.search("warm up query")["structuredContent"]["mode_used"] != "hybrid":
+        while "mode_used" in server.search("warm up query")["structuredContent"]:
             time.sleep(0.02)
         first.append(time.perf_counter() - server.started)
         server.close()
@@ -383,7 +383,7 @@ async def searches_during_import(app: Any, texts: list[str], questions: list[str
 def rss_after_searches(db: Path, questions: list[str], count: int) -> float:
     server = RawServer(db)
     server.initialize()
-    while server.search("warm up query")["structuredContent"]["mode_used"] != "hybrid":
+    while "mode_used" in server.search("warm up query")["structuredContent"]:
         time.sleep(0.05)
     for n in range(count):
         server.search(questions[n % len(questions)])

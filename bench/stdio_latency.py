@@ -118,7 +118,7 @@ async def over_stdio(
         with anyio.fail_after(120):
             while True:  # wait until the model is loaded, so stores include their embedding
                 r = await client.call_tool("memory_search", {"query": "warm up"})
-                if r.structured_content and r.structured_content["mode_used"] == "hybrid":
+                if r.structured_content is not None and "mode_used" not in r.structured_content:
                     break
                 await anyio.sleep(0.1)
         for text in texts:

@@ -40,6 +40,9 @@ SETTINGS_DOC: dict[str, str] = {
     "MCP_MEMORY_MODEL_WAIT_SECONDS": "How long a semantic search or memory_similar waits for the embedding "
     "model while it is still loading (a hybrid search waits at most a tenth of it, then answers from "
     "keywords and says so). Default: 10.",
+    "MCP_MEMORY_MIN_RELEVANCE": "The relevance floor (0 to 1) under which search, memory_context, the recall "
+    "prompt, memory_similar and the hooks leave a memory out; relevance means the same for every question "
+    "(0.3 weak, 0.7 strong). A search's min_relevance argument overrides it. Default: 0.3.",
     "MCP_MEMORY_BUSY_TIMEOUT_MS": "How long a write waits for another process's write to finish before "
     "retrying. Default: 5000.",
 }
@@ -68,6 +71,7 @@ class Settings(BaseModel):
     tools: str = "all"
     redact_secrets: bool = True
     model_wait_seconds: float = Field(default=10.0, ge=0, le=300)
+    min_relevance: float = Field(default=0.3, ge=0, le=1)
     #: The working directory the default project is derived from.
     cwd: Path = Field(default_factory=Path.cwd)
 
@@ -104,6 +108,7 @@ class Settings(BaseModel):
             "TOOLS": "tools",
             "REDACT_SECRETS": "redact_secrets",
             "MODEL_WAIT_SECONDS": "model_wait_seconds",
+            "MIN_RELEVANCE": "min_relevance",
         }
         for suffix, field in names.items():
             raw = env.get(ENV_PREFIX + suffix)

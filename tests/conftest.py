@@ -109,7 +109,7 @@ async def wait_for_model(client: Client, seconds: float = 20.0) -> None:
     with anyio.fail_after(seconds):
         while True:
             result = await client.call_tool("memory_search", {"query": "warm up"})
-            if result.structured_content and result.structured_content["mode_used"] == "hybrid":
+            if result.structured_content is not None and "mode_used" not in result.structured_content:
                 return
             await anyio.sleep(0.05)
 

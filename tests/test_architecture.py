@@ -25,6 +25,7 @@ ROOT_MODULES = {
     "limits.py",
     "logs.py",
     "projects.py",
+    "relevance.py",
     "timeparse.py",
 }
 LAYERS = {"cli", "mcp", "views", "services", "storage", "embeddings"}

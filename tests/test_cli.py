@@ -73,7 +73,7 @@ def test_store_search_get_stats(db: Path, capsys: pytest.CaptureFixture[str]) ->
     assert main(["search", "how do we ship to production", "--json"]) == 0
     found = json.loads(capsys.readouterr().out)
     assert found["results"][0]["id"] == stored["id"]
-    assert found["mode_used"] == "hybrid"
+    assert "mode_used" not in found  # present only when it differs from mode
     assert main(["get", stored["id"]]) == 0
     assert "fly deploy" in capsys.readouterr().out
     assert main(["stats", "--json"]) == 0

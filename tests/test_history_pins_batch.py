@@ -152,7 +152,7 @@ async def test_a_batch_indexes_every_new_memory_and_merges_repeats_within_it(app
     assert memory.embedded
     for word, wanted in (("zebra", results[0].id), ("quokka", results[1].id), ("safety", results[0].id)):
         found = await search_memories(app, word, mode="keyword")
-        matched = [h.memory.id for h in found.hits if any(w.startswith("keyword") for w in h.why)]
+        matched = [h.memory.id for h in found.hits if any(w.startswith("words") for w in h.why)]
         assert matched == [wanted]
     fts_rows = await app.db.scalar("SELECT count(*) FROM memories_fts")
     assert fts_rows == 2

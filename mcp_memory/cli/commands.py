@@ -99,6 +99,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> Output:
             app,
             args.query,
             limit=args.limit,
+            min_relevance=args.min_relevance,
             tags=args.tags,
             tag_mode="all" if args.all_tags else "any",
             kind=args.kind,
@@ -108,7 +109,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> Output:
             mode=args.mode,
         ),
     )
-    lines = [f"{h.score:.2f}  {_memory_line(h.memory)}\n    why: {'; '.join(h.why)}" for h in result.hits]
+    lines = [f"{h.relevance:.2f}  {_memory_line(h.memory)}\n    why: {'; '.join(h.why)}" for h in result.hits]
     if result.notice:
         lines.insert(0, f"note: {result.notice}")
     return Output(search_view(result, args.query)[0], "\n".join(lines) or "No matching memories.")

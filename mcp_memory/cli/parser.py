@@ -58,7 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("search", "Search memories by meaning and keywords.")
     p.add_argument("query", help="what to look for")
-    p.add_argument("--limit", "-n", type=int, default=10, help="number of results (default 10)")
+    p.add_argument("--limit", "-n", type=int, default=10, help="at most this many results (default 10)")
+    p.add_argument(
+        "--min-relevance",
+        type=float,
+        metavar="R",
+        help="leave out results under this relevance, 0-1 (default: MCP_MEMORY_MIN_RELEVANCE, 0.3; 0 shows all)",
+    )
     p.add_argument(
         "--tag", "-t", action="append", dest="tags", help="only memories with this tag (repeatable)"
     )

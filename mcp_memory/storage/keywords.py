@@ -31,6 +31,8 @@ with the same tokenizer, both in the connection's TEMP schema.
 from __future__ import annotations
 
 import itertools
+import json
+import math
 import time
 import weakref
 from collections.abc import Sequence
@@ -39,7 +41,15 @@ from typing import Any
 
 from mcp_memory.storage import Database
 
-__all__ = ["FREQUENCY_TTL", "POSTINGS_BUDGET", "TOKENIZER", "KeywordPlan", "plan_keywords"]
+__all__ = [
+    "FREQUENCY_TTL",
+    "POSTINGS_BUDGET",
+    "TOKENIZER",
+    "KeywordPlan",
+    "WordMatches",
+    "match_words",
+    "plan_keywords",
+]
 
 #: The tokenizer of `memories_fts` (schema 1); a test checks they agree.
 TOKENIZER = "porter unicode61 remove_diacritics 2"
@@ -51,6 +61,10 @@ _STEM_CACHE_LIMIT = 50_000
 _stems: dict[str, tuple[str, ...]] = {}
 _frequencies: weakref.WeakKeyDictionary[Database, dict[str, tuple[int, float]]] = weakref.WeakKeyDictionary()
 _numbers = itertools.count(1)
+#: Scratch row numbers for `match_words`, far above those `_statistics` takes one at a time.
+_match_rows = itertools.count(1 << 40, 1 << 12)
+#: At most this many memories are matched in one call (each takes a block of scratch row numbers).
+_MATCH_BLOCK = 1 << 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,3 +199,63 @@ async def plan_keywords(db: Database, words: Sequence[str]) -> KeywordPlan:
 
     common = tuple(w for w in words if w not in kept and not scoreless(w))
     return KeywordPlan(tuple(kept), common, total <= POSTINGS_BUDGET)
+
+
+@dataclass(frozen=True, slots=True)
+class WordMatches:
+    """Which of a question's words each memory holds (as the keyword index stems them), and each
+    word's weight: its inverse document frequency, ln(1 + (N - n + 0.5) / (n + 0.5)), so a word no
+    memory holds weighs most and one every memory holds weighs least."""
+
+    weights: dict[str, float]
+    found: dict[int, frozenset[str]]
+
+
+async def match_words(db: Database, words: Sequence[str], rowids: Sequence[int]) -> WordMatches:
+    """For each memory of `rowids`, the words of `words` its content or tags hold, exactly as the
+    keyword index would match them (same tokenizer and stemmer), and each word's weight.
+
+    The memories' texts are tokenised by the scratch FTS5 table of `_statistics` (copied there inside
+    SQLite, never through Python) and read back through its vocabulary, all in one trip: about 0.3 ms
+    for 100 memories. A word counts as held when all its stems are."""
+    words = list(dict.fromkeys(words))
+    if not words:
+        return WordMatches({}, {})
+    stats = await _statistics(db, words)
+    rows = max(stats.rows, 1)
+    weights = {}
+    for word in words:
+        held = min((stats.counts.get(s, 0) for s in stats.stems[word]), default=0)
+        weights[word] = math.log(1.0 + (rows - held + 0.5) / (held + 0.5))
+    ids = list(dict.fromkeys(int(r) for r in rowids))[:_MATCH_BLOCK]
+    stems = sorted({s for w in words for s in stats.stems[w]})
+    if not ids or not stems:
+        return WordMatches(weights, {i: frozenset() for i in ids})
+    base = next(_match_rows)
+    marks = ", ".join("?" * len(stems))
+    results = await db.fetch_many(
+        [
+            (
+                "INSERT INTO temp.mm_stems(rowid, word) SELECT ? + j.key, m.content || ' ' || "
+                "coalesce((SELECT group_concat(t.tag, ' ') FROM memory_tags t WHERE t.memory_id = m.id), '') "
+                "FROM json_each(?) j JOIN memories m ON m.id = j.value",
+                [base, json.dumps(ids)],
+            ),
+            (
+                f"SELECT DISTINCT doc, term FROM temp.mm_stems_vocab WHERE term IN ({marks}) "
+                "AND doc BETWEEN ? AND ?",
+                [*stems, base, base + len(ids) - 1],
+            ),
+            ("DELETE FROM temp.mm_stems WHERE rowid BETWEEN ? AND ?", [base, base + len(ids) - 1]),
+        ]
+    )
+    held_stems: dict[int, set[str]] = {}
+    for doc, term in results[1]:
+        held_stems.setdefault(ids[int(doc) - base], set()).add(str(term))
+    found = {}
+    for rowid in ids:
+        have = held_stems.get(rowid, set())
+        found[rowid] = frozenset(
+            w for w in words if stats.stems[w] and all(s in have for s in stats.stems[w])
+        )
+    return WordMatches(weights, found)

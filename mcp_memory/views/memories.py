@@ -15,7 +15,9 @@ from mcp_memory.views.models import (
     memory_out,
     memory_text,
     search_hit_out,
+    structured,
 )
+from mcp_memory.views.render import as_text
 
 __all__ = ["delete_view", "get_view", "recent_view", "search_view", "store_view", "update_view"]
 
@@ -40,17 +42,17 @@ def store_view(result: StoreResult) -> tuple[StoreOutput, str]:
 
 
 def search_view(found: SearchResult, query: str) -> tuple[SearchOutput, str]:
+    """The structured output, and its text written from it (`as_text`: the same fields, so a client
+    that shows the model only one of them loses nothing)."""
     hits = [search_hit_out(h) for h in found.hits]
     out = SearchOutput(
-        results=hits, count=len(hits), mode=found.mode, mode_used=found.mode_used, notice=found.notice
+        results=hits,
+        count=len(hits),
+        mode=found.mode,
+        mode_used=None if found.mode_used == found.mode else found.mode_used,
+        notice=found.notice,
     )
-    shown = query if len(query) <= 80 else query[:77] + "..."  # the caller has the query: no long echo
-    lines = [f"{len(hits)} result(s) for {shown!r}."]
-    if found.notice:
-        lines.append(f"Note: {found.notice}")
-    for n, hit in enumerate(hits, start=1):
-        lines.append(memory_text(hit, prefix=f"{n}. ({hit.score:.2f}; {'; '.join(hit.why)}) "))
-    return out, "\n\n".join(lines)
+    return out, as_text(structured(out))
 
 
 def get_view(result: GetResult, *, include_history: bool) -> tuple[GetOutput, str]:

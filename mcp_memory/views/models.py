@@ -88,13 +88,13 @@ class SearchHitOut(BaseModel):
     tags: list[str] = Field(default_factory=list)
     kind: str
     project: str | None = None
-    score: float = Field(description="fused relevance, 1.0 for the best hit")
-    similarity: float | None = Field(
-        default=None, description="cosine similarity to the query, when the vector matched"
+    relevance: float = Field(
+        description="0-1, the same scale for every query: about 0.3 weak, 0.7 and above strong"
     )
     created_at: str | None = None
     why: list[str] = Field(
-        default_factory=list, description="the signals that matched: keyword rank and terms, semantic rank"
+        default_factory=list,
+        description="the signals that matched: the query's words it holds, its similarity, session context",
     )
 
 
@@ -112,9 +112,14 @@ class StoreOutput(BaseModel):
 class SearchOutput(BaseModel):
     results: list[SearchHitOut] = Field(default_factory=list)
     count: int
-    mode: str
-    mode_used: str = Field(description="keyword when semantic search was not available; see notice")
-    notice: str | None = None
+    mode: str = "hybrid"
+    mode_used: str | None = Field(
+        default=None,
+        description="present when it differs from mode: keyword when semantic search was not available",
+    )
+    notice: str | None = Field(
+        default=None, description="why the answer is empty or answered differently, and what to do"
+    )
 
 
 class GetOutput(BaseModel):
@@ -188,8 +193,7 @@ def search_hit_out(hit: SearchHit) -> SearchHitOut:
         tags=list(m.tags),
         kind=m.kind,
         project=m.project,
-        score=hit.score,
-        similarity=None if hit.similarity is None else round(hit.similarity, 4),
+        relevance=hit.relevance,
         created_at=format_time(m.created_at),
         why=list(hit.why),
     )

@@ -11,7 +11,14 @@ from pydantic import BaseModel, Field
 from mcp_memory.mcp.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
 from mcp_memory.mcp.tools.args import Limit, MemoryId, Project, Since, Until
 from mcp_memory.services.search import browse, context
-from mcp_memory.views.models import MemoryBrief, SearchOutput, memory_brief, memory_text, search_hit_out
+from mcp_memory.views.models import (
+    MemoryBrief,
+    SearchOutput,
+    memory_brief,
+    search_hit_out,
+    structured,
+)
+from mcp_memory.views.render import as_text
 
 __all__ = ["TOOLS"]
 
@@ -19,17 +26,19 @@ __all__ = ["TOOLS"]
 async def memory_similar(
     ctx: Context, id: MemoryId, limit: Limit = 10
 ) -> Annotated[CallToolResult, SearchOutput]:
-    """Memories closest in meaning to one memory (itself excluded), in its project plus global ones.
-    Useful to find related decisions or possible duplicates."""
+    """Memories closest in meaning to one memory (itself excluded), in its project plus global ones,
+    above the relevance floor. Useful to find related decisions or possible duplicates."""
     app = await app_from(ctx)
     with user_errors():
         hits = await browse.similar_memories(app, id, limit=limit)
     results = [search_hit_out(h) for h in hits]
     out = SearchOutput(
-        results=results, count=len(results), mode="semantic", mode_used="semantic", notice=None
+        results=results,
+        count=len(results),
+        mode="semantic",
+        notice=None if results else "no other memory is similar enough (relevance under the floor).",
     )
-    text = "\n\n".join(memory_text(r, prefix=f"{n}. ({r.score:.2f}) ") for n, r in enumerate(results, 1))
-    return respond(out, text or "No similar memories.")
+    return respond(out, as_text(structured(out)))
 
 
 class Bucket(BaseModel):

@@ -84,6 +84,15 @@ async def memory_search(
         str, Field(min_length=1, max_length=4000, description="What you are looking for, in words.")
     ],
     limit: Limit = 10,
+    min_relevance: Annotated[
+        float | None,
+        Field(
+            ge=0,
+            le=1,
+            description="Leave out results under this relevance (0-1, the same scale for every query). "
+            "Default: the server's floor (0.3); 0 returns up to limit whatever their relevance.",
+        ),
+    ] = None,
     tags: Tags = None,
     tag_mode: Annotated[Literal["any", "all"], Field(description="Match any of the tags, or all.")] = "any",
     kind: Kind = None,
@@ -99,15 +108,18 @@ async def memory_search(
     """Search memories by meaning and keywords. Use it before starting work to recall decisions,
     conventions and past fixes. Write the query with the specific words a stored memory would
     contain: names, identifiers, file paths, commands, error text, library and service names
-    ('pnpm lockfile frontend', 'KubernetesExecutor airflow DAG sync'), not a vague question. Each
-    result has a score and `why` (the signals that matched); an empty answer means nothing stored
-    matches, and its notice says where else to look."""
+    ('pnpm lockfile frontend', 'KubernetesExecutor airflow DAG sync'), not a vague question. Only
+    results above a relevance floor come back (`limit` is a maximum), each with `relevance` (0-1,
+    comparable across queries) and `why` (the signals that matched); an empty answer means nothing
+    stored is relevant enough, and its notice says how many weaker matches exist and where else to
+    look."""
     app = await app_from(ctx)
     with user_errors():
         found = await search.search_memories(
             app,
             query,
             limit=limit,
+            min_relevance=min_relevance,
             tags=tags,
             tag_mode=tag_mode,
             kind=kind,

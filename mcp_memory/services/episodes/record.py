@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import aiosqlite
 
+from mcp_memory import relevance
 from mcp_memory.errors import InvalidInput, LimitExceeded, NotFound
 from mcp_memory.limits import MAX_EPISODE_STEPS as _MAX_STEPS
 from mcp_memory.limits import MAX_EPISODE_TEXT as _MAX_TEXT
@@ -358,6 +359,8 @@ class EpisodeHit:
     episode: Episode
     score: float
     why: tuple[str, ...]
+    #: How strongly the episode's task and context answer the query, on search's relevance scale.
+    relevance: float = 0.0
 
 
 def _words(text: str) -> set[str]:
@@ -426,7 +429,8 @@ async def search_episodes(
         similarities = [
             len(query_words & _words(f"{r['task']} {r['context']}")) / max(len(query_words), 1) for r in rows
         ]
-    wanted = {w for p in preconditions or [] for w in _words(p)} or _words(text)
+    query_words = _words(text)
+    wanted = {w for p in preconditions or [] for w in _words(p)} or query_words
     now = time.time()
     scored = []
     for row, similarity in zip(rows, similarities, strict=True):
@@ -444,8 +448,14 @@ async def search_episodes(
         if overlap:
             why.append(f"preconditions overlap {overlap:.2f}")
         why.append(f"{row['outcome']}, completed {format_time(row['completed_at'])}")
-        scored.append((score, row, tuple(why)))
+        words = _words(f"{row['task']} {row['context']}")
+        shared = len(query_words & words) / max(len(query_words), 1)
+        semantic = similarity if notice is None else None
+        shown = relevance.display(relevance.evidence(semantic, shared))
+        scored.append((score, row, tuple(why), shown))
     scored.sort(key=lambda x: -x[0])
     top = scored[:limit]
-    steps = await _steps(app.db, [int(r["id"]) for _, r, _ in top])
-    return [EpisodeHit(_episode(r, steps.get(int(r["id"]), [])), round(s, 4), w) for s, r, w in top], notice
+    steps = await _steps(app.db, [int(r["id"]) for _, r, _, _ in top])
+    return [
+        EpisodeHit(_episode(r, steps.get(int(r["id"]), [])), round(s, 4), w, shown) for s, r, w, shown in top
+    ], notice

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mcp_memory import relevance
 from mcp_memory.errors import InvalidInput, ModelUnavailable, NotFound
 from mcp_memory.limits import MAX_LIMIT
 from mcp_memory.services.app import App
 from mcp_memory.services.memories.store import Memory, load_memories, resolve_id
-from mcp_memory.services.search.hybrid import SearchHit, nearest_memories
+from mcp_memory.services.search.hybrid import SearchHit, nearest_memories, query_terms
 from mcp_memory.storage.filters import build_filter
+from mcp_memory.storage.keywords import match_words
 
 __all__ = ["TimelineBucket", "similar_memories", "timeline"]
+
+#: At most this many of a memory's words are matched against the others (its first distinct ones).
+_MAX_TERMS = 64
 
 
 async def similar_memories(
@@ -37,20 +42,25 @@ async def similar_memories(
     scope = project if project is not None else (source.project or "global")
     flt = build_filter(default_project=app.default_project, project=scope)
     rows = await nearest_memories(app, vector, flt, limit, exclude=rowid)
+    # Relevance as for a search whose question is the memory itself: its similarity, and the share
+    # of its informative words the other memory holds; under the floor is left out.
+    terms = query_terms(source.content)[:_MAX_TERMS]
+    matches = await match_words(app.db, terms, [int(r[0]) for r in rows])
+    total = sum(matches.weights.values())
     memories = await load_memories(app.db, [int(r[0]) for r in rows])
     hits = []
-    for rank, row in enumerate(rows, start=1):
+    for row in rows:
         memory = memories.get(int(row[0]))
-        if memory is not None:
-            similarity = float(row[1])
-            hits.append(
-                SearchHit(
-                    memory,
-                    round(similarity, 4),
-                    (f"similar rank {rank} (similarity {similarity:.2f})",),
-                    similarity,
-                )
-            )
+        if memory is None:
+            continue
+        similarity = float(row[1])
+        held = [t for t in terms if t in matches.found.get(int(row[0]), ())]
+        coverage = sum(matches.weights[t] for t in held) / total if total else 0.0
+        shown = relevance.display(relevance.evidence(similarity, coverage))
+        if shown < app.settings.min_relevance:
+            continue
+        why = [f"similarity {similarity:.2f}"] + ([f"shares {', '.join(held[:8])}"] if held else [])
+        hits.append(SearchHit(memory, shown, tuple(why), similarity))
     return hits
 
 

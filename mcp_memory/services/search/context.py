@@ -1,7 +1,9 @@
 """The context builder: one block of text to paste into a prompt, within a token budget.
 
-Order: pinned memories, then the memories most relevant to the query (without a query: the most
-important recent ones), then lessons from the most similar past episodes. No memory appears twice.
+Order: pinned memories, then the memories relevant to the query above the relevance floor (without
+a query: the most important recent ones), then lessons of similar past episodes above the same
+floor. No memory appears twice; a question nothing stored answers gets the pins and a line saying
+that nothing else matched.
 Tokens are counted with the bundled all-MiniLM-L6-v2 WordPiece tokenizer (no special tokens).
 """
 
@@ -96,8 +98,14 @@ async def build_context(
 
     section("Pinned", await list_pins(app, project))
     if text:
+        # The relevance floor holds here as in search: a question nothing stored answers gets the
+        # pins and a line saying so, not the nearest unrelated memories.
         found = await search_memories(app, text, limit=30, project=project)
-        section("Relevant memories", [h.memory for h in found.hits])
+        relevant = [h.memory for h in found.hits if h.memory.id not in seen]
+        if relevant:
+            section("Relevant memories", relevant)
+        else:
+            budget.add("## Relevant memories\n(nothing else stored is relevant to this question)")
     else:
         where, params = build_filter(default_project=app.default_project, project=project).sql("m")
         rows = await app.db.fetchall(
@@ -112,7 +120,12 @@ async def build_context(
     episode_ids: list[str] = []
     if text:
         hits, _ = await search_episodes(app, text, project=project, limit=5)
-        lessons = [h for h in hits if h.episode.lesson and h.episode.lesson_memory_id not in seen]
+        floor = app.settings.min_relevance
+        lessons = [
+            h
+            for h in hits
+            if h.episode.lesson and h.episode.lesson_memory_id not in seen and h.relevance >= floor
+        ]
         if lessons and budget.add("## Lessons from past episodes"):
             for hit in lessons:
                 episode = hit.episode

@@ -1,16 +1,18 @@
-"""Hybrid search: FTS5 BM25 keyword candidates and sqlite-vec KNN candidates, fused, then lifted by
-session context.
+"""Hybrid search: FTS5 BM25 keyword candidates and sqlite-vec KNN candidates, each judged by its own
+evidence, then lifted by related session context.
 
 1. Candidates: the best BM25 matches from SQL with the filters inside the query, and the nearest
    vectors in two stages (binary codes in memory, then exact cosine over the float vectors;
    `nearest_memories`), with project, kind and time filters inside the first stage's scan.
-2. Fusion: each list's scores are min-max normalised over its candidates and combined, keywords
-   weighing 0.6 and meaning 0.4 (score fusion kept more of both signals than reciprocal-rank fusion
-   on LoCoMo: bench/README.md has the table).
-3. Session context: a memory gains 0.3 x the best score of the memories stored right before and after
-   it in the same project within an hour (one working session, one conversation), and 0.15 x that of
-   the ones two away. Answers often sit next to the memory that matched the words: a decision and
-   its reason, a question and its reply.
+2. Evidence: for every candidate both absolute signals, its cosine similarity to the question and
+   the IDF-weighted share of the question's words it holds (`match_words`), combine into a relevance
+   that means the same for every question (`mcp_memory.relevance`). Nothing is
+   rescaled per query, so a question nothing answers gets weak relevances, not a 1.0 at the top.
+3. Session context (`_session_lift`): a memory relevant on its own gains part of the evidence of a
+   related memory stored right before or after it in the same session (a question and its reply, a
+   decision and its reason); unrelated neighbours lift nothing.
+4. The floor: results whose own relevance is under `min_relevance` (default the settings' floor) are
+   left out, and an empty answer says how many weaker candidates there were.
 
 Before the embedding model is ready, or when it does not match the stored vectors, search answers
 from keywords alone and says so in `notice`.
@@ -23,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from mcp_memory import relevance
 from mcp_memory.concurrently import concurrently
 from mcp_memory.errors import InvalidInput
 from mcp_memory.limits import MAX_LIMIT, clean_query
@@ -31,20 +34,32 @@ from mcp_memory.services.memories.elsewhere import counts_elsewhere, scope_hint
 from mcp_memory.services.memories.store import Memory, load_memories, record_access
 from mcp_memory.storage.codes import candidate_count
 from mcp_memory.storage.filters import MemoryFilter, build_filter
-from mcp_memory.storage.keywords import plan_keywords
+from mcp_memory.storage.keywords import WordMatches, match_words, plan_keywords
 from mcp_memory.storage.vectors import rescore
 
-__all__ = ["SearchHit", "SearchMode", "SearchResult", "keyword_query", "nearest_memories", "search_memories"]
+__all__ = [
+    "SearchHit",
+    "SearchMode",
+    "SearchResult",
+    "keyword_query",
+    "nearest_memories",
+    "query_terms",
+    "search_memories",
+]
 
 SearchMode = Literal["hybrid", "semantic", "keyword"]
 
-#: Weight of the keyword signal in the fused score (meaning gets the rest).
-_KEYWORD_WEIGHT = 0.6
 #: The keyword stage ranks this many times the candidates it needs before filtering them.
 _KEYWORD_OVERFETCH = 4
-#: Share of a neighbouring memory's score a memory gains (session context): the best of the memories
-#: right before and after it, then half that for the ones two away.
-_NEIGHBOUR_WEIGHTS = (0.3, 0.15)
+#: Share of a neighbouring memory's evidence a memory gains (session context, `_session_lift`): the
+#: best of the memories right before and after it, then half that for the ones two away.
+_NEIGHBOUR_WEIGHTS = (0.45, 0.225)
+#: Neighbours lift each other only when their own vectors are at least this similar.
+_RELATED = 0.3
+#: The most session context adds to a memory's evidence.
+_LIFT_CAP = 0.3
+#: Session context lifts only memories whose own relevance reaches this (or the floor, if higher).
+_LIFT_FLOOR = 0.3
 #: Memories stored at most this far apart (seconds) belong to one session.
 _SESSION_GAP = 3600.0
 #: With diversify, a result this similar to one already taken counts as a near-copy.
@@ -124,10 +139,11 @@ _STOPWORDS = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class SearchHit:
-    """One result: the memory, its fused score and the signals that put it there."""
+    """One result: the memory, its relevance (0..1, the same scale for every question:
+    `mcp_memory.relevance`) and the signals that put it there."""
 
     memory: Memory
-    score: float
+    relevance: float
     why: tuple[str, ...]
     similarity: float | None
 
@@ -138,9 +154,12 @@ class SearchResult:
     mode: SearchMode
     mode_used: SearchMode
     notice: str | None
+    #: Candidates left out because their relevance was under the floor.
+    weaker: int = 0
 
 
-def _terms(query: str) -> list[str]:
+def query_terms(query: str) -> list[str]:
+    """The query's words that carry meaning (stopwords dropped unless nothing else is left), lowercased, once each."""
     words = [w.lower() for w in _WORD.findall(query)]
     content_words = [w for w in words if w not in _STOPWORDS]
     return list(dict.fromkeys(content_words or words))
@@ -148,7 +167,7 @@ def _terms(query: str) -> list[str]:
 
 def keyword_query(query: str) -> str | None:
     """An FTS5 MATCH expression: every query word as a quoted term, any of them may match."""
-    return _match_expression(_terms(query))
+    return _match_expression(query_terms(query))
 
 
 def _match_expression(terms: Sequence[str]) -> str | None:
@@ -160,7 +179,7 @@ def _match_expression(terms: Sequence[str]) -> str | None:
 async def _keyword_candidates(app: App, query: str, flt: MemoryFilter, n: int) -> list[tuple[int, float]]:
     """The best BM25 matches, as (row id, score) with higher scores better (`mcp_memory.storage.keywords`
     says how common words are kept from costing a ranking of every memory that holds them)."""
-    plan = await plan_keywords(app.db, _terms(query))
+    plan = await plan_keywords(app.db, query_terms(query))
     rare = _match_expression(plan.rare)
     if rare is None:
         return []
@@ -226,66 +245,29 @@ async def _keyword_candidates(app: App, query: str, flt: MemoryFilter, n: int) -
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:n]
 
 
-def _normalised(scored: Sequence[tuple[int, float]]) -> dict[int, float]:
-    """Scores mapped to 0..1 over the candidates (all 1.0 when they are equal)."""
-    if not scored:
-        return {}
-    values = [v for _, v in scored]
-    low, high = min(values), max(values)
-    if high - low < 1e-12:
-        return {i: 1.0 for i, _ in scored}
-    return {i: (v - low) / (high - low) for i, v in scored}
-
-
-def _lift_bound(fused: dict[int, float], rowid: int) -> float:
-    """The most session context can make of `rowid`'s score: its own plus the full lift of its best
-    neighbours at each distance."""
-    total = fused.get(rowid, 0.0)
-    for distance, weight in enumerate(_NEIGHBOUR_WEIGHTS, start=1):
-        total += weight * max(fused.get(rowid - distance, 0.0), fused.get(rowid + distance, 0.0), 0.0)
-    return total
-
-
-def _context_targets(fused: dict[int, float], keep: int) -> set[int]:
-    """The memories that can still be among the best `keep` once lifted: lifts only add, so the
-    `keep`-th best fused score is reached by at least `keep` memories, and one whose bound
-    (`_lift_bound`) stays below it cannot enter. At 100,000 memories this leaves about a tenth of
-    the ~470 rows the lift would otherwise look up."""
-    reach = len(_NEIGHBOUR_WEIGHTS)
-    if len(fused) <= keep:
-        return {j for i, s in fused.items() if s > 0 for j in range(i - reach, i + reach + 1) if j > 0} | set(
-            fused
-        )
-    threshold = sorted(fused.values(), reverse=True)[keep - 1]
-    most = sum(_NEIGHBOUR_WEIGHTS)
-    top = max(fused.values())
-    # Cheap first cuts, then the exact bound: a scored memory needs its own score plus the most any
-    # neighbours could give; an unscored one needs a neighbour scoring at least threshold / most.
-    found = {i for i, s in fused.items() if s + most * top >= threshold}
-    found |= {
-        j
-        for i, s in fused.items()
-        if s > 0 and s * most >= threshold
-        for j in range(i - reach, i + reach + 1)
-        if j > 0
-    }
-    return {j for j in found if _lift_bound(fused, j) >= threshold}
-
-
-async def _session_context(
-    app: App, flt: MemoryFilter, fused: dict[int, float], keep: int
+async def _session_lift(
+    app: App, flt: MemoryFilter, own: dict[int, float], floor: float
 ) -> tuple[dict[int, float], dict[int, int]]:
-    """Scores lifted by each memory's neighbours in the same session, and which neighbour lifted each,
-    for the memories that can still be among the best `keep` (`_context_targets`).
+    """How much each memory's session context adds to its ranking score, and which neighbour gave it.
+
+    A memory relevant on its own (evidence at least `floor`) gains `_NEIGHBOUR_WEIGHTS[d - 1]` x the
+    evidence of the best candidate stored `d` places before or after it, when the two share a session
+    (same project, stored within `_SESSION_GAP`; at distance 2 the memory between them too) and are
+    about the same thing (cosine similarity of their own vectors at least `_RELATED`). In a
+    conversation neighbouring turns are related (LoCoMo: median 0.51) and an answer often sits next to
+    the turn whose words matched; an agent's session is a string of unrelated facts (agentmem-dev:
+    median 0.14), which must not lift each other. The gain is at most `_LIFT_CAP`, so a memory with
+    clearly stronger evidence of its own stays above.
 
     The id-restricted queries here and in `_semantic_candidates` say NOT INDEXED: with a project
     filter the planner otherwise walks the whole project's index instead of looking the ids up
     (6 ms instead of 0.1 at 100,000 memories); the primary-key lookup stays allowed."""
-    if not fused:
-        return {}, {}
     reach = len(_NEIGHBOUR_WEIGHTS)
-    targets = _context_targets(fused, keep)
-    # A target's neighbours are looked up too: they lift it (if scored) or sit between it and one.
+    targets = [
+        i for i, p in own.items() if p >= floor and any(i + d in own for d in range(-reach, reach + 1) if d)
+    ]
+    if not targets:
+        return {}, {}
     wanted = sorted({j for i in targets for j in range(i - reach, i + reach + 1) if j > 0})
     where, params = flt.sql("m")
     rows = await app.db.fetchall(
@@ -298,40 +280,51 @@ async def _session_context(
         first, second = info.get(a), info.get(b)
         return bool(first and second and first[0] == second[0] and abs(first[1] - second[1]) <= _SESSION_GAP)
 
-    lifted: dict[int, float] = {}
+    pairs = {
+        (i, j)
+        for i in targets
+        for d in range(1, reach + 1)
+        for j in (i - d, i + d)
+        if j in own and same_session(i, j) and (d == 1 or same_session(i, (i + j) // 2))
+    }
+    if not pairs:
+        return {}, {}
+    vectors = await _vectors_for(app, [f"m_{k}" for pair in pairs for k in pair])
+    if not vectors:
+        return {}, {}
+    import numpy as np
+
+    def related(a: int, b: int) -> bool:
+        va, vb = vectors.get(f"m_{a}"), vectors.get(f"m_{b}")
+        if va is None or vb is None:
+            return False
+        return float(np.frombuffer(va, dtype="<f4") @ np.frombuffer(vb, dtype="<f4")) >= _RELATED
+
+    gains: dict[int, float] = {}
     source: dict[int, int] = {}
-    for rowid in sorted(targets):
-        if rowid not in info:
-            continue
-        total = fused.get(rowid, 0.0)
-        top_gain, top_id = 0.0, 0
-        # At each distance the best of the two neighbours lifts; the memory in between must share
-        # the session too.
-        for distance, weight in enumerate(_NEIGHBOUR_WEIGHTS, start=1):
+    for i in targets:
+        total, top_gain, top_id = 0.0, 0.0, 0
+        for d, weight in enumerate(_NEIGHBOUR_WEIGHTS, start=1):
             gain, other = 0.0, 0
-            for candidate in (rowid - distance, rowid + distance):
-                score = fused.get(candidate, 0.0)
-                if score <= 0 or not same_session(rowid, candidate):
-                    continue
-                if distance > 1 and not same_session(rowid, (rowid + candidate) // 2):
-                    continue
-                if (weight * score, candidate) > (gain, other):
-                    gain, other = weight * score, candidate
+            for j in (i - d, i + d):
+                if (i, j) in pairs and related(i, j) and (weight * own[j], j) > (gain, other):
+                    gain, other = weight * own[j], j
             total += gain
             if gain > top_gain:
                 top_gain, top_id = gain, other
-        # Every candidate stays (min-max gives the weakest a 0); a neighbour joins when lifted.
-        if rowid in fused or total > 0:
-            lifted[rowid] = total
-            if top_id:
-                source[rowid] = top_id
-    return lifted, source
+        if total > 0:
+            gains[i] = min(total, _LIFT_CAP)
+            source[i] = top_id
+    return gains, source
 
 
-async def _semantic_candidates(app: App, query: str, flt: MemoryFilter, n: int) -> list[tuple[int, float]]:
+async def _semantic_candidates(
+    app: App, query: str, flt: MemoryFilter, n: int
+) -> tuple[list[tuple[int, float]], bytes]:
+    """The nearest memories as (row id, similarity), and the question's vector."""
     info = app.vector_info
     if info is None:
-        return []
+        return [], b""
     vector = b""
 
     async def embed() -> None:
@@ -343,7 +336,7 @@ async def _semantic_candidates(app: App, query: str, flt: MemoryFilter, n: int) 
 
     # The codes catch up with other writers while the query embeds (a round trip off the path).
     await concurrently(embed, catch_up)
-    return await nearest_memories(app, vector, flt, n, synced=True)
+    return await nearest_memories(app, vector, flt, n, synced=True), vector
 
 
 async def nearest_memories(
@@ -390,16 +383,6 @@ async def nearest_memories(
         count *= 4
 
 
-def _matched_terms(query: str, content: str, tags: Sequence[str]) -> list[str]:
-    haystack = (content + " " + " ".join(tags)).lower()
-    found = []
-    for term in _terms(query):
-        stem = term[: max(4, len(term) - 3)] if len(term) > 4 else term
-        if stem in haystack:
-            found.append(term)
-    return found
-
-
 def _diversify(hits: list[SearchHit], limit: int, vectors: dict[str, bytes]) -> list[SearchHit]:
     """Maximal marginal relevance: each next hit trades relevance against similarity to those taken."""
     import numpy as np
@@ -409,7 +392,7 @@ def _diversify(hits: list[SearchHit], limit: int, vectors: dict[str, bytes]) -> 
     taken: list[SearchHit] = []
     chosen: list[np.ndarray] = []
     pool = list(hits)
-    top = max(h.score for h in hits) or 1.0
+    top = max(h.relevance for h in hits) or 1.0
     while pool and len(taken) < limit:
         best, best_value = 0, float("-inf")
         for index, hit in enumerate(pool):
@@ -418,7 +401,7 @@ def _diversify(hits: list[SearchHit], limit: int, vectors: dict[str, bytes]) -> 
             if blob is not None and chosen:
                 vec = np.frombuffer(blob, dtype="<f4")
                 redundancy = max(float(vec @ c) for c in chosen)
-            value = 0.7 * (hit.score / top) - 0.3 * redundancy
+            value = 0.7 * (hit.relevance / top) - 0.3 * redundancy
             if redundancy >= _NEAR_DUPLICATE:
                 value -= 1.0  # a near-copy of a result already taken comes last
             if value > best_value:
@@ -436,6 +419,7 @@ async def search_memories(
     query: str,
     *,
     limit: int = 10,
+    min_relevance: float | None = None,
     tags: Sequence[str] | None = None,
     tag_mode: str = "any",
     kind: str | None = None,
@@ -445,12 +429,20 @@ async def search_memories(
     mode: str = "hybrid",
     diversify: bool = False,
 ) -> SearchResult:
-    """Find the memories that best answer `query` within the filters."""
+    """Find the memories that answer `query` within the filters: at most `limit`, each with relevance
+    at least `min_relevance` (default: the settings' floor; 0 returns up to `limit` whatever their
+    relevance)."""
     text = clean_query(query)
     if mode not in ("hybrid", "semantic", "keyword"):
         raise InvalidInput(f"mode {mode!r} is not valid; use 'hybrid' (default), 'semantic' or 'keyword'.")
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit {limit} is out of range; use 1 to {MAX_LIMIT}.")
+    floor = app.settings.min_relevance if min_relevance is None else min_relevance
+    if not 0.0 <= floor <= 1.0 or floor != floor:
+        raise InvalidInput(
+            f"min_relevance {min_relevance} is out of range; use 0 to 1 (default {app.settings.min_relevance}; "
+            "0 returns up to limit whatever their relevance)."
+        )
     flt = build_filter(
         default_project=app.default_project,
         project=project,
@@ -479,64 +471,97 @@ async def search_memories(
     # Embedding first and then running the two SQLite stages at once was slower (21.3 ms at 100,000).
     keyword: list[tuple[int, float]] = []
     semantic: list[tuple[int, float]] = []
+    vector = b""
 
     async def keywords() -> None:
         nonlocal keyword
         keyword = await _keyword_candidates(app, text, flt, pool)
 
     async def meaning() -> None:
-        nonlocal semantic
-        semantic = await _semantic_candidates(app, text, flt, pool)
+        nonlocal semantic, vector
+        semantic, vector = await _semantic_candidates(app, text, flt, pool)
 
     await concurrently(*([keywords] if used != "semantic" else []), *([meaning] if used != "keyword" else []))
     keyword_ids = {i for i, _ in keyword}
     semantic = [(r, s) for r, s in semantic if s >= _MIN_SIMILARITY or r in keyword_ids]
+    candidates = list(dict.fromkeys([*(i for i, _ in keyword), *(i for i, _ in semantic)]))
 
-    keyword_norm, semantic_norm = _normalised(keyword), _normalised(semantic)
-    weight = _KEYWORD_WEIGHT if keyword and semantic else (1.0 if keyword else 0.0)
-    fused = {
-        i: weight * keyword_norm.get(i, 0.0) + (1.0 - weight) * semantic_norm.get(i, 0.0)
-        for i in keyword_norm.keys() | semantic_norm.keys()
-    }
-    keep = limit * 3 if diversify else limit
-    scores, lifted_by = await _session_context(app, flt, fused, keep)
-    signals: dict[int, list[str]] = {}
+    # Both signals for every candidate: the words each holds, and the similarity of those the vector
+    # stage did not bring (one statement each, at once on the two readers).
     similarity = dict(semantic)
-    for rank, (rowid, _) in enumerate(keyword, start=1):
-        signals.setdefault(rowid, []).append(f"keyword rank {rank}")
-    for rank, (rowid, sim) in enumerate(semantic, start=1):
-        signals.setdefault(rowid, []).append(f"semantic rank {rank} (similarity {sim:.2f})")
-    for rowid, neighbour in lifted_by.items():
-        signals.setdefault(rowid, []).append(f"session context: stored next to m_{neighbour}")
-    ranked = sorted(scores, key=lambda r: (-scores[r], r))
-    window = ranked[:keep]
+    matches = WordMatches({}, {})
+    terms = query_terms(text)
+
+    async def words() -> None:
+        nonlocal matches
+        if used != "semantic":
+            matches = await match_words(app.db, terms, candidates)
+
+    async def similarities() -> None:
+        info = app.vector_info
+        missing = [i for i in candidates if i not in similarity]
+        if used != "keyword" and vector and info is not None and missing:
+            similarity.update(await rescore(app.db.side, info.table, vector, missing))
+
+    await concurrently(words, similarities)
+    total = sum(matches.weights.values())
+    coverage = {
+        i: (sum(matches.weights[w] for w in matches.found.get(i, ())) / total if total else 0.0)
+        for i in candidates
+    }
+    own = {
+        i: relevance.evidence(similarity.get(i) if used != "keyword" else None, coverage[i])
+        for i in candidates
+    }
+    bar = relevance.internal(floor)
+    gains, lifted_by = await _session_lift(app, flt, own, max(bar, relevance.internal(_LIFT_FLOOR)))
+    scores = {i: own[i] + gains.get(i, 0.0) for i in candidates}
+    ranked = sorted(candidates, key=lambda r: (-scores[r], r))
+    passing = [i for i in ranked if relevance.display(own[i]) >= floor]
+    weaker = len(ranked) - len(passing)
+    keep = limit * 3 if diversify else limit
+    window = passing[:keep]
     found = await load_memories(app.db, window)
+    keyword_rank = {rowid: n for n, (rowid, _) in enumerate(keyword, start=1)}
+    semantic_rank = {rowid: n for n, (rowid, _) in enumerate(semantic, start=1)}
     hits: list[SearchHit] = []
-    best = scores[ranked[0]] if ranked and scores[ranked[0]] > 0 else 1.0
     for rowid in window:
         memory = found.get(rowid)
         if memory is None:
             continue
-        why = list(signals[rowid])
-        terms = _matched_terms(text, memory.content, memory.tags) if rowid in keyword_ids else []
-        if terms:
-            why[0] = f"{why[0]}: {', '.join(terms[:8])}"
-        hits.append(SearchHit(memory, round(scores[rowid] / best, 4), tuple(why), similarity.get(rowid)))
+        why = []
+        held = [t for t in terms if t in matches.found.get(rowid, ())]
+        if held:
+            rank = keyword_rank.get(rowid)
+            why.append(f"words {', '.join(held[:8])}" + (f" (keyword rank {rank})" if rank else ""))
+        if rowid in similarity:
+            rank = semantic_rank.get(rowid)
+            why.append(f"similarity {similarity[rowid]:.2f}" + (f" (semantic rank {rank})" if rank else ""))
+        if rowid in lifted_by:
+            why.append(f"session context: stored next to the related m_{lifted_by[rowid]}")
+        hits.append(SearchHit(memory, relevance.display(own[rowid]), tuple(why), similarity.get(rowid)))
     if diversify:
         vectors = await _vectors_for(app, [h.memory.id for h in hits])
         hits = _diversify(hits, limit, vectors)
     hits = hits[:limit]
     await record_access(app, [int(h.memory.id[2:]) for h in hits])
     if not hits:
+        if weaker:
+            below = (
+                f"nothing cleared the relevance floor {floor:.2f}: {weaker} weaker "
+                f"{'match was' if weaker == 1 else 'matches were'} left out (pass min_relevance=0 to see "
+                "them, or search with the exact names and words the memory would hold)."
+            )
+            notice = f"{notice} {below}" if notice else below
         elsewhere = scope_hint(await counts_elsewhere(app, flt, keyword_query(text)), "matches", flt)
         if elsewhere:
             notice = f"{notice} {elsewhere}" if notice else elsewhere
-    return SearchResult(tuple(hits), requested, used, notice)
+    return SearchResult(tuple(hits), requested, used, notice, weaker)
 
 
 async def _vectors_for(app: App, ids: Sequence[str]) -> dict[str, bytes]:
     info = app.vector_info
-    if info is None or not ids or not app.semantic_ready():
+    if info is None or not ids:
         return {}
     rowids = [int(i[2:]) for i in ids]
     rows = await app.db.fetchall(

@@ -1,0 +1,57 @@
+"""Relevance: one number per result that means the same for every question, and the floor under which
+a result is left out.
+
+A memory's own evidence is two absolute signals, never rescaled per query:
+
+- `similarity`: cosine similarity of the question's and the memory's embeddings (all-MiniLM-L6-v2:
+  unrelated sentences sit around 0.0-0.25, paraphrases of one fact at 0.4 and above);
+- `coverage`: the share of the question's informative words the memory holds (content or tags, as the
+  keyword index stems them), each word weighed by its inverse document frequency, so matching a rare
+  name counts more than matching "app"; a word no memory holds weighs most, so a question about
+  something never stored covers little of anything.
+
+They combine in a logistic model, p = 1 / (1 + exp(-(4 s + 3 c + 6 s c - 5))), whose shape was fitted
+to "does this memory answer this question" on two kinds of data: LoCoMo conversations (chosen by
+cross-validation, tuning on three conversations and reporting on the other two; `bench/locomo.py
+--folds`) and an agent's own memories (`bench/agentmem.py`). Ranking uses p (plus the session lift of
+`mcp_memory.services.search.hybrid`); what callers see is `relevance = p ** (1/3)`, a fixed monotone
+stretch so that the scale reads naturally: about 0.3 is the floor, 0.45 weak but plausible, 0.7 and
+above strong. Being a fixed function of absolute signals, 0.5 means the same in every answer.
+
+The default floor (`Settings.min_relevance`, 0.3) keeps in LoCoMo's top 10 what the top 10 held without
+it (recall@10 moves by under 0.01) while leaving out most of what an agent's store holds that does not
+answer: bench/README.md has the figures.
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["DEFAULT_FLOOR", "display", "evidence", "internal"]
+
+#: The floor on the shown scale when no setting says otherwise.
+DEFAULT_FLOOR = 0.3
+_SIMILARITY = 4.0
+_COVERAGE = 3.0
+_BOTH = 6.0
+_BIAS = -5.0
+
+
+def evidence(similarity: float | None, coverage: float) -> float:
+    """p: how likely a memory with this cosine similarity and word coverage answers the question
+    (internal scale; `display` turns it into the shown relevance). A missing similarity (keyword-only
+    search) counts as none."""
+    s = max(0.0, similarity or 0.0)
+    c = min(1.0, max(0.0, coverage))
+    z = _SIMILARITY * s + _COVERAGE * c + _BOTH * s * c + _BIAS
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def display(p: float) -> float:
+    """The shown relevance (0..1) of internal evidence p."""
+    return round(float(max(0.0, min(1.0, p)) ** (1.0 / 3.0)), 2)
+
+
+def internal(relevance: float) -> float:
+    """The internal evidence a shown relevance stands for (the inverse of `display`)."""
+    return float(max(0.0, min(1.0, relevance)) ** 3)
