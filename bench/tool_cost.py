@@ -67,7 +67,7 @@ async def search_result_sizes() -> tuple[int, int]:
             for text in memories:
                 await client.call_tool("memory_store", {"content": text, "tags": ["bench"]})
             result = await client.call_tool(
-                "memory_search", {"query": "release build android crash", "limit": 5}
+                "memory_search", {"query": "release build android crash", "limit": 5, "min_relevance": 0}
             )
             structured = json.dumps(result.structured_content, separators=(",", ":"), ensure_ascii=False)
             text = "".join(getattr(block, "text", "") for block in result.content)

@@ -1,13 +1,17 @@
-"""Settings: one object, read once from `MCP_MEMORY_*` environment variables and CLI flags."""
+"""Settings: one object, read once from `MCP_MEMORY_*` environment variables and CLI flags.
+
+Plain standard library (a frozen dataclass checked field by field), so that the command line and the
+client hooks start without importing pydantic (about 0.3 s)."""
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from typing import Any
 
 from mcp_memory.errors import ConfigError
 
@@ -43,6 +47,15 @@ SETTINGS_DOC: dict[str, str] = {
     "MCP_MEMORY_MIN_RELEVANCE": "The relevance floor (0 to 1) under which search, memory_context, the recall "
     "prompt, memory_similar and the hooks leave a memory out; relevance means the same for every question "
     "(0.3 weak, 0.7 strong). A search's min_relevance argument overrides it. Default: 0.3.",
+    "MCP_MEMORY_MODEL_IDLE_MINUTES": "Minutes without any call needing the embedding model after which a server "
+    "unloads it to give its memory back (it loads again on the next call that needs it); 0 keeps it "
+    "loaded. Default: 10.",
+    "MCP_MEMORY_HOOK_RECALL": "Whether the client hooks put memories into the agent's context (at session start "
+    "and, when relevant, with a prompt): true or false. Default: true.",
+    "MCP_MEMORY_HOOK_CAPTURE": "Whether the client hooks record what failed and what then worked (episodes and "
+    "lessons): true or false. Default: true.",
+    "MCP_MEMORY_HOOK_BUDGET_TOKENS": "About how many tokens the session-start hook may put into the agent's "
+    "context. Default: 1500.",
     "MCP_MEMORY_BUSY_TIMEOUT_MS": "How long a write waits for another process's write to finish before "
     "retrying. Default: 5000.",
 }
@@ -55,30 +68,125 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("mcp-memory", appauthor=False))
 
 
-class Settings(BaseModel):
+def _path(value: Any) -> Path:
+    if isinstance(value, Path):
+        return value
+    if isinstance(value, str) and value.strip():
+        return Path(value.strip())
+    raise ValueError("expected a path")
+
+
+def _optional_path(value: Any) -> Path | None:
+    return None if value is None else _path(value)
+
+
+def _integer(low: int, high: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if isinstance(value, bool):
+            raise ValueError("expected a whole number")
+        try:
+            number = int(str(value).strip()) if isinstance(value, str) else int(value)
+        except (TypeError, ValueError):
+            raise ValueError("expected a whole number") from None
+        if isinstance(value, float) and value != number:
+            raise ValueError("expected a whole number")
+        if not low <= number <= high:
+            raise ValueError(f"must be between {low:,} and {high:,}")
+        return number
+
+    return check
+
+
+def _optional_integer(low: int, high: int) -> Callable[[Any], int | None]:
+    inner = _integer(low, high)
+    return lambda value: None if value is None else inner(value)
+
+
+def _number(low: float, high: float) -> Callable[[Any], float]:
+    def check(value: Any) -> float:
+        if isinstance(value, bool):
+            raise ValueError("expected a number")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError("expected a number") from None
+        if math.isnan(number) or not low <= number <= high:
+            raise ValueError(f"must be between {low:g} and {high:g}")
+        return number
+
+    return check
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError("expected true or false")
+
+
+def _choice(*allowed: str, upper: bool = False) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        text = str(value).strip()
+        text = text.upper() if upper else text
+        if text not in allowed:
+            raise ValueError(f"use one of {', '.join(allowed)}")
+        return text
+
+    return check
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("expected text")
+    return value
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None else _text(value)
+
+
+@dataclass(frozen=True)
+class Settings:
     """Everything configurable, validated once; passed down, never re-read from the environment."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    data_dir: Path = Field(default_factory=default_data_dir)
+    data_dir: Path = field(default_factory=lambda: default_data_dir())
     db_path: Path | None = None
     embedding_model: str = DEFAULT_MODEL
-    embedding_threads: int | None = Field(default=None, ge=1, le=256)
+    embedding_threads: int | None = None
     project: str | None = None
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
-    sqlite: Literal["auto", "sqlite3", "sqlean"] = "auto"
-    busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)
+    log_level: str = "INFO"
+    sqlite: str = "auto"
+    busy_timeout_ms: int = 5000
     tools: str = "all"
     redact_secrets: bool = True
-    model_wait_seconds: float = Field(default=10.0, ge=0, le=300)
-    min_relevance: float = Field(default=0.3, ge=0, le=1)
+    model_wait_seconds: float = 10.0
+    min_relevance: float = 0.3
+    model_idle_minutes: float = 10.0
+    hook_recall: bool = True
+    hook_capture: bool = True
+    hook_budget_tokens: int = 1500
     #: The working directory the default project is derived from.
-    cwd: Path = Field(default_factory=Path.cwd)
+    cwd: Path = field(default_factory=Path.cwd)
 
-    @field_validator("log_level", mode="before")
-    @classmethod
-    def _upper(cls, value: Any) -> Any:
-        return value.upper() if isinstance(value, str) else value
+    def __post_init__(self) -> None:
+        problems = []
+        for name, check in _CHECKS.items():
+            try:
+                object.__setattr__(self, name, check(getattr(self, name)))
+            except ValueError as exc:
+                problems.append(f"{_env_name(name)}: {exc}")
+        if problems:
+            raise ConfigError(
+                f"invalid setting: {'; '.join(problems)}. See `mcp-memory --help` for every setting."
+            )
 
     @property
     def database(self) -> Path:
@@ -90,44 +198,70 @@ class Settings(BaseModel):
         """Where fastembed keeps models it downloads: under our data directory, never /tmp."""
         return self.data_dir.expanduser() / "models"
 
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with `changes` applied (and checked)."""
+        return dataclasses.replace(self, **changes)
+
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Read `MCP_MEMORY_*` variables from `env` (default: the process environment), then apply
         CLI `overrides` (None values are ignored)."""
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
-        names = {
-            "DATA_DIR": "data_dir",
-            "DB": "db_path",
-            "EMBEDDING_MODEL": "embedding_model",
-            "EMBEDDING_THREADS": "embedding_threads",
-            "PROJECT": "project",
-            "LOG_LEVEL": "log_level",
-            "SQLITE": "sqlite",
-            "BUSY_TIMEOUT_MS": "busy_timeout_ms",
-            "TOOLS": "tools",
-            "REDACT_SECRETS": "redact_secrets",
-            "MODEL_WAIT_SECONDS": "model_wait_seconds",
-            "MIN_RELEVANCE": "min_relevance",
-        }
-        for suffix, field in names.items():
+        for suffix, name in _NAMES.items():
             raw = env.get(ENV_PREFIX + suffix)
             if raw is not None and raw.strip() != "":
-                values[field] = raw.strip()
+                values[name] = raw.strip()
+        unknown = [k for k in overrides if k not in _FIELDS]
+        if unknown:
+            raise TypeError(f"unknown settings {unknown}")
         values.update({k: v for k, v in overrides.items() if v is not None})
-        try:
-            return cls(**values)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{_env_name(str(err['loc'][0]), names)}: {err['msg']}" for err in exc.errors()
-            )
-            raise ConfigError(
-                f"invalid setting: {problems}. See `mcp-memory --help` for every setting."
-            ) from exc
+        return cls(**values)
 
 
-def _env_name(field: str, names: Mapping[str, str]) -> str:
-    for suffix, name in names.items():
-        if name == field:
+#: Environment variable suffix -> field.
+_NAMES = {
+    "DATA_DIR": "data_dir",
+    "DB": "db_path",
+    "EMBEDDING_MODEL": "embedding_model",
+    "EMBEDDING_THREADS": "embedding_threads",
+    "PROJECT": "project",
+    "LOG_LEVEL": "log_level",
+    "SQLITE": "sqlite",
+    "BUSY_TIMEOUT_MS": "busy_timeout_ms",
+    "TOOLS": "tools",
+    "REDACT_SECRETS": "redact_secrets",
+    "MODEL_WAIT_SECONDS": "model_wait_seconds",
+    "MIN_RELEVANCE": "min_relevance",
+    "MODEL_IDLE_MINUTES": "model_idle_minutes",
+    "HOOK_RECALL": "hook_recall",
+    "HOOK_CAPTURE": "hook_capture",
+    "HOOK_BUDGET_TOKENS": "hook_budget_tokens",
+}
+_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "data_dir": _path,
+    "db_path": _optional_path,
+    "embedding_model": _text,
+    "embedding_threads": _optional_integer(1, 256),
+    "project": _optional_text,
+    "log_level": _choice("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", upper=True),
+    "sqlite": _choice("auto", "sqlite3", "sqlean"),
+    "busy_timeout_ms": _integer(0, 600_000),
+    "tools": _text,
+    "redact_secrets": _boolean,
+    "model_wait_seconds": _number(0, 300),
+    "min_relevance": _number(0, 1),
+    "model_idle_minutes": _number(0, 10_080),
+    "hook_recall": _boolean,
+    "hook_capture": _boolean,
+    "hook_budget_tokens": _integer(100, 20_000),
+    "cwd": _path,
+}
+_FIELDS = {f.name for f in dataclasses.fields(Settings)}
+
+
+def _env_name(name: str) -> str:
+    for suffix, field_name in _NAMES.items():
+        if field_name == name:
             return ENV_PREFIX + suffix
-    return field
+    return name
