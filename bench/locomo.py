@@ -88,6 +88,10 @@ GRID = [
 ]
 
 
+#: The product's own settings, taken before --folds changes any.
+DEFAULTS = {"weights": hybrid._NEIGHBOUR_WEIGHTS, "related": hybrid._RELATED, "floor": DEFAULT_FLOOR}
+
+
 def apply(setting: dict[str, Any]) -> None:
     """Set the search's tunables to `setting` (for --folds)."""
     hybrid._NEIGHBOUR_WEIGHTS = setting["weights"]
@@ -163,7 +167,6 @@ def cross_validate(rows_by_sample: dict[str, list[dict[str, Any]]]) -> None:
     import itertools
 
     names = sorted(rows_by_sample)
-    defaults = {"weights": hybrid._NEIGHBOUR_WEIGHTS, "related": hybrid._RELATED, "floor": DEFAULT_FLOOR}
 
     def figures(setting: int, samples: Any) -> dict[str, float]:
         return metrics(
@@ -190,7 +193,7 @@ def cross_validate(rows_by_sample: dict[str, list[dict[str, Any]]]) -> None:
             f"held-out mean over {len(held)} folds: recall@10 {statistics.mean(h[0] for h in held):.3f}, "
             f"MRR {statistics.mean(h[1] for h in held):.3f} (goal >= 0.72 / >= 0.50)"
         )
-    default = next((k for k, g in enumerate(GRID) if g == defaults), None)
+    default = next((k for k, g in enumerate(GRID) if g == DEFAULTS), None)
     if default is not None:
         m = figures(default, names)
         print(
