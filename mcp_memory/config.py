@@ -56,6 +56,8 @@ SETTINGS_DOC: dict[str, str] = {
     "lessons): true or false. Default: true.",
     "MCP_MEMORY_HOOK_BUDGET_TOKENS": "About how many tokens the session-start hook may put into the agent's "
     "context. Default: 1500.",
+    "MCP_MEMORY_HOOK_KEEP_LAST_MESSAGE": "Whether the end-of-session hook keeps the agent's last message as a "
+    "`session` memory (redacted): true or false. Default: false.",
     "MCP_MEMORY_BUSY_TIMEOUT_MS": "How long a write waits for another process's write to finish before "
     "retrying. Default: 5000.",
 }
@@ -173,6 +175,7 @@ class Settings:
     hook_recall: bool = True
     hook_capture: bool = True
     hook_budget_tokens: int = 1500
+    hook_keep_last_message: bool = False
     #: The working directory the default project is derived from.
     cwd: Path = field(default_factory=Path.cwd)
 
@@ -237,6 +240,7 @@ _NAMES = {
     "HOOK_RECALL": "hook_recall",
     "HOOK_CAPTURE": "hook_capture",
     "HOOK_BUDGET_TOKENS": "hook_budget_tokens",
+    "HOOK_KEEP_LAST_MESSAGE": "hook_keep_last_message",
 }
 _CHECKS: dict[str, Callable[[Any], Any]] = {
     "data_dir": _path,
@@ -255,6 +259,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "hook_recall": _boolean,
     "hook_capture": _boolean,
     "hook_budget_tokens": _integer(100, 20_000),
+    "hook_keep_last_message": _boolean,
     "cwd": _path,
 }
 _FIELDS = {f.name for f in dataclasses.fields(Settings)}

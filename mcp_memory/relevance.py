@@ -26,8 +26,9 @@ answer: bench/README.md has the figures.
 from __future__ import annotations
 
 import math
+import re
 
-__all__ = ["DEFAULT_FLOOR", "display", "evidence", "internal"]
+__all__ = ["DEFAULT_FLOOR", "display", "evidence", "internal", "query_terms"]
 
 #: The floor on the shown scale when no setting says otherwise.
 DEFAULT_FLOOR = 0.3
@@ -55,3 +56,79 @@ def display(p: float) -> float:
 def internal(relevance: float) -> float:
     """The internal evidence a shown relevance stands for (the inverse of `display`)."""
     return float(max(0.0, min(1.0, relevance)) ** 3)
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "did",
+        "do",
+        "does",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "he",
+        "her",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "our",
+        "she",
+        "so",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+    ]
+)
+
+
+def query_terms(query: str) -> list[str]:
+    """The query's words that carry meaning (stopwords dropped unless nothing else is left), lowercased, once each."""
+    words = [w.lower() for w in _WORD.findall(query)]
+    content_words = [w for w in words if w not in _STOPWORDS]
+    return list(dict.fromkeys(content_words or words))

@@ -7,12 +7,14 @@ import argparse
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
 
 from mcp_memory.cli.ui import paint, progress_for
 from mcp_memory.config import Settings
+from mcp_memory.errors import InvalidInput
 from mcp_memory.services.app import App, open_app
 from mcp_memory.timeparse import format_time
 
@@ -463,7 +465,85 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> Output:
             )
         else:
             text += "\nNothing was added to Claude Code (run again with --yes, or run the line above)."
+    text += _init_hooks(args, settings, data)
     return Output(data, text.strip())
+
+
+def _claude_settings_file() -> Path:
+    """Claude Code's user settings (CLAUDE_CONFIG_DIR moves its folder)."""
+    import os
+
+    folder = os.environ.get("CLAUDE_CONFIG_DIR")
+    return (Path(folder) if folder else Path.home() / ".claude") / "settings.json"
+
+
+def _hook_prefix() -> list[str]:
+    """How a hook starts this program: the installed command when it is on PATH (fastest: no uvx
+    resolution on every prompt), else what a client runs for the server."""
+    import shutil
+
+    found = shutil.which(DISTRIBUTION)
+    return [found] if found else _server_command()
+
+
+def _init_hooks(args: argparse.Namespace, settings: Settings, data: dict[str, Any]) -> str:
+    """Add or remove the client hooks and the Cursor rules file, as `init`'s flags ask."""
+    from mcp_memory.hooks import install
+
+    claude_file = _claude_settings_file()
+    cursor_file = Path.home() / ".cursor" / "hooks.json"
+    lines: list[str] = []
+    try:
+        if args.remove:
+            removed = [str(f) for f, done in ((claude_file, install.remove_claude_hooks(claude_file)),
+                                              (cursor_file, install.remove_cursor_hooks(cursor_file))) if done]  # fmt: skip
+            data["hooks_removed"] = removed
+            lines.append(
+                f"Hooks removed from {', '.join(removed)}."
+                if removed
+                else "No mcp-memory hooks were installed."
+            )
+            return "\n" + "\n".join(lines)
+        wants_claude = args.hooks
+        if not wants_claude and not args.json and sys.stdin.isatty():
+            answer = input(
+                f"Add the Claude Code hooks to {claude_file} (recall at session start and with relevant "
+                "prompts, lessons from failed commands)? [y/N] "
+            )
+            wants_claude = answer.strip().lower() in ("y", "yes")
+        prefix = _hook_prefix()
+        if wants_claude:
+            changed = install.add_claude_hooks(claude_file, prefix)
+            data["claude_hooks"] = str(claude_file)
+            lines.append(f"Claude Code hooks {'added to' if changed else 'already in'} {claude_file}.")
+        if args.cursor_hooks:
+            changed = install.add_cursor_hooks(cursor_file, prefix)
+            data["cursor_hooks"] = str(cursor_file)
+            lines.append(f"Cursor hooks {'added to' if changed else 'already in'} {cursor_file}.")
+        if args.cursor_rules:
+            path = install.write_rules(settings.cwd, _session_block_for(settings))
+            data["cursor_rules"] = str(path)
+            lines.append(f"Wrote {path}; the Cursor stop hook keeps it fresh.")
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(f"could not update the client settings: {exc}") from exc
+    return ("\n" + "\n".join(lines)) if lines else ""
+
+
+def _session_block_for(settings: Settings) -> str:
+    """The session-start block for the working directory's project (for the Cursor rules file)."""
+    from mcp_memory.hooks import db
+    from mcp_memory.hooks.recall import session_block
+    from mcp_memory.projects import project_from_path
+
+    conn = db.open_database(settings)
+    if conn is None:
+        return ""
+    try:
+        project = settings.project or project_from_path(settings.cwd)
+        hook = db.HookSession("init", project, 0.0, [], 0, None, 0)
+        return session_block(conn, hook, budget_tokens=settings.hook_budget_tokens, compacted=False)[0]
+    finally:
+        conn.close()
 
 
 def cmd_tail(args: argparse.Namespace, settings: Settings) -> Output:

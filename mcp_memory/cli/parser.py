@@ -8,6 +8,7 @@ from typing import Any
 
 from mcp_memory import __version__
 from mcp_memory.config import SETTINGS_DOC
+from mcp_memory.hooks.payload import EVENTS
 from mcp_memory.limits import MERGE_SIMILARITY
 
 __all__ = ["build_parser"]
@@ -204,6 +205,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--yes", "-y", action="store_true", help="run `claude mcp add` without asking")
     p.add_argument(
+        "--hooks",
+        action="store_true",
+        help="also add the Claude Code hooks (recall at session start and with relevant prompts, "
+        "lessons from failed commands) to ~/.claude/settings.json, leaving its other entries alone",
+    )
+    p.add_argument(
+        "--cursor-hooks",
+        action="store_true",
+        help="add the Cursor hooks (failed commands and fixes) to ~/.cursor/hooks.json",
+    )
+    p.add_argument(
+        "--cursor-rules",
+        action="store_true",
+        help="write .cursor/rules/mcp-memory.mdc in this project with what memory holds (the Cursor stop hook keeps it fresh)",
+    )
+    p.add_argument(
+        "--remove",
+        action="store_true",
+        help="take the hooks out of Claude Code's and Cursor's settings again",
+    )
+    p.add_argument(
         "--scope",
         choices=["user", "project", "local"],
         default="user",
@@ -215,6 +237,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-n", "--last", type=int, default=5, help="start with the last N memories (default 5)")
     p.add_argument("--interval", type=float, default=1.0, help="seconds between checks (default 1)")
     p.add_argument("--for", dest="duration", type=float, help="stop after this many seconds")
+
+    p = command(
+        "hook",
+        "Run one client hook: reads the event's JSON on stdin, prints what enters the agent's context, "
+        "always exits 0 (clients start it; see README, Hooks).",
+    )
+    p.add_argument("client", choices=list(EVENTS), help="the client that runs the hook")
+    p.add_argument(
+        "event",
+        choices=sorted({e for events in EVENTS.values() for e in events}),
+        help="the hook event (claude-code: "
+        + ", ".join(EVENTS["claude-code"])
+        + "; cursor: "
+        + ", ".join(EVENTS["cursor"])
+        + ")",
+    )
 
     p = command("completion", 'Print a shell completion script: eval "$(mcp-memory completion bash)".')
     p.add_argument("shell", choices=["bash", "zsh", "fish"], help="your shell")

@@ -87,6 +87,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             run_stdio(settings)
             return 0
+        if command == "hook":
+            from mcp_memory.hooks.run import main as hook_main
+
+            return hook_main([args.client, args.event])
         if command == "completion":
             from mcp_memory.cli.completion import completion_script
 

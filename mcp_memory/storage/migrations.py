@@ -198,6 +198,31 @@ CREATE TABLE vector_changes (
 );
 """
 
+_V4 = """
+CREATE TABLE hook_sessions (
+    session_id TEXT PRIMARY KEY,
+    client TEXT NOT NULL,
+    project TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    injected TEXT NOT NULL DEFAULT '[]',
+    lessons INTEGER NOT NULL DEFAULT 0,
+    episode_id INTEGER,
+    steps INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE hook_commands (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id TEXT NOT NULL,
+    command TEXT NOT NULL,
+    output TEXT NOT NULL DEFAULT '',
+    ok INTEGER NOT NULL,
+    fixes INTEGER,
+    at REAL NOT NULL
+);
+CREATE INDEX hook_commands_by_session ON hook_commands(session_id, id);
+"""
+
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "memories, tags, versions, keyword index", _V1),
@@ -208,6 +233,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         _V3,
         convert_vec0_table,
     ),
+    Migration(4, "client hook sessions and the commands they saw fail", _V4),
 )
 LATEST_SCHEMA_VERSION = MIGRATIONS[-1].version
 

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from mcp_memory import relevance
 from mcp_memory.errors import InvalidInput, ModelUnavailable, NotFound
 from mcp_memory.limits import MAX_LIMIT
+from mcp_memory.relevance import query_terms
 from mcp_memory.services.app import App
 from mcp_memory.services.memories.store import Memory, load_memories, resolve_id
-from mcp_memory.services.search.hybrid import SearchHit, nearest_memories, query_terms
+from mcp_memory.services.search.hybrid import SearchHit, nearest_memories
 from mcp_memory.storage.filters import build_filter
 from mcp_memory.storage.keywords import match_words
 

@@ -20,7 +20,6 @@ from keywords alone and says so in `notice`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -29,6 +28,7 @@ from mcp_memory import relevance
 from mcp_memory.concurrently import concurrently
 from mcp_memory.errors import InvalidInput
 from mcp_memory.limits import MAX_LIMIT, clean_query
+from mcp_memory.relevance import query_terms
 from mcp_memory.services.app import App
 from mcp_memory.services.memories.elsewhere import counts_elsewhere, scope_hint
 from mcp_memory.services.memories.store import Memory, load_memories, record_access
@@ -68,73 +68,6 @@ _NEAR_DUPLICATE = 0.9
 _EXACT_TAGGED = 4096
 #: A vector neighbour less similar than this is noise unless its keywords matched too.
 _MIN_SIMILARITY = 0.15
-_WORD = re.compile(r"\w+", re.UNICODE)
-_STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "but",
-        "by",
-        "did",
-        "do",
-        "does",
-        "for",
-        "from",
-        "had",
-        "has",
-        "have",
-        "he",
-        "her",
-        "his",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "me",
-        "my",
-        "of",
-        "on",
-        "or",
-        "our",
-        "she",
-        "so",
-        "than",
-        "that",
-        "the",
-        "their",
-        "them",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "to",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-    ]
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,13 +89,6 @@ class SearchResult:
     notice: str | None
     #: Candidates left out because their relevance was under the floor.
     weaker: int = 0
-
-
-def query_terms(query: str) -> list[str]:
-    """The query's words that carry meaning (stopwords dropped unless nothing else is left), lowercased, once each."""
-    words = [w.lower() for w in _WORD.findall(query)]
-    content_words = [w for w in words if w not in _STOPWORDS]
-    return list(dict.fromkeys(content_words or words))
 
 
 def keyword_query(query: str) -> str | None:

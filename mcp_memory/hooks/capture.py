@@ -1,0 +1,222 @@
+"""What the hooks record, with no language model: failing commands, and the fix that followed.
+
+- A command that fails is kept in `hook_commands` (redacted: private blocks dropped, secrets
+  replaced; its output's last lines only), at most MAX_FAILURES a session. Nothing else of any tool's
+  output is stored.
+- A command that works right after a *similar* one failed in the same session (same program and a
+  shared argument, or the same arguments to another program: `npm install` -> `pnpm install`; never
+  the identical command, whose fix was elsewhere) becomes a `lesson` memory: "`X` failed with `E`;
+  `Y` worked." It is stored through the memory services (redaction, deduplication, history and the
+  keyword index as for any memory; its vector follows when a server runs) and deduplicated across
+  sessions by the pair of commands. At most MAX_LESSONS a session.
+- At the end of a turn or session (`close_episode`), the failures not yet in an episode become one:
+  each failure and fix a step, the outcome success when every failure was followed by a fix, else
+  failure, its lesson the pairs learnt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+import time
+from dataclasses import dataclass
+
+from mcp_memory.config import Settings
+from mcp_memory.hooks.db import HookSession, transaction
+from mcp_memory.services.memories.redaction import redact
+
+__all__ = ["MAX_FAILURES", "MAX_LESSONS", "Lesson", "close_episode", "record_command", "similar"]
+
+MAX_FAILURES = 50
+MAX_LESSONS = 5
+_COMMAND_CHARS = 500
+_ERROR_CHARS = 240
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+
+
+def _tokens(command: str) -> list[str]:
+    words = command.split()
+    while words and _ASSIGNMENT.match(words[0]):
+        words = words[1:]
+    return words
+
+
+def similar(failed: str, worked: str) -> bool:
+    """Whether `worked` is another try at what `failed` did (see the module's note)."""
+    a, b = _tokens(failed), _tokens(worked)
+    if not a or not b or a == b:
+        return False
+    rest_a, rest_b = set(a[1:]), set(b[1:])
+    if a[0] == b[0]:
+        shared = rest_a & rest_b
+        return bool(shared) and len(shared) / len(rest_a | rest_b) >= 0.3
+    return bool(rest_a) and a[1:] == b[1:]
+
+
+@dataclass(frozen=True, slots=True)
+class Lesson:
+    content: str
+    pair: str
+
+
+def _error_summary(output: str) -> str:
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    text = " / ".join(lines[-2:])
+    return text[-_ERROR_CHARS:]
+
+
+def _short(command: str) -> str:
+    text = " ".join(command.split())
+    return text if len(text) <= _COMMAND_CHARS else text[: _COMMAND_CHARS - 1] + "…"
+
+
+def lesson_text(failed: str, output: str, worked: str) -> str:
+    error = _error_summary(output)
+    said = f" with: {error}" if error else ""
+    return f"`{_short(failed)}` failed{said}; `{_short(worked)}` worked instead."
+
+
+def _pair_key(failed: str, worked: str) -> str:
+    raw = " ".join(_tokens(failed)) + "\n" + " ".join(_tokens(worked))
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def record_command(
+    conn: sqlite3.Connection, settings: Settings, hook: HookSession, command: str, output: str, failed: bool
+) -> Lesson | None:
+    """Note a command's outcome; the lesson it completes, if any (the caller stores it)."""
+    secrets = settings.redact_secrets
+    command = redact(command, secrets=secrets).text.strip()
+    if not command:
+        return None
+    now = time.time()
+    if failed:
+        with transaction(conn):
+            count = conn.execute(
+                "SELECT count(*) FROM hook_commands WHERE session_id = ? AND ok = 0", (hook.session_id,)
+            ).fetchone()[0]
+            if count < MAX_FAILURES:
+                conn.execute(
+                    "INSERT INTO hook_commands(session_id, command, output, ok, at) VALUES (?, ?, ?, 0, ?)",
+                    (hook.session_id, _short(command), redact(output, secrets=secrets).text, now),
+                )
+                conn.execute(
+                    "UPDATE hook_sessions SET updated_at = ? WHERE session_id = ?", (now, hook.session_id)
+                )
+        return None
+    # The usual case, a command that worked with no failure before it: one indexed read.
+    failures = conn.execute(
+        "SELECT c.id, c.command, c.output FROM hook_commands c WHERE c.session_id = ? AND c.ok = 0 "
+        "AND NOT EXISTS (SELECT 1 FROM hook_commands f WHERE f.fixes = c.id) ORDER BY c.id DESC LIMIT 20",
+        (hook.session_id,),
+    ).fetchall()
+    match = next((f for f in failures if similar(str(f["command"]), command)), None)
+    if match is None:
+        return None
+    lesson = Lesson(
+        lesson_text(str(match["command"]), str(match["output"]), command),
+        _pair_key(str(match["command"]), command),
+    )
+    with transaction(conn):
+        conn.execute(
+            "INSERT INTO hook_commands(session_id, command, output, ok, fixes, at) VALUES (?, ?, '', 1, ?, ?)",
+            (hook.session_id, _short(command), int(match["id"]), now),
+        )
+        row = conn.execute(
+            "SELECT lessons FROM hook_sessions WHERE session_id = ?", (hook.session_id,)
+        ).fetchone()
+        if row is None or int(row["lessons"]) >= MAX_LESSONS:
+            return None
+        known = conn.execute(
+            "SELECT 1 FROM memories WHERE deleted_at IS NULL AND kind = 'lesson' "
+            "AND json_extract(metadata, '$.hook_pair') = ? LIMIT 1",
+            (lesson.pair,),
+        ).fetchone()
+        if known is not None:
+            return None
+        conn.execute(
+            "UPDATE hook_sessions SET lessons = lessons + 1, updated_at = ? WHERE session_id = ?",
+            (now, hook.session_id),
+        )
+    return lesson
+
+
+async def store_lesson(settings: Settings, project: str, lesson: Lesson) -> str:
+    """Store a lesson through the memory services; its id."""
+    from mcp_memory.services.app import open_app
+    from mcp_memory.services.memories.store import store_memory
+
+    async with open_app(settings) as app:
+        stored = await store_memory(
+            app,
+            lesson.content,
+            kind="lesson",
+            tags=["hook", "command-fix"],
+            importance=0.6,
+            metadata={"source": "hook", "hook_pair": lesson.pair},
+            project=project or "global",
+        )
+    return stored.id
+
+
+def _claim(conn: sqlite3.Connection, hook: HookSession) -> list[sqlite3.Row]:
+    """The session's commands not yet in an episode, claimed in one transaction (a second hook
+    ending at the same moment finds none)."""
+    with transaction(conn):
+        row = conn.execute(
+            "SELECT steps FROM hook_sessions WHERE session_id = ?", (hook.session_id,)
+        ).fetchone()
+        done = int(row["steps"]) if row else 0
+        rows = conn.execute(
+            "SELECT id, command, output, ok, fixes FROM hook_commands WHERE session_id = ? ORDER BY id",
+            (hook.session_id,),
+        ).fetchall()
+        conn.execute(
+            "UPDATE hook_sessions SET steps = ?, updated_at = ? WHERE session_id = ?",
+            (len(rows), time.time(), hook.session_id),
+        )
+    return list(rows[done:])
+
+
+def pending_steps(conn: sqlite3.Connection, hook: HookSession) -> bool:
+    """Whether this session has failures or fixes not yet in an episode (one cheap read)."""
+    count = conn.execute(
+        "SELECT count(*) FROM hook_commands WHERE session_id = ?", (hook.session_id,)
+    ).fetchone()[0]
+    return int(count) > hook.steps
+
+
+async def close_episode(
+    settings: Settings, conn: sqlite3.Connection, hook: HookSession, client: str
+) -> str | None:
+    """Turn the session's commands not yet recorded into a completed episode; its id, or None when
+    there was nothing new. Runs at a turn's or a session's end, never on the prompt path."""
+    rows = _claim(conn, hook)
+    if not any(int(r["ok"]) == 0 for r in rows):
+        return None
+    from mcp_memory.services.app import open_app
+    from mcp_memory.services.episodes.record import add_step, complete_episode, start_episode
+
+    fixed = {int(r["fixes"]) for r in rows if r["fixes"] is not None}
+    failures = [r for r in rows if int(r["ok"]) == 0]
+    unfixed = [r for r in failures if int(r["id"]) not in fixed]
+    outcome = "failure" if unfixed else "success"
+    by_id = {int(r["id"]): r for r in rows}
+    lessons = [
+        lesson_text(
+            str(by_id[int(r["fixes"])]["command"]), str(by_id[int(r["fixes"])]["output"]), str(r["command"])
+        )
+        for r in rows
+        if r["fixes"] is not None and int(r["fixes"]) in by_id
+    ]
+    task = f"{client} session in {hook.project or 'no project'}: {len(failures)} failing command(s)"
+    async with open_app(settings) as app:
+        episode = await start_episode(app, task, project=hook.project or "global", tags=["hook"])
+        for row in rows[:100]:
+            ok = int(row["ok"]) == 1
+            await add_step(
+                app, episode, str(row["command"]), result=None if ok else str(row["output"]) or None, ok=ok
+            )
+        await complete_episode(app, episode, outcome, lesson=" ".join(lessons) or None)
+    return episode

@@ -1,0 +1,200 @@
+"""Putting the hooks into a client's settings and taking them out again, without touching anything
+else there; and the Cursor rules file.
+
+Claude Code: `~/.claude/settings.json`, key `hooks` (one matcher group per event, each a list of
+command hooks). Cursor: `~/.cursor/hooks.json` (`version` 1, `hooks`: event -> list of commands).
+Our entries are recognised by their command (`... hook claude-code <event>` / `... hook cursor
+<event>`), so a second install adds nothing and removal leaves other hooks alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "CLAUDE_EVENTS",
+    "CURSOR_EVENTS",
+    "RULES_FILE",
+    "add_claude_hooks",
+    "add_cursor_hooks",
+    "claude_hooks",
+    "cursor_hooks",
+    "remove_claude_hooks",
+    "remove_cursor_hooks",
+    "write_rules",
+]
+
+#: Claude Code event -> (our event name, matcher or None, timeout in seconds).
+CLAUDE_EVENTS: dict[str, tuple[str, str | None, int]] = {
+    "SessionStart": ("session-start", None, 10),
+    "UserPromptSubmit": ("user-prompt-submit", None, 5),
+    "PostToolUse": ("post-tool-use", "Bash", 10),
+    "PostToolUseFailure": ("post-tool-use-failure", "Bash", 10),
+    "Stop": ("stop", None, 30),
+    "SessionEnd": ("session-end", None, 30),
+}
+#: Cursor event -> our event name.
+CURSOR_EVENTS: dict[str, str] = {"afterShellExecution": "after-shell-execution", "stop": "stop"}
+#: The Cursor rules file, relative to a project, written only when the user asks for it.
+RULES_FILE = Path(".cursor") / "rules" / "mcp-memory.mdc"
+
+
+def _command(prefix: Sequence[str], client: str, event: str) -> str:
+    return shlex.join([*prefix, "hook", client, event])
+
+
+def _ours(command: Any, client: str) -> bool:
+    return isinstance(command, str) and f" hook {client} " in f"{command} "
+
+
+def claude_hooks(prefix: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """The `hooks` entries for Claude Code's settings (also the plugin's hooks/hooks.json)."""
+    hooks: dict[str, list[dict[str, Any]]] = {}
+    for event, (name, matcher, timeout) in CLAUDE_EVENTS.items():
+        group: dict[str, Any] = {
+            "hooks": [
+                {"type": "command", "command": _command(prefix, "claude-code", name), "timeout": timeout}
+            ]
+        }
+        if matcher:
+            group = {"matcher": matcher, **group}
+        hooks[event] = [group]
+    return hooks
+
+
+def cursor_hooks(prefix: Sequence[str]) -> dict[str, Any]:
+    """Cursor's hooks.json entries."""
+    return {
+        "version": 1,
+        "hooks": {
+            event: [{"command": _command(prefix, "cursor", name)}] for event, name in CURSOR_EVENTS.items()
+        },
+    }
+
+
+def _load(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    text = path.read_text(encoding="utf-8")
+    data = json.loads(text) if text.strip() else {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} does not hold a JSON object; fix or move it, then run init again")
+    return data
+
+
+def _save(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".mcp-memory.tmp")
+    temporary.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def add_claude_hooks(path: Path, prefix: Sequence[str]) -> bool:
+    """Add our hooks to Claude Code's settings file at `path`; whether anything changed."""
+    data = _load(path)
+    hooks = data.setdefault("hooks", {})
+    if not isinstance(hooks, dict):
+        raise ValueError(f"`hooks` in {path} is not an object; fix it, then run init again")
+    changed = False
+    for event, groups in claude_hooks(prefix).items():
+        present = hooks.setdefault(event, [])
+        if any(
+            _ours(h.get("command"), "claude-code")
+            for g in present
+            if isinstance(g, dict)
+            for h in g.get("hooks", [])
+        ):
+            continue
+        present.extend(groups)
+        changed = True
+    if changed:
+        _save(path, data)
+    return changed
+
+
+def remove_claude_hooks(path: Path) -> bool:
+    """Take our hooks out of Claude Code's settings file; whether anything changed."""
+    data = _load(path)
+    hooks = data.get("hooks")
+    if not isinstance(hooks, dict):
+        return False
+    changed = False
+    for event in list(hooks):
+        groups = hooks[event] if isinstance(hooks[event], list) else []
+        kept_groups = []
+        for group in groups:
+            if not isinstance(group, dict):
+                kept_groups.append(group)
+                continue
+            inner = [h for h in group.get("hooks", []) if not _ours(h.get("command"), "claude-code")]
+            changed |= len(inner) != len(group.get("hooks", []))
+            if inner:
+                kept_groups.append({**group, "hooks": inner})
+        if kept_groups:
+            hooks[event] = kept_groups
+        else:
+            del hooks[event]
+    if not hooks:
+        del data["hooks"]
+    if changed:
+        _save(path, data)
+    return changed
+
+
+def add_cursor_hooks(path: Path, prefix: Sequence[str]) -> bool:
+    """Add our hooks to Cursor's hooks.json at `path`; whether anything changed."""
+    data = _load(path)
+    data.setdefault("version", 1)
+    hooks = data.setdefault("hooks", {})
+    changed = False
+    for event, entries in cursor_hooks(prefix)["hooks"].items():
+        present = hooks.setdefault(event, [])
+        if any(_ours(h.get("command"), "cursor") for h in present if isinstance(h, dict)):
+            continue
+        present.extend(entries)
+        changed = True
+    if changed:
+        _save(path, data)
+    return changed
+
+
+def remove_cursor_hooks(path: Path) -> bool:
+    """Take our hooks out of Cursor's hooks.json; whether anything changed."""
+    data = _load(path)
+    hooks = data.get("hooks")
+    if not isinstance(hooks, dict):
+        return False
+    changed = False
+    for event in list(hooks):
+        entries = hooks[event] if isinstance(hooks[event], list) else []
+        kept = [h for h in entries if not (isinstance(h, dict) and _ours(h.get("command"), "cursor"))]
+        changed |= len(kept) != len(entries)
+        if kept:
+            hooks[event] = kept
+        else:
+            del hooks[event]
+    if changed:
+        _save(path, data)
+    return changed
+
+
+def write_rules(project_dir: Path, block: str) -> Path:
+    """Write the Cursor rules file with `block` (the session-start block) in `project_dir`."""
+    path = project_dir / RULES_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = (
+        "---\n"
+        "description: What mcp-memory holds for this project (refreshed by its Cursor stop hook)\n"
+        "alwaysApply: true\n"
+        "---\n\n"
+        f"{block.strip() or 'Nothing stored for this project yet.'}\n"
+    )
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+    return path

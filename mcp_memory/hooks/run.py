@@ -1,0 +1,160 @@
+"""`mcp-memory hook <client> <event>`: one hook call, from the JSON on stdin to what the client reads.
+
+Rules for every hook: it never blocks or fails the client. Whatever goes wrong (no database yet, a
+database another process holds longer than HOOK_BUSY_MS, a payload of an unknown shape) ends with
+exit code 0, nothing on stdout and one line on stderr. No network, no model, no language model.
+`MCP_MEMORY_HOOK_RECALL=false` turns off what enters the context, `MCP_MEMORY_HOOK_CAPTURE=false`
+what is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from mcp_memory.config import Settings
+from mcp_memory.hooks.db import HookSession
+from mcp_memory.hooks.payload import CLIENTS, EVENTS, HookEvent, parse_event
+from mcp_memory.projects import project_from_path
+
+__all__ = ["HOOK_BUSY_MS", "handle", "main"]
+
+#: A hook waits at most this long for another process's write (the client is waiting on it).
+HOOK_BUSY_MS = 2000
+_CONTEXT_EVENTS = {"session-start": "SessionStart", "prompt": "UserPromptSubmit"}
+
+
+def _project(settings: Settings, event: HookEvent) -> str:
+    if settings.project is not None:
+        return settings.project.strip() if settings.project.strip().lower() != "global" else ""
+    return project_from_path(event.cwd or settings.cwd)
+
+
+def _context(event: HookEvent, text: str) -> str:
+    """What a Claude Code hook prints for `text` to enter the model's context."""
+    if not text or event.client != "claude-code" or event.kind not in _CONTEXT_EVENTS:
+        return ""
+    name = _CONTEXT_EVENTS[event.kind]
+    return json.dumps({"hookSpecificOutput": {"hookEventName": name, "additionalContext": text}})
+
+
+def handle(client: str, event_name: str, raw: str, settings: Settings) -> str:
+    """Act on one event; what to print on stdout ('' for nothing)."""
+    event = parse_event(client, event_name, raw)
+    if event is None or not event.session_id:
+        return ""
+    from mcp_memory.hooks import db
+
+    settings = settings.replace(busy_timeout_ms=min(settings.busy_timeout_ms, HOOK_BUSY_MS))
+    conn = db.open_database(settings)
+    if conn is None:
+        return ""
+    try:
+        hook = db.session(conn, client, event.session_id, _project(settings, event))
+        if event.kind == "session-start":
+            db.forget_old(conn)
+            if not settings.hook_recall:
+                return ""
+            from mcp_memory.hooks.recall import session_block
+
+            text, ids = session_block(
+                conn, hook, budget_tokens=settings.hook_budget_tokens, compacted=event.source == "compact"
+            )
+            db.note_injected(conn, hook.session_id, ids)
+            return _context(event, text)
+        if event.kind == "prompt":
+            if not settings.hook_recall or client != "claude-code" or not event.prompt:
+                return ""
+            from mcp_memory.hooks.recall import prompt_block, prompt_memories
+            from mcp_memory.services.memories.redaction import drop_private
+
+            found = prompt_memories(conn, hook, drop_private(event.prompt).text, floor=settings.min_relevance)
+            if not found:
+                return ""
+            db.note_injected(conn, hook.session_id, [ident for ident, _, _ in found])
+            return _context(event, prompt_block(found))
+        if event.kind == "tool":
+            if not settings.hook_capture or event.command is None or event.failed is None:
+                return ""
+            from mcp_memory.hooks.capture import record_command, store_lesson
+
+            lesson = record_command(conn, settings, hook, event.command, event.output, event.failed)
+            if lesson is not None:
+                import anyio
+
+                anyio.run(store_lesson, settings, hook.project, lesson)
+            return ""
+        # stop / session-end
+        if settings.hook_capture:
+            from mcp_memory.hooks.capture import close_episode, pending_steps
+
+            if pending_steps(conn, hook):
+                import anyio
+
+                anyio.run(close_episode, settings, conn, hook, client)
+        if client == "cursor" and settings.hook_recall and event.cwd is not None:
+            _refresh_rules(conn, hook, event.cwd, settings)
+        if event.kind == "session-end" and settings.hook_keep_last_message and event.last_message:
+            _keep_last_message(settings, hook.project, event.last_message)
+        return ""
+    finally:
+        conn.close()
+
+
+def _refresh_rules(
+    conn: sqlite3.Connection, hook: HookSession, project_dir: Path, settings: Settings
+) -> None:
+    """Cursor cannot inject text: its rules file, when the user asked for one (`init --cursor-rules`),
+    is rewritten with the session block at every stop. Never created here."""
+    from mcp_memory.hooks.install import RULES_FILE, write_rules
+    from mcp_memory.hooks.recall import session_block
+
+    if not (project_dir / RULES_FILE).exists():
+        return
+    text, _ = session_block(conn, hook, budget_tokens=settings.hook_budget_tokens, compacted=False)
+    write_rules(project_dir, text)
+
+
+def _keep_last_message(settings: Settings, project: str, message: str) -> None:
+    import anyio
+
+    async def store() -> None:
+        from mcp_memory.services.app import open_app
+        from mcp_memory.services.memories.store import store_memory
+
+        async with open_app(settings) as app:
+            await store_memory(
+                app, message[:4000], kind="session", tags=["hook"], project=project or "global"
+            )
+
+    anyio.run(store)
+
+
+def main(argv: Sequence[str]) -> int:
+    """The `hook` command: `argv` is [client, event]. Always 0 (see the module's note)."""
+    try:
+        if len(argv) != 2 or argv[0] not in CLIENTS:
+            known = "; ".join(f"{c}: {', '.join(EVENTS[c])}" for c in CLIENTS)
+            print(f"usage: mcp-memory hook <client> <event> ({known})", file=sys.stderr)
+            return 0
+        raw = sys.stdin.read()
+        settings = Settings.load(os.environ)
+        out = handle(argv[0], argv[1], raw, settings)
+        if out:
+            sys.stdout.write(out + "\n")
+            sys.stdout.flush()
+    except Exception as exc:  # a hook never fails its client
+        print(f"mcp-memory hook {' '.join(argv)}: {type(exc).__name__}: {exc}", file=sys.stderr)
+    return 0
+
+
+def _entry() -> None:  # pragma: no cover - `python -m mcp_memory.hooks.run`
+    raise SystemExit(main(sys.argv[1:]))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _entry()
