@@ -24,6 +24,7 @@ __all__ = [
     "add_cursor_hooks",
     "claude_hooks",
     "cursor_hooks",
+    "plugin_files",
     "remove_claude_hooks",
     "remove_cursor_hooks",
     "write_rules",
@@ -198,3 +199,54 @@ def write_rules(project_dir: Path, block: str) -> Path:
     temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)
     return path
+
+
+#: How the plugin starts this program: from PyPI through uvx (a plugin cannot know local paths).
+PLUGIN_COMMAND = ("uvx", "mcp-memory-local")
+
+
+def plugin_files(version: str) -> dict[str, dict[str, Any]]:
+    """The Claude Code plugin's files (path in the repository -> JSON), so that
+    `/plugin marketplace add <repo>` then `/plugin install mcp-memory-local` gives the server and the
+    hooks in one step. `tests/test_hooks.py` checks the committed files equal these."""
+    description = (
+        "Long-term memory for coding agents: a local MCP server over one SQLite file (hybrid keyword and "
+        "vector search, no cloud), plus hooks that recall at session start and record lessons from failed commands."
+    )
+    return {
+        ".claude-plugin/plugin.json": {
+            "name": "mcp-memory-local",
+            "version": version,
+            "description": description,
+            "author": {"name": "mcp-memory"},
+            "license": "Apache-2.0",
+            "keywords": ["memory", "mcp", "sqlite", "hooks"],
+        },
+        ".claude-plugin/marketplace.json": {
+            "name": "mcp-memory-local",
+            "owner": {"name": "mcp-memory"},
+            "plugins": [
+                {"name": "mcp-memory-local", "source": "./", "description": description, "version": version}
+            ],
+        },
+        ".mcp.json": {
+            "mcpServers": {"memory": {"command": PLUGIN_COMMAND[0], "args": list(PLUGIN_COMMAND[1:])}}
+        },
+        "hooks/hooks.json": {
+            "description": "mcp-memory: recall at session start and with relevant prompts; lessons from failed commands",
+            "hooks": claude_hooks(PLUGIN_COMMAND),
+        },
+    }
+
+
+if (
+    __name__ == "__main__"
+):  # pragma: no cover - `python -m mcp_memory.hooks.install` rewrites the plugin files
+    from mcp_memory import __version__
+
+    root = Path(__file__).resolve().parents[2]
+    for name, content in plugin_files(__version__).items():
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {target}")

@@ -99,14 +99,11 @@ _EXIT_CODE = re.compile(r"exit code [1-9]")
 _FAILURE_MARKS = ("command not found", "traceback (most recent call last)", "exit code", "npm err!", "fatal:")
 
 
-def _looks_failed(output: str) -> bool | None:
-    """For a client that gives no exit code: an output ending in a clear failure says so."""
+def _looks_failed(output: str) -> bool:
+    """For a client that gives no exit code (Cursor): an output ending in a clear failure (an error,
+    a traceback, "command not found", ...) counts as failed, anything else as worked."""
     last = output.lower()[-OUTPUT_TAIL:]
-    if any(mark in last for mark in _FAILURE_MARKS):
-        return True
-    if "error" in last or "failed" in last:
-        return True
-    return None
+    return any(mark in last for mark in _FAILURE_MARKS) or "error" in last or "failed" in last
 
 
 def parse_event(client: str, event: str, raw: str) -> HookEvent | None:
