@@ -361,7 +361,8 @@ def test_a_hook_never_fails_its_client(world: tuple[Settings, Path], tmp_path: P
         (("claude-code", "user-prompt-submit"), "[1, 2]"),
     ):
         done = _hook_process(env, *args, stdin=stdin)
-        assert done.returncode == 0 and done.stdout == "", (args, done.stdout)
+        assert done.returncode == 0, args
+        assert done.stdout == "", args
     missing = {**env, "MCP_MEMORY_DB": str(tmp_path / "none" / "memory.db")}
     done = _hook_process(missing, "claude-code", "user-prompt-submit", stdin=prompt)
     assert done.returncode == 0
@@ -528,4 +529,5 @@ def test_the_plugin_files_are_current_and_valid() -> None:
                 words = hook["command"].split()
                 assert words[:3] == ["uvx", "mcp-memory-local", "hook"]
                 args = parser.parse_args(words[2:])
-                assert args.command == "hook" and args.event in EVENTS["claude-code"], event
+                assert args.command == "hook", event
+                assert args.event in EVENTS["claude-code"], event
