@@ -10,9 +10,12 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
 
 from mcp_memory.errors import InvalidInput, LimitExceeded
+
+TYPE_CHECKING = False  # typing is not imported at run time: a hook process starts faster
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "MAX_CONTENT_BYTES",

@@ -20,7 +20,6 @@ import hashlib
 import re
 import sqlite3
 import time
-from dataclasses import dataclass
 
 from mcp_memory.config import Settings
 from mcp_memory.hooks.db import HookSession, transaction
@@ -54,10 +53,14 @@ def similar(failed: str, worked: str) -> bool:
     return bool(rest_a) and a[1:] == b[1:]
 
 
-@dataclass(frozen=True, slots=True)
 class Lesson:
-    content: str
-    pair: str
+    """A lesson to store, and the key of its pair of commands (deduplication across sessions)."""
+
+    __slots__ = ("content", "pair")
+
+    def __init__(self, content: str, pair: str) -> None:
+        self.content = content
+        self.pair = pair
 
 
 def _error_summary(output: str) -> str:
@@ -87,11 +90,11 @@ def record_command(
 ) -> Lesson | None:
     """Note a command's outcome; the lesson it completes, if any (the caller stores it)."""
     secrets = settings.redact_secrets
-    command = redact(command, secrets=secrets).text.strip()
-    if not command:
-        return None
     now = time.time()
     if failed:
+        command = redact(command, secrets=secrets).text.strip()
+        if not command:
+            return None
         with transaction(conn):
             count = conn.execute(
                 "SELECT count(*) FROM hook_commands WHERE session_id = ? AND ok = 0", (hook.session_id,)
@@ -114,6 +117,7 @@ def record_command(
     match = next((f for f in failures if similar(str(f["command"]), command)), None)
     if match is None:
         return None
+    command = redact(command, secrets=secrets).text.strip()
     lesson = Lesson(
         lesson_text(str(match["command"]), str(match["output"]), command),
         _pair_key(str(match["command"]), command),

@@ -14,10 +14,12 @@ import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
 
 from mcp_memory.config import Settings
+
+TYPE_CHECKING = False  # typing is not imported at run time: a hook process starts faster
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["HookSession", "live_clause", "open_database", "session", "transaction"]
 
@@ -86,17 +88,28 @@ def scope(project: str) -> tuple[str, list[Any]]:
     return "m.project IN (?, '')", [project]
 
 
-@dataclass(slots=True)
 class HookSession:
     """What the hooks remember of one client session."""
 
-    session_id: str
-    project: str
-    started_at: float
-    injected: list[int]
-    lessons: int
-    episode_id: int | None
-    steps: int
+    __slots__ = ("episode_id", "injected", "lessons", "project", "session_id", "started_at", "steps")
+
+    def __init__(
+        self,
+        session_id: str,
+        project: str,
+        started_at: float,
+        injected: list[int],
+        lessons: int,
+        episode_id: int | None,
+        steps: int,
+    ) -> None:
+        self.session_id = session_id
+        self.project = project
+        self.started_at = started_at
+        self.injected = injected
+        self.lessons = lessons
+        self.episode_id = episode_id
+        self.steps = steps
 
 
 def session(conn: sqlite3.Connection, client: str, session_id: str, project: str) -> HookSession:

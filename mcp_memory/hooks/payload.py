@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # typing is not imported at run time: a hook process starts faster
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["CLIENTS", "EVENTS", "HookEvent", "parse_event"]
 
@@ -37,22 +39,48 @@ def _key(name: str) -> str:
     return name.replace("_", "").replace("-", "").lower()
 
 
-@dataclass(frozen=True, slots=True)
 class HookEvent:
-    """One hook call. `kind` is what it means: session-start, prompt, tool, tool-failure, stop or
-    session-end. For a shell command `command` is set, `failed` says whether it failed (None when
-    the client did not say and the output does not tell) and `output` holds the last lines."""
+    """One hook call. `kind` is what it means: session-start, prompt, tool, stop or session-end. For
+    a shell command `command` is set, `failed` says whether it failed and `output` holds the last
+    lines. (A plain class: `dataclasses` would cost a hook process 20-30 ms of imports.)"""
 
-    client: str
-    kind: str
-    session_id: str
-    cwd: Path | None
-    source: str | None = None
-    prompt: str | None = None
-    command: str | None = None
-    output: str = ""
-    failed: bool | None = None
-    last_message: str | None = None
+    __slots__ = (
+        "client",
+        "command",
+        "cwd",
+        "failed",
+        "kind",
+        "last_message",
+        "output",
+        "prompt",
+        "session_id",
+        "source",
+    )
+
+    def __init__(
+        self,
+        *,
+        client: str,
+        kind: str,
+        session_id: str,
+        cwd: Path | None,
+        source: str | None = None,
+        prompt: str | None = None,
+        command: str | None = None,
+        output: str = "",
+        failed: bool | None = None,
+        last_message: str | None = None,
+    ) -> None:
+        self.client = client
+        self.kind = kind
+        self.session_id = session_id
+        self.cwd = cwd
+        self.source = source
+        self.prompt = prompt
+        self.command = command
+        self.output = output
+        self.failed = failed
+        self.last_message = last_message
 
 
 def event_kind(client: str, event: str) -> str | None:
