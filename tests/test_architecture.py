@@ -28,7 +28,7 @@ ROOT_MODULES = {
     "relevance.py",
     "timeparse.py",
 }
-LAYERS = {"cli", "mcp", "views", "services", "storage", "embeddings"}
+LAYERS = {"cli", "mcp", "hooks", "views", "services", "storage", "embeddings"}
 
 
 def _lint_imports(tree: Path) -> subprocess.CompletedProcess[str]:
@@ -87,6 +87,11 @@ def test_import_contracts_hold(tmp_path: Path) -> None:
         (
             "services/search/hybrid.py",
             "import mcp_memory.views.memories",
+            "Layers: interfaces -> services -> storage and embeddings -> foundations",
+        ),
+        (
+            "hooks/recall.py",
+            "import mcp_memory.mcp.tools.memories",
             "Layers: interfaces -> services -> storage and embeddings -> foundations",
         ),
         (

@@ -29,6 +29,7 @@ class ModelState(str, Enum):
     LOADING = "loading"
     READY = "ready"
     FAILED = "failed"
+    UNLOADED = "unloaded"  # was ready, given back after a quiet period; the next call loads it again
 
 
 class EmbeddingService:
@@ -48,6 +49,10 @@ class EmbeddingService:
         self.state = ModelState.WAITING
         self.error: str | None = None
         self.load_seconds: float | None = None
+        #: When the model last embedded something (monotonic seconds), and how many calls are in it.
+        self.last_used = time.monotonic()
+        self._in_flight = 0
+        self.unloads = 0
 
     @property
     def configured_model(self) -> str:
@@ -69,6 +74,8 @@ class EmbeddingService:
         async with self._load_lock:
             if self.state in (ModelState.READY, ModelState.LOADING):
                 return
+            if self.state is ModelState.UNLOADED:
+                self._ready = anyio.Event()  # a reload: waiters wait for this one
             self.state = ModelState.LOADING
             started = time.perf_counter()
             try:
@@ -80,6 +87,7 @@ class EmbeddingService:
             else:
                 self._embedder = embedder
                 self.load_seconds = time.perf_counter() - started
+                self.last_used = time.monotonic()
                 self.state = ModelState.READY
                 _log.info(
                     "embedding model ready", model=embedder.model_id, seconds=round(self.load_seconds, 2)
@@ -102,6 +110,8 @@ class EmbeddingService:
             return f"the embedding model failed to load: {(self.error or '').rstrip('.')}. `mcp-memory doctor` shows the fix"
         if self.state is ModelState.READY:
             return ""
+        if self.state is ModelState.UNLOADED:
+            return "the embedding model was unloaded after a quiet period and loads again on the next call that needs it"
         return "the embedding model is still loading (a few seconds after start)"
 
     def _require(self) -> Embedder:
@@ -110,10 +120,65 @@ class EmbeddingService:
         return self._embedder
 
     async def embed(self, texts: Sequence[str]) -> list[bytes]:
-        """Vectors for `texts`, computed in a worker thread."""
+        """Vectors for `texts`, computed in a worker thread. A model unloaded after a quiet period is
+        loaded again first (the call waits for that, at most the load time)."""
+        if self.state is ModelState.UNLOADED:
+            await self.load()
         embedder = self._require()
         limiter = self._single if len(texts) == 1 else self._limiter
-        return await anyio.to_thread.run_sync(embedder.embed, list(texts), limiter=limiter)
+        self._in_flight += 1
+        try:
+            return await anyio.to_thread.run_sync(embedder.embed, list(texts), limiter=limiter)
+        except ModelUnavailable:
+            if not getattr(embedder, "alive", True) and self._embedder is embedder:
+                # The model's process died: the next call starts it again.
+                self._embedder = None
+                self.state = ModelState.UNLOADED
+            raise
+        finally:
+            self._in_flight -= 1
+            self.last_used = time.monotonic()
+
+    async def close(self) -> None:
+        """Let the model go (a hosted model's process exits)."""
+        embedder, self._embedder = self._embedder, None
+        close = getattr(embedder, "close", None)
+        if close is not None:
+            await anyio.to_thread.run_sync(close)
+
+    async def unload_when_idle(self, idle_seconds: float) -> None:
+        """Run until cancelled: unload the model whenever it has been quiet for `idle_seconds`
+        (checked every quarter of that, at most every minute). Nothing to do for 0."""
+        if idle_seconds <= 0:
+            return
+        while True:
+            await anyio.sleep(min(60.0, idle_seconds / 4))
+            await self.unload_if_idle(idle_seconds)
+
+    async def unload_if_idle(self, idle_seconds: float) -> bool:
+        """Give the model's memory back when it has not embedded anything for `idle_seconds` and is
+        not embedding now; whether it did. The next `embed` (or `load`) loads it again."""
+        if idle_seconds <= 0 or self.state is not ModelState.READY:
+            return False
+        async with self._load_lock:
+            idle = time.monotonic() - self.last_used
+            if self.state is not ModelState.READY or self._in_flight or idle < idle_seconds:
+                return False
+            embedder, self._embedder = self._embedder, None
+            self.state = ModelState.UNLOADED
+            self.unloads += 1
+        close = getattr(embedder, "close", None)
+        if close is not None:
+            await anyio.to_thread.run_sync(close)  # a hosted model: its process exits
+        del embedder
+        import gc
+
+        from mcp_memory.heap import release_free_memory
+
+        gc.collect()
+        release_free_memory()
+        _log.info("embedding model unloaded after a quiet period", idle_minutes=round(idle / 60, 1))
+        return True
 
     async def embed_query(self, text: str) -> bytes:
         """The vector of a search query; repeated queries are served from a small cache."""

@@ -136,6 +136,9 @@ def build_server(
             if load_model:
                 tasks.start_soon(_load_model_when_ready, app, client_answered)
             tasks.start_soon(run_worker, app)
+            # Many sessions hold a server each and most sit idle: the model's ~130 MiB go back
+            # after MCP_MEMORY_MODEL_IDLE_MINUTES without a call that needs it.
+            tasks.start_soon(app.embeddings.unload_when_idle, settings.model_idle_minutes * 60)
             try:
                 yield state
                 # The client closed the session: memories stored before the model was ready get
@@ -164,5 +167,8 @@ def build_server(
 def run_stdio(settings: Settings) -> None:
     """Serve MCP over stdin/stdout until the client closes the connection."""
     tune_malloc()  # before any thread starts
-    server = build_server(settings)
+    from mcp_memory.embeddings.hosted import hosting_supported, load_hosted_embedder
+
+    # The model in a process of its own: unloading it after a quiet period gives all its memory back.
+    server = build_server(settings, loader=load_hosted_embedder if hosting_supported() else load_embedder)
     anyio.run(server.run_stdio_async)

@@ -107,8 +107,10 @@ class App:
         self.pending_event.set()
 
     async def ensure_model(self) -> None:
-        """With `model_on_demand`, load the model now if nothing has tried yet."""
-        if self.model_on_demand and self.embeddings.state is ModelState.WAITING:
+        """With `model_on_demand`, load the model now if nothing has tried yet; a model unloaded after
+        a quiet period is loaded again (the caller waits at most the load time)."""
+        state = self.embeddings.state
+        if state is ModelState.UNLOADED or (self.model_on_demand and state is ModelState.WAITING):
             await self.load_model()
 
     def semantic_ready(self) -> bool:
@@ -162,6 +164,7 @@ class App:
     async def close(self) -> None:
         with anyio.CancelScope(shield=True):
             await self.flush_access()
+            await self.embeddings.close()
         await self.db.close()
 
 

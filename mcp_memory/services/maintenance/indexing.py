@@ -29,7 +29,7 @@ async def pending_count(db: Database) -> int:
 async def embed_pending(app: App, batch_size: int = _BATCH) -> int:
     """Embed one batch of memories that have no vector; returns how many got one."""
     info = app.vector_info
-    if info is None or not app.semantic_ready():
+    if info is None or not (app.semantic_ready() or app.embeddings.state is ModelState.UNLOADED):
         return 0
     rows = await app.db.fetchall(
         "SELECT id, content, content_hash, project, kind, created_at FROM memories "
@@ -38,6 +38,7 @@ async def embed_pending(app: App, batch_size: int = _BATCH) -> int:
     )
     if not rows:
         return 0
+    await app.ensure_model()  # memories another process left need the model back
     vectors = await app.embeddings.embed([str(r["content"]) for r in rows])
     by_id = {int(r["id"]): (r, v) for r, v in zip(rows, vectors, strict=True)}
 

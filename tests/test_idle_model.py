@@ -1,0 +1,57 @@
+"""The embedding model is given back after a quiet period and loaded again on the next call."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from mcp_memory.config import Settings
+from mcp_memory.embeddings import EmbeddingService, ModelState
+from mcp_memory.services.app import App
+from mcp_memory.services.memories.store import store_memory
+from mcp_memory.services.search.hybrid import search_memories
+from tests.conftest import FakeEmbedder
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_a_quiet_model_is_unloaded_and_the_next_call_loads_it_again(settings: Settings) -> None:
+    loads: list[str] = []
+
+    def loader(s: Settings) -> FakeEmbedder:
+        loads.append(s.embedding_model)
+        return FakeEmbedder(s.embedding_model)
+
+    service = EmbeddingService(settings, loader=loader)
+    await service.load()
+    first = await service.embed(["hello world"])
+    assert not await service.unload_if_idle(0)  # 0 means never
+    assert not await service.unload_if_idle(3600)  # used just now
+    service.last_used = time.monotonic() - 7200
+    service._in_flight = 1  # an embedding is running: never pulled from under it
+    assert not await service.unload_if_idle(3600)
+    service._in_flight = 0
+    assert await service.unload_if_idle(3600)
+    assert service.state is ModelState.UNLOADED
+    assert service.embedder is None
+    assert "loads again" in service.unavailable_reason()
+    assert await service.embed(["hello world"]) == first  # loaded again, same vectors
+    assert service.state is ModelState.READY
+    assert loads == [settings.embedding_model] * 2
+    assert service.unloads == 1
+
+
+async def test_search_and_store_after_an_unload_answer_in_full(app: App) -> None:
+    stored = await store_memory(app, "the staging database is called pegasus")
+    app.embeddings.last_used = time.monotonic() - 7200
+    assert await app.embeddings.unload_if_idle(60)
+    assert not app.semantic_ready()
+    found = await search_memories(app, "pegasus staging database")
+    assert found.mode_used == "hybrid"
+    assert found.notice is None
+    assert [h.memory.id for h in found.hits] == [stored.id]
+    app.embeddings.last_used = time.monotonic() - 7200
+    assert await app.embeddings.unload_if_idle(60)
+    later = await store_memory(app, "the production database is called orion")
+    assert later.embedded
