@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import perf  # noqa: E402
-from perf import RawServer, rss_kib  # noqa: E402
+import perf
+from perf import RawServer, rss_kib
 
 
 def tree_mib(pid: int) -> float:

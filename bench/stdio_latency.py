@@ -4,7 +4,8 @@
 
 1. spawn -> `initialize` response of `python -m mcp_memory`, next to a bare
    `python -c "from mcp.server import MCPServer"` (median of --starts runs each, interleaved);
-2. memory_store p50/p95 over stdio while filling the database to --memories memories;
+2. memory_store p50/p95 over stdio while filling the database to --memories memories; memory_get of
+   one id p50, next to a bare JSON-RPC echo over pipes and a do-nothing tool on a bare SDK server;
 3. memory_search p50/p95 (hybrid, default settings) at that size;
 4. the raw single-text embedding time of the same model on the same texts, called directly.
 
@@ -114,6 +115,7 @@ async def over_stdio(
     params = StdioServerParameters(command=sys.executable, args=["-m", "mcp_memory"], env=env)
     stores: list[float] = []
     found: list[float] = []
+    gets: list[float] = []
     async with Client(params, mode="legacy") as client:
         with anyio.fail_after(120):
             while True:  # wait until the model is loaded, so stores include their embedding
@@ -127,13 +129,63 @@ async def over_stdio(
             stores.append(time.perf_counter() - started)
             if r.is_error:
                 raise SystemExit(f"store failed: {r.content}")
+        first = str((r.structured_content or {}).get("id"))
+        for _ in range(searches):
+            started = time.perf_counter()
+            await client.call_tool("memory_get", {"ids": [first]})
+            gets.append(time.perf_counter() - started)
         for query in (queries * (searches // max(len(queries), 1) + 1))[:searches]:
             started = time.perf_counter()
             r = await client.call_tool("memory_search", {"query": query})
             found.append(time.perf_counter() - started)
             if r.is_error:
                 raise SystemExit(f"search failed: {r.content}")
-    return {"store": stores, "search": found}
+    return {"store": stores, "search": found, "get": gets}
+
+
+_ECHO = "import sys\nfor line in sys.stdin:\n    sys.stdout.write(line)\n    sys.stdout.flush()\n"
+_TRIVIAL = (
+    "from mcp.server import MCPServer\n"
+    "server = MCPServer('trivial')\n"
+    "@server.tool()\n"
+    "def ping() -> str:\n"
+    "    return 'ok'\n"
+    "server.run()\n"
+)
+
+
+def echo_round_trips(count: int) -> list[float]:
+    """A bare JSON-RPC echo over pipes: the physical floor of one request and its answer."""
+    proc = subprocess.Popen([sys.executable, "-c", _ECHO], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert proc.stdin is not None
+    assert proc.stdout is not None
+    times = []
+    for n in range(count + 10):
+        message = (
+            json.dumps({"jsonrpc": "2.0", "id": n, "method": "tools/call", "params": {"name": "x"}}) + "\n"
+        )
+        started = time.perf_counter()
+        proc.stdin.write(message.encode())
+        proc.stdin.flush()
+        json.loads(proc.stdout.readline())
+        if n >= 10:
+            times.append(time.perf_counter() - started)
+    proc.stdin.close()
+    proc.wait(timeout=10)
+    return times
+
+
+async def trivial_tool_calls(count: int) -> list[float]:
+    """A do-nothing tool on a bare SDK server over stdio: what the SDK itself costs per call."""
+    params = StdioServerParameters(command=sys.executable, args=["-c", _TRIVIAL])
+    times = []
+    async with Client(params, mode="legacy") as client:
+        for n in range(count + 10):
+            started = time.perf_counter()
+            await client.call_tool("ping", {})
+            if n >= 10:
+                times.append(time.perf_counter() - started)
+    return times
 
 
 def raw_embedding(texts: list[str]) -> list[float]:
@@ -172,10 +224,24 @@ def main() -> None:
             bare.append(bare_import_seconds())
             init.append(initialize_seconds(env))
         measured = anyio.run(over_stdio, env, texts, queries, args.searches)
+    echo = echo_round_trips(args.searches)
+    trivial = anyio.run(trivial_tool_calls, args.searches)
     raw = raw_embedding(texts[: min(len(texts), 300)])
     raw_q = raw_embedding(queries[: min(len(queries), 300)])
     ms = 1000.0
     rows = [
+        (
+            "memory_get p50 (one id)",
+            percentile(measured["get"], 50) * ms,
+            "bare JSON-RPC echo over pipes p50",
+            percentile(echo, 50) * ms,
+        ),
+        (
+            "memory_get p50 (one id)",
+            percentile(measured["get"], 50) * ms,
+            "do-nothing tool on the bare SDK p50",
+            percentile(trivial, 50) * ms,
+        ),
         (
             "spawn -> initialize (median)",
             statistics.median(init) * ms,

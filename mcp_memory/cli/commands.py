@@ -25,6 +25,10 @@ _T = TypeVar("_T")
 
 @dataclass(frozen=True, slots=True)
 class Output:
+    """What a command shows: `data` (its --json form: the tool's structured output, or a function
+    making it, so that a plain-text run never imports the views' pydantic models), `text`, and the
+    exit code."""
+
     data: Any
     text: str
     exit_code: int = 0
@@ -32,14 +36,43 @@ class Output:
 
 def _with_app(settings: Settings, work: Callable[[App], Awaitable[_T]]) -> _T:
     async def main() -> _T:
+        done: list[_T] = []
+        failed: list[Exception] = []
         async with open_app(settings) as app:
             app.model_on_demand = True
-            result = await work(app)
-            if app.semantic_ready():  # the model is loaded anyway: leave no memory without its vector
-                await _embed_pending(app, quiet=False)
-            return result
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(_spin_while_loading, app)
+                try:
+                    done.append(await work(app))
+                    if app.semantic_ready():  # the model is loaded anyway: leave no memory without its vector
+                        await _embed_pending(app, quiet=False)
+                except Exception as exc:  # raised below, outside the task group (not as a group)
+                    failed.append(exc)
+                finally:
+                    tasks.cancel_scope.cancel()
+        if failed:
+            raise failed[0]
+        return done[0]
 
     return anyio.run(main)
+
+
+async def _spin_while_loading(app: App) -> None:
+    """A command that needs the model says so (on a terminal) when loading it takes over a second."""
+    from mcp_memory.cli.ui import Spinner
+    from mcp_memory.embeddings import ModelState
+
+    spinner = Spinner("loading the embedding model")
+    try:
+        while True:
+            await anyio.sleep(0.1)
+            if app.embeddings.state is ModelState.LOADING:
+                spinner.tick()
+            elif spinner.shown:
+                spinner.stop()
+                spinner = Spinner("loading the embedding model")
+    finally:
+        spinner.stop()
 
 
 async def _embed_pending(app: App, *, quiet: bool) -> int:
@@ -119,7 +152,11 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> Output:
 
 def cmd_get(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.services.memories.store import get_memories
-    from mcp_memory.views.memories import get_view
+
+    def get_view(*args: Any, **kwargs: Any) -> Any:  # the structured output, only for --json
+        from mcp_memory.views.memories import get_view as view
+
+        return view(*args, **kwargs)
 
     result = _with_app(settings, lambda app: get_memories(app, args.ids, include_history=args.history))
     parts = [_memory_line(m) for m in result.memories]
@@ -129,14 +166,21 @@ def cmd_get(args: argparse.Namespace, settings: Settings) -> Output:
         )
     if result.missing:
         parts.append(f"not found: {', '.join(result.missing)}")
-    out = get_view(result, include_history=args.history)[0]
-    return Output(out, "\n".join(parts), 1 if result.missing and not result.memories else 0)
+    return Output(
+        lambda: get_view(result, include_history=args.history)[0],
+        "\n".join(parts),
+        1 if result.missing and not result.memories else 0,
+    )
 
 
 def cmd_recent(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.services.memories.elsewhere import listing_hint
     from mcp_memory.services.memories.store import recent_memories
-    from mcp_memory.views.memories import recent_view
+
+    def recent_view(*args: Any) -> Any:  # the structured output, only for --json
+        from mcp_memory.views.memories import recent_view as view
+
+        return view(*args)
 
     async def work(app: App) -> tuple[list[Any], str | None]:
         found = await recent_memories(app, limit=args.limit, project=args.scope)
@@ -144,14 +188,18 @@ def cmd_recent(args: argparse.Namespace, settings: Settings) -> Output:
 
     found, hint = _with_app(settings, work)
     return Output(
-        recent_view(found, hint)[0],
+        lambda: recent_view(found, hint)[0],
         "\n".join(_memory_line(m) for m in found) or (f"note: {hint}" if hint else "No memories yet."),
     )
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.services.maintenance.stats import collect_stats
-    from mcp_memory.views.maintenance import stats_view
+
+    def stats_view(*args: Any) -> Any:  # the structured output, only for --json
+        from mcp_memory.views.maintenance import stats_view as view
+
+        return view(*args)
 
     stats = _with_app(settings, collect_stats)
     lines = [
@@ -172,7 +220,7 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> Output:
     ]
     if stats.model_problem:
         lines.append(f"problem       {stats.model_problem}")
-    return Output(stats_view(stats)[0], "\n".join(lines))
+    return Output(lambda: stats_view(stats)[0], "\n".join(lines))
 
 
 def cmd_reindex(args: argparse.Namespace, settings: Settings) -> Output:

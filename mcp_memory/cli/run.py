@@ -48,6 +48,8 @@ def _jsonable(value: Any, key: str = "") -> Any:
 
 def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
     if args.json:
+        if callable(data) and not isinstance(data, type):
+            data = data()  # built only now: a plain-text run never imports the views
         print(json.dumps(_jsonable(data), indent=2, ensure_ascii=False, default=str))
     else:
         print(text)

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
-__all__ = ["Progress", "color_enabled", "paint", "table"]
+__all__ = ["Progress", "Spinner", "color_enabled", "paint", "table"]
 
 _CODES = {"bold": "1", "dim": "2", "green": "32", "yellow": "33", "red": "31", "cyan": "36", "magenta": "35"}
 
@@ -80,3 +80,38 @@ class Progress:
 def progress_for(label: str, quiet: bool) -> Callable[[int, int], None] | None:
     """A progress bar, or None when output must stay clean (--json)."""
     return None if quiet else Progress(label)
+
+
+class Spinner:
+    """A line on stderr that turns while something slow runs, shown only on a terminal and only once
+    the work has taken over `after` seconds (a quick command shows nothing). `tick` is called
+    periodically with whether the work is still going; `stop` clears the line."""
+
+    _FRAMES = "|/-\\"
+
+    def __init__(self, label: str, *, after: float = 1.0, stream: TextIO | None = None) -> None:
+        self.label = label
+        self.after = after
+        self.stream = stream or sys.stderr
+        self.started = time.monotonic()
+        self.shown = False
+        self._frame = 0
+
+    @property
+    def enabled(self) -> bool:
+        return hasattr(self.stream, "isatty") and self.stream.isatty()
+
+    def tick(self) -> None:
+        if not self.enabled or time.monotonic() - self.started < self.after:
+            return
+        self.shown = True
+        frame = self._FRAMES[self._frame % len(self._FRAMES)]
+        self._frame += 1
+        seconds = time.monotonic() - self.started
+        self.stream.write(f"\r{frame} {self.label} ({seconds:.0f} s)")
+        self.stream.flush()
+
+    def stop(self) -> None:
+        if self.shown:
+            self.stream.write("\r\033[K")
+            self.stream.flush()

@@ -20,6 +20,7 @@ from keywords alone and says so in `notice`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -58,6 +59,8 @@ _NEIGHBOUR_WEIGHTS = (0.45, 0.225)
 _RELATED = 0.3
 #: The most session context adds to a memory's evidence.
 _LIFT_CAP = 0.3
+#: How many of the vector stage's candidates outside the keyword list get their words matched too.
+_MORE_WORDS = 20
 #: Session context lifts only memories whose own relevance reaches this (or the floor, if higher).
 _LIFT_FLOOR = 0.3
 #: Memories stored at most this far apart (seconds) belong to one session.
@@ -171,8 +174,45 @@ async def _keyword_candidates(app: App, query: str, flt: MemoryFilter, n: int) -
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:n]
 
 
-async def _session_lift(
-    app: App, flt: MemoryFilter, own: dict[int, float], floor: float
+async def _neighbourhood(
+    app: App, flt: MemoryFilter, candidates: Sequence[int], missing: Sequence[int]
+) -> tuple[dict[int, tuple[str, float]], dict[int, bytes]]:
+    """In one trip: the project and time of the candidates that have another candidate within reach
+    of the session lift (and of the memories between them), and the vectors of those candidates and
+    of `missing` (candidates whose similarity to the question the vector stage did not give; the
+    caller scores them with numpy rather than another re-scoring query)."""
+    reach = len(_NEIGHBOUR_WEIGHTS)
+    present = set(candidates)
+    near = sorted(i for i in present if any(i + d in present for d in range(-reach, reach + 1) if d))
+    table = app.vector_info
+    statements: list[tuple[str, Sequence[Any]]] = []
+    wanted = sorted({j for i in near for j in range(i - reach, i + reach + 1) if j > 0})
+    if wanted:
+        where, params = flt.sql("m")
+        statements.append(
+            (
+                f"SELECT m.id, m.project, m.created_at FROM memories m NOT INDEXED WHERE m.id IN ({', '.join('?' * len(wanted))}) AND {where}",
+                [*wanted, *params],
+            )
+        )
+    need = sorted(set(near) | set(missing))
+    if table is not None and need:
+        statements.append(
+            (
+                f"SELECT memory_id, embedding FROM {table.table} WHERE memory_id IN (SELECT value FROM json_each(?))",
+                [json.dumps(need)],
+            )
+        )
+    if not statements:
+        return {}, {}
+    results = await app.db.fetch_many(statements)
+    rows = results[0] if wanted else []
+    blobs = results[-1] if table is not None and need else []
+    return {int(r[0]): (str(r[1]), float(r[2])) for r in rows}, {int(r[0]): bytes(r[1]) for r in blobs}
+
+
+def _session_lift(
+    own: dict[int, float], floor: float, info: dict[int, tuple[str, float]], vectors: dict[int, bytes]
 ) -> tuple[dict[int, float], dict[int, int]]:
     """How much each memory's session context adds to its ranking score, and which neighbour gave it.
 
@@ -183,24 +223,17 @@ async def _session_lift(
     conversation neighbouring turns are related (LoCoMo: median 0.51) and an answer often sits next to
     the turn whose words matched; an agent's session is a string of unrelated facts (agentmem-dev:
     median 0.14), which must not lift each other. The gain is at most `_LIFT_CAP`, so a memory with
-    clearly stronger evidence of its own stays above.
+    clearly stronger evidence of its own stays above. `info` and `vectors` come from `_neighbourhood`.
 
-    The id-restricted queries here and in `_semantic_candidates` say NOT INDEXED: with a project
+    The id-restricted queries there and in `_semantic_candidates` say NOT INDEXED: with a project
     filter the planner otherwise walks the whole project's index instead of looking the ids up
     (6 ms instead of 0.1 at 100,000 memories); the primary-key lookup stays allowed."""
     reach = len(_NEIGHBOUR_WEIGHTS)
     targets = [
         i for i, p in own.items() if p >= floor and any(i + d in own for d in range(-reach, reach + 1) if d)
     ]
-    if not targets:
+    if not targets or not vectors:
         return {}, {}
-    wanted = sorted({j for i in targets for j in range(i - reach, i + reach + 1) if j > 0})
-    where, params = flt.sql("m")
-    rows = await app.db.fetchall(
-        f"SELECT m.id, m.project, m.created_at FROM memories m NOT INDEXED WHERE m.id IN ({', '.join('?' * len(wanted))}) AND {where}",
-        [*wanted, *params],
-    )
-    info = {int(r[0]): (str(r[1]), float(r[2])) for r in rows}
 
     def same_session(a: int, b: int) -> bool:
         first, second = info.get(a), info.get(b)
@@ -215,16 +248,13 @@ async def _session_lift(
     }
     if not pairs:
         return {}, {}
-    vectors = await _vectors_for(app, [f"m_{k}" for pair in pairs for k in pair])
-    if not vectors:
-        return {}, {}
     import numpy as np
 
+    arrays = {i: np.frombuffer(blob, dtype="<f4") for i, blob in vectors.items()}
+
     def related(a: int, b: int) -> bool:
-        va, vb = vectors.get(f"m_{a}"), vectors.get(f"m_{b}")
-        if va is None or vb is None:
-            return False
-        return float(np.frombuffer(va, dtype="<f4") @ np.frombuffer(vb, dtype="<f4")) >= _RELATED
+        va, vb = arrays.get(a), arrays.get(b)
+        return va is not None and vb is not None and float(va @ vb) >= _RELATED
 
     gains: dict[int, float] = {}
     source: dict[int, int] = {}
@@ -399,9 +429,18 @@ async def search_memories(
     semantic: list[tuple[int, float]] = []
     vector = b""
 
+    terms = query_terms(text)
+    matches = WordMatches({}, {})
+
     async def keywords() -> None:
-        nonlocal keyword
+        # The words each keyword candidate holds are read right away, while the question is still
+        # being embedded (the vector stage takes longer). Only these candidates: a memory holding the
+        # question's words is among them (the keyword stage ranks every holder of a rare word), so the
+        # others hold next to nothing.
+        nonlocal keyword, matches
         keyword = await _keyword_candidates(app, text, flt, pool)
+        if keyword:
+            matches = await match_words(app.db, terms, [i for i, _ in keyword])
 
     async def meaning() -> None:
         nonlocal semantic, vector
@@ -412,24 +451,40 @@ async def search_memories(
     semantic = [(r, s) for r, s in semantic if s >= _MIN_SIMILARITY or r in keyword_ids]
     candidates = list(dict.fromkeys([*(i for i, _ in keyword), *(i for i, _ in semantic)]))
 
-    # Both signals for every candidate: the words each holds, and the similarity of those the vector
-    # stage did not bring (one statement each, at once on the two readers).
+    # The similarity of the candidates the vector stage did not bring (their vectors against the
+    # question's, in numpy) and what the session lift needs, on the first reader; the words of the
+    # vector stage's candidates on the second, at the same time.
     similarity = dict(semantic)
-    matches = WordMatches({}, {})
-    terms = query_terms(text)
+    missing = [i for i in candidates if i not in similarity] if used != "keyword" and vector else []
+    lift_info: dict[int, tuple[str, float]] = {}
+    lift_vectors: dict[int, bytes] = {}
+    # The best of the vector stage's own candidates (the rest cannot reach the top).
+    unmatched = [i for i, _ in semantic if i not in matches.found][:_MORE_WORDS] if used != "semantic" else []
 
-    async def words() -> None:
+    async def neighbourhood() -> None:
+        nonlocal lift_info, lift_vectors
+        lift_info, lift_vectors = await _neighbourhood(app, flt, candidates, missing)
+
+    async def more_words() -> None:
+        # The vector stage's own candidates may hold the question's commoner words (a name half the
+        # memories hold is left out of the keyword query): read them on the second reader meanwhile.
         nonlocal matches
-        if used != "semantic":
-            matches = await match_words(app.db, terms, candidates)
+        if unmatched:
+            extra = await match_words(app.db, terms, unmatched, reader=app.db.side)
+            if matches.weights:
+                matches.found.update(extra.found)
+            else:
+                matches = extra
 
-    async def similarities() -> None:
-        info = app.vector_info
-        missing = [i for i in candidates if i not in similarity]
-        if used != "keyword" and vector and info is not None and missing:
-            similarity.update(await rescore(app.db.side, info.table, vector, missing))
+    await concurrently(neighbourhood, more_words)
+    if missing and lift_vectors:
+        import numpy as np
 
-    await concurrently(words, similarities)
+        question = np.frombuffer(vector, dtype="<f4")
+        for rowid in missing:
+            blob = lift_vectors.get(rowid)
+            if blob is not None:
+                similarity[rowid] = float(np.frombuffer(blob, dtype="<f4") @ question)
     total = sum(matches.weights.values())
     coverage = {
         i: (sum(matches.weights[w] for w in matches.found.get(i, ())) / total if total else 0.0)
@@ -440,7 +495,7 @@ async def search_memories(
         for i in candidates
     }
     bar = relevance.internal(floor)
-    gains, lifted_by = await _session_lift(app, flt, own, max(bar, relevance.internal(_LIFT_FLOOR)))
+    gains, lifted_by = _session_lift(own, max(bar, relevance.internal(_LIFT_FLOOR)), lift_info, lift_vectors)
     scores = {i: own[i] + gains.get(i, 0.0) for i in candidates}
     ranked = sorted(candidates, key=lambda r: (-scores[r], r))
     passing = [i for i in ranked if relevance.display(own[i]) >= floor]
