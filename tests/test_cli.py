@@ -70,7 +70,7 @@ def test_store_search_get_stats(db: Path, capsys: pytest.CaptureFixture[str]) ->
     stored = json.loads(capsys.readouterr().out)
     assert stored["status"] == "created"
     assert stored.get("embedded", True) is True
-    assert main(["search", "how do we ship to production", "--json"]) == 0
+    assert main(["search", "deploy to production from main", "--json"]) == 0
     found = json.loads(capsys.readouterr().out)
     assert found["results"][0]["id"] == stored["id"]
     assert "mode_used" not in found  # present only when it differs from mode
