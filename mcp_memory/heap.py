@@ -17,7 +17,7 @@ import sys
 from functools import cache
 from typing import Any
 
-__all__ = ["release_free_memory", "tune_malloc"]
+__all__ = ["release_free_memory", "tune_malloc", "tune_threads"]
 
 # mallopt parameters (glibc's malloc.h).
 _M_MMAP_THRESHOLD = -3
@@ -55,3 +55,15 @@ def release_free_memory() -> bool:
     """Return the heap's free pages to the system (glibc's malloc_trim). Returns whether any were."""
     libc = _glibc()
     return bool(libc is not None and libc.malloc_trim(0) == 1)
+
+
+#: How long (seconds) a thread holding the GIL runs before a waiting thread gets it (Python: 0.005).
+GIL_SWITCH_INTERVAL = 0.0005
+
+
+def tune_threads() -> None:
+    """Hand the GIL to a waiting thread after 0.5 ms instead of Python's 5. A search runs Python on
+    the event loop (matching words, scoring) while its question is embedded on a worker thread, whose
+    every step back into Python waited up to 5 ms for the GIL: over stdio at 300 memories the vector
+    stage took 24 ms instead of 16, the search 41 ms instead of 28 (one run each, alternated)."""
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL)

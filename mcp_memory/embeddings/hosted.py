@@ -179,10 +179,11 @@ def _main(argv: Sequence[str]) -> int:
     options = json.loads(argv[0])
     channels = [socket.socket(fileno=int(fd)) for fd in argv[1:3]]
     from mcp_memory.embeddings.model import load_embedder
-    from mcp_memory.heap import tune_malloc
+    from mcp_memory.heap import tune_malloc, tune_threads
     from mcp_memory.logs import configure_logging
 
     tune_malloc()
+    tune_threads()
     configure_logging(options.get("log_level") or "INFO")
     settings = Settings(**{k: v for k, v in options.items() if v is not None})
     try:

@@ -21,7 +21,7 @@ from mcp.types import Tool
 from mcp_memory import __version__
 from mcp_memory.config import Settings
 from mcp_memory.embeddings import Embedder, load_embedder
-from mcp_memory.heap import tune_malloc
+from mcp_memory.heap import tune_malloc, tune_threads
 from mcp_memory.logs import get_logger
 from mcp_memory.mcp.names import select_tools
 from mcp_memory.mcp.resources import register_resources_and_prompts
@@ -167,6 +167,7 @@ def build_server(
 def run_stdio(settings: Settings) -> None:
     """Serve MCP over stdin/stdout until the client closes the connection."""
     tune_malloc()  # before any thread starts
+    tune_threads()
     from mcp_memory.embeddings.hosted import hosting_supported, load_hosted_embedder
 
     # The model in a process of its own: unloading it after a quiet period gives all its memory back.
