@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -118,33 +118,43 @@ def add_claude_hooks(path: Path, prefix: Sequence[str]) -> bool:
     return changed
 
 
-def remove_claude_hooks(path: Path) -> bool:
-    """Take our hooks out of Claude Code's settings file; whether anything changed."""
+def _remove(path: Path, prune: Callable[[list[Any]], list[Any]], *, drop_empty: bool) -> bool:
+    """Rewrite each event's list of `path`'s `hooks` through `prune`, dropping events left empty (and
+    the `hooks` key itself with `drop_empty`); whether anything changed."""
     data = _load(path)
     hooks = data.get("hooks")
     if not isinstance(hooks, dict):
         return False
-    changed = False
+    before = json.dumps(hooks, sort_keys=True)
     for event in list(hooks):
-        groups = hooks[event] if isinstance(hooks[event], list) else []
-        kept_groups = []
-        for group in groups:
-            if not isinstance(group, dict):
-                kept_groups.append(group)
-                continue
-            inner = [h for h in group.get("hooks", []) if not _ours(h.get("command"), "claude-code")]
-            changed |= len(inner) != len(group.get("hooks", []))
-            if inner:
-                kept_groups.append({**group, "hooks": inner})
-        if kept_groups:
-            hooks[event] = kept_groups
+        kept = prune(hooks[event] if isinstance(hooks[event], list) else [])
+        if kept:
+            hooks[event] = kept
         else:
             del hooks[event]
-    if not hooks:
+    changed = json.dumps(hooks, sort_keys=True) != before
+    if drop_empty and not hooks:
         del data["hooks"]
     if changed:
         _save(path, data)
     return changed
+
+
+def remove_claude_hooks(path: Path) -> bool:
+    """Take our hooks out of Claude Code's settings file; whether anything changed."""
+
+    def prune(groups: list[Any]) -> list[Any]:
+        kept = []
+        for group in groups:
+            if not isinstance(group, dict):
+                kept.append(group)
+                continue
+            inner = [h for h in group.get("hooks", []) if not _ours(h.get("command"), "claude-code")]
+            if inner:
+                kept.append({**group, "hooks": inner})
+        return kept
+
+    return _remove(path, prune, drop_empty=True)
 
 
 def add_cursor_hooks(path: Path, prefix: Sequence[str]) -> bool:
@@ -166,22 +176,13 @@ def add_cursor_hooks(path: Path, prefix: Sequence[str]) -> bool:
 
 def remove_cursor_hooks(path: Path) -> bool:
     """Take our hooks out of Cursor's hooks.json; whether anything changed."""
-    data = _load(path)
-    hooks = data.get("hooks")
-    if not isinstance(hooks, dict):
-        return False
-    changed = False
-    for event in list(hooks):
-        entries = hooks[event] if isinstance(hooks[event], list) else []
-        kept = [h for h in entries if not (isinstance(h, dict) and _ours(h.get("command"), "cursor"))]
-        changed |= len(kept) != len(entries)
-        if kept:
-            hooks[event] = kept
-        else:
-            del hooks[event]
-    if changed:
-        _save(path, data)
-    return changed
+    return _remove(
+        path,
+        lambda entries: [
+            h for h in entries if not (isinstance(h, dict) and _ours(h.get("command"), "cursor"))
+        ],
+        drop_empty=False,
+    )
 
 
 def write_rules(project_dir: Path, block: str) -> Path:
