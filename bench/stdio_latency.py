@@ -140,6 +140,7 @@ async def over_stdio(
             found.append(time.perf_counter() - started)
             if r.is_error:
                 raise SystemExit(f"search failed: {r.content}")
+    FIRST_ID.append(first)
     return {"store": stores, "search": found, "get": gets}
 
 
@@ -152,6 +153,55 @@ _TRIVIAL = (
     "    return 'ok'\n"
     "server.run()\n"
 )
+
+
+#: The id of a stored memory, for the raw memory_get round trips.
+FIRST_ID: list[str] = []
+
+
+def raw_get_round_trips(env: dict[str, str], memory_id: str, count: int) -> list[float]:
+    """memory_get of one id from a raw JSON-RPC client over pipes (no SDK client, which validates
+    every structured result against the tool's output schema: ~1 ms a call on its own side)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mcp_memory"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    assert proc.stdin is not None
+    assert proc.stdout is not None
+
+    stdin, stdout = proc.stdin, proc.stdout
+
+    def ask(n: int, method: str, params: dict[str, object]) -> None:
+        stdin.write(
+            (json.dumps({"jsonrpc": "2.0", "id": n, "method": method, "params": params}) + "\n").encode()
+        )
+        stdin.flush()
+        while json.loads(stdout.readline()).get("id") != n:
+            pass
+
+    ask(
+        0,
+        "initialize",
+        {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "bench", "version": "1"},
+        },
+    )
+    proc.stdin.write(b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
+    proc.stdin.flush()
+    times = []
+    for n in range(1, count + 11):
+        started = time.perf_counter()
+        ask(n, "tools/call", {"name": "memory_get", "arguments": {"ids": [memory_id]}})
+        if n > 10:
+            times.append(time.perf_counter() - started)
+    proc.stdin.close()
+    proc.wait(timeout=30)
+    return times
 
 
 def echo_round_trips(count: int) -> list[float]:
@@ -224,6 +274,7 @@ def main() -> None:
             bare.append(bare_import_seconds())
             init.append(initialize_seconds(env))
         measured = anyio.run(over_stdio, env, texts, queries, args.searches)
+        raw_get = raw_get_round_trips(env, FIRST_ID[-1], args.searches)
     echo = echo_round_trips(args.searches)
     trivial = anyio.run(trivial_tool_calls, args.searches)
     raw = raw_embedding(texts[: min(len(texts), 300)])
@@ -233,6 +284,12 @@ def main() -> None:
         (
             "memory_get p50 (one id)",
             percentile(measured["get"], 50) * ms,
+            "bare JSON-RPC echo over pipes p50",
+            percentile(echo, 50) * ms,
+        ),
+        (
+            "memory_get p50 (one id), raw JSON-RPC client",
+            percentile(raw_get, 50) * ms,
             "bare JSON-RPC echo over pipes p50",
             percentile(echo, 50) * ms,
         ),

@@ -183,15 +183,27 @@ def _memory(row: Any, tags: Iterable[str]) -> Memory:
 
 
 async def load_memories(db: Database, ids: Sequence[int]) -> dict[int, Memory]:
-    """Live memories by row id, with their tags, in two queries."""
+    """Live memories by row id, with their tags: two queries in one trip to the reader's thread (a
+    trip costs ~0.3 ms, a memory_get's whole service 0.7)."""
     if not ids:
         return {}
-    rows = await db.fetchall(
-        f"SELECT {MEMORY_COLUMNS} FROM memories WHERE id IN ({', '.join('?' * len(ids))}) AND deleted_at IS NULL",
-        list(ids),
+    marks = ", ".join("?" * len(ids))
+    rows, tag_rows = await db.fetch_many(
+        [
+            (
+                f"SELECT {MEMORY_COLUMNS} FROM memories WHERE id IN ({marks}) AND deleted_at IS NULL",
+                list(ids),
+            ),
+            (
+                f"SELECT memory_id, tag FROM memory_tags WHERE memory_id IN ({marks}) ORDER BY memory_id, tag",
+                list(ids),
+            ),
+        ]
     )
-    tags = await tags_by_id(db, [int(r["id"]) for r in rows])
-    return {int(r["id"]): _memory(r, tags[int(r["id"])]) for r in rows}
+    tags: dict[int, list[str]] = {}
+    for row in tag_rows:
+        tags.setdefault(int(row[0]), []).append(str(row[1]))
+    return {int(r["id"]): _memory(r, tags.get(int(r["id"]), [])) for r in rows}
 
 
 #: The keyword-index rows of live memories: content, and tags joined by spaces.
