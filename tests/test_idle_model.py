@@ -55,3 +55,28 @@ async def test_search_and_store_after_an_unload_answer_in_full(app: App) -> None
     assert await app.embeddings.unload_if_idle(60)
     later = await store_memory(app, "the production database is called orion")
     assert later.embedded
+
+
+@pytest.mark.e2e
+def test_the_hosted_model_gives_the_same_vectors_and_its_process_exits_when_let_go(tmp_path: object) -> None:
+    """The server's model lives in a child process: same vectors as in-process, both lanes work, and
+    closing it ends the process (that is what gives the memory back)."""
+    from pathlib import Path
+
+    from mcp_memory.embeddings import load_embedder
+    from mcp_memory.embeddings.hosted import hosting_supported, load_hosted_embedder
+
+    if not hosting_supported():
+        pytest.skip("no fd passing here: the model loads in-process")
+    settings = Settings(data_dir=Path(str(tmp_path)))
+    hosted = load_hosted_embedder(settings)
+    try:
+        local = load_embedder(settings)
+        texts = ["the staging database is called pegasus", "deploy on tuesdays", "ruff before pytest"]
+        assert hosted.embed(texts[:1]) == local.embed(texts[:1])  # the single-text lane
+        assert hosted.embed(texts) == local.embed(texts)  # the batch lane
+        assert (hosted.model_id, hosted.dim) == (local.model_id, local.dim)
+        assert hosted.alive
+    finally:
+        hosted.close()
+    assert not hosted.alive
