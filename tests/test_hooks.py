@@ -531,3 +531,51 @@ def test_the_plugin_files_are_current_and_valid() -> None:
                 args = parser.parse_args(words[2:])
                 assert args.command == "hook", event
                 assert args.event in EVENTS["claude-code"], event
+
+
+def test_hooks_of_several_sessions_at_once_lose_nothing(world: tuple[Settings, Path]) -> None:
+    """Eight sessions' hooks record failures and fixes at the same moment, each a process of its own
+    writing the one database: every failure is kept and every fix becomes its lesson."""
+    settings, checkout = world
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MCP_MEMORY_")}
+    env.update(MCP_MEMORY_DB=str(settings.database), MCP_MEMORY_EMBEDDING_MODEL="fake-model")
+    command = [sys.executable, "-m", "mcp_memory", "hook", "claude-code"]
+
+    def start(event: str, session: str, tool: str, output: str) -> subprocess.Popen[str]:
+        name = "post-tool-use-failure" if event == "failure" else "post-tool-use"
+        payload = _payload(
+            "claude-code", name, session=session, cwd=str(checkout), command=tool, output=output
+        )
+        process = subprocess.Popen(
+            [*command, name],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        assert process.stdin is not None
+        process.stdin.write(payload)
+        process.stdin.close()
+        return process
+
+    sessions = [f"crowd-{n}" for n in range(8)]
+    for phase in ("failure", "fix"):
+        running = [
+            start(phase, s, f"make target{n}" if phase == "failure" else f"make target{n} -j1", "Error 2")
+            for n, s in enumerate(sessions)
+        ]
+        for process in running:
+            assert process.wait(timeout=120) == 0
+            assert process.stdout is not None
+            assert process.stdout.read() == ""
+    import sqlite3
+
+    conn = sqlite3.connect(settings.database)
+    failures = conn.execute("SELECT count(*) FROM hook_commands WHERE ok = 0").fetchone()[0]
+    fixes = conn.execute("SELECT count(*) FROM hook_commands WHERE ok = 1").fetchone()[0]
+    conn.close()
+    assert failures == len(sessions)
+    assert fixes == len(sessions)
+    lessons = [m for m in _memories(settings) if m.kind == "lesson" and "hook" in m.tags]
+    assert sorted(m.content.split("`")[1] for m in lessons) == sorted(f"make target{n}" for n in range(8))
