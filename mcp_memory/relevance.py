@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Mapping
 
-__all__ = ["DEFAULT_FLOOR", "display", "evidence", "internal", "query_terms"]
+__all__ = ["DEFAULT_FLOOR", "coverage", "display", "evidence", "internal", "query_terms", "word_weight"]
 
 #: The floor on the shown scale when no setting says otherwise.
 DEFAULT_FLOOR = 0.3
@@ -46,6 +47,21 @@ def evidence(similarity: float | None, coverage: float) -> float:
     c = min(1.0, max(0.0, coverage))
     z = _SIMILARITY * s + _COVERAGE * c + _BOTH * s * c + _BIAS
     return 1.0 / (1.0 + math.exp(-z))
+
+
+def word_weight(rows: int, held: int) -> float:
+    """A question word's weight in `coverage`: its inverse document frequency among `rows` memories
+    when `held` of them hold it, ln(1 + (N - n + 0.5) / (n + 0.5)), so a word no memory holds weighs
+    most and one every memory holds weighs least."""
+    rows = max(rows, 1)
+    return math.log(1.0 + (rows - held + 0.5) / (held + 0.5))
+
+
+def coverage(weights: Mapping[str, float], held: Iterable[str]) -> float:
+    """The share of the question's word weight (`weights`, from `word_weight`) that a memory holding
+    the words `held` covers, 0..1."""
+    total = sum(weights.values())
+    return sum(weights[w] for w in set(held) if w in weights) / total if total > 0 else 0.0
 
 
 def display(p: float) -> float:

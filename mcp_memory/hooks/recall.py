@@ -182,7 +182,7 @@ def prompt_memories(
     for term, group in zip(terms, word_stems, strict=True):
         held = min((counts.get(s, 0) for s in group), default=0)
         held_by[term] = held
-        weights[term] = math.log(1.0 + (rows_total - held + 0.5) / (held + 0.5))
+        weights[term] = relevance.word_weight(rows_total, held)
     total = sum(weights.values())
     searchable = [t for t in terms if 0 < held_by[t] <= _POSTINGS_BUDGET and 2 * held_by[t] < rows_total]
     if not searchable or total <= 0:
@@ -201,11 +201,8 @@ def prompt_memories(
     held_stems = _stems(conn, [f"{c['content']} {c['tags'] or ''}" for c in candidates])
     scored = []
     for row, have in zip(candidates, held_stems, strict=True):
-        share = (
-            sum(w for t, g, w in zip(terms, word_stems, weights.values(), strict=True) if g and g <= have)
-            / total
-        )
-        shown = relevance.display(relevance.evidence(None, share))
+        holds = [t for t, g in zip(terms, word_stems, strict=True) if g and g <= have]
+        shown = relevance.display(relevance.evidence(None, relevance.coverage(weights, holds)))
         if shown >= floor:
             scored.append((int(row["id"]), str(row["content"]), shown))
     scored.sort(key=lambda item: (-item[2], -item[0]))

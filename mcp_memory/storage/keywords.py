@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 import re
 import time
 import unicodedata
@@ -41,6 +40,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from mcp_memory.relevance import word_weight
 from mcp_memory.storage import Database
 from mcp_memory.storage.connection import Reader
 
@@ -228,11 +228,10 @@ async def match_words(
     if not words:
         return WordMatches({}, {})
     stats = await _statistics(db, words)
-    rows = max(stats.rows, 1)
-    weights = {}
-    for word in words:
-        held = min((stats.counts.get(s, 0) for s in stats.stems[word]), default=0)
-        weights[word] = math.log(1.0 + (rows - held + 0.5) / (held + 0.5))
+    weights = {
+        word: word_weight(stats.rows, min((stats.counts.get(s, 0) for s in stats.stems[word]), default=0))
+        for word in words
+    }
     ids = list(dict.fromkeys(int(r) for r in rowids))
     stems = sorted({s for w in words for s in stats.stems[w]}, key=len, reverse=True)
     if not ids or not stems:

@@ -47,7 +47,6 @@ async def similar_memories(
     # of its informative words the other memory holds; under the floor is left out.
     terms = query_terms(source.content)[:_MAX_TERMS]
     matches = await match_words(app.db, terms, [int(r[0]) for r in rows])
-    total = sum(matches.weights.values())
     memories = await load_memories(app.db, [int(r[0]) for r in rows])
     hits = []
     for row in rows:
@@ -56,8 +55,7 @@ async def similar_memories(
             continue
         similarity = float(row[1])
         held = [t for t in terms if t in matches.found.get(int(row[0]), ())]
-        coverage = sum(matches.weights[t] for t in held) / total if total else 0.0
-        shown = relevance.display(relevance.evidence(similarity, coverage))
+        shown = relevance.display(relevance.evidence(similarity, relevance.coverage(matches.weights, held)))
         if shown < app.settings.min_relevance:
             continue
         why = [f"similarity {similarity:.2f}"] + ([f"shares {', '.join(held[:8])}"] if held else [])

@@ -485,13 +485,11 @@ async def search_memories(
             blob = lift_vectors.get(rowid)
             if blob is not None:
                 similarity[rowid] = float(np.frombuffer(blob, dtype="<f4") @ question)
-    total = sum(matches.weights.values())
-    coverage = {
-        i: (sum(matches.weights[w] for w in matches.found.get(i, ())) / total if total else 0.0)
-        for i in candidates
-    }
     own = {
-        i: relevance.evidence(similarity.get(i) if used != "keyword" else None, coverage[i])
+        i: relevance.evidence(
+            similarity.get(i) if used != "keyword" else None,
+            relevance.coverage(matches.weights, matches.found.get(i, ())),
+        )
         for i in candidates
     }
     bar = relevance.internal(floor)
