@@ -581,13 +581,13 @@ def _session_block_for(settings: Settings) -> str:
     """The session-start block for the working directory's project (for the Cursor rules file)."""
     from mcp_memory.hooks import db
     from mcp_memory.hooks.recall import session_block
-    from mcp_memory.projects import project_from_path
+    from mcp_memory.projects import project_from_path, stored_project
 
     conn = db.open_database(settings)
     if conn is None:
         return ""
     try:
-        project = settings.project or project_from_path(settings.cwd)
+        project = stored_project(settings.project, project_from_path(settings.cwd))
         hook = db.HookSession("init", project, 0.0, [], 0, None, 0)
         return session_block(conn, hook, budget_tokens=settings.hook_budget_tokens, compacted=False)[0]
     finally:

@@ -19,7 +19,7 @@ from pathlib import Path
 from mcp_memory.config import Settings
 from mcp_memory.hooks.db import HookSession
 from mcp_memory.hooks.payload import CLIENTS, EVENTS, HookEvent, parse_event
-from mcp_memory.projects import project_from_path
+from mcp_memory.projects import project_from_path, stored_project
 
 __all__ = ["HOOK_BUSY_MS", "handle", "main"]
 
@@ -29,9 +29,8 @@ _CONTEXT_EVENTS = {"session-start": "SessionStart", "prompt": "UserPromptSubmit"
 
 
 def _project(settings: Settings, event: HookEvent) -> str:
-    if settings.project is not None:
-        return settings.project.strip() if settings.project.strip().lower() != "global" else ""
-    return project_from_path(event.cwd or settings.cwd)
+    """The session's project as stored: the configured one ('' for global), else the checkout's."""
+    return stored_project(settings.project, project_from_path(event.cwd or settings.cwd))
 
 
 def _context(event: HookEvent, text: str) -> str:
