@@ -96,6 +96,14 @@ def _redacted_note(count: int) -> str:
     return f" ({count} secret{'s' if count != 1 else ''} or private block{'s' if count != 1 else ''} replaced by markers)"
 
 
+def _view(module: str, name: str) -> Callable[..., Any]:
+    """A view of `mcp_memory.views.<module>`, imported when called: for an `Output` whose structured
+    form only --json needs, so a plain-text run never imports the views' pydantic models."""
+    import importlib
+
+    return getattr(importlib.import_module(f"mcp_memory.views.{module}"), name)  # type: ignore[no-any-return]
+
+
 def _memory_line(m: Any) -> str:
     tags = paint(f" #{' #'.join(m.tags)}", "cyan") if m.tags else ""
     head = f"{paint(m.id, 'bold')} {paint(m.kind, 'magenta')} {paint((format_time(m.created_at) or '')[:10], 'dim')}"
@@ -153,11 +161,6 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> Output:
 def cmd_get(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.services.memories.store import get_memories
 
-    def get_view(*args: Any, **kwargs: Any) -> Any:  # the structured output, only for --json
-        from mcp_memory.views.memories import get_view as view
-
-        return view(*args, **kwargs)
-
     result = _with_app(settings, lambda app: get_memories(app, args.ids, include_history=args.history))
     parts = [_memory_line(m) for m in result.memories]
     for m in result.memories:
@@ -167,7 +170,7 @@ def cmd_get(args: argparse.Namespace, settings: Settings) -> Output:
     if result.missing:
         parts.append(f"not found: {', '.join(result.missing)}")
     return Output(
-        lambda: get_view(result, include_history=args.history)[0],
+        lambda: _view("memories", "get_view")(result, include_history=args.history)[0],
         "\n".join(parts),
         1 if result.missing and not result.memories else 0,
     )
@@ -177,29 +180,19 @@ def cmd_recent(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.services.memories.elsewhere import listing_hint
     from mcp_memory.services.memories.store import recent_memories
 
-    def recent_view(*args: Any) -> Any:  # the structured output, only for --json
-        from mcp_memory.views.memories import recent_view as view
-
-        return view(*args)
-
     async def work(app: App) -> tuple[list[Any], str | None]:
         found = await recent_memories(app, limit=args.limit, project=args.scope)
         return found, None if found else await listing_hint(app, project=args.scope)
 
     found, hint = _with_app(settings, work)
     return Output(
-        lambda: recent_view(found, hint)[0],
+        lambda: _view("memories", "recent_view")(found, hint)[0],
         "\n".join(_memory_line(m) for m in found) or (f"note: {hint}" if hint else "No memories yet."),
     )
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.services.maintenance.stats import collect_stats
-
-    def stats_view(*args: Any) -> Any:  # the structured output, only for --json
-        from mcp_memory.views.maintenance import stats_view as view
-
-        return view(*args)
 
     stats = _with_app(settings, collect_stats)
     lines = [
@@ -220,7 +213,7 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> Output:
     ]
     if stats.model_problem:
         lines.append(f"problem       {stats.model_problem}")
-    return Output(lambda: stats_view(stats)[0], "\n".join(lines))
+    return Output(lambda: _view("maintenance", "stats_view")(stats)[0], "\n".join(lines))
 
 
 def cmd_reindex(args: argparse.Namespace, settings: Settings) -> Output:
