@@ -28,6 +28,10 @@ from pathlib import Path
 import anyio
 from mcp import Client, StdioServerParameters
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from perf import RawServer
+
 ROOT = Path(__file__).resolve().parent.parent
 LOCOMO = ROOT.parent / "shared" / "bench" / "locomo-dev.json"
 
@@ -111,7 +115,8 @@ def initialize_seconds(env: dict[str, str]) -> float:
 
 async def over_stdio(
     env: dict[str, str], texts: list[str], queries: list[str], searches: int
-) -> dict[str, list[float]]:
+) -> tuple[dict[str, list[float]], str]:
+    """Store and search timings, and the id of a stored memory."""
     params = StdioServerParameters(command=sys.executable, args=["-m", "mcp_memory"], env=env)
     stores: list[float] = []
     found: list[float] = []
@@ -140,8 +145,7 @@ async def over_stdio(
             found.append(time.perf_counter() - started)
             if r.is_error:
                 raise SystemExit(f"search failed: {r.content}")
-    FIRST_ID.append(first)
-    return {"store": stores, "search": found, "get": gets}
+    return {"store": stores, "search": found, "get": gets}, first
 
 
 _ECHO = "import sys\nfor line in sys.stdin:\n    sys.stdout.write(line)\n    sys.stdout.flush()\n"
@@ -155,52 +159,19 @@ _TRIVIAL = (
 )
 
 
-#: The id of a stored memory, for the raw memory_get round trips.
-FIRST_ID: list[str] = []
-
-
-def raw_get_round_trips(env: dict[str, str], memory_id: str, count: int) -> list[float]:
-    """memory_get of one id from a raw JSON-RPC client over pipes (no SDK client, which validates
-    every structured result against the tool's output schema: ~1 ms a call on its own side)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mcp_memory"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
-    assert proc.stdin is not None
-    assert proc.stdout is not None
-
-    stdin, stdout = proc.stdin, proc.stdout
-
-    def ask(n: int, method: str, params: dict[str, object]) -> None:
-        stdin.write(
-            (json.dumps({"jsonrpc": "2.0", "id": n, "method": method, "params": params}) + "\n").encode()
-        )
-        stdin.flush()
-        while json.loads(stdout.readline()).get("id") != n:
-            pass
-
-    ask(
-        0,
-        "initialize",
-        {
-            "protocolVersion": "2025-06-18",
-            "capabilities": {},
-            "clientInfo": {"name": "bench", "version": "1"},
-        },
-    )
-    proc.stdin.write(b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
-    proc.stdin.flush()
+def raw_get_round_trips(db: Path, memory_id: str, count: int) -> list[float]:
+    """memory_get of one id from a raw JSON-RPC client over pipes (`perf.RawServer`; no SDK client,
+    which validates every structured result against the tool's output schema: ~1 ms a call on its
+    own side)."""
+    server = RawServer(db)
+    server.initialize()
     times = []
-    for n in range(1, count + 11):
+    for n in range(count + 10):
         started = time.perf_counter()
-        ask(n, "tools/call", {"name": "memory_get", "arguments": {"ids": [memory_id]}})
-        if n > 10:
+        server.request("tools/call", {"name": "memory_get", "arguments": {"ids": [memory_id]}})
+        if n >= 10:
             times.append(time.perf_counter() - started)
-    proc.stdin.close()
-    proc.wait(timeout=30)
+    server.close()
     return times
 
 
@@ -273,8 +244,8 @@ def main() -> None:
         for _ in range(args.starts):
             bare.append(bare_import_seconds())
             init.append(initialize_seconds(env))
-        measured = anyio.run(over_stdio, env, texts, queries, args.searches)
-        raw_get = raw_get_round_trips(env, FIRST_ID[-1], args.searches)
+        measured, first = anyio.run(over_stdio, env, texts, queries, args.searches)
+        raw_get = raw_get_round_trips(Path(env["MCP_MEMORY_DB"]), first, args.searches)
     echo = echo_round_trips(args.searches)
     trivial = anyio.run(trivial_tool_calls, args.searches)
     raw = raw_embedding(texts[: min(len(texts), 300)])
