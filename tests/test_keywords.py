@@ -19,6 +19,9 @@ pytestmark = pytest.mark.anyio
 async def test_the_scratch_tokenizer_is_the_keyword_indexs(app: App) -> None:
     sql = await app.db.scalar("SELECT sql FROM sqlite_master WHERE name = 'memories_fts'")
     assert f"tokenize = '{keywords.TOKENIZER}'" in str(sql)
+    from mcp_memory.hooks import recall
+
+    assert recall.TOKENIZER == keywords.TOKENIZER  # the hooks stem prompts the same way
 
 
 async def _corpus(app: App) -> None:

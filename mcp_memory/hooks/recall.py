@@ -130,10 +130,14 @@ def session_block(
     return "\n".join(budget.lines), used
 
 
+#: The keyword index's tokenizer (`storage.keywords.TOKENIZER`, not imported: that would load the
+#: server's connection layer on the prompt path); `tests/test_keywords.py` checks they agree.
+TOKENIZER = "porter unicode61 remove_diacritics 2"
+
+
 def _prepare_scratch(conn: sqlite3.Connection) -> None:
-    tokenizer = "porter unicode61 remove_diacritics 2"
     conn.execute(
-        f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.hook_words USING fts5(word, tokenize = '{tokenizer}')"
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.hook_words USING fts5(word, tokenize = '{TOKENIZER}')"
     )
     conn.execute(
         "CREATE VIRTUAL TABLE IF NOT EXISTS temp.hook_words_vocab USING fts5vocab(temp, hook_words, 'instance')"
