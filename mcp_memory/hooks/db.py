@@ -113,15 +113,19 @@ class HookSession:
 
 
 def session(conn: sqlite3.Connection, client: str, session_id: str, project: str) -> HookSession:
-    """The session's row, created on first sight."""
-    now = time.time()
-    with transaction(conn):
-        conn.execute(
-            "INSERT OR IGNORE INTO hook_sessions(session_id, client, project, started_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (session_id, client, project, now, now),
-        )
-        row = conn.execute("SELECT * FROM hook_sessions WHERE session_id = ?", (session_id,)).fetchone()
+    """The session's row, created on first sight (a write transaction only then: every later hook of
+    the session just reads it, taking no write lock on the prompt path)."""
+    read = "SELECT * FROM hook_sessions WHERE session_id = ?"
+    row = conn.execute(read, (session_id,)).fetchone()
+    if row is None:
+        now = time.time()
+        with transaction(conn):
+            conn.execute(
+                "INSERT OR IGNORE INTO hook_sessions(session_id, client, project, started_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (session_id, client, project, now, now),
+            )
+            row = conn.execute(read, (session_id,)).fetchone()
     return HookSession(
         session_id=session_id,
         project=str(row["project"]),
