@@ -95,6 +95,22 @@ class MemoryServer(MCPServer[ServerState]):
         self.ensure_tools()
         return await super().call_tool(name, arguments, context)
 
+    async def run_stdio_async(self) -> None:
+        """Serve over stdio, with the event loop reading and writing the pipes itself
+        (`mcp_memory.mcp.pipes`); the SDK's transport where they are not pipes."""
+        from mcp.server.stdio import stdio_server
+
+        from mcp_memory.mcp.pipes import stdio_pipes
+
+        async with stdio_pipes() as pipes:
+            if pipes is None:
+                await super().run_stdio_async()
+                return
+            lines, writer = pipes
+            async with stdio_server(lines, writer) as (read_stream, write_stream):  # type: ignore[arg-type]
+                lowlevel = self._lowlevel_server
+                await lowlevel.run(read_stream, write_stream, lowlevel.create_initialization_options())
+
     async def list_tools(self) -> list[Tool]:
         self.ensure_tools()
         tools = await super().list_tools()
