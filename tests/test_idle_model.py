@@ -80,3 +80,31 @@ def test_the_hosted_model_gives_the_same_vectors_and_its_process_exits_when_let_
     finally:
         hosted.close()
     assert not hosted.alive
+
+
+@pytest.mark.e2e
+def test_the_model_process_started_early_serves_the_first_load_only(tmp_path: object) -> None:
+    """The server starts the model's process before importing the SDK (`EarlyHost`): the first load
+    takes that process, a load after an unload starts a new one, and one never taken is stopped."""
+    from pathlib import Path
+
+    from mcp_memory.embeddings.hosted import EarlyHost, hosting_supported
+
+    if not hosting_supported():
+        pytest.skip("no fd passing here: the model loads in-process")
+    settings = Settings(data_dir=Path(str(tmp_path)))
+    early = EarlyHost(settings)
+    started = early._spawned.process.pid  # type: ignore[union-attr]
+    first = early(settings)
+    second = early(settings)
+    try:
+        assert first.pid == started
+        assert second.pid != started
+        assert first.embed(["one text"]) == second.embed(["one text"])
+    finally:
+        first.close()
+        second.close()
+    unused = EarlyHost(settings)
+    process = unused._spawned.process  # type: ignore[union-attr]
+    unused.discard()
+    assert process.poll() is not None

@@ -134,7 +134,7 @@ def test_batches_run_side_by_side_on_one_thread_each_with_the_same_vectors(tmp_p
 
     embedder = load_embedder(Settings(data_dir=tmp_path, embedding_threads=2))
     assert isinstance(embedder, FastEmbedder)
-    session = embedder._model.model.model  # fastembed's model, its ONNX Runtime session
+    session = embedder._model.session  # DirectModel's ONNX Runtime session
     assert session.get_session_options().intra_op_num_threads == 1
     texts = [f"memory {i}: " + "words of a longer text " * (i % 9) for i in range(70)]
     assert len(_batches(texts)) > 2
@@ -146,15 +146,15 @@ def test_batches_run_side_by_side_on_one_thread_each_with_the_same_vectors(tmp_p
 
 
 def test_one_process_loads_the_model_for_stores_with_different_cache_directories(tmp_path: Path) -> None:
-    """fastembed remembers a custom model's file per process; the second store's cache directory
-    must not send the load to the first one's file (deleted here, as a temporary directory is)."""
+    """The second store's cache directory must not send the load to the first one's file (deleted
+    here, as a temporary directory is): fastembed remembered a custom model's file per process."""
     import shutil
 
     from mcp_memory.config import Settings
     from mcp_memory.embeddings.model import load_embedder
 
     def model_file(embedder: object) -> str:
-        return str(embedder._model.model.model_description.model_file)  # type: ignore[attr-defined]
+        return str(embedder._model.session._model_path)  # type: ignore[attr-defined]
 
     first = load_embedder(Settings(data_dir=tmp_path / "a"))
     assert model_file(first).startswith(str(tmp_path / "a" / "models"))
@@ -260,3 +260,27 @@ def test_an_unloadable_prepared_graph_falls_back_to_the_verified_original(
         np.frombuffer(reference.embed(text)[0], dtype="<f4"),
         atol=1e-5,
     )
+
+
+def test_the_bundled_model_without_fastembed_gives_fastembeds_vectors_bit_for_bit(
+    original: Path, tmp_path: Path
+) -> None:
+    """`DirectModel` repeats fastembed's tokenizer set-up, inference and pooling; stored vectors made
+    by either must be the same, on the original graph and the prepared one, for empty, accented,
+    emoji and over-long texts as for sentences, one at a time and in mixed batches."""
+    from mcp_memory.embeddings.model import _load_bundled, load_bundled_with_fastembed
+
+    texts = [
+        "The staging host is pegasus.internal",
+        "how do I run the migrations?",
+        "",
+        " ",
+        "naïve café, Zürich: 東京 🙂",
+        "word " * 700,
+        "x" * 3000,
+        *(f"memory {i}: " + "a longer text with several words " * (i % 7) for i in range(40)),
+    ]
+    for model_file in (original, prepared_model(original, tmp_path / "models")):
+        direct, through = _load_bundled(model_file), load_bundled_with_fastembed(model_file)
+        assert direct.embed(texts) == through.embed(texts)
+        assert direct.embed(texts[:1]) == through.embed(texts[:1])

@@ -85,9 +85,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         configure_logging(settings.log_level if command == "serve" or args.log_level else "WARNING")
         if command == "serve":
+            from mcp_memory.embeddings.hosted import EarlyHost, hosting_supported
+
+            # The model's process starts first and loads while this one imports the MCP SDK.
+            early = EarlyHost(settings) if hosting_supported() else None
             from mcp_memory.mcp.server import run_stdio
 
-            run_stdio(settings)
+            run_stdio(settings, early)
             return 0
         if command == "hook":
             from mcp_memory.hooks.run import main as hook_main

@@ -25,12 +25,13 @@ import subprocess
 import sys
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from mcp_memory.config import Settings
 from mcp_memory.errors import ModelUnavailable
 
-__all__ = ["HostedEmbedder", "hosting_supported", "load_hosted_embedder"]
+__all__ = ["EarlyHost", "HostedEmbedder", "hosting_supported", "load_hosted_embedder"]
 
 _OK = b"\x00"
 _ERROR = b"\x01"
@@ -123,9 +124,23 @@ class HostedEmbedder:
             self.close()
 
 
-def load_hosted_embedder(settings: Settings) -> HostedEmbedder:
-    """Start the model's process and wait until it has loaded the model (blocking: run it in a
-    worker thread). Raises ModelUnavailable with the child's reason when it cannot load."""
+@dataclass
+class _Spawned:
+    """A model process that has been started and not yet greeted."""
+
+    process: subprocess.Popen[bytes]
+    channels: tuple[socket.socket, socket.socket]
+
+    def discard(self) -> None:
+        for channel in self.channels:
+            with contextlib.suppress(OSError):
+                channel.close()
+        with contextlib.suppress(OSError):
+            self.process.kill()
+        self.process.wait()
+
+
+def _spawn(settings: Settings) -> _Spawned:
     ours, theirs = zip(*(socket.socketpair() for _ in range(2)), strict=True)
     options = {
         "data_dir": str(settings.data_dir),
@@ -144,18 +159,58 @@ def load_hosted_embedder(settings: Settings) -> HostedEmbedder:
     )
     for s in theirs:
         s.close()
+    return _Spawned(process, (ours[0], ours[1]))
+
+
+def _greet(spawned: _Spawned) -> HostedEmbedder:
+    """Wait until the process has loaded the model (blocking)."""
+    process, ours = spawned.process, spawned.channels
     try:
         hello = _receive(ours[0])
     except (OSError, EOFError) as exc:
-        process.kill()
-        process.wait()
+        spawned.discard()
         raise ModelUnavailable(f"the embedding process exited before loading the model ({exc})") from exc
     if hello[:1] != _OK:
         for s in ours:
             s.close()
         process.wait()
         raise ModelUnavailable(hello[1:].decode(errors="replace"))
-    return HostedEmbedder(process, (ours[0], ours[1]), json.loads(hello[1:]))
+    return HostedEmbedder(process, ours, json.loads(hello[1:]))
+
+
+def load_hosted_embedder(settings: Settings) -> HostedEmbedder:
+    """Start the model's process and wait until it has loaded the model (blocking: run it in a
+    worker thread). Raises ModelUnavailable with the child's reason when it cannot load."""
+    return _greet(_spawn(settings))
+
+
+class EarlyHost:
+    """A model process started as the server starts, before the server imports the MCP SDK, so
+    that the two start side by side (2 cores: the first hybrid answer comes about when the slower
+    of them is ready, not after both). Called as a loader (`Settings -> Embedder`), the first call
+    takes that process; later ones (after an idle unload) start a new one. `discard` stops it if
+    it was never taken."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._spawned: _Spawned | None = _spawn(settings)
+        self._lock = threading.Lock()
+
+    def __call__(self, settings: Settings) -> HostedEmbedder:
+        with self._lock:
+            spawned, self._spawned = self._spawned, None
+        if spawned is None or settings is not self._settings:
+            if spawned is not None:
+                spawned.discard()
+            return load_hosted_embedder(settings)
+        return _greet(spawned)
+
+    def discard(self) -> None:
+        """Stop the process if no load took it."""
+        with self._lock:
+            spawned, self._spawned = self._spawned, None
+        if spawned is not None:
+            spawned.discard()
 
 
 def _serve(channel: socket.socket, embedder: Any) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
@@ -28,6 +28,9 @@ from mcp_memory.mcp.resources import register_resources_and_prompts
 from mcp_memory.mcp.state import ServerState
 from mcp_memory.services.app import App, open_app
 from mcp_memory.services.maintenance.indexing import finish_pending, run_worker
+
+if TYPE_CHECKING:
+    from mcp_memory.embeddings.hosted import EarlyHost
 
 __all__ = ["INSTRUCTIONS", "MemoryServer", "build_server", "run_stdio"]
 
@@ -180,12 +183,18 @@ def build_server(
     return server
 
 
-def run_stdio(settings: Settings) -> None:
-    """Serve MCP over stdin/stdout until the client closes the connection."""
+def run_stdio(settings: Settings, early: EarlyHost | None = None) -> None:
+    """Serve MCP over stdin/stdout until the client closes the connection. `early`: the model's
+    process, started before this module was imported (`cli.run`); else it starts here."""
     tune_malloc()  # before any thread starts
     tune_threads()
     from mcp_memory.embeddings.hosted import hosting_supported, load_hosted_embedder
 
     # The model in a process of its own: unloading it after a quiet period gives all its memory back.
-    server = build_server(settings, loader=load_hosted_embedder if hosting_supported() else load_embedder)
-    anyio.run(server.run_stdio_async)
+    loader = early or (load_hosted_embedder if hosting_supported() else load_embedder)
+    try:
+        server = build_server(settings, loader=loader)
+        anyio.run(server.run_stdio_async)
+    finally:
+        if early is not None:
+            early.discard()
