@@ -6,12 +6,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
 
+from mcp_memory.cli.output import Output, get_output, memory_line, recent_output, stats_output
 from mcp_memory.cli.ui import paint, progress_for
 from mcp_memory.config import Settings
 from mcp_memory.errors import InvalidInput
@@ -21,17 +22,6 @@ from mcp_memory.timeparse import format_time
 __all__ = ["Output"]
 
 _T = TypeVar("_T")
-
-
-@dataclass(frozen=True, slots=True)
-class Output:
-    """What a command shows: `data` (its --json form: the tool's structured output, or a function
-    making it, so that a plain-text run never imports the views' pydantic models), `text`, and the
-    exit code."""
-
-    data: Any
-    text: str
-    exit_code: int = 0
 
 
 def _with_app(settings: Settings, work: Callable[[App], Awaitable[_T]]) -> _T:
@@ -96,20 +86,6 @@ def _redacted_note(count: int) -> str:
     return f" ({count} secret{'s' if count != 1 else ''} or private block{'s' if count != 1 else ''} replaced by markers)"
 
 
-def _view(module: str, name: str) -> Callable[..., Any]:
-    """A view of `mcp_memory.views.<module>`, imported when called: for an `Output` whose structured
-    form only --json needs, so a plain-text run never imports the views' pydantic models."""
-    import importlib
-
-    return getattr(importlib.import_module(f"mcp_memory.views.{module}"), name)  # type: ignore[no-any-return]
-
-
-def _memory_line(m: Any) -> str:
-    tags = paint(f" #{' #'.join(m.tags)}", "cyan") if m.tags else ""
-    head = f"{paint(m.id, 'bold')} {paint(m.kind, 'magenta')} {paint((format_time(m.created_at) or '')[:10], 'dim')}"
-    return f"{head}{tags}\n    {m.content}"
-
-
 def cmd_store(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.services.memories.store import store_memory
     from mcp_memory.views.memories import store_view
@@ -152,7 +128,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> Output:
             mode=args.mode,
         ),
     )
-    lines = [f"{h.relevance:.2f}  {_memory_line(h.memory)}\n    why: {'; '.join(h.why)}" for h in result.hits]
+    lines = [f"{h.relevance:.2f}  {memory_line(h.memory)}\n    why: {'; '.join(h.why)}" for h in result.hits]
     if result.notice:
         lines.insert(0, f"note: {result.notice}")
     return Output(search_view(result, args.query)[0], "\n".join(lines) or "No matching memories.")
@@ -162,18 +138,7 @@ def cmd_get(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.services.memories.store import get_memories
 
     result = _with_app(settings, lambda app: get_memories(app, args.ids, include_history=args.history))
-    parts = [_memory_line(m) for m in result.memories]
-    for m in result.memories:
-        parts.extend(
-            f"    v{v.version} ({v.replaced_by} {format_time(v.replaced_at)}): {v.content}" for v in m.history
-        )
-    if result.missing:
-        parts.append(f"not found: {', '.join(result.missing)}")
-    return Output(
-        lambda: _view("memories", "get_view")(result, include_history=args.history)[0],
-        "\n".join(parts),
-        1 if result.missing and not result.memories else 0,
-    )
+    return get_output(result, include_history=args.history)
 
 
 def cmd_recent(args: argparse.Namespace, settings: Settings) -> Output:
@@ -185,35 +150,13 @@ def cmd_recent(args: argparse.Namespace, settings: Settings) -> Output:
         return found, None if found else await listing_hint(app, project=args.scope)
 
     found, hint = _with_app(settings, work)
-    return Output(
-        lambda: _view("memories", "recent_view")(found, hint)[0],
-        "\n".join(_memory_line(m) for m in found) or (f"note: {hint}" if hint else "No memories yet."),
-    )
+    return recent_output(found, hint)
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.services.maintenance.stats import collect_stats
 
-    stats = _with_app(settings, collect_stats)
-    lines = [
-        f"database      {stats.database_path} ({stats.database_bytes / 1e6:.1f} MB, schema v{stats.schema_version}, "
-        f"{stats.sqlite})",
-        f"memories      {stats.memories} ({stats.deleted} deleted, {stats.pending_embeddings} awaiting vectors)",
-        *(
-            [
-                f"warning       {stats.pending_embeddings} memories have no vector yet: `mcp-memory doctor --repair`"
-            ]
-            if stats.pending_embeddings
-            else []
-        ),
-        f"model         {stats.embedding_model} (vectors made by: {stats.recorded_model or 'none yet'})",
-        "by kind       " + (", ".join(f"{k} {v}" for k, v in stats.by_kind.items()) or "-"),
-        "by project    " + (", ".join(f"{k} {v}" for k, v in stats.by_project.items()) or "-"),
-        "top tags      " + (", ".join(f"{k} {v}" for k, v in stats.top_tags.items()) or "-"),
-    ]
-    if stats.model_problem:
-        lines.append(f"problem       {stats.model_problem}")
-    return Output(lambda: _view("maintenance", "stats_view")(stats)[0], "\n".join(lines))
+    return stats_output(_with_app(settings, collect_stats))
 
 
 def cmd_reindex(args: argparse.Namespace, settings: Settings) -> Output:
@@ -339,7 +282,7 @@ def cmd_pins(args: argparse.Namespace, settings: Settings) -> Output:
 
         return Output(memory_brief(memory), f"{'Pinned' if memory.pinned else 'Unpinned'} {memory.id}.")
     found = _with_app(settings, lambda app: list_pins(app, args.scope))
-    lines = [_memory_line(m) + (f"\n    pinned because: {m.pin_note}" if m.pin_note else "") for m in found]
+    lines = [memory_line(m) + (f"\n    pinned because: {m.pin_note}" if m.pin_note else "") for m in found]
     return Output(pins_view(found)[0], "\n".join(lines) or "No pinned memories.")
 
 
@@ -354,7 +297,7 @@ def cmd_graph(args: argparse.Namespace, settings: Settings) -> Output:
     )
     lines = [f"{e.name} ({e.type})" + "".join(f"\n    - {o}" for o in e.observations) for e in sub.entities]
     lines += [f"{r.source} -{r.type}-> {r.target}" for r in sub.relations]
-    lines += [_memory_line(m) for m in sub.memories]
+    lines += [memory_line(m) for m in sub.memories]
     return Output(sub, "\n".join(lines) or "Nothing found.")
 
 
@@ -605,7 +548,7 @@ def cmd_tail(args: argparse.Namespace, settings: Settings) -> Output:
         )
         shown = 0
         for rowid in sorted(int(r[0]) for r in rows):
-            print(_memory_line((await load_memories(app.db, [rowid]))[rowid]), flush=True)
+            print(memory_line((await load_memories(app.db, [rowid]))[rowid]), flush=True)
             shown += 1
         stop = time_module.monotonic() + args.duration if args.duration else None
         while stop is None or time_module.monotonic() < stop:
@@ -620,7 +563,7 @@ def cmd_tail(args: argparse.Namespace, settings: Settings) -> Output:
             for r in new:
                 last = int(r[0])
                 if last in found:
-                    print(_memory_line(found[last]), flush=True)
+                    print(memory_line(found[last]), flush=True)
                     shown += 1
         return shown
 

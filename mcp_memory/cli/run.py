@@ -102,6 +102,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             print(completion_script(build_parser(), args.shell))
             return 0
+        from mcp_memory.cli.quick import quick_output
+
+        # stats, recent and get answer through a plain connection when they can (`cli.quick`).
+        quick = quick_output(command, args, settings)
+        if quick is not None:
+            if quick.text or args.json:
+                _emit(args, quick.data, quick.text)
+            return quick.exit_code
         from mcp_memory.cli import commands
 
         handler: Callable[[argparse.Namespace, Settings], commands.Output] = getattr(

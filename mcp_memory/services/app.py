@@ -18,6 +18,7 @@ from mcp_memory.logs import get_logger
 from mcp_memory.projects import project_from_path
 from mcp_memory.storage import Database
 from mcp_memory.storage.codes import QuantizedIndex
+from mcp_memory.storage.rows import ACCESS_UPDATE
 from mcp_memory.storage.vectors import (
     VectorIndexInfo,
     ensure_vector_index,
@@ -151,10 +152,7 @@ class App:
         pending, self._accessed = self._accessed, {}
 
         async def work(conn: aiosqlite.Connection) -> None:
-            await conn.executemany(
-                "UPDATE memories SET access_count = access_count + 1, last_accessed_at = ? WHERE id = ?",
-                [(when, rowid) for rowid, when in pending.items()],
-            )
+            await conn.executemany(ACCESS_UPDATE, [(when, rowid) for rowid, when in pending.items()])
 
         try:
             await self.db.write(work)

@@ -15,9 +15,7 @@ import random
 import sqlite3
 import stat
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any, TypeVar, cast
 
 import aiosqlite
@@ -26,6 +24,7 @@ import anyio
 from mcp_memory.errors import DatabaseError
 from mcp_memory.logs import get_logger
 from mcp_memory.storage.inline import run_inline
+from mcp_memory.storage.library import SqliteLibrary, choose_sqlite
 from mcp_memory.storage.migrations import migrate
 
 __all__ = [
@@ -42,58 +41,8 @@ __all__ = [
 _log = get_logger(__name__)
 _T = TypeVar("_T")
 
-#: contentless_delete FTS5 tables need 3.43.
-_MIN_SQLITE = (3, 43, 0)
 #: Whole-transaction retries after SQLite's own busy timeout has already expired once.
 _WRITE_ATTEMPTS = 8
-
-
-@dataclass(frozen=True, slots=True)
-class SqliteLibrary:
-    """The DB-API module in use (the standard library's sqlite3 or sqlean) and why it was chosen."""
-
-    module: ModuleType
-    name: str
-    version: str
-    reason: str
-
-
-def choose_sqlite(preference: str = "auto") -> SqliteLibrary:
-    """Pick a sqlite3 module that can load extensions and is new enough.
-
-    `auto` prefers the standard library and falls back to sqlean (a drop-in sqlite3 with extension
-    loading) when the standard one cannot load extensions, as on the macOS system Python.
-    """
-    if preference in ("auto", "sqlite3"):
-        import sqlite3
-
-        problem = _stdlib_problem(sqlite3)
-        if problem is None:
-            return SqliteLibrary(sqlite3, "sqlite3", sqlite3.sqlite_version, "standard library")
-        if preference == "sqlite3":
-            raise DatabaseError(
-                f"the standard library's sqlite3 cannot be used: {problem}. "
-                "Set MCP_MEMORY_SQLITE=sqlean (or auto) to use the bundled sqlean instead."
-            )
-        reason = f"standard library sqlite3 unusable ({problem})"
-    else:
-        reason = "chosen by MCP_MEMORY_SQLITE=sqlean"
-    try:
-        import sqlean  # type: ignore[import-untyped,unused-ignore]
-    except ImportError as exc:  # pragma: no cover - sqlean-py is a dependency
-        raise DatabaseError(
-            "no usable SQLite: the standard library's cannot load extensions and sqlean-py is not "
-            "installed. Reinstall mcp-memory (`uvx mcp-memory-local`), which brings sqlean-py."
-        ) from exc
-    return SqliteLibrary(sqlean, "sqlean", str(sqlean.sqlite_version), reason)
-
-
-def _stdlib_problem(sqlite3: ModuleType) -> str | None:
-    if not hasattr(sqlite3.Connection, "enable_load_extension"):
-        return "built without extension loading"
-    if tuple(sqlite3.sqlite_version_info) < _MIN_SQLITE:
-        return f"SQLite {sqlite3.sqlite_version} is older than 3.43"
-    return None
 
 
 def vec_extension_path() -> str:

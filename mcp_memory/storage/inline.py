@@ -15,12 +15,13 @@ rolled back and reported as a programming error rather than left half done.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
-from typing import Any, Generic, TypeVar, cast
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
-import aiosqlite
+if TYPE_CHECKING:  # only named in casts: the command line's quick commands import this module
+    import aiosqlite
 
-__all__ = ["InlineConnection", "InlineCursor", "run_inline"]
+__all__ = ["InlineConnection", "InlineCursor", "InlineReader", "run_inline", "run_now"]
 
 _T = TypeVar("_T")
 
@@ -94,20 +95,48 @@ class InlineConnection:
         return self._conn.execute(sql, parameters).fetchall()
 
 
-def run_inline(conn: sqlite3.Connection, work: Callable[[aiosqlite.Connection], Awaitable[_T]]) -> _T:
-    """Run `work` to its end on this thread over `conn` (see the module's note). Raises RuntimeError
-    if it awaits anything but the connection."""
-
-    async def whole() -> _T:
-        return await work(cast(aiosqlite.Connection, InlineConnection(conn)))
-
-    coroutine = whole()
+def run_now(coroutine: Coroutine[Any, Any, _T]) -> _T:
+    """Run a coroutine that never suspends (every await answered at once, as by `InlineConnection`
+    and `InlineReader`) to its end on this thread, without an event loop. Raises RuntimeError if it
+    awaits anything else."""
     try:
         coroutine.send(None)
     except StopIteration as finished:
         return cast(_T, finished.value)
     coroutine.close()
-    raise RuntimeError(
-        "a write transaction awaited something other than its database connection; do that work "
-        "before or after Database.write"
-    )
+    raise RuntimeError("the work awaited something other than its database connection")
+
+
+def run_inline(conn: sqlite3.Connection, work: Callable[[aiosqlite.Connection], Awaitable[_T]]) -> _T:
+    """Run `work` to its end on this thread over `conn` (see the module's note). Raises RuntimeError
+    if it awaits anything but the connection."""
+
+    async def whole() -> _T:
+        return await work(cast("aiosqlite.Connection", InlineConnection(conn)))
+
+    try:
+        return run_now(whole())
+    except RuntimeError as exc:
+        if str(exc) != "the work awaited something other than its database connection":
+            raise
+        raise RuntimeError(
+            "a write transaction awaited something other than its database connection; do that work "
+            "before or after Database.write"
+        ) from None
+
+
+class InlineReader:
+    """The read methods of `mcp_memory.storage.Reader` over a plain sqlite3 connection, answered at
+    once: the services' read coroutines run over it with `run_now` (the command line's quick
+    commands: no event loop, no aiosqlite)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        return self.conn.execute(sql, params).fetchall()
+
+    execute_fetchall = fetchall
+
+    async def fetch_many(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
+        return [self.conn.execute(sql, params).fetchall() for sql, params in statements]

@@ -1,4 +1,4 @@
-"""Reading memory rows: the columns a memory is built from, and one memory's row by id."""
+"""Reading memory rows: the columns a memory is built from, one memory's row by id, and counting a read."""
 
 from __future__ import annotations
 
@@ -7,13 +7,17 @@ from typing import Any
 
 from mcp_memory.storage.query import QuerySource
 
-__all__ = ["MEMORY_COLUMNS", "fetch_memory_row"]
+__all__ = ["ACCESS_UPDATE", "MEMORY_COLUMNS", "fetch_memory_row"]
 
 #: The columns of `memories` that a `Memory` is built from, in the order services read them.
 MEMORY_COLUMNS = (
     "id, content, kind, importance, metadata, project, pinned, created_at, updated_at, "
     "last_accessed_at, access_count, expires_at, version, embedded, pin_note, archived_at"
 )
+
+#: Counting one read of a memory (parameters: when, row id). The server writes these in batches,
+#: never on a read's path (`App.flush_access`); the command line's quick `get` at once.
+ACCESS_UPDATE = "UPDATE memories SET access_count = access_count + 1, last_accessed_at = ? WHERE id = ?"
 
 
 async def fetch_memory_row(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
@@ -12,7 +12,7 @@ import aiosqlite
 from mcp_memory.errors import ModelUnavailable
 from mcp_memory.logs import get_logger
 from mcp_memory.services.app import App
-from mcp_memory.services.maintenance.indexing import pending_count
+from mcp_memory.services.maintenance.counts import Stats, count_store
 from mcp_memory.storage.vectors import (
     VectorIndexInfo,
     activate_vector_table,
@@ -33,67 +33,14 @@ _VECTOR_TABLES = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Stats:
-    memories: int
-    deleted: int
-    pending_embeddings: int
-    by_kind: dict[str, int]
-    by_project: dict[str, int]
-    top_tags: dict[str, int]
-    database_path: str
-    database_bytes: int
-    schema_version: int
-    sqlite: str
-    embedding_model: str
-    recorded_model: str | None
-    vector_table: str | None
-    model_state: str
-    model_problem: str | None = field(default=None)
-
-
 async def collect_stats(app: App) -> Stats:
     """Counts by kind, project and tag, database size, and the state of the model and indexes."""
     db = app.db
-    live = "deleted_at IS NULL"
-    memories = int(await db.scalar(f"SELECT count(*) FROM memories WHERE {live}") or 0)
-    deleted = int(await db.scalar("SELECT count(*) FROM memories WHERE deleted_at IS NOT NULL") or 0)
-    by_kind = {
-        str(r[0]): int(r[1])
-        for r in await db.fetchall(
-            f"SELECT kind, count(*) FROM memories WHERE {live} GROUP BY kind ORDER BY count(*) DESC"
-        )
-    }
-    by_project = {
-        str(r[0]) or "(global)": int(r[1])
-        for r in await db.fetchall(
-            f"SELECT project, count(*) FROM memories WHERE {live} GROUP BY project ORDER BY count(*) DESC"
-        )
-    }
-    top_tags = {
-        str(r[0]): int(r[1])
-        for r in await db.fetchall(
-            f"SELECT t.tag, count(*) FROM memory_tags t JOIN memories m ON m.id = t.memory_id WHERE m.{live} "
-            "GROUP BY t.tag ORDER BY count(*) DESC, t.tag LIMIT 20"
-        )
-    }
-    page_count = int(await db.scalar("PRAGMA page_count") or 0)
-    page_size = int(await db.scalar("PRAGMA page_size") or 0)
-    info = await read_vector_info(db)
-    return Stats(
-        memories=memories,
-        deleted=deleted,
-        pending_embeddings=await pending_count(db),
-        by_kind=by_kind,
-        by_project=by_project,
-        top_tags=top_tags,
+    return Stats.of(
+        await count_store(db),
         database_path=str(db.path or ":memory:"),
-        database_bytes=page_count * page_size,
-        schema_version=int(await db.scalar("SELECT max(version) FROM schema_migrations") or 0),
         sqlite=f"{db.library.name} {db.library.version}",
         embedding_model=app.settings.embedding_model,
-        recorded_model=info.model if info else None,
-        vector_table=info.table if info else None,
         model_state=app.embeddings.state.value,
         model_problem=app.mismatch or app.embeddings.error,
     )

@@ -11,19 +11,30 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 import aiosqlite
 
 from mcp_memory.concurrently import concurrently
 from mcp_memory.errors import InvalidInput, NotFound
-from mcp_memory.limits import MAX_LIMIT, clean_content, clean_ids, clean_kind, clean_metadata, clean_tags
+from mcp_memory.limits import MAX_LIMIT, clean_content, clean_kind, clean_metadata, clean_tags
 from mcp_memory.projects import stored_project
 from mcp_memory.services.app import App
+from mcp_memory.services.memories.records import (
+    GetResult,
+    Memory,
+    MemoryVersion,
+    format_id,
+    load_memories,
+    parse_id,
+    read_memories,
+    recent_in,
+    versions_of,
+)
 from mcp_memory.services.memories.redaction import redact, redact_value
-from mcp_memory.storage import Database, QuerySource
+from mcp_memory.storage import QuerySource
 from mcp_memory.storage.filters import MemoryFilter, build_filter
 from mcp_memory.storage.rows import MEMORY_COLUMNS
 from mcp_memory.storage.vectors import VectorIndexInfo, write_vectors
@@ -62,46 +73,6 @@ __all__ = [
 
 
 @dataclass(frozen=True, slots=True)
-class MemoryVersion:
-    """A previous state of a memory, kept when it was changed."""
-
-    version: int
-    content: str
-    tags: tuple[str, ...]
-    kind: str
-    importance: float
-    metadata: dict[str, Any]
-    valid_from: float
-    replaced_at: float
-    replaced_by: str
-    changed: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Memory:
-    """One stored memory as services hand it out."""
-
-    id: str
-    content: str
-    tags: tuple[str, ...]
-    kind: str
-    importance: float
-    metadata: dict[str, Any]
-    project: str | None
-    pinned: bool
-    created_at: float
-    updated_at: float
-    last_accessed_at: float | None
-    access_count: int
-    expires_at: float | None
-    version: int
-    embedded: bool
-    pin_note: str | None = None
-    archived_at: float | None = None
-    history: tuple[MemoryVersion, ...] = field(default=())
-
-
-@dataclass(frozen=True, slots=True)
 class StoreResult:
     id: str
     status: Literal["created", "duplicate", "merged"]
@@ -109,27 +80,6 @@ class StoreResult:
     redacted: int
     embedded: bool
     project: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class GetResult:
-    memories: tuple[Memory, ...]
-    missing: tuple[str, ...]
-
-
-def format_id(rowid: int) -> str:
-    """The public id of a memory row: 'm_<n>'."""
-    return f"m_{rowid}"
-
-
-def parse_id(memory_id: str) -> int | None:
-    """The row id in 'm_12' (or '12'), or None when it is not an id at all."""
-    text = memory_id.strip()
-    if text.startswith("m_"):
-        text = text[2:]
-    if not (text.isascii() and text.isdigit()) or len(text) > 18:
-        return None
-    return int(text)
 
 
 def content_hash(content: str) -> str:
@@ -158,52 +108,6 @@ async def tags_by_id(source: QuerySource, ids: Sequence[int]) -> dict[int, list[
     for row in rows:
         result[int(row[0])].append(str(row[1]))
     return result
-
-
-def _memory(row: Any, tags: Iterable[str]) -> Memory:
-    return Memory(
-        id=format_id(int(row["id"])),
-        content=str(row["content"]),
-        tags=tuple(tags),
-        kind=str(row["kind"]),
-        importance=float(row["importance"]),
-        metadata=json.loads(row["metadata"]),
-        project=str(row["project"]) or None,
-        pinned=bool(row["pinned"]),
-        created_at=float(row["created_at"]),
-        updated_at=float(row["updated_at"]),
-        last_accessed_at=row["last_accessed_at"],
-        access_count=int(row["access_count"]),
-        expires_at=row["expires_at"],
-        version=int(row["version"]),
-        embedded=bool(row["embedded"]),
-        pin_note=row["pin_note"],
-        archived_at=row["archived_at"],
-    )
-
-
-async def load_memories(db: Database, ids: Sequence[int]) -> dict[int, Memory]:
-    """Live memories by row id, with their tags: two queries in one trip to the reader's thread (a
-    trip costs ~0.3 ms, a memory_get's whole service 0.7)."""
-    if not ids:
-        return {}
-    marks = ", ".join("?" * len(ids))
-    rows, tag_rows = await db.fetch_many(
-        [
-            (
-                f"SELECT {MEMORY_COLUMNS} FROM memories WHERE id IN ({marks}) AND deleted_at IS NULL",
-                list(ids),
-            ),
-            (
-                f"SELECT memory_id, tag FROM memory_tags WHERE memory_id IN ({marks}) ORDER BY memory_id, tag",
-                list(ids),
-            ),
-        ]
-    )
-    tags: dict[int, list[str]] = {}
-    for row in tag_rows:
-        tags.setdefault(int(row[0]), []).append(str(row[1]))
-    return {int(r["id"]): _memory(r, tags.get(int(r["id"]), [])) for r in rows}
 
 
 #: The keyword-index rows of live memories: content, and tags joined by spaces.
@@ -510,53 +414,8 @@ async def store_memory(
 
 async def get_memories(app: App, ids: Sequence[str], *, include_history: bool = False) -> GetResult:
     """Memories by id, in the order asked; unknown or deleted ids are listed in `missing`."""
-    wanted = clean_ids(ids)
-    parsed = {i: parse_id(i) for i in wanted}
-    found = await load_memories(app.db, [p for p in parsed.values() if p is not None])
-    history: dict[int, list[MemoryVersion]] = {}
-    if include_history and found:
-        history = await versions_of(app.db, list(found))
-    memories: list[Memory] = []
-    missing: list[str] = []
-    for given, rowid in parsed.items():
-        memory = found.get(rowid) if rowid is not None else None
-        if memory is None:
-            missing.append(given)
-            continue
-        if include_history:
-            memory = _with_history(memory, history.get(rowid, []))  # type: ignore[arg-type]
-        memories.append(memory)
-    await record_access(app, [parse_id(m.id) or 0 for m in memories])
-    return GetResult(tuple(memories), tuple(missing))
-
-
-def _with_history(memory: Memory, versions: list[MemoryVersion]) -> Memory:
-    return replace(memory, history=tuple(versions))
-
-
-async def versions_of(db: Database, ids: Sequence[int]) -> dict[int, list[MemoryVersion]]:
-    rows = await db.fetchall(
-        "SELECT memory_id, version, content, tags, kind, importance, metadata, valid_from, replaced_at, "
-        f"replaced_by, changed FROM memory_versions WHERE memory_id IN ({', '.join('?' * len(ids))}) "
-        "ORDER BY memory_id, version DESC",
-        list(ids),
-    )
-    result: dict[int, list[MemoryVersion]] = {}
-    for r in rows:
-        result.setdefault(int(r["memory_id"]), []).append(
-            MemoryVersion(
-                version=int(r["version"]),
-                content=str(r["content"]),
-                tags=tuple(json.loads(r["tags"])),
-                kind=str(r["kind"]),
-                importance=float(r["importance"]),
-                metadata=json.loads(r["metadata"]),
-                valid_from=float(r["valid_from"]),
-                replaced_at=float(r["replaced_at"]),
-                replaced_by=str(r["replaced_by"]),
-                changed=tuple(json.loads(r["changed"])),
-            )
-        )
+    result, read = await read_memories(app.db, ids, include_history=include_history)
+    await record_access(app, read)
     return result
 
 
@@ -588,11 +447,4 @@ async def recent_memories(
     flt: MemoryFilter = build_filter(
         default_project=app.default_project, project=project, kind=kind, tags=tags
     )
-    where, params = flt.sql("m")
-    rows = await app.db.fetchall(
-        f"SELECT m.id FROM memories m WHERE {where} ORDER BY m.created_at DESC, m.id DESC LIMIT ?",
-        [*params, limit],
-    )
-    ids = [int(r[0]) for r in rows]
-    found = await load_memories(app.db, ids)
-    return [found[i] for i in ids if i in found]
+    return await recent_in(app.db, flt, limit)
