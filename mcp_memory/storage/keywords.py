@@ -30,6 +30,7 @@ with the same tokenizer, both in the connection's TEMP schema.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import re
@@ -241,27 +242,29 @@ async def match_words(
         "WHERE t.memory_id = m.id), '') FROM json_each(?) j JOIN memories m ON m.id = j.value",
         [json.dumps(ids)],
     )
-    # One alternative per way a word can begin (longest first); a word starting with a longer stem
-    # also holds every stem that is a prefix of it ("run" in "runner").
-    begins = [(begin, stem) for stem in stems for begin in _starts(stem)]
-    begins.sort(key=lambda item: len(item[0]), reverse=True)
-    pattern = re.compile(
-        r"(?<![^\W_])(?:" + "|".join(f"(?P<b{n}>{re.escape(b)})" for n, (b, _) in enumerate(begins)) + ")"
-    )
-    implied = {
-        f"b{n}": frozenset(s for s in stems if any(begin.startswith(b) for b in _starts(s)))
-        for n, (begin, _) in enumerate(begins)
-    }
+    pattern, implied = _stem_pattern(tuple(stems))
+    needs = [(w, frozenset(stats.stems[w])) for w in words if stats.stems[w]]
     found = {i: frozenset[str]() for i in ids}
     for rowid, text in texts:
-        have: set[str] = set()
-        for group in {m.lastgroup for m in pattern.finditer(_plain(str(text)))}:
-            have |= implied[str(group)]
-        if have:
-            found[int(rowid)] = frozenset(
-                w for w in words if stats.stems[w] and all(s in have for s in stats.stems[w])
-            )
+        begins = set(pattern.findall(_plain(str(text))))
+        if begins:
+            have = frozenset().union(*(implied[b] for b in begins))
+            found[int(rowid)] = frozenset(w for w, need in needs if need <= have)
     return WordMatches(weights, found)
+
+
+@functools.lru_cache(maxsize=256)
+def _stem_pattern(stems: tuple[str, ...]) -> tuple[re.Pattern[str], dict[str, frozenset[str]]]:
+    """A pattern finding the words that begin with any of `stems` (one alternative per way a word can
+    begin, longest first; `findall` gives the beginning matched), and for each beginning the stems a
+    word starting with it holds (a word starting with a longer stem also holds every stem that is a
+    prefix of it: "run" in "runner"). Cached: a search matches words twice with the same stems."""
+    begins = sorted({begin for stem in stems for begin in _starts(stem)}, key=len, reverse=True)
+    pattern = re.compile(r"(?<![^\W_])(" + "|".join(re.escape(b) for b in begins) + ")")
+    implied = {
+        begin: frozenset(s for s in stems if any(begin.startswith(b) for b in _starts(s))) for begin in begins
+    }
+    return pattern, implied
 
 
 def _starts(stem: str) -> tuple[str, ...]:

@@ -246,16 +246,9 @@ def _session_lift(
         for j in (i - d, i + d)
         if j in own and same_session(i, j) and (d == 1 or same_session(i, (i + j) // 2))
     }
-    if not pairs:
+    related = _related_pairs(sorted(pairs), vectors)
+    if not related:
         return {}, {}
-    import numpy as np
-
-    arrays = {i: np.frombuffer(blob, dtype="<f4") for i, blob in vectors.items()}
-
-    def related(a: int, b: int) -> bool:
-        va, vb = arrays.get(a), arrays.get(b)
-        return va is not None and vb is not None and float(va @ vb) >= _RELATED
-
     gains: dict[int, float] = {}
     source: dict[int, int] = {}
     for i in targets:
@@ -263,7 +256,7 @@ def _session_lift(
         for d, weight in enumerate(_NEIGHBOUR_WEIGHTS, start=1):
             gain, other = 0.0, 0
             for j in (i - d, i + d):
-                if (i, j) in pairs and related(i, j) and (weight * own[j], j) > (gain, other):
+                if (i, j) in related and (weight * own[j], j) > (gain, other):
                     gain, other = weight * own[j], j
             total += gain
             if gain > top_gain:
@@ -272,6 +265,23 @@ def _session_lift(
             gains[i] = min(total, _LIFT_CAP)
             source[i] = top_id
     return gains, source
+
+
+def _related_pairs(pairs: Sequence[tuple[int, int]], vectors: dict[int, bytes]) -> set[tuple[int, int]]:
+    """The pairs whose own vectors are at least `_RELATED` similar, in one numpy product (a pair
+    missing a vector is not related)."""
+    import numpy as np
+
+    known = [(a, b) for a, b in pairs if a in vectors and b in vectors]
+    if not known:
+        return set()
+    ids = sorted({m for pair in known for m in pair})
+    row = {m: n for n, m in enumerate(ids)}
+    matrix = np.frombuffer(b"".join(vectors[m] for m in ids), dtype="<f4").reshape(len(ids), -1)
+    left = matrix[[row[a] for a, _ in known]]
+    right = matrix[[row[b] for _, b in known]]
+    dots = np.einsum("ij,ij->i", left, right)
+    return {pair for pair, dot in zip(known, dots.tolist(), strict=True) if dot >= _RELATED}
 
 
 async def _semantic_candidates(
@@ -477,14 +487,13 @@ async def search_memories(
                 matches = extra
 
     await concurrently(neighbourhood, more_words)
-    if missing and lift_vectors:
+    scored = [rowid for rowid in missing if rowid in lift_vectors]
+    if scored:
         import numpy as np
 
         question = np.frombuffer(vector, dtype="<f4")
-        for rowid in missing:
-            blob = lift_vectors.get(rowid)
-            if blob is not None:
-                similarity[rowid] = float(np.frombuffer(blob, dtype="<f4") @ question)
+        rows = np.frombuffer(b"".join(lift_vectors[r] for r in scored), dtype="<f4").reshape(len(scored), -1)
+        similarity.update(zip(scored, (rows @ question).tolist(), strict=True))
     own = {
         i: relevance.evidence(
             similarity.get(i) if used != "keyword" else None,
