@@ -52,8 +52,10 @@ def evidence(similarity: float | None, coverage: float) -> float:
 def word_weight(rows: int, held: int) -> float:
     """A question word's weight in `coverage`: its inverse document frequency among `rows` memories
     when `held` of them hold it, ln(1 + (N - n + 0.5) / (n + 0.5)), so a word no memory holds weighs
-    most and one every memory holds weighs least."""
+    most and one every memory holds weighs least. `held` is clamped to 0..N (counts taken at another
+    time than N can disagree with it), so a weight is always positive."""
     rows = max(rows, 1)
+    held = min(max(held, 0), rows)
     return math.log(1.0 + (rows - held + 0.5) / (held + 0.5))
 
 

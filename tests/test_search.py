@@ -399,3 +399,40 @@ async def test_concurrent_steps_finish_together_and_the_first_failure_is_raised(
     with anyio.fail_after(5), pytest.raises(InvalidInput, match="bad"):
         await concurrently(never, fails)
     assert "never" not in done
+
+
+async def test_a_search_while_the_store_was_empty_does_not_skew_later_ones(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Word weights come from document counts that are cached for minutes. The agent's first search
+    often finds an empty store, and the session then fills it: later searches must weigh words by
+    the store as it is now (they once used the empty store's count, N = 0, for five minutes and gave
+    every memory zero word coverage). Same results, relevances and reasons as a fresh process's.
+    (N itself is reused for up to a second; this test runs faster than that, so it reads it each time.)"""
+    from mcp_memory.storage import keywords
+
+    monkeypatch.setattr(keywords, "_ROWS_TTL", 0.0)
+    facts = [
+        "The staging deploy runs on pegasus every Tuesday",
+        "Rollbacks of the billing service need the on-call lead",
+        "The pegasus host keeps its deploy logs in /var/log/deploys",
+        *(f"note {i} about the weekly planning meeting and its agenda" for i in range(40)),
+    ]
+    questions = ["pegasus deploy logs", "who approves a billing rollback", "weekly planning agenda"]
+
+    def shown(result: object) -> list[tuple[str, float, tuple[str, ...]]]:
+        return [(h.memory.id, h.relevance, h.why) for h in result.hits]  # type: ignore[attr-defined]
+
+    async with open_app(settings, loader=fake_loader()) as app:
+        await app.load_model()
+        for q in questions:
+            assert not (await search_memories(app, q)).hits  # nothing stored yet
+        for fact in facts:
+            await store_memory(app, fact)
+        warmed = [shown(await search_memories(app, q)) for q in questions]
+    async with open_app(settings, loader=fake_loader()) as fresh:
+        await fresh.load_model()
+        first = [shown(await search_memories(fresh, q)) for q in questions]
+    assert warmed == first
+    assert warmed[0][0][0] == "m_3"
+    assert any(w.startswith("words ") for w in warmed[0][0][2])

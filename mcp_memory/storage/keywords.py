@@ -61,9 +61,18 @@ TOKENIZER = "porter unicode61 remove_diacritics 2"
 POSTINGS_BUDGET = 4000
 #: Seconds a word's document count is reused (see `_statistics`).
 FREQUENCY_TTL = 300.0
+#: Seconds the row count N is reused (one row read by its key; a search reads it at most once).
+_ROWS_TTL = 1.0
+#: A count is taken again when N moved by more than this share of N at the time, or ...
+_DRIFT = 0.1
+#: ... this many rows, whichever is more.
+_DRIFT_ROWS = 20
 _STEM_CACHE_LIMIT = 50_000
 _stems: dict[str, tuple[str, ...]] = {}
-_frequencies: weakref.WeakKeyDictionary[Database, dict[str, tuple[int, float]]] = weakref.WeakKeyDictionary()
+#: Per database: each stem's (document count, when counted, the row count N then); "" holds N itself.
+_frequencies: weakref.WeakKeyDictionary[Database, dict[str, tuple[int, float, int]]] = (
+    weakref.WeakKeyDictionary()
+)
 _numbers = itertools.count(1)
 
 
@@ -99,19 +108,26 @@ async def _statistics(db: Database, words: Sequence[str]) -> _Statistics:
     us, so that two searches stemming at once do not read each other's), joined to the index's
     vocabulary for their counts. fts5vocab counts a stem by walking its whole list: 6 ms per question
     at 1,000,000 memories, up to 29 ms for the commonest words, every time; the counts only decide
-    which words are rare, so they are kept for FREQUENCY_TTL seconds. N is the first varint of FTS5's
-    averages record (row 1 of `memories_fts_data`), kept likewise."""
+    which words are rare and how much each weighs, so they are kept for FREQUENCY_TTL seconds, unless
+    the store has grown or shrunk by more than `_DRIFT` since they were counted (then they are counted
+    again: a store searched while empty and filled right after must not weigh its words by the empty
+    store's counts). N is the first varint of FTS5's averages record (row 1 of `memories_fts_data`,
+    one row by its key), read with any other statement and otherwise after `_ROWS_TTL` seconds."""
     now = time.monotonic()
     cache = _frequencies.setdefault(db, {})
     if len(cache) > _STEM_CACHE_LIMIT:
         cache.clear()
     if len(_stems) > _STEM_CACHE_LIMIT:
         _stems.clear()
+    known_rows = cache[""][0] if "" in cache else None
 
     def fresh(key: str) -> bool:
-        return key in cache and now - cache[key][1] <= FREQUENCY_TTL
+        entry = cache.get(key)
+        if entry is None or now - entry[1] > FREQUENCY_TTL:
+            return False
+        return known_rows is None or not _drifted(entry[2], known_rows)
 
-    need_rows = not fresh("")
+    need_rows = "" not in cache or now - cache[""][1] > _ROWS_TTL
     unknown = [w for w in dict.fromkeys(words) if w not in _stems]
     numbers = [next(_numbers) for _ in unknown]
     stale = sorted({s for w in words if w in _stems for s in _stems[w] if not fresh(s)})
@@ -133,34 +149,64 @@ async def _statistics(db: Database, words: Sequence[str]) -> _Statistics:
             (f"DELETE FROM temp.mm_stems WHERE rowid IN ({marks})", numbers),
         ]
     if stale:
-        statements.append(
-            (f"SELECT term, doc FROM temp.mm_fts_vocab WHERE term IN ({', '.join('?' * len(stale))})", stale)
-        )
+        statements.append(_count_statement(stale))
+    need_rows = need_rows or bool(statements)  # one row by its key: free beside other statements
     if need_rows:
         statements.append(("SELECT block FROM memories_fts_data WHERE id = 1", ()))
     results = await db.fetch_many(statements) if statements else []
     if prepare:
         db.temp_tables.add("mm_stems")
         results = results[len(_SCRATCH) :]
+    rows = known_rows if known_rows is not None else 0
+    if need_rows:
+        block = results[-1][0][0] if results[-1] else None
+        rows = _varint(bytes(block)) if block else 0
+        cache[""] = (rows, now, rows)
     if unknown:
         found: dict[int, list[str]] = {}
         for number, stem, count in results[1]:
             found.setdefault(int(number), []).append(str(stem))
-            cache[str(stem)] = (int(count or 0), now)
+            cache[str(stem)] = (int(count or 0), now, rows)
         for number, word in zip(numbers, unknown, strict=True):
             _stems[word] = tuple(found.get(number, ()))
         results = results[3:]
     if stale:
-        counted = {str(r[0]): int(r[1]) for r in results[0]}
-        for stem in stale:
-            cache[stem] = (counted.get(stem, 0), now)
-        results = results[1:]
-    if need_rows:
-        block = results[0][0][0] if results[0] else None
-        cache[""] = (_varint(bytes(block)) if block else 0, now)
+        _remember_counts(cache, stale, results[0], now, rows)
     stems = {w: _stems.get(w, ()) for w in words}
+    # N was read just now and the store has changed since some of these counts: count them again.
+    drifted = sorted(
+        {s for group in stems.values() for s in group if s in cache and _drifted(cache[s][2], rows)}
+    )
+    if drifted:
+        (recounted,) = await db.fetch_many([_count_statement(drifted)])
+        _remember_counts(cache, drifted, recounted, now, rows)
     counts = {s: cache[s][0] for group in stems.values() for s in group if s in cache}
-    return _Statistics(stems, counts, cache[""][0])
+    return _Statistics(stems, counts, rows)
+
+
+def _count_statement(stems: Sequence[str]) -> tuple[str, Sequence[Any]]:
+    return (
+        f"SELECT term, doc FROM temp.mm_fts_vocab WHERE term IN ({', '.join('?' * len(stems))})",
+        list(stems),
+    )
+
+
+def _remember_counts(
+    cache: dict[str, tuple[int, float, int]],
+    stems: Sequence[str],
+    rows_read: Sequence[Any],
+    now: float,
+    rows: int,
+) -> None:
+    counted = {str(r[0]): int(r[1]) for r in rows_read}
+    for stem in stems:
+        cache[stem] = (counted.get(stem, 0), now, rows)
+
+
+def _drifted(counted_at: int, rows: int) -> bool:
+    """Whether the store's size moved enough since a count was taken (at `counted_at` rows) to take
+    it again."""
+    return abs(rows - counted_at) > max(_DRIFT_ROWS, _DRIFT * counted_at)
 
 
 def _varint(data: bytes) -> int:
