@@ -159,6 +159,7 @@ async def build(size: int, texts: list[str]) -> Path:
 
     from mcp_memory.config import Settings
     from mcp_memory.services.app import open_app
+    from mcp_memory.services.transfer.access import user_access
     from mcp_memory.services.transfer.importing import import_memories
 
     folder = CACHE / f"size-{size}"
@@ -220,7 +221,8 @@ async def build(size: int, texts: list[str]) -> Path:
                     + "\n"
                 )
         t0 = time.perf_counter()
-        await import_memories(app, str(export))
+        # The user's own file, read as the command line reads it (tools have a size cap).
+        await import_memories(app, str(export), access=user_access(app))
         print(f"built {size:,} memories by import in {time.perf_counter() - t0:.0f}s", file=sys.stderr)
         export.unlink()
     return db
@@ -244,9 +246,9 @@ def best_lone_embedding(settings: Any, questions: list[str]) -> float:
     from mcp_memory.embeddings import model
 
     embedder = model.load_embedder(settings)
-    inner = embedder._model.model  # fastembed's model: the same tokenizer and pooling, ...
-    inner.model = ort.InferenceSession(
-        inner.model._model_path, providers=["CPUExecutionProvider"]
+    inner = embedder._model  # the bundled model (DirectModel): the same tokenizer and pooling, ...
+    inner.session = ort.InferenceSession(
+        inner.session._model_path, providers=["CPUExecutionProvider"]
     )  # ... ORT's defaults
     embedder.embed(["warm up"])
     times = []
