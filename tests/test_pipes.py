@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 from tests.processes import server_env
@@ -16,7 +17,10 @@ from tests.processes import server_env
 _ECHO = textwrap.dedent(
     """
     import asyncio, os, subprocess, sys
+    from mcp_memory.mcp import pipes
     from mcp_memory.mcp.pipes import stdio_pipes
+
+    pipes._LINE_LIMIT = 300_000
 
     async def main():
         async with stdio_pipes() as pipes:
@@ -47,15 +51,28 @@ def test_only_protocol_lines_reach_the_wire_and_the_descriptors_are_restored() -
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        os.write(write_end, b"one\n" + "tw\u00f6 \u2603\n".encode() + b"x" * 200_000 + b"\n")
-        os.close(write_end)
+        big = (
+            b"y" * 1_000_000 + b"\n"
+        )  # over the limit set in the script: dropped whole, then reading goes on
+        data = b"one\n" + "tw\u00f6 \u2603\n".encode() + b"x" * 200_000 + b"\n" + big + b"last\n"
+        done = write_end
+
+        def feed() -> None:  # beside the reading below: the child echoes while it reads
+            with open(done, "wb", closefd=True) as pipe:
+                pipe.write(data)
+
+        feeder = threading.Thread(target=feed)
+        feeder.start()
         write_end = -1
         out, err = proc.communicate(timeout=60)
+        feeder.join()
         assert proc.returncode == 0, err.decode()
         assert out.decode().splitlines() == [
             "echo one",
             "echo tw\u00f6 \u2603",
             "echo " + "x" * 200_000,
+            "echo (a request line over the size limit was dropped)",
+            "echo last",
             "after",
         ]
         assert all(stray in err.decode() for stray in ("stray print", "stray write", "stray child"))

@@ -28,6 +28,9 @@ __all__ = ["PipeLines", "PipeWriter", "stdio_pipes"]
 
 #: A request line may be this long (a large import or a long memory fits many times over).
 _LINE_LIMIT = 256 * 1024 * 1024
+#: What the SDK is handed for a line over the limit: not JSON, so it is refused like any malformed
+#: line, and the server reads on (the SDK's own transport would hold the whole line in memory).
+_OVERSIZED = "(a request line over the size limit was dropped)\n"
 
 
 class PipeLines:
@@ -40,10 +43,23 @@ class PipeLines:
         return self
 
     async def __anext__(self) -> str:
-        line = await self._reader.readline()
+        try:
+            line = await self._reader.readline()
+        except ValueError:  # a line over the limit: drop the rest of it too
+            await self._skip_rest()
+            return _OVERSIZED
         if not line:
             raise StopAsyncIteration
         return line.decode("utf-8", errors="replace")
+
+    async def _skip_rest(self) -> None:
+        while True:
+            try:
+                tail = await self._reader.readline()
+            except ValueError:
+                continue
+            if not tail or tail.endswith(b"\n"):
+                return
 
 
 class PipeWriter:
