@@ -129,6 +129,12 @@ class Reader:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
 
+    async def run(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        """`work(connection)` on this reader's thread, in one trip: for reads with computing between
+        them (a search's last stage, run with `storage.inline.run_now` over an `InlineReader`). It
+        must only read."""
+        return await _on_thread(self._reader, work)
+
     async def fetch_many(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
         """Several statements in order in one trip to the connection's thread (each awaited
         statement is a round trip of its own: ~70 microseconds idle, more beside a search); the

@@ -39,7 +39,7 @@ import unicodedata
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from mcp_memory.relevance import word_weight
 from mcp_memory.storage import Database
@@ -51,8 +51,11 @@ __all__ = [
     "TOKENIZER",
     "KeywordPlan",
     "WordMatches",
+    "WordStats",
     "match_words",
     "plan_keywords",
+    "word_stats",
+    "words_held",
 ]
 
 #: The tokenizer of `memories_fts` (schema 1); a test checks they agree.
@@ -257,33 +260,61 @@ class WordMatches:
     found: dict[int, frozenset[str]]
 
 
+@dataclass(frozen=True, slots=True)
+class WordStats:
+    """A question's words as the keyword index sees them: each word's stems and weight."""
+
+    words: tuple[str, ...]
+    stems: dict[str, tuple[str, ...]]
+    weights: dict[str, float]
+
+
+async def word_stats(db: Database, words: Sequence[str]) -> WordStats:
+    """The stems and weights of `words` (from `_statistics`: usually cached, then no trip at all)."""
+    unique = tuple(dict.fromkeys(words))
+    if not unique:
+        return WordStats((), {}, {})
+    stats = await _statistics(db, unique)
+    weights = {
+        word: word_weight(stats.rows, min((stats.counts.get(s, 0) for s in stats.stems[word]), default=0))
+        for word in unique
+    }
+    return WordStats(unique, {w: stats.stems[w] for w in unique}, weights)
+
+
+class _TextSource(Protocol):
+    async def fetchall(self, sql: str, params: Sequence[Any] = (), /) -> list[Any]: ...
+
+
 async def match_words(
     db: Database, words: Sequence[str], rowids: Sequence[int], *, reader: Reader | None = None
 ) -> WordMatches:
     """For each memory of `rowids`, the words of `words` its content or tags hold, and each word's
-    weight.
-
-    A word is held when, for each of its stems (the keyword index's own porter stems, from
-    `_statistics`, cached), a word of the memory starts with it: "caches" and "caching" hold "cache"
-    (stem "cach"); a stem ending in "i" that came from a "y" also matches the "y" ("happy" for
-    "happiness", stem "happi"). One regular expression finds the memory's words that start with any
-    stem, so the texts are scanned once in C: 1.5 ms for 100 memories at 10,000, where tokenising them
-    in a scratch FTS5 table took 6 (its inserts and deletes kept merging segments). It may count a
-    longer word ("runtime" for "run") that the index would not. `reader`: the connection to read the
-    texts on (default the first reader)."""
-    words = list(dict.fromkeys(words))
-    if not words:
+    weight (`word_stats`, then `words_held`). `reader`: the connection to read the texts on (default
+    the first reader)."""
+    stats = await word_stats(db, words)
+    if not stats.words:
         return WordMatches({}, {})
-    stats = await _statistics(db, words)
-    weights = {
-        word: word_weight(stats.rows, min((stats.counts.get(s, 0) for s in stats.stems[word]), default=0))
-        for word in words
-    }
+    return await words_held(reader or db, stats, rowids)
+
+
+async def words_held(source: _TextSource, stats: WordStats, rowids: Sequence[int]) -> WordMatches:
+    """Which of the question's words each memory of `rowids` holds, read from `source` (a `Reader`,
+    or a plain connection answering at once inside a search's last trip).
+
+    A word is held when, for each of its stems (the keyword index's own porter stems), a word of the
+    memory starts with it: "caches" and "caching" hold "cache" (stem "cach"); a stem ending in "i"
+    that came from a "y" also matches the "y" ("happy" for "happiness", stem "happi"). One regular
+    expression finds the memory's words that start with any stem, so the texts are scanned once in C:
+    1.5 ms for 100 memories at 10,000, where tokenising them in a scratch FTS5 table took 6 (its
+    inserts and deletes kept merging segments). It may count a longer word ("runtime" for "run")
+    that the index would not."""
+    words = stats.words
     ids = list(dict.fromkeys(int(r) for r in rowids))
     stems = sorted({s for w in words for s in stats.stems[w]}, key=len, reverse=True)
     if not ids or not stems:
-        return WordMatches(weights, {i: frozenset() for i in ids})
-    texts = await (reader or db).fetchall(
+        return WordMatches(stats.weights, {i: frozenset() for i in ids})
+    texts = await source.fetchall(
         "SELECT m.id, m.content || ' ' || coalesce((SELECT group_concat(t.tag, ' ') FROM memory_tags t "
         "WHERE t.memory_id = m.id), '') FROM json_each(?) j JOIN memories m ON m.id = j.value",
         [json.dumps(ids)],
@@ -296,7 +327,7 @@ async def match_words(
         if begins:
             have = frozenset().union(*(implied[b] for b in begins))
             found[int(rowid)] = frozenset(w for w, need in needs if need <= have)
-    return WordMatches(weights, found)
+    return WordMatches(stats.weights, found)
 
 
 @functools.lru_cache(maxsize=256)

@@ -35,7 +35,15 @@ from mcp_memory.services.memories.elsewhere import counts_elsewhere, scope_hint
 from mcp_memory.services.memories.store import Memory, load_memories, record_access
 from mcp_memory.storage.codes import candidate_count
 from mcp_memory.storage.filters import MemoryFilter, build_filter
-from mcp_memory.storage.keywords import WordMatches, match_words, plan_keywords
+from mcp_memory.storage.inline import InlineReader, run_now
+from mcp_memory.storage.keywords import (
+    WordMatches,
+    WordStats,
+    match_words,
+    plan_keywords,
+    word_stats,
+    words_held,
+)
 from mcp_memory.storage.vectors import rescore
 
 __all__ = [
@@ -175,7 +183,7 @@ async def _keyword_candidates(app: App, query: str, flt: MemoryFilter, n: int) -
 
 
 async def _neighbourhood(
-    app: App, flt: MemoryFilter, candidates: Sequence[int], missing: Sequence[int]
+    source: Any, flt: MemoryFilter, table: str | None, candidates: Sequence[int], missing: Sequence[int]
 ) -> tuple[dict[int, tuple[str, float]], dict[int, bytes]]:
     """In one trip: the project and time of the candidates that have another candidate within reach
     of the session lift (and of the memories between them), and the vectors of those candidates and
@@ -184,7 +192,6 @@ async def _neighbourhood(
     reach = len(_NEIGHBOUR_WEIGHTS)
     present = set(candidates)
     near = sorted(i for i in present if any(i + d in present for d in range(-reach, reach + 1) if d))
-    table = app.vector_info
     statements: list[tuple[str, Sequence[Any]]] = []
     wanted = sorted({j for i in near for j in range(i - reach, i + reach + 1) if j > 0})
     if wanted:
@@ -199,13 +206,13 @@ async def _neighbourhood(
     if table is not None and need:
         statements.append(
             (
-                f"SELECT memory_id, embedding FROM {table.table} WHERE memory_id IN (SELECT value FROM json_each(?))",
+                f"SELECT memory_id, embedding FROM {table} WHERE memory_id IN (SELECT value FROM json_each(?))",
                 [json.dumps(need)],
             )
         )
     if not statements:
         return {}, {}
-    results = await app.db.fetch_many(statements)
+    results = await source.fetch_many(statements)
     rows = results[0] if wanted else []
     blobs = results[-1] if table is not None and need else []
     return {int(r[0]): (str(r[1]), float(r[2])) for r in rows}, {int(r[0]): bytes(r[1]) for r in blobs}
@@ -380,6 +387,64 @@ def _diversify(hits: list[SearchHit], limit: int, vectors: dict[str, bytes]) -> 
     return taken
 
 
+@dataclass(frozen=True, slots=True)
+class _Ranking:
+    matches: WordMatches
+    similarity: dict[int, float]
+    own: dict[int, float]
+    lifted_by: dict[int, int]
+    window: list[int]
+    weaker: int
+    found: dict[int, Memory]
+
+
+async def _rank(
+    source: InlineReader,
+    flt: MemoryFilter,
+    table: str | None,
+    candidates: list[int],
+    similarity: dict[int, float],
+    missing: list[int],
+    vector: bytes,
+    used: SearchMode,
+    matches: WordMatches,
+    stats: WordStats | None,
+    unmatched: list[int],
+    floor: float,
+    keep: int,
+) -> _Ranking:
+    """The search's last stage over `source` (a connection answering at once, on its own thread):
+    the neighbourhood and vectors the lift and the missing similarities need, the words of the
+    vector stage's best candidates, each candidate's relevance and lift, and the results' memories."""
+    lift_info, lift_vectors = await _neighbourhood(source, flt, table, candidates, missing)
+    if unmatched and stats is not None:
+        extra = await words_held(source, stats, unmatched)
+        matches = WordMatches(extra.weights, {**matches.found, **extra.found})
+    similarity = dict(similarity)
+    scored = [rowid for rowid in missing if rowid in lift_vectors]
+    if scored:
+        import numpy as np
+
+        question = np.frombuffer(vector, dtype="<f4")
+        rows = np.frombuffer(b"".join(lift_vectors[r] for r in scored), dtype="<f4").reshape(len(scored), -1)
+        similarity.update(zip(scored, (rows @ question).tolist(), strict=True))
+    own = {
+        i: relevance.evidence(
+            similarity.get(i) if used != "keyword" else None,
+            relevance.coverage(matches.weights, matches.found.get(i, ())),
+        )
+        for i in candidates
+    }
+    bar = relevance.internal(floor)
+    gains, lifted_by = _session_lift(own, max(bar, relevance.internal(_LIFT_FLOOR)), lift_info, lift_vectors)
+    scores = {i: own[i] + gains.get(i, 0.0) for i in candidates}
+    ranked = sorted(candidates, key=lambda r: (-scores[r], r))
+    passing = [i for i in ranked if relevance.display(own[i]) >= floor]
+    window = passing[:keep]
+    found = await load_memories(source, window)
+    return _Ranking(matches, similarity, own, lifted_by, window, len(ranked) - len(passing), found)
+
+
 async def search_memories(
     app: App,
     query: str,
@@ -461,55 +526,31 @@ async def search_memories(
     semantic = [(r, s) for r, s in semantic if s >= _MIN_SIMILARITY or r in keyword_ids]
     candidates = list(dict.fromkeys([*(i for i, _ in keyword), *(i for i, _ in semantic)]))
 
-    # The similarity of the candidates the vector stage did not bring (their vectors against the
-    # question's, in numpy) and what the session lift needs, on the first reader; the words of the
-    # vector stage's candidates on the second, at the same time.
     similarity = dict(semantic)
     missing = [i for i in candidates if i not in similarity] if used != "keyword" and vector else []
-    lift_info: dict[int, tuple[str, float]] = {}
-    lift_vectors: dict[int, bytes] = {}
-    # The best of the vector stage's own candidates (the rest cannot reach the top).
+    # The best of the vector stage's own candidates (the rest cannot reach the top): they may hold
+    # the question's commoner words (a name half the memories hold is left out of the keyword query).
     unmatched = [i for i, _ in semantic if i not in matches.found][:_MORE_WORDS] if used != "semantic" else []
-
-    async def neighbourhood() -> None:
-        nonlocal lift_info, lift_vectors
-        lift_info, lift_vectors = await _neighbourhood(app, flt, candidates, missing)
-
-    async def more_words() -> None:
-        # The vector stage's own candidates may hold the question's commoner words (a name half the
-        # memories hold is left out of the keyword query): read them on the second reader meanwhile.
-        nonlocal matches
-        if unmatched:
-            extra = await match_words(app.db, terms, unmatched, reader=app.db.side)
-            if matches.weights:
-                matches.found.update(extra.found)
-            else:
-                matches = extra
-
-    await concurrently(neighbourhood, more_words)
-    scored = [rowid for rowid in missing if rowid in lift_vectors]
-    if scored:
-        import numpy as np
-
-        question = np.frombuffer(vector, dtype="<f4")
-        rows = np.frombuffer(b"".join(lift_vectors[r] for r in scored), dtype="<f4").reshape(len(scored), -1)
-        similarity.update(zip(scored, (rows @ question).tolist(), strict=True))
-    own = {
-        i: relevance.evidence(
-            similarity.get(i) if used != "keyword" else None,
-            relevance.coverage(matches.weights, matches.found.get(i, ())),
-        )
-        for i in candidates
-    }
-    bar = relevance.internal(floor)
-    gains, lifted_by = _session_lift(own, max(bar, relevance.internal(_LIFT_FLOOR)), lift_info, lift_vectors)
-    scores = {i: own[i] + gains.get(i, 0.0) for i in candidates}
-    ranked = sorted(candidates, key=lambda r: (-scores[r], r))
-    passing = [i for i in ranked if relevance.display(own[i]) >= floor]
-    weaker = len(ranked) - len(passing)
+    stats = await word_stats(app.db, terms) if unmatched else None  # cached by the keyword stage
+    table = app.vector_info.table if app.vector_info is not None else None
     keep = limit * 3 if diversify else limit
-    window = passing[:keep]
-    found = await load_memories(app.db, window)
+
+    def last_stage(conn: Any) -> _Ranking:
+        return run_now(
+            _rank(
+                InlineReader(conn), flt, table, candidates, similarity, missing, vector, used,
+                matches, stats, unmatched, floor, keep,
+            )
+        )  # fmt: skip
+
+    # Everything after the two stages in one trip to the first reader's thread: the neighbourhood,
+    # the words of the vector candidates, the scores and the results (each trip from the event loop
+    # costs thread hand-offs; answered at once inside the thread).
+    ranking = await app.db.run(last_stage)
+    matches, similarity, own, lifted_by, window, found = (
+        ranking.matches, ranking.similarity, ranking.own, ranking.lifted_by, ranking.window, ranking.found
+    )  # fmt: skip
+    weaker = ranking.weaker
     keyword_rank = {rowid: n for n, (rowid, _) in enumerate(keyword, start=1)}
     semantic_rank = {rowid: n for n, (rowid, _) in enumerate(semantic, start=1)}
     hits: list[SearchHit] = []
