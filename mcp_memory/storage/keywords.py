@@ -43,7 +43,6 @@ from typing import Any, Protocol
 
 from mcp_memory.relevance import word_weight
 from mcp_memory.storage import Database
-from mcp_memory.storage.connection import Reader
 
 __all__ = [
     "FREQUENCY_TTL",
@@ -286,16 +285,13 @@ class _TextSource(Protocol):
     async def fetchall(self, sql: str, params: Sequence[Any] = (), /) -> list[Any]: ...
 
 
-async def match_words(
-    db: Database, words: Sequence[str], rowids: Sequence[int], *, reader: Reader | None = None
-) -> WordMatches:
+async def match_words(db: Database, words: Sequence[str], rowids: Sequence[int]) -> WordMatches:
     """For each memory of `rowids`, the words of `words` its content or tags hold, and each word's
-    weight (`word_stats`, then `words_held`). `reader`: the connection to read the texts on (default
-    the first reader)."""
+    weight (`word_stats`, then `words_held`)."""
     stats = await word_stats(db, words)
     if not stats.words:
         return WordMatches({}, {})
-    return await words_held(reader or db, stats, rowids)
+    return await words_held(db, stats, rowids)
 
 
 async def words_held(source: _TextSource, stats: WordStats, rowids: Sequence[int]) -> WordMatches:

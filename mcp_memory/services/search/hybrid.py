@@ -5,7 +5,7 @@ evidence, then lifted by related session context.
    vectors in two stages (binary codes in memory, then exact cosine over the float vectors;
    `nearest_memories`), with project, kind and time filters inside the first stage's scan.
 2. Evidence: for every candidate both absolute signals, its cosine similarity to the question and
-   the IDF-weighted share of the question's words it holds (`match_words`), combine into a relevance
+   the IDF-weighted share of the question's words it holds (`words_held`), combine into a relevance
    that means the same for every question (`mcp_memory.relevance`). Nothing is
    rescaled per query, so a question nothing answers gets weak relevances, not a 1.0 at the top.
 3. Session context (`_session_lift`): a memory relevant on its own gains part of the evidence of a
@@ -39,7 +39,6 @@ from mcp_memory.storage.inline import InlineReader, run_now
 from mcp_memory.storage.keywords import (
     WordMatches,
     WordStats,
-    match_words,
     plan_keywords,
     word_stats,
     words_held,
@@ -506,16 +505,18 @@ async def search_memories(
 
     terms = query_terms(text)
     matches = WordMatches({}, {})
+    stats: WordStats | None = None
 
     async def keywords() -> None:
         # The words each keyword candidate holds are read right away, while the question is still
         # being embedded (the vector stage takes longer). Only these candidates: a memory holding the
         # question's words is among them (the keyword stage ranks every holder of a rare word), so the
         # others hold next to nothing.
-        nonlocal keyword, matches
+        nonlocal keyword, matches, stats
         keyword = await _keyword_candidates(app, text, flt, pool)
-        if keyword:
-            matches = await match_words(app.db, terms, [i for i, _ in keyword])
+        if keyword and terms:
+            stats = await word_stats(app.db, terms)
+            matches = await words_held(app.db, stats, [i for i, _ in keyword])
 
     async def meaning() -> None:
         nonlocal semantic, vector
@@ -531,7 +532,8 @@ async def search_memories(
     # The best of the vector stage's own candidates (the rest cannot reach the top): they may hold
     # the question's commoner words (a name half the memories hold is left out of the keyword query).
     unmatched = [i for i, _ in semantic if i not in matches.found][:_MORE_WORDS] if used != "semantic" else []
-    stats = await word_stats(app.db, terms) if unmatched else None  # cached by the keyword stage
+    if unmatched and stats is None:  # the keyword stage found no candidate to match words in
+        stats = await word_stats(app.db, terms)
     table = app.vector_info.table if app.vector_info is not None else None
     keep = limit * 3 if diversify else limit
 
