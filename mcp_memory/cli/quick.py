@@ -44,16 +44,18 @@ def quick_output(command: str, args: argparse.Namespace, settings: Settings) -> 
 
         reader = InlineReader(conn)
         if command == "stats":
-            from mcp_memory.services.maintenance.counts import Stats, count_store
+            from mcp_memory.services.maintenance.counts import count_store
 
             return stats_output(
-                Stats.of(
-                    run_now(count_store(reader)),
-                    database_path=str(settings.database),
-                    sqlite=f"{library.name} {library.version}",
-                    embedding_model=settings.embedding_model,
-                    model_state=_MODEL_NOT_LOADED,
-                    model_problem=None,
+                run_now(
+                    count_store(
+                        reader,
+                        database_path=str(settings.database),
+                        sqlite=f"{library.name} {library.version}",
+                        embedding_model=settings.embedding_model,
+                        model_state=_MODEL_NOT_LOADED,
+                        model_problem=None,
+                    )
                 )
             )
         if command == "recent":

@@ -1,5 +1,5 @@
 """The store's statistics as counted from the database alone (no model, no App), so that the server's
-`memory_stats`, the command line's `stats` and its quick path (`mcp_memory.storage.plain`) count the
+`memory_stats`, the command line's `stats` and its quick path (`mcp_memory.cli.quick`) count the
 same way. Nothing here imports the connection layer."""
 
 from __future__ import annotations
@@ -10,14 +10,16 @@ from typing import Any, Protocol
 
 from mcp_memory.storage.vector_tables import read_meta
 
-__all__ = ["Stats", "StoreCounts", "count_store"]
+__all__ = ["PENDING_COUNT", "Stats", "count_store"]
 
 _LIVE = "deleted_at IS NULL"
+#: How many live memories still wait for their vector.
+PENDING_COUNT = f"SELECT count(*) FROM memories WHERE embedded = 0 AND {_LIVE}"
 #: Counted in one trip, in this order.
 _QUERIES: tuple[str, ...] = (
     f"SELECT count(*) FROM memories WHERE {_LIVE}",
     "SELECT count(*) FROM memories WHERE deleted_at IS NOT NULL",
-    f"SELECT count(*) FROM memories WHERE embedded = 0 AND {_LIVE}",
+    PENDING_COUNT,
     f"SELECT kind, count(*) FROM memories WHERE {_LIVE} GROUP BY kind ORDER BY count(*) DESC",
     f"SELECT project, count(*) FROM memories WHERE {_LIVE} GROUP BY project ORDER BY count(*) DESC",
     f"SELECT t.tag, count(*) FROM memory_tags t JOIN memories m ON m.id = t.memory_id WHERE m.{_LIVE} "
@@ -32,22 +34,6 @@ class _Source(Protocol):
     async def execute_fetchall(self, sql: str, parameters: Sequence[Any], /) -> Any: ...
 
     async def fetch_many(self, statements: Sequence[tuple[str, Sequence[Any]]], /) -> list[list[Any]]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class StoreCounts:
-    """What the database itself says about the store."""
-
-    memories: int
-    deleted: int
-    pending_embeddings: int
-    by_kind: dict[str, int]
-    by_project: dict[str, int]
-    top_tags: dict[str, int]
-    database_bytes: int
-    schema_version: int
-    recorded_model: str | None
-    vector_table: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,39 +54,18 @@ class Stats:
     model_state: str
     model_problem: str | None = field(default=None)
 
-    @classmethod
-    def of(
-        cls,
-        counts: StoreCounts,
-        *,
-        database_path: str,
-        sqlite: str,
-        embedding_model: str,
-        model_state: str,
-        model_problem: str | None,
-    ) -> Stats:
-        """The counts, with what only the process knows (its SQLite, its model)."""
-        return cls(
-            memories=counts.memories,
-            deleted=counts.deleted,
-            pending_embeddings=counts.pending_embeddings,
-            by_kind=counts.by_kind,
-            by_project=counts.by_project,
-            top_tags=counts.top_tags,
-            database_path=database_path,
-            database_bytes=counts.database_bytes,
-            schema_version=counts.schema_version,
-            sqlite=sqlite,
-            embedding_model=embedding_model,
-            recorded_model=counts.recorded_model,
-            vector_table=counts.vector_table,
-            model_state=model_state,
-            model_problem=model_problem,
-        )
 
-
-async def count_store(db: _Source) -> StoreCounts:
-    """Counts by kind, project and tag, pending vectors, size and schema, in one trip."""
+async def count_store(
+    db: _Source,
+    *,
+    database_path: str,
+    sqlite: str,
+    embedding_model: str,
+    model_state: str,
+    model_problem: str | None,
+) -> Stats:
+    """Counts by kind, project and tag, pending vectors, size and schema, in one trip; with what only
+    the process knows (its SQLite, its model)."""
     (live, deleted, pending, kinds, projects, tags, pages, page_size, schema) = await db.fetch_many(
         [(sql, ()) for sql in _QUERIES]
     )
@@ -109,15 +74,20 @@ async def count_store(db: _Source) -> StoreCounts:
     def number(rows: list[Any]) -> int:
         return int(rows[0][0] or 0) if rows else 0
 
-    return StoreCounts(
+    return Stats(
         memories=number(live),
         deleted=number(deleted),
         pending_embeddings=number(pending),
         by_kind={str(r[0]): int(r[1]) for r in kinds},
         by_project={str(r[0]) or "(global)": int(r[1]) for r in projects},
         top_tags={str(r[0]): int(r[1]) for r in tags},
+        database_path=database_path,
         database_bytes=number(pages) * number(page_size),
         schema_version=number(schema),
+        sqlite=sqlite,
+        embedding_model=embedding_model,
         recorded_model=info.model if info else None,
         vector_table=info.table if info else None,
+        model_state=model_state,
+        model_problem=model_problem,
     )

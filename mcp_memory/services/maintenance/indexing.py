@@ -10,6 +10,7 @@ from mcp_memory.embeddings import ModelState
 from mcp_memory.errors import MemoryServerError
 from mcp_memory.logs import get_logger
 from mcp_memory.services.app import App
+from mcp_memory.services.maintenance.counts import PENDING_COUNT
 from mcp_memory.storage import Database
 from mcp_memory.storage.vectors import write_vectors
 
@@ -21,9 +22,7 @@ _BATCH = 32
 
 async def pending_count(db: Database) -> int:
     """How many live memories still wait for their vector."""
-    return int(
-        await db.scalar("SELECT count(*) FROM memories WHERE embedded = 0 AND deleted_at IS NULL") or 0
-    )
+    return int(await db.scalar(PENDING_COUNT) or 0)
 
 
 async def embed_pending(app: App, batch_size: int = _BATCH) -> int:

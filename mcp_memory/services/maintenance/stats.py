@@ -36,8 +36,8 @@ _VECTOR_TABLES = (
 async def collect_stats(app: App) -> Stats:
     """Counts by kind, project and tag, database size, and the state of the model and indexes."""
     db = app.db
-    return Stats.of(
-        await count_store(db),
+    return await count_store(
+        db,
         database_path=str(db.path or ":memory:"),
         sqlite=f"{db.library.name} {db.library.version}",
         embedding_model=app.settings.embedding_model,

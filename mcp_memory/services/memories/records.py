@@ -2,9 +2,9 @@
 `get`, `recent` and search share.
 
 Nothing here imports the connection layer (aiosqlite, asyncio, anyio): the reads are coroutines over
-a `Source`, which is the server's `Database` (`Reader`) or, for the command line's quick commands, a
-plain sqlite3 connection whose awaits never suspend (`mcp_memory.storage.plain`). The two run the
-same SQL and build the same objects.
+a `Source`, which is the server's `Database` (`Reader`) or, for the command line's quick commands
+and the search's last stage, a plain sqlite3 connection whose awaits never suspend
+(`mcp_memory.storage.inline.InlineReader`). The two run the same SQL and build the same objects.
 """
 
 from __future__ import annotations
