@@ -23,7 +23,7 @@ import anyio
 
 from mcp_memory.errors import DatabaseError
 from mcp_memory.logs import get_logger
-from mcp_memory.storage.inline import run_inline
+from mcp_memory.storage.inline import fetch_each, run_inline
 from mcp_memory.storage.library import SqliteLibrary, choose_sqlite
 from mcp_memory.storage.migrations import migrate
 
@@ -139,11 +139,7 @@ class Reader:
         """Several statements in order in one trip to the connection's thread (each awaited
         statement is a round trip of its own: ~70 microseconds idle, more beside a search); the
         rows of each. A failure stops there and raises."""
-
-        def run(conn: sqlite3.Connection) -> list[list[Any]]:
-            return [conn.execute(sql, params).fetchall() for sql, params in statements]
-
-        return await _on_thread(self._reader, run)
+        return await _on_thread(self._reader, fetch_each, statements)
 
 
 class Database(Reader):

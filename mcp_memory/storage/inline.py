@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 if TYPE_CHECKING:  # only named in casts: the command line's quick commands import this module
     import aiosqlite
 
-__all__ = ["InlineConnection", "InlineCursor", "InlineReader", "run_inline", "run_now"]
+__all__ = ["InlineConnection", "InlineCursor", "InlineReader", "fetch_each", "run_inline", "run_now"]
 
 _T = TypeVar("_T")
 
@@ -95,16 +95,20 @@ class InlineConnection:
         return self._conn.execute(sql, parameters).fetchall()
 
 
-def run_now(coroutine: Coroutine[Any, Any, _T]) -> _T:
+def run_now(
+    coroutine: Coroutine[Any, Any, _T],
+    *,
+    refusal: str = "the work awaited something other than its database connection",
+) -> _T:
     """Run a coroutine that never suspends (every await answered at once, as by `InlineConnection`
-    and `InlineReader`) to its end on this thread, without an event loop. Raises RuntimeError if it
-    awaits anything else."""
+    and `InlineReader`) to its end on this thread, without an event loop. Raises RuntimeError with
+    `refusal` if it awaits anything else."""
     try:
         coroutine.send(None)
     except StopIteration as finished:
         return cast(_T, finished.value)
     coroutine.close()
-    raise RuntimeError("the work awaited something other than its database connection")
+    raise RuntimeError(refusal)
 
 
 def run_inline(conn: sqlite3.Connection, work: Callable[[aiosqlite.Connection], Awaitable[_T]]) -> _T:
@@ -114,15 +118,16 @@ def run_inline(conn: sqlite3.Connection, work: Callable[[aiosqlite.Connection], 
     async def whole() -> _T:
         return await work(cast("aiosqlite.Connection", InlineConnection(conn)))
 
-    try:
-        return run_now(whole())
-    except RuntimeError as exc:
-        if str(exc) != "the work awaited something other than its database connection":
-            raise
-        raise RuntimeError(
-            "a write transaction awaited something other than its database connection; do that work "
-            "before or after Database.write"
-        ) from None
+    return run_now(
+        whole(),
+        refusal="a write transaction awaited something other than its database connection; do that "
+        "work before or after Database.write",
+    )
+
+
+def fetch_each(conn: sqlite3.Connection, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
+    """The rows of each statement, in order, on `conn` (a failure stops there and raises)."""
+    return [conn.execute(sql, params).fetchall() for sql, params in statements]
 
 
 class InlineReader:
@@ -139,4 +144,4 @@ class InlineReader:
     execute_fetchall = fetchall
 
     async def fetch_many(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
-        return [self.conn.execute(sql, params).fetchall() for sql, params in statements]
+        return fetch_each(self.conn, statements)
