@@ -22,6 +22,8 @@ from mcp_memory.config import Settings
 if TYPE_CHECKING:
     import sqlite3
 
+    from mcp_memory.storage.library import SqliteLibrary
+
 __all__ = ["QUICK_COMMANDS", "quick_output"]
 
 #: The commands this module answers.
@@ -65,21 +67,20 @@ def quick_output(command: str, args: argparse.Namespace, settings: Settings) -> 
         conn.close()
 
 
-def _open(settings: Settings) -> tuple[sqlite3.Connection, Any] | None:
+def _open(settings: Settings) -> tuple[sqlite3.Connection, SqliteLibrary] | None:
     """A read connection to an existing database at the schema this version writes, else None."""
     path = settings.database
     if not path.is_file():
         return None
-    from mcp_memory.storage.library import choose_sqlite
+    from mcp_memory.storage.library import choose_sqlite, open_plain
     from mcp_memory.storage.migrations import LATEST_SCHEMA_VERSION
 
     library = choose_sqlite(settings.sqlite)
-    conn: sqlite3.Connection = library.module.connect(
-        str(path), timeout=settings.busy_timeout_ms / 1000, isolation_level=None
-    )
-    conn.row_factory = library.module.Row
     try:
-        conn.execute(f"PRAGMA busy_timeout = {int(settings.busy_timeout_ms)}")
+        conn: sqlite3.Connection = open_plain(library.module, path, settings.busy_timeout_ms)
+    except Exception:  # not a database at all: the full command says what is wrong
+        return None
+    try:
         row = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
     except Exception:  # not a database of ours, or locked: the full command says what is wrong
         conn.close()

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from mcp_memory.config import Settings
+from mcp_memory.storage.library import MIN_SQLITE, open_plain
 
 TYPE_CHECKING = False  # typing is not imported at run time: a hook process starts faster
 if TYPE_CHECKING:
@@ -27,15 +28,10 @@ __all__ = ["HookSession", "live_clause", "open_database", "session", "transactio
 KEEP_DAYS = 30
 
 
-#: The keyword index is a contentless FTS5 table with deletes (`contentless_delete`), which SQLite
-#: reads from 3.43 on.
-_MIN_SQLITE = (3, 43, 0)
-
-
 def _library(preference: str) -> Any:
     """The standard library's sqlite3 when it is new enough for the keyword index (and not
     overruled by MCP_MEMORY_SQLITE), else the bundled sqlean. Extensions are never needed here."""
-    if preference != "sqlean" and sqlite3.sqlite_version_info >= _MIN_SQLITE:
+    if preference != "sqlean" and sqlite3.sqlite_version_info >= MIN_SQLITE:
         return sqlite3
     import sqlean  # type: ignore[import-untyped,unused-ignore]
 
@@ -47,12 +43,7 @@ def open_database(settings: Settings) -> sqlite3.Connection | None:
     path = settings.database
     if not path.exists():
         return None
-    library = _library(settings.sqlite)
-    conn: sqlite3.Connection = library.connect(
-        str(path), timeout=settings.busy_timeout_ms / 1000, isolation_level=None
-    )
-    conn.row_factory = library.Row
-    conn.execute(f"PRAGMA busy_timeout = {int(settings.busy_timeout_ms)}")
+    conn: sqlite3.Connection = open_plain(_library(settings.sqlite), path, settings.busy_timeout_ms)
     found = conn.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'hook_sessions'"
     ).fetchone()

@@ -11,8 +11,8 @@ null device and fd 1 at stderr, so a stray `print` or a child process cannot cor
 both are restored on exit, and so is the descriptors' blocking mode (a terminal left non-blocking
 would break the shell that started us).
 
-Where asyncio cannot use the descriptors as pipes (a regular file on stdin, Windows), `stdio_files`
-returns None and the caller uses the SDK's own transport.
+Where asyncio cannot use the descriptors as pipes (a regular file on stdin, Windows), `stdio_pipes`
+yields None and the caller uses the SDK's own transport.
 """
 
 from __future__ import annotations

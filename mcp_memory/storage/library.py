@@ -5,14 +5,16 @@ quick commands choose with it too, so they report the SQLite the server uses."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from mcp_memory.errors import DatabaseError
 
-__all__ = ["SqliteLibrary", "choose_sqlite"]
+__all__ = ["MIN_SQLITE", "SqliteLibrary", "choose_sqlite", "open_plain"]
 
 #: contentless_delete FTS5 tables need 3.43.
-_MIN_SQLITE = (3, 43, 0)
+MIN_SQLITE = (3, 43, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,16 @@ def choose_sqlite(preference: str = "auto") -> SqliteLibrary:
 def _stdlib_problem(sqlite3: ModuleType) -> str | None:
     if not hasattr(sqlite3.Connection, "enable_load_extension"):
         return "built without extension loading"
-    if tuple(sqlite3.sqlite_version_info) < _MIN_SQLITE:
+    if tuple(sqlite3.sqlite_version_info) < MIN_SQLITE:
         return f"SQLite {sqlite3.sqlite_version} is older than 3.43"
     return None
+
+
+def open_plain(module: Any, path: Path, busy_timeout_ms: int) -> Any:
+    """A plain autocommit connection to the database file at `path` through the DB-API `module`,
+    rows readable by column name, waiting up to the busy timeout for other writers: what the hooks
+    and the command line's quick commands read through (no extension, no migrations)."""
+    conn = module.connect(str(path), timeout=busy_timeout_ms / 1000, isolation_level=None)
+    conn.row_factory = module.Row
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    return conn
