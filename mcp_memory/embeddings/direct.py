@@ -14,7 +14,7 @@ with mean pooling and normalisation (`fastembed.text.onnx_text_model`, `custom_t
 2. one inference with `input_ids`, `attention_mask` and all-zero `token_type_ids` (int64); output 0;
 3. the mean over the tokens the attention mask marks (summed in float64), L2-normalised, float32.
 
-`tests/test_e2e_families.py` checks that the vectors equal fastembed's on the same files. Other
+`tests/test_model_memory.py` checks that the vectors equal fastembed's, bit for bit, on the same files. Other
 models (`MCP_MEMORY_EMBEDDING_MODEL` set to a fastembed name) still load through fastembed.
 """
 

@@ -19,7 +19,7 @@ import aiosqlite
 
 from mcp_memory.concurrently import concurrently
 from mcp_memory.errors import InvalidInput, NotFound
-from mcp_memory.limits import MAX_LIMIT, clean_content, clean_kind, clean_metadata, clean_tags
+from mcp_memory.limits import clean_content, clean_kind, clean_metadata, clean_tags
 from mcp_memory.projects import stored_project
 from mcp_memory.services.app import App
 from mcp_memory.services.memories.records import (
@@ -441,9 +441,8 @@ async def recent_memories(
     kind: str | None = None,
     tags: Sequence[str] | None = None,
 ) -> list[Memory]:
-    """The newest memories first, within the usual project scope and filters."""
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput(f"limit {limit} is out of range; use 1 to {MAX_LIMIT}.")
+    """The newest memories first, within the usual project scope and filters (`recent_in` checks
+    the limit)."""
     flt: MemoryFilter = build_filter(
         default_project=app.default_project, project=project, kind=kind, tags=tags
     )
