@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -201,10 +205,19 @@ def test_init_prints_every_client_entry(
     assert main(["init", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["claude_code"][:6] == ["claude", "mcp", "add", "memory", "--scope", "user"]
-    assert data["claude_code"][6] == "--"
     entry = data["cursor"]["mcpServers"]["memory"]
-    assert entry["command"] == "uvx"
-    assert entry["args"][-1] == "mcp-memory-local"
+    assert entry["env"]["MCP_MEMORY_DB"] == str(db)
+    flags = [part for key, value in entry["env"].items() for part in ("--env", f"{key}={value}")]
+    assert data["claude_code"][6:] == [*flags, "--", entry["command"], *entry["args"]]
+    started = subprocess.run(
+        [entry["command"], *entry["args"], "stats", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **entry["env"]},
+    )
+    assert started.returncode == 0, started.stderr
+    assert json.loads(started.stdout)["memories"] == 0
     assert data["claude_desktop"] == data["cursor"]
     assert data["claude_added"] is False
     assert main(["init"]) == 0
@@ -259,38 +272,134 @@ class _FakeDistribution:
         return self._direct_url if name == "direct_url.json" else None
 
 
-@pytest.mark.parametrize(
-    ("direct_url", "expected"),
-    [
-        (None, ["uvx", "mcp-memory-local"]),
-        ('{"url": "file://{root}", "dir_info": {}}', ["uvx", "--from", "{root}", "mcp-memory-local"]),
-        (
-            '{"url": "file://{root}", "dir_info": {"editable": true}}',
-            ["uvx", "--from", "{root}", "mcp-memory-local"],
-        ),
-        ('{"url": "file://{wheel}", "archive_info": {}}', ["uvx", "--from", "{wheel}", "mcp-memory-local"]),
-        ('{"url": "https://example.com/x.whl", "archive_info": {}}', ["uvx", "mcp-memory-local"]),
-    ],
-    ids=["pypi", "uvx-from-checkout", "uv-run", "local-wheel", "remote-wheel"],
-)
-def test_init_names_the_source_it_runs_from(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, direct_url: str | None, expected: list[str]
+def _environment(folder: Path) -> Path:
+    """A Python environment at `folder` holding this program's script."""
+    script = folder / "bin" / "mcp-memory-local"
+    script.parent.mkdir(parents=True)
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    return folder
+
+
+@pytest.fixture
+def uv_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """uv's cache in a temporary folder, with a uvx environment of this program inside it."""
+    cache = tmp_path / "uv-cache"
+    monkeypatch.setenv("UV_CACHE_DIR", str(cache))
+    return _environment(cache / "archive-v0" / "Xy12ab")
+
+
+def test_a_lasting_environment_starts_by_its_own_script(tmp_path: Path, uv_cache: Path) -> None:
+    """Run from `uv tool install` or a virtual environment, clients start that environment's script
+    by absolute path: offline, no resolution."""
+    from mcp_memory.cli.launch import launch_command
+
+    tool = _environment(tmp_path / "tools" / "mcp-memory-local")
+    launch = launch_command(tool)
+    assert launch.argv == [str(tool / "bin" / "mcp-memory-local")]
+    assert launch.offline
+
+
+def test_a_uvx_environment_is_never_the_launch(
+    tmp_path: Path, uv_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`init` prints the uvx line for what is running: PyPI, a checkout (uvx --from or uv run), a wheel."""
+    """Run through uvx (an environment in uv's cache), the launch is an installed command outside the
+    cache if there is one, else the checkout through `uv run`, else uvx by name: never a cache path."""
+    import shutil
     from importlib import metadata
 
-    from mcp_memory.cli.commands import _server_command
+    from mcp_memory.cli import launch as launching
 
-    wheel = tmp_path / "mcp_memory_local-0.1.0-py3-none-any.whl"
-    wheel.write_bytes(b"")
-    values = {"root": str(tmp_path), "wheel": str(wheel)}
-    recorded = (
-        direct_url.replace("{root}", values["root"]).replace("{wheel}", values["wheel"])
-        if direct_url
-        else None
-    )
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    (checkout / "pyproject.toml").write_text("[project]\n")
+    installed = _environment(tmp_path / "local")
+    cached_script = str(uv_cache / "bin" / "mcp-memory-local")
+
+    monkeypatch.setattr(shutil, "which", lambda name: str(installed / "bin" / name))
+    assert launching.launch_command(uv_cache).argv == [str(installed / "bin" / "mcp-memory-local")]
+
+    monkeypatch.setattr(shutil, "which", lambda name: cached_script)
+    recorded = f'{{"url": "file://{checkout}", "dir_info": {{}}}}'
     monkeypatch.setattr(metadata, "distribution", lambda name: _FakeDistribution(recorded))
-    assert _server_command() == [part.format(**values) for part in expected]
+    launch = launching.launch_command(uv_cache)
+    assert launch.argv == [
+        "uv", "run", "--project", str(checkout), "--no-dev", "--quiet", "mcp-memory-local"
+    ]  # fmt: skip
+    assert launch.offline
+    assert "uv tool install" in launch.note
+
+    monkeypatch.setattr(metadata, "distribution", lambda name: _FakeDistribution(None))
+    launch = launching.launch_command(uv_cache)
+    assert launch.argv == ["uvx", "mcp-memory-local"]
+    assert not launch.offline
+    assert "package index" in launch.note
+    assert "uv tool install mcp-memory-local" in launch.note
+
+
+def test_init_hooks_from_uvx_write_no_cache_path_and_say_what_they_run(
+    tmp_path: Path, uv_cache: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`init --hooks` run through uvx writes a lasting command into Claude Code's settings, never one
+    inside uv's cache, and prints the command it wrote."""
+    import shutil
+    from importlib import metadata
+
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    (checkout / "pyproject.toml").write_text("[project]\n")
+    monkeypatch.setattr(sys, "prefix", str(uv_cache))
+    monkeypatch.setattr(shutil, "which", lambda name: str(uv_cache / "bin" / name))
+    recorded = f'{{"url": "file://{checkout}", "dir_info": {{}}}}'
+    monkeypatch.setattr(metadata, "distribution", lambda name: _FakeDistribution(recorded))
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "claude"))
+    monkeypatch.setenv("MCP_MEMORY_DB", str(tmp_path / "memory.db"))
+    assert main(["init", "--hooks"]) == 0
+    out = capsys.readouterr().out
+    written = (tmp_path / "claude" / "settings.json").read_text()
+    assert str(uv_cache) not in written
+    assert "uv-cache" not in written
+    commands = [
+        hook["command"]
+        for groups in json.loads(written)["hooks"].values()
+        for group in groups
+        for hook in group["hooks"]
+    ]
+    assert commands
+    for command in commands:
+        words = shlex.split(command)
+        assert words[0] == f"MCP_MEMORY_DB={tmp_path / 'memory.db'}"
+        assert words[1:8] == [
+            "uv", "run", "--project", str(checkout), "--no-dev", "--quiet", "mcp-memory-local"
+        ]  # fmt: skip
+        assert words[8] == "hook"
+    assert "The hooks run: MCP_MEMORY_DB=" in out
+    assert f"uv run --project {checkout}" in out
+
+
+def test_init_entries_carry_the_database_it_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With MCP_MEMORY_DB set, every printed entry passes that file to the client (Claude Code's line
+    as --env, the JSON entries as env), so the client uses the store init names."""
+    monkeypatch.setenv("PATH", "/nonexistent")
+    database = tmp_path / "elsewhere" / "team.db"
+    monkeypatch.setenv("MCP_MEMORY_DB", str(database))
+    assert main(["init", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    claude = data["claude_code"]
+    assert claude[claude.index("--env") + 1] == f"MCP_MEMORY_DB={database}"
+    assert claude.index("--env") < claude.index("--")
+    for client in ("cursor", "claude_desktop"):
+        assert data[client]["mcpServers"]["memory"]["env"]["MCP_MEMORY_DB"] == str(database)
+    assert main(["init"]) == 0
+    text = capsys.readouterr().out
+    assert f"Memories are stored in {database} (the entries pass MCP_MEMORY_DB)." in text
+    monkeypatch.delenv("MCP_MEMORY_DB")
+    assert main(["init", "--json"]) == 0
+    plain = json.loads(capsys.readouterr().out)
+    assert "MCP_MEMORY_DB" not in plain["cursor"]["mcpServers"]["memory"].get("env", {})
+    assert not any(part.startswith("MCP_MEMORY_DB=") for part in plain["claude_code"])
 
 
 def test_init_says_when_nothing_was_added(
@@ -303,7 +412,7 @@ def test_init_says_when_nothing_was_added(
     monkeypatch.setattr(shutil, "which", lambda name: None)
     assert main(["init", "--yes"]) == 0
     out = capsys.readouterr().out
-    assert "uvx" in out
+    assert "Clients start: " in out
     assert "nothing was added to Claude Code" in out
 
 

@@ -44,8 +44,8 @@ def test_readme_names_the_test_command_for_ci() -> None:
 
 
 def test_desktop_example_is_valid_json_with_the_server() -> None:
-    """The Claude Desktop example parses and runs mcp-memory-local through uvx."""
+    """The Claude Desktop example parses and runs the installed mcp-memory-local (no package index)."""
     config = json.loads((ROOT / "claude_desktop_config.example.json").read_text())
     entry = config["mcpServers"]["memory"]
-    assert entry["command"] == "uvx"
-    assert entry["args"] == ["mcp-memory-local"]
+    assert entry["command"] == "mcp-memory-local"
+    assert entry["args"] == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -436,7 +437,7 @@ def test_init_adds_and_removes_the_hooks_without_touching_other_settings(tmp_pat
         },
     }
     claude.write_text(json.dumps(theirs))
-    prefix = ["/opt/bin/mcp-memory-local"]
+    prefix = "/opt/bin/mcp-memory-local"
     assert install.add_claude_hooks(claude, prefix)
     assert not install.add_claude_hooks(claude, prefix)  # a second install adds nothing
     data = json.loads(claude.read_text())
@@ -508,7 +509,10 @@ def test_the_plugin_files_are_current_and_valid() -> None:
     assert market["plugins"][0]["name"] == plugin["name"]
     assert market["plugins"][0]["source"] == "./"
     server = expected[".mcp.json"]["mcpServers"]["memory"]
-    assert [server["command"], *server["args"]] == ["uvx", "mcp-memory-local"]
+    # From the plugin's own folder, which Claude Code expands: no package index and no PyPI package.
+    assert [server["command"], *server["args"]] == [
+        "uv", "run", "--project", "${CLAUDE_PLUGIN_ROOT}", "--no-dev", "--quiet", "mcp-memory-local"
+    ]  # fmt: skip
     hooks = expected["hooks/hooks.json"]["hooks"]
     known_events = {
         "SessionStart",
@@ -526,8 +530,8 @@ def test_the_plugin_files_are_current_and_valid() -> None:
             for hook in group["hooks"]:
                 assert hook["type"] == "command"
                 assert 1 <= hook["timeout"] <= 60
-                words = hook["command"].split()
-                assert words[:3] == ["uvx", "mcp-memory-local", "hook"]
+                words = shlex.split(hook["command"])
+                assert words[:3] == ["sh", "${CLAUDE_PLUGIN_ROOT}/hooks/launch.sh", "hook"]
                 args = parser.parse_args(words[2:])
                 assert args.command == "hook", event
                 assert args.event in EVENTS["claude-code"], event
@@ -579,3 +583,31 @@ def test_hooks_of_several_sessions_at_once_lose_nothing(world: tuple[Settings, P
     assert fixes == len(sessions)
     lessons = [m for m in _memories(settings) if m.kind == "lesson" and "hook" in m.tags]
     assert sorted(m.content.split("`")[1] for m in lessons) == sorted(f"make target{n}" for n in range(8))
+
+
+def test_the_plugins_hook_launcher_runs_its_own_environment_else_uv_run(tmp_path: Path) -> None:
+    """hooks/launch.sh runs the plugin folder's own environment directly once it exists, and before
+    that goes through `uv run --project <plugin folder>` (which makes it), passing the arguments on."""
+    import shutil
+
+    plugin = tmp_path / "plugin root"
+    (plugin / "hooks").mkdir(parents=True)
+    shutil.copy(ROOT / "hooks" / "launch.sh", plugin / "hooks" / "launch.sh")
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    fake_uv = fake_bin / "uv"
+    fake_uv.write_text('#!/bin/sh\necho "uv $*"\n')
+    fake_uv.chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake_bin}:{os.environ['PATH']}"}
+    argv = ["sh", str(plugin / "hooks" / "launch.sh"), "hook", "claude-code", "session-start"]
+
+    before = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60, check=True)
+    assert before.stdout.strip() == (
+        f"uv run --project {plugin} --no-dev --quiet mcp-memory-local hook claude-code session-start"
+    )
+    own = plugin / ".venv" / "bin" / "mcp-memory-local"
+    own.parent.mkdir(parents=True)
+    own.write_text('#!/bin/sh\necho "own $*"\n')
+    own.chmod(0o755)
+    after = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60, check=True)
+    assert after.stdout.strip() == "own hook claude-code session-start"

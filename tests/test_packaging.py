@@ -50,23 +50,32 @@ def test_the_distribution_name_is_ours_and_is_the_command() -> None:
 
 
 def test_readme_and_example_config_uvx_lines_name_this_distribution() -> None:
-    """Every `uvx ...` command in the README, and every uvx entry in a JSON block or the example
-    config, runs this project's distribution."""
+    """Every `uvx ...` command in the README runs this project's distribution, and is marked as what
+    works once the package is published."""
     name = _distribution()
     readme = (ROOT / "README.md").read_text()
-    commands = re.findall(r"uvx((?:\s+[^\s`\"'),]+)+)", readme)
-    assert commands, "the README has no uvx line"
-    for tail in commands:
-        argv = ["uvx", *tail.split()]
+    for match in re.finditer(r"uvx((?:\s+[^\s`\"'),]+)+)", readme):
+        argv = ["uvx", *match.group(1).split()]
         if argv[1].startswith("--reinstall"):
             argv = ["uvx", *argv[2:]]
-        assert _uvx_targets(argv) == name, f"README: uvx{tail}"
+        assert _uvx_targets(argv) == name, f"README: uvx{match.group(1)}"
+        paragraph = readme[: match.start()].rsplit("\n\n", 1)[-1]
+        assert "once published" in paragraph.lower(), f"README: uvx{match.group(1)} is not marked"
+
+
+def test_the_readme_entries_start_the_installed_command_without_the_package_index() -> None:
+    """The client entries in the README and the example config start the command that
+    `uv tool install` puts on PATH (no uvx, nothing resolved at start)."""
+    name = _distribution()
+    readme = (ROOT / "README.md").read_text()
     blocks = [json.loads(b) for b in re.findall(r"```json\n(.*?)```", readme, re.DOTALL)]
     blocks.append(json.loads((ROOT / "claude_desktop_config.example.json").read_text()))
-    entries = [e for b in blocks for e in b.get("mcpServers", {}).values() if e.get("command") == "uvx"]
+    entries = [e for b in blocks for e in b.get("mcpServers", {}).values()]
     assert len(entries) >= 3
     for entry in entries:
-        assert _uvx_targets(entry["args"]) == name
+        assert entry["command"] == name
+        assert entry["args"] == []
+    assert "uv tool install ." in readme
 
 
 @pytest.mark.skipif(shutil.which("uv") is None, reason="uv builds the wheel")

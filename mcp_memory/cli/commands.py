@@ -4,6 +4,7 @@ its data (for --json) and a readable text."""
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
@@ -366,43 +367,21 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> Output:
     )
 
 
-DISTRIBUTION = "mcp-memory-local"
-
-
-def _server_command() -> list[str]:
-    """How a client should start this server: the same source it runs from now (a checkout or a
-    local wheel, as recorded by the installer in `direct_url.json`, PEP 610), else the package from
-    PyPI through uvx."""
-    import json as json_module
-    from importlib import metadata
-    from pathlib import Path
-    from urllib.parse import unquote, urlparse
-
-    try:
-        recorded = metadata.distribution(DISTRIBUTION).read_text("direct_url.json")
-    except metadata.PackageNotFoundError:  # not installed: running from a source tree
-        root = Path(__file__).resolve().parents[2]
-        if (root / "pyproject.toml").is_file():
-            return ["uvx", "--from", str(root), DISTRIBUTION]
-        return ["uvx", DISTRIBUTION]
-    if recorded:
-        try:
-            url = urlparse(str(json_module.loads(recorded).get("url", "")))
-        except ValueError:
-            url = urlparse("")
-        if url.scheme == "file" and Path(unquote(url.path)).exists():
-            return ["uvx", "--from", unquote(url.path), DISTRIBUTION]
-    return ["uvx", DISTRIBUTION]
-
-
 def cmd_init(args: argparse.Namespace, settings: Settings) -> Output:
     import json as json_module
     import shutil
     import subprocess
 
-    command = _server_command()
-    entry = {"command": command[0], "args": command[1:]}
-    claude = ["claude", "mcp", "add", "memory", "--scope", args.scope, "--", *command]
+    from mcp_memory.cli.launch import launch_command, store_environment
+
+    launch = launch_command()
+    command = launch.argv
+    env = store_environment(settings)
+    entry: dict[str, Any] = {"command": command[0], "args": command[1:]}
+    if env:
+        entry["env"] = env
+    env_flags = [part for key, value in env.items() for part in ("--env", f"{key}={value}")]
+    claude = ["claude", "mcp", "add", "memory", "--scope", args.scope, *env_flags, "--", *command]
     desktop = {
         "darwin": "~/Library/Application Support/Claude/claude_desktop_config.json",
         "win32": "%APPDATA%\\Claude\\claude_desktop_config.json",
@@ -418,7 +397,10 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> Output:
             paint("Claude Desktop", "bold") + f" ({desktop})",
             json_module.dumps({"mcpServers": {"memory": entry}}, indent=2),
             "",
-            f"Memories are stored in {settings.database}.",
+            f"Memories are stored in {settings.database}"
+            + (f" (the entries pass {', '.join(env)})." if env else "."),
+            f"Clients start: {shlex.join(command)}",
+            *([launch.note] if launch.note else []),
         ]
     )
     data: dict[str, Any] = {
@@ -426,6 +408,9 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> Output:
         "cursor": {"mcpServers": {"memory": entry}},
         "claude_desktop": {"mcpServers": {"memory": entry}},
         "claude_added": False,
+        "command": command,
+        "offline": launch.offline,
+        "env": env,
     }
     if not shutil.which("claude"):
         data["claude_note"] = "the `claude` command was not found; nothing was added to Claude Code"
@@ -461,17 +446,9 @@ def _claude_settings_file() -> Path:
     return (Path(folder) if folder else Path.home() / ".claude") / "settings.json"
 
 
-def _hook_prefix() -> list[str]:
-    """How a hook starts this program: the installed command when it is on PATH (fastest: no uvx
-    resolution on every prompt), else what a client runs for the server."""
-    import shutil
-
-    found = shutil.which(DISTRIBUTION)
-    return [found] if found else _server_command()
-
-
 def _init_hooks(args: argparse.Namespace, settings: Settings, data: dict[str, Any]) -> str:
     """Add or remove the client hooks and the Cursor rules file, as `init`'s flags ask."""
+    from mcp_memory.cli import launch
     from mcp_memory.hooks import install
 
     claude_file = _claude_settings_file()
@@ -495,15 +472,18 @@ def _init_hooks(args: argparse.Namespace, settings: Settings, data: dict[str, An
                 "prompts, lessons from failed commands)? [y/N] "
             )
             wants_claude = answer.strip().lower() in ("y", "yes")
-        prefix = _hook_prefix()
+        head = launch.hook_prefix(launch.launch_command().argv, launch.store_environment(settings))
         if wants_claude:
-            changed = install.add_claude_hooks(claude_file, prefix)
+            changed = install.add_claude_hooks(claude_file, head)
             data["claude_hooks"] = str(claude_file)
             lines.append(f"Claude Code hooks {'added to' if changed else 'already in'} {claude_file}.")
         if args.cursor_hooks:
-            changed = install.add_cursor_hooks(cursor_file, prefix)
+            changed = install.add_cursor_hooks(cursor_file, head)
             data["cursor_hooks"] = str(cursor_file)
             lines.append(f"Cursor hooks {'added to' if changed else 'already in'} {cursor_file}.")
+        if wants_claude or args.cursor_hooks:
+            data["hook_command"] = f"{head} hook ..."
+            lines.append(f"The hooks run: {head} hook <client> <event>")
         if args.cursor_rules:
             path = install.write_rules(settings.cwd, _session_block_for(settings))
             data["cursor_rules"] = str(path)

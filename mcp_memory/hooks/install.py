@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,21 +45,22 @@ CURSOR_EVENTS: dict[str, str] = {"afterShellExecution": "after-shell-execution",
 RULES_FILE = Path(".cursor") / "rules" / "mcp-memory.mdc"
 
 
-def _command(prefix: Sequence[str], client: str, event: str) -> str:
-    return shlex.join([*prefix, "hook", client, event])
+def _command(head: str, client: str, event: str) -> str:
+    return f"{head} {shlex.join(['hook', client, event])}"
 
 
 def _ours(command: Any, client: str) -> bool:
     return isinstance(command, str) and f" hook {client} " in f"{command} "
 
 
-def claude_hooks(prefix: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
-    """The `hooks` entries for Claude Code's settings (also the plugin's hooks/hooks.json)."""
+def claude_hooks(head: str) -> dict[str, list[dict[str, Any]]]:
+    """The `hooks` entries for Claude Code's settings (also the plugin's hooks/hooks.json). `head`:
+    the shell text that starts this program (`launch.hook_prefix` in the CLI)."""
     hooks: dict[str, list[dict[str, Any]]] = {}
     for event, (name, matcher, timeout) in CLAUDE_EVENTS.items():
         group: dict[str, Any] = {
             "hooks": [
-                {"type": "command", "command": _command(prefix, "claude-code", name), "timeout": timeout}
+                {"type": "command", "command": _command(head, "claude-code", name), "timeout": timeout}
             ]
         }
         if matcher:
@@ -68,12 +69,12 @@ def claude_hooks(prefix: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
     return hooks
 
 
-def cursor_hooks(prefix: Sequence[str]) -> dict[str, Any]:
+def cursor_hooks(head: str) -> dict[str, Any]:
     """Cursor's hooks.json entries."""
     return {
         "version": 1,
         "hooks": {
-            event: [{"command": _command(prefix, "cursor", name)}] for event, name in CURSOR_EVENTS.items()
+            event: [{"command": _command(head, "cursor", name)}] for event, name in CURSOR_EVENTS.items()
         },
     }
 
@@ -95,14 +96,14 @@ def _save(path: Path, data: dict[str, Any]) -> None:
     os.replace(temporary, path)
 
 
-def add_claude_hooks(path: Path, prefix: Sequence[str]) -> bool:
+def add_claude_hooks(path: Path, head: str) -> bool:
     """Add our hooks to Claude Code's settings file at `path`; whether anything changed."""
     data = _load(path)
     hooks = data.setdefault("hooks", {})
     if not isinstance(hooks, dict):
         raise ValueError(f"`hooks` in {path} is not an object; fix it, then run init again")
     changed = False
-    for event, groups in claude_hooks(prefix).items():
+    for event, groups in claude_hooks(head).items():
         present = hooks.setdefault(event, [])
         if any(
             _ours(h.get("command"), "claude-code")
@@ -157,13 +158,13 @@ def remove_claude_hooks(path: Path) -> bool:
     return _remove(path, prune, drop_empty=True)
 
 
-def add_cursor_hooks(path: Path, prefix: Sequence[str]) -> bool:
+def add_cursor_hooks(path: Path, head: str) -> bool:
     """Add our hooks to Cursor's hooks.json at `path`; whether anything changed."""
     data = _load(path)
     data.setdefault("version", 1)
     hooks = data.setdefault("hooks", {})
     changed = False
-    for event, entries in cursor_hooks(prefix)["hooks"].items():
+    for event, entries in cursor_hooks(head)["hooks"].items():
         present = hooks.setdefault(event, [])
         if any(_ours(h.get("command"), "cursor") for h in present if isinstance(h, dict)):
             continue
@@ -202,8 +203,13 @@ def write_rules(project_dir: Path, block: str) -> Path:
     return path
 
 
-#: How the plugin starts this program: from PyPI through uvx (a plugin cannot know local paths).
-PLUGIN_COMMAND = ("uvx", "mcp-memory-local")
+#: How the plugin's server starts: from the plugin's own folder, which Claude Code names
+#: `${CLAUDE_PLUGIN_ROOT}` (a copy of this repository); `uv run` makes its environment on first use,
+#: and later starts need no package index. No package from PyPI is needed.
+PLUGIN_SERVER = ("uv", "run", "--project", "${CLAUDE_PLUGIN_ROOT}", "--no-dev", "--quiet", "mcp-memory-local")
+#: How the plugin's hooks start: `hooks/launch.sh` runs the plugin's environment directly once it
+#: exists (no uv resolution on every prompt), else goes through `uv run` as the server does.
+PLUGIN_HOOK_HEAD = 'sh "${CLAUDE_PLUGIN_ROOT}/hooks/launch.sh"'
 
 
 def plugin_files(version: str) -> dict[str, dict[str, Any]]:
@@ -231,11 +237,11 @@ def plugin_files(version: str) -> dict[str, dict[str, Any]]:
             ],
         },
         ".mcp.json": {
-            "mcpServers": {"memory": {"command": PLUGIN_COMMAND[0], "args": list(PLUGIN_COMMAND[1:])}}
+            "mcpServers": {"memory": {"command": PLUGIN_SERVER[0], "args": list(PLUGIN_SERVER[1:])}}
         },
         "hooks/hooks.json": {
             "description": "mcp-memory: recall at session start and with relevant prompts; lessons from failed commands",
-            "hooks": claude_hooks(PLUGIN_COMMAND),
+            "hooks": claude_hooks(PLUGIN_HOOK_HEAD),
         },
     }
 

@@ -51,7 +51,7 @@ def _check_sqlite(settings: Settings) -> tuple[list[Check], bool]:
                 "sqlite-vec",
                 False,
                 f"cannot load the extension: {exc}",
-                "reinstall mcp-memory (`uvx --reinstall mcp-memory-local`), or set MCP_MEMORY_SQLITE=sqlean",
+                "reinstall mcp-memory (`uv tool install --reinstall <checkout>`, or `uv sync --reinstall` in the checkout), or set MCP_MEMORY_SQLITE=sqlean",
             )
         )
         return checks, False
@@ -163,7 +163,7 @@ def _check_model_files(settings: Settings) -> Check:
             "model files",
             False,
             "; ".join(files.problems),
-            "reinstall mcp-memory (`uvx --reinstall mcp-memory-local`)",
+            "reinstall mcp-memory (`uv tool install --reinstall <checkout>`, or `uv sync --reinstall` in the checkout)",
         )
     from mcp_memory.embeddings.prepared import prepared_files
 
@@ -195,7 +195,7 @@ async def run_checks(settings: Settings, *, load_model: bool = True) -> list[Che
                     "model",
                     False,
                     str(exc),
-                    "see the message; `uvx --reinstall mcp-memory-local` restores the bundled model",
+                    "see the message; reinstalling mcp-memory (`uv tool install --reinstall <checkout>`) restores the bundled model",
                 )
             )
     if not can_open:
