@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Real clients: build the wheel and sdist, install the wheel with uvx in a clean environment, answer
-# one stdio `initialize` through it offline, then drive a stdio session through the uvx-installed
-# command with the MCP Inspector's CLI mode: list tools, store, search, read a resource, list prompts.
+# one stdio `initialize` through it offline; install from the clone with `uv tool install` (the
+# README's steps before publication) and run the installed server and CLI with the network off; then
+# drive a stdio session through the uvx-installed command with the MCP Inspector's CLI mode: list
+# tools, store, search, read a resource, list prompts.
 set -euo pipefail
 shopt -s lastpipe  # `... | check` runs check in this shell, so it can count
 cd "$(dirname "$0")/.."
@@ -46,6 +48,42 @@ reply = json.loads(out.decode().splitlines()[0])
 assert reply["result"]["serverInfo"]["name"] == "mcp-memory", reply
 PY
 echo "ok   the wheel answers initialize over stdio, offline"
+passed=$((passed + 1))
+
+echo "+ uv tool install . (the README's install from a clone), then the network off"
+UV_TOOL_DIR="$work/tools" UV_TOOL_BIN_DIR="$work/bin" uv tool install --quiet .
+offline=()
+if unshare -n true 2>/dev/null; then
+    offline=(unshare -n --)  # a network namespace with no interfaces: nothing reaches the index
+else
+    echo "     (unshare -n is not allowed here; the installed command runs with the network on)"
+fi
+"${offline[@]}" env MCP_MEMORY_DATA_DIR="$work/installed" python3 - "$work/bin/mcp-memory-local" <<'PY'
+import json, subprocess, sys
+proc = subprocess.Popen([sys.argv[1]], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+def send(message):
+    proc.stdin.write(json.dumps(message) + "\n")
+    proc.stdin.flush()
+    return json.loads(proc.stdout.readline()) if "id" in message else None
+hello = send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+    "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "ci", "version": "1"}}})
+assert hello["result"]["serverInfo"]["name"] == "mcp-memory", hello
+send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+stored = send({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+    "name": "memory_store", "arguments": {"content": "Stored by the tool installed from a clone"}}})
+assert stored["result"]["structuredContent"]["status"] == "created", stored
+proc.stdin.close()
+proc.wait(timeout=60)
+PY
+"${offline[@]}" env MCP_MEMORY_DATA_DIR="$work/installed" "$work/bin/mcp-memory" stats --json | check \
+    "uv tool install from the clone: the server stores and the CLI reads it with the network off" \
+    "data['memories'] == 1"
+
+# The plugin's own launch (.mcp.json and hooks/launch.sh), from this checkout, its environment made.
+"${offline[@]}" env CLAUDE_PLUGIN_ROOT="$PWD" uv run --project "$PWD" --no-dev --quiet mcp-memory-local --version > /dev/null
+echo '{"hook_event_name": "SessionStart", "session_id": "ci", "cwd": "/tmp"}' \
+    | "${offline[@]}" env MCP_MEMORY_DATA_DIR="$work/installed" sh hooks/launch.sh hook claude-code SessionStart > /dev/null
+echo "ok   the plugin's server command and hook launcher start from the checkout with the network off"
 passed=$((passed + 1))
 
 echo "+ npm install @modelcontextprotocol/inspector"
