@@ -7,7 +7,6 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-import aiosqlite
 import anyio
 
 from mcp_memory.config import Settings
@@ -18,6 +17,7 @@ from mcp_memory.logs import get_logger
 from mcp_memory.projects import project_from_path
 from mcp_memory.storage import Database
 from mcp_memory.storage.codes import QuantizedIndex
+from mcp_memory.storage.query import Transaction
 from mcp_memory.storage.rows import ACCESS_UPDATE
 from mcp_memory.storage.vectors import (
     VectorIndexInfo,
@@ -151,7 +151,7 @@ class App:
             return
         pending, self._accessed = self._accessed, {}
 
-        async def work(conn: aiosqlite.Connection) -> None:
+        async def work(conn: Transaction) -> None:
             await conn.executemany(ACCESS_UPDATE, [(when, rowid) for rowid, when in pending.items()])
 
         try:

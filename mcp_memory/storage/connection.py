@@ -26,6 +26,7 @@ from mcp_memory.logs import get_logger
 from mcp_memory.storage.inline import fetch_each, run_inline
 from mcp_memory.storage.library import SqliteLibrary, choose_sqlite
 from mcp_memory.storage.migrations import migrate
+from mcp_memory.storage.query import Transaction
 
 __all__ = [
     "Database",
@@ -250,9 +251,7 @@ class Database(Reader):
 
     # -- writes --------------------------------------------------------------------------------------
 
-    def _transaction(
-        self, conn: sqlite3.Connection, work: Callable[[aiosqlite.Connection], Awaitable[_T]]
-    ) -> _T:
+    def _transaction(self, conn: sqlite3.Connection, work: Callable[[Transaction], Awaitable[_T]]) -> _T:
         """One write transaction, on the writer's thread (`mcp_memory.storage.inline`)."""
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -264,7 +263,7 @@ class Database(Reader):
             raise
         return result
 
-    async def write(self, work: Callable[[aiosqlite.Connection], Awaitable[_T]]) -> _T:
+    async def write(self, work: Callable[[Transaction], Awaitable[_T]]) -> _T:
         """Run `work` inside one write transaction, committed when it returns, rolled back if it
         raises. The transaction runs whole on the writer's thread, one hop from the event loop
         (`mcp_memory.storage.inline`), and finishes even if the caller is cancelled meanwhile. When another
@@ -293,7 +292,7 @@ class Database(Reader):
     async def execute_script(self, statements: Iterable[str]) -> None:
         """Run statements in one write transaction (used by maintenance and tests)."""
 
-        async def work(conn: aiosqlite.Connection) -> None:
+        async def work(conn: Transaction) -> None:
             for sql in statements:
                 await conn.execute(sql)
 

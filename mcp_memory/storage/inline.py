@@ -18,8 +18,8 @@ import sqlite3
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
-if TYPE_CHECKING:  # only named in casts: the command line's quick commands import this module
-    import aiosqlite
+if TYPE_CHECKING:
+    from mcp_memory.storage.query import Transaction
 
 __all__ = ["InlineConnection", "InlineCursor", "InlineReader", "fetch_each", "run_inline", "run_now"]
 
@@ -94,6 +94,11 @@ class InlineConnection:
     async def execute_fetchall(self, sql: str, parameters: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
         return self._conn.execute(sql, parameters).fetchall()
 
+    fetchall = execute_fetchall  # so that a transaction is a `mcp_memory.storage.query.QuerySource`
+
+    async def fetch_many(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
+        return fetch_each(self._conn, statements)
+
 
 def run_now(
     coroutine: Coroutine[Any, Any, _T],
@@ -111,12 +116,12 @@ def run_now(
     raise RuntimeError(refusal)
 
 
-def run_inline(conn: sqlite3.Connection, work: Callable[[aiosqlite.Connection], Awaitable[_T]]) -> _T:
+def run_inline(conn: sqlite3.Connection, work: Callable[[Transaction], Awaitable[_T]]) -> _T:
     """Run `work` to its end on this thread over `conn` (see the module's note). Raises RuntimeError
     if it awaits anything but the connection."""
 
     async def whole() -> _T:
-        return await work(cast("aiosqlite.Connection", InlineConnection(conn)))
+        return await work(InlineConnection(conn))
 
     return run_now(
         whole(),

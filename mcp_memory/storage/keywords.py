@@ -39,10 +39,11 @@ import unicodedata
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from mcp_memory.relevance import word_weight
 from mcp_memory.storage import Database
+from mcp_memory.storage.query import QuerySource
 
 __all__ = [
     "FREQUENCY_TTL",
@@ -281,10 +282,6 @@ async def word_stats(db: Database, words: Sequence[str]) -> WordStats:
     return WordStats(unique, {w: stats.stems[w] for w in unique}, weights)
 
 
-class _TextSource(Protocol):
-    async def fetchall(self, sql: str, params: Sequence[Any] = (), /) -> list[Any]: ...
-
-
 async def match_words(db: Database, words: Sequence[str], rowids: Sequence[int]) -> WordMatches:
     """For each memory of `rowids`, the words of `words` its content or tags hold, and each word's
     weight (`word_stats`, then `words_held`)."""
@@ -294,7 +291,7 @@ async def match_words(db: Database, words: Sequence[str], rowids: Sequence[int])
     return await words_held(db, stats, rowids)
 
 
-async def words_held(source: _TextSource, stats: WordStats, rowids: Sequence[int]) -> WordMatches:
+async def words_held(source: QuerySource, stats: WordStats, rowids: Sequence[int]) -> WordMatches:
     """Which of the question's words each memory of `rowids` holds, read from `source` (a `Reader`,
     or a plain connection answering at once inside a search's last trip).
 

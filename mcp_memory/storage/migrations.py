@@ -17,7 +17,7 @@ from mcp_memory.errors import DatabaseError, SchemaTooNew
 from mcp_memory.storage.vector_tables import convert_vec0_table
 
 if TYPE_CHECKING:
-    import aiosqlite
+    from mcp_memory.storage.query import Transaction
 
 __all__ = [
     "LATEST_SCHEMA_VERSION",
@@ -40,7 +40,7 @@ class Migration:
     version: int
     name: str
     sql: str
-    upgrade: Callable[[aiosqlite.Connection], Awaitable[None]] | None = None
+    upgrade: Callable[[Transaction], Awaitable[None]] | None = None
 
     @property
     def checksum(self) -> str:
@@ -256,14 +256,14 @@ def split_statements(sql: str, complete: object) -> list[str]:
 class TransactionRunner(Protocol):
     """What migrations need of a `Database`: running a write transaction."""
 
-    async def write(self, work: Callable[[aiosqlite.Connection], Awaitable[_T]]) -> _T: ...
+    async def write(self, work: Callable[[Transaction], Awaitable[_T]]) -> _T: ...
 
 
 async def migrate(db: TransactionRunner, complete_statement: Callable[[str], bool]) -> int:
     """Bring the schema to the latest version; returns the version it is at. `complete_statement` is
     the sqlite3 module's, to split the migrations' SQL into statements."""
 
-    async def ensure_table(conn: aiosqlite.Connection) -> None:
+    async def ensure_table(conn: Transaction) -> None:
         await conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             " version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at REAL NOT NULL)"
@@ -271,7 +271,7 @@ async def migrate(db: TransactionRunner, complete_statement: Callable[[str], boo
 
     await db.write(ensure_table)
 
-    async def applied(conn: aiosqlite.Connection) -> dict[int, str]:
+    async def applied(conn: Transaction) -> dict[int, str]:
         rows = await conn.execute_fetchall("SELECT version, checksum FROM schema_migrations")
         return {int(r[0]): str(r[1]) for r in rows}
 
@@ -295,7 +295,7 @@ async def migrate(db: TransactionRunner, complete_statement: Callable[[str], boo
                 )
             continue
 
-        async def apply(conn: aiosqlite.Connection, m: Migration = migration) -> bool:
+        async def apply(conn: Transaction, m: Migration = migration) -> bool:
             rows = await conn.execute_fetchall(
                 "SELECT 1 FROM schema_migrations WHERE version = ?", (m.version,)
             )

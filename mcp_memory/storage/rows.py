@@ -30,5 +30,5 @@ async def fetch_memory_row(
         raise ValueError(f"bad column names {list(extra)!r}")
     columns = ", ".join((MEMORY_COLUMNS, *extra))
     live = " AND deleted_at IS NULL" if live_only else ""
-    rows = await source.execute_fetchall(f"SELECT {columns} FROM memories WHERE id = ?{live}", (rowid,))
+    rows = await source.fetchall(f"SELECT {columns} FROM memories WHERE id = ?{live}", (rowid,))
     return next(iter(rows), None)

@@ -1,6 +1,6 @@
 """The vector tables' layout: their names, the statements that create, drop and activate them, and
-what `meta` records of them. Everything here runs inside the caller's transaction on a plain
-aiosqlite connection, so migrations use it without the `Database` (`mcp_memory.storage.vectors`
+what `meta` records of them. Everything here runs inside the caller's transaction (a
+`mcp_memory.storage.query.Transaction`), so migrations use it without the `Database` (`mcp_memory.storage.vectors`
 builds the index's reads and writes on top)."""
 
 from __future__ import annotations
@@ -9,9 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    import aiosqlite
-
-    from mcp_memory.storage.query import QuerySource
+    from mcp_memory.storage.query import QuerySource, Transaction
 
 __all__ = [
     "CHANGES_KEPT",
@@ -43,7 +41,7 @@ async def read_meta(source: QuerySource) -> VectorIndexInfo | None:
     """What `meta` records of the vectors (model, dimension, checksum, table), or None before the
     first vector; from a `Database` or from a connection inside a transaction."""
     sql = f"SELECT key, value FROM meta WHERE key IN ({', '.join('?' * len(_KEYS))})"
-    rows = await source.execute_fetchall(sql, _KEYS)
+    rows = await source.fetchall(sql, _KEYS)
     values = {str(r[0]): str(r[1]) for r in rows}
     if "vec_table" not in values:
         return None
@@ -88,7 +86,7 @@ def table_statements(table: str) -> list[str]:
     return statements
 
 
-async def create_vector_table(conn: aiosqlite.Connection, table: str, dim: int) -> None:
+async def create_vector_table(conn: Transaction, table: str, dim: int) -> None:
     """Create an empty vector table (inside the caller's transaction). The dimension is checked on
     every write against `meta`."""
     del dim
@@ -96,23 +94,21 @@ async def create_vector_table(conn: aiosqlite.Connection, table: str, dim: int) 
         await conn.execute(statement)
 
 
-async def drop_vector_table(conn: aiosqlite.Connection, table: str) -> None:
+async def drop_vector_table(conn: Transaction, table: str) -> None:
     """Drop a vector table, its codes, their triggers and the delete trigger on memories (inside the
     caller's transaction)."""
     await conn.execute("DROP TRIGGER IF EXISTS memories_vec_on_delete")
     await drop_leftover_vector_table(conn, table)
 
 
-async def drop_leftover_vector_table(conn: aiosqlite.Connection, table: str) -> None:
+async def drop_leftover_vector_table(conn: Transaction, table: str) -> None:
     """Drop a vector table that is not the live one (an interrupted reindex's) and its codes,
     leaving the live table's delete trigger alone (inside the caller's transaction)."""
     await conn.execute(f"DROP TABLE IF EXISTS {table}")
     await conn.execute(f"DROP TABLE IF EXISTS {codes_table(table)}")
 
 
-async def activate_vector_table(
-    conn: aiosqlite.Connection, table: str, model: str, dim: int, checksum: str
-) -> None:
+async def activate_vector_table(conn: Transaction, table: str, model: str, dim: int, checksum: str) -> None:
     """Make `table` the live vector index for `model` (inside the caller's transaction)."""
     await conn.execute("DROP TRIGGER IF EXISTS memories_vec_on_delete")
     await conn.execute(
@@ -130,7 +126,7 @@ async def activate_vector_table(
     )
 
 
-async def convert_vec0_table(conn: aiosqlite.Connection) -> None:
+async def convert_vec0_table(conn: Transaction) -> None:
     """Schema 3: move the vectors of a sqlite-vec `vec0` table (schemas 1-2) into the plain table
     with binary codes, under a new name, inside the migration's transaction."""
     info = await read_meta(conn)

@@ -16,10 +16,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-import aiosqlite
-
 from mcp_memory.errors import ModelMismatch
 from mcp_memory.storage.connection import Database, Reader
+from mcp_memory.storage.query import Transaction
 from mcp_memory.storage.vector_tables import (
     CHANGES_KEPT,
     VectorIndexInfo,
@@ -63,7 +62,7 @@ async def read_vector_info(db: Database) -> VectorIndexInfo | None:
 async def ensure_vector_index(db: Database, model: str, dim: int, checksum: str) -> VectorIndexInfo:
     """The live index for `model`, created on first use; ModelMismatch if another model made it."""
 
-    async def work(conn: aiosqlite.Connection) -> VectorIndexInfo:
+    async def work(conn: Transaction) -> VectorIndexInfo:
         info = await read_meta(conn)
         if info is None:
             table = "memories_vec_1"
@@ -95,7 +94,7 @@ def check_model(info: VectorIndexInfo | None, model: str, dim: int | None = None
 
 
 async def write_vectors(
-    conn: aiosqlite.Connection,
+    conn: Transaction,
     info: VectorIndexInfo,
     rows: Sequence[tuple[int, bytes, str, str, float]],
 ) -> None:
@@ -116,7 +115,7 @@ async def write_vectors(
 
 
 async def insert_vectors(
-    conn: aiosqlite.Connection, table: str, rows: Sequence[tuple[int, bytes, str, str, float]]
+    conn: Transaction, table: str, rows: Sequence[tuple[int, bytes, str, str, float]]
 ) -> None:
     """Insert or replace rows of (memory id, float32 blob, project, kind, created_at) in `table` and
     their binary codes beside it, and keep the change log short."""
@@ -134,7 +133,7 @@ async def insert_vectors(
     await prune_changes(conn)
 
 
-async def prune_changes(conn: aiosqlite.Connection) -> None:
+async def prune_changes(conn: Transaction) -> None:
     """Drop change-log entries older than the last CHANGES_KEPT (a cheap range delete)."""
     await conn.execute(
         "DELETE FROM vector_changes WHERE seq <= (SELECT max(seq) FROM vector_changes) - ?", (CHANGES_KEPT,)
@@ -174,13 +173,13 @@ async def rescore(
     return [(int(r[0]), float(r[1])) for r in rows]
 
 
-async def live_table(conn: aiosqlite.Connection) -> str | None:
+async def live_table(conn: Transaction) -> str | None:
     """The live vec0 table's name as recorded, read inside the caller's transaction."""
     rows = list(await conn.execute_fetchall("SELECT value FROM meta WHERE key = 'vec_table'"))
     return str(rows[0][0]) if rows else None
 
 
-async def forget_vector(conn: aiosqlite.Connection, memory_id: int) -> None:
+async def forget_vector(conn: Transaction, memory_id: int) -> None:
     """Remove a memory's vector (its content changed or it was deleted) and mark it unembedded."""
     table = await live_table(conn)
     if table is not None:
@@ -188,7 +187,7 @@ async def forget_vector(conn: aiosqlite.Connection, memory_id: int) -> None:
     await conn.execute("UPDATE memories SET embedded = 0 WHERE id = ?", (memory_id,))
 
 
-async def update_vector_metadata(conn: aiosqlite.Connection, memory_id: int, kind: str) -> None:
+async def update_vector_metadata(conn: Transaction, memory_id: int, kind: str) -> None:
     """Keep the filter column of a memory's vector in step with the memory."""
     table = await live_table(conn)
     if table is not None:

@@ -15,8 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import aiosqlite
-
 from mcp_memory import relevance
 from mcp_memory.errors import InvalidInput, LimitExceeded, NotFound
 from mcp_memory.limits import MAX_EPISODE_STEPS as _MAX_STEPS
@@ -26,6 +24,7 @@ from mcp_memory.projects import scope_for, stored_project
 from mcp_memory.services.app import App
 from mcp_memory.services.memories.store import format_id, prepare_memory, redact_tags, scrub, write_prepared
 from mcp_memory.storage import QuerySource
+from mcp_memory.storage.query import Transaction
 from mcp_memory.timeparse import format_time
 
 __all__ = [
@@ -116,7 +115,7 @@ async def start_episode(
     proj = stored_project(project, app.default_project)
     now = time.time()
 
-    async def work(conn: aiosqlite.Connection) -> int:
+    async def work(conn: Transaction) -> int:
         cursor = await conn.execute(
             "INSERT INTO episodes(task, context, preconditions, project, tags, started_at) VALUES (?, ?, ?, ?, ?, ?)",
             (task_text, context_text, json.dumps(conditions), proj, json.dumps(tag_list), now),
@@ -127,7 +126,7 @@ async def start_episode(
     return format_episode_id(await app.db.write(work))
 
 
-async def _open_episode(conn: aiosqlite.Connection, rowid: int, episode_id: str) -> Any:
+async def _open_episode(conn: Transaction, rowid: int, episode_id: str) -> Any:
     rows = list(await conn.execute_fetchall("SELECT * FROM episodes WHERE id = ?", (rowid,)))
     if not rows:
         raise NotFound(f"no episode {episode_id}; episode_start opens one.")
@@ -153,7 +152,7 @@ async def add_step(
     result_text = scrub(app, _text(result, "result")) or None
     file_list = [scrub(app, f.strip()) for f in files or [] if f.strip()][:100]
 
-    async def work(conn: aiosqlite.Connection) -> int:
+    async def work(conn: Transaction) -> int:
         await _open_episode(conn, rowid, episode_id)
         rows = list(
             await conn.execute_fetchall(
@@ -243,7 +242,7 @@ async def _steps(source: QuerySource, rowids: Sequence[int]) -> dict[int, list[S
         f"SELECT episode_id, step, action, result, ok, files, created_at FROM episode_steps "
         f"WHERE episode_id IN ({', '.join('?' * len(rowids))}) ORDER BY episode_id, step"
     )
-    rows = await source.execute_fetchall(sql, list(rowids))
+    rows = await source.fetchall(sql, list(rowids))
     result: dict[int, list[Step]] = defaultdict(list)
     for r in rows:
         result[int(r[0])].append(
@@ -309,7 +308,7 @@ async def complete_episode(
     model = app.embeddings.embedder.model_id if app.embeddings.embedder else None
     now = time.time()
 
-    async def work(conn: aiosqlite.Connection) -> None:
+    async def work(conn: Transaction) -> None:
         await _open_episode(conn, rowid, episode_id)
         stored = await write_prepared(conn, item, vectors[0] if vectors else None, info, now)
         await conn.execute(
@@ -410,7 +409,7 @@ async def search_episodes(
             vectors = await app.embeddings.embed([f"{r['task']}\n{r['context']}" for r in missing])
             fresh = {int(r["id"]): v for r, v in zip(missing, vectors, strict=True)}
 
-            async def save(conn: aiosqlite.Connection) -> None:
+            async def save(conn: Transaction) -> None:
                 await conn.executemany(
                     "UPDATE episodes SET embedding = ?, embedding_model = ? WHERE id = ?",
                     [(v, embedder.model_id, i) for i, v in fresh.items()],

@@ -10,8 +10,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiosqlite
-
 from mcp_memory.errors import InvalidInput, LimitExceeded, NotFound
 from mcp_memory.limits import MAX_GRAPH_DEPTH as MAX_DEPTH
 from mcp_memory.limits import MAX_GRAPH_ITEMS as MAX_ITEMS
@@ -21,6 +19,7 @@ from mcp_memory.limits import MAX_GRAPH_TYPE as MAX_TYPE
 from mcp_memory.limits import MAX_OBSERVATION
 from mcp_memory.services.app import App
 from mcp_memory.services.memories.store import Memory, load_memories, resolve_id, scrub
+from mcp_memory.storage.query import Transaction
 
 __all__ = [
     "Entity",
@@ -83,12 +82,12 @@ def _observation(value: Any) -> str:
     return text
 
 
-async def _entity_id(conn: aiosqlite.Connection, name: str) -> int | None:
+async def _entity_id(conn: Transaction, name: str) -> int | None:
     rows = list(await conn.execute_fetchall("SELECT id FROM entities WHERE name = ?", (name,)))
     return int(rows[0][0]) if rows else None
 
 
-async def ensure_entity(conn: aiosqlite.Connection, name: str, type_: str, now: float) -> tuple[int, bool]:
+async def ensure_entity(conn: Transaction, name: str, type_: str, now: float) -> tuple[int, bool]:
     """The id of the entity named `name`, created with `type_` if missing; and whether it was created."""
     existing = await _entity_id(conn, name)
     if existing is not None:
@@ -156,7 +155,7 @@ async def upsert_graph(
     clean_entities = [(name, type_, [scrub(app, o) for o in obs]) for name, type_, obs in clean_entities]
     now = time.time()
 
-    async def work(conn: aiosqlite.Connection) -> UpsertResult:
+    async def work(conn: Transaction) -> UpsertResult:
         created = updated = added = related = 0
         for name, type_, observations in clean_entities:
             entity_id, new = await ensure_entity(conn, name, type_, now)
@@ -203,7 +202,7 @@ async def link_memory(
         raise LimitExceeded(f"{len(clean)} names; at most {MAX_ITEMS}.")
     now = time.time()
 
-    async def work(conn: aiosqlite.Connection) -> tuple[int, int]:
+    async def work(conn: Transaction) -> tuple[int, int]:
         if not list(
             await conn.execute_fetchall(
                 "SELECT 1 FROM memories WHERE id = ? AND deleted_at IS NULL", (rowid,)
@@ -349,7 +348,7 @@ async def delete_graph(
         for o in observations
     ]
 
-    async def work(conn: aiosqlite.Connection) -> DeleteGraphResult:
+    async def work(conn: Transaction) -> DeleteGraphResult:
         deleted_entities = deleted_relations = deleted_observations = 0
         for source, target, type_ in rels:
             cursor = await conn.execute(

@@ -9,13 +9,12 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import aiosqlite
-
 from mcp_memory.limits import MAX_GRAPH_NAME as MAX_NAME
 from mcp_memory.services.app import App
 from mcp_memory.services.graph.entities import ensure_entity
 from mcp_memory.services.memories.store import Memory, load_memories, resolve_id
 from mcp_memory.storage.filters import build_filter
+from mcp_memory.storage.query import Transaction
 
 __all__ = ["BuildResult", "build_graph", "extract_entities"]
 
@@ -199,7 +198,7 @@ async def build_graph(
     extracted = [(int(m.id[2:]), extract_entities(m.content)) for m in memories]
     now = time.time()
 
-    async def work(conn: aiosqlite.Connection) -> BuildResult:
+    async def work(conn: Transaction) -> BuildResult:
         created = links = 0
         for rowid, names in extracted:
             for name, type_ in names.items():

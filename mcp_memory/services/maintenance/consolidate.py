@@ -14,8 +14,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
 from mcp_memory.errors import InvalidInput, LimitExceeded
 from mcp_memory.limits import MAX_LIFECYCLE_RULES as _MAX_RULES
 from mcp_memory.limits import MERGE_SIMILARITY, clean_kind, clean_tags
@@ -28,6 +26,7 @@ from mcp_memory.services.memories.store import (
     retag,
     tags_by_id,
 )
+from mcp_memory.storage.query import Transaction
 from mcp_memory.storage.rows import MEMORY_COLUMNS, fetch_memory_row
 
 __all__ = [
@@ -113,7 +112,7 @@ async def set_rules(app: App, rules: Sequence[Mapping[str, Any]]) -> list[Lifecy
     clean = [_rule(r) for r in rules]
     now = time.time()
 
-    async def work(conn: aiosqlite.Connection) -> None:
+    async def work(conn: Transaction) -> None:
         await conn.execute("DELETE FROM lifecycle_rules")
         await conn.executemany(
             "INSERT INTO lifecycle_rules(action, older_than_days, kind, tag, project, importance_below, created_at) "
@@ -320,7 +319,7 @@ async def consolidate(
     if dry_run:
         return report
 
-    async def work(conn: aiosqlite.Connection) -> None:
+    async def work(conn: Transaction) -> None:
         for survivor, merged_with in merges_found:
             ids = [survivor, *(m for m, _ in merged_with)]
             rows = {

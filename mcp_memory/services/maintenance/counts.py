@@ -4,10 +4,10 @@ same way. Nothing here imports the connection layer."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
+from mcp_memory.storage.query import QuerySource
 from mcp_memory.storage.vector_tables import read_meta
 
 __all__ = ["PENDING_COUNT", "Stats", "count_store"]
@@ -30,12 +30,6 @@ _QUERIES: tuple[str, ...] = (
 )
 
 
-class _Source(Protocol):
-    async def execute_fetchall(self, sql: str, parameters: Sequence[Any], /) -> Any: ...
-
-    async def fetch_many(self, statements: Sequence[tuple[str, Sequence[Any]]], /) -> list[list[Any]]: ...
-
-
 @dataclass(frozen=True, slots=True)
 class Stats:
     memories: int
@@ -56,7 +50,7 @@ class Stats:
 
 
 async def count_store(
-    db: _Source,
+    db: QuerySource,
     *,
     database_path: str,
     sqlite: str,

@@ -8,7 +8,6 @@ import os
 import stat
 from dataclasses import dataclass
 
-import aiosqlite
 import anyio
 
 from mcp_memory.config import DEFAULT_MODEL, Settings
@@ -19,6 +18,7 @@ from mcp_memory.services.maintenance.indexing import pending_count
 from mcp_memory.services.memories.store import KEYWORD_ROWS
 from mcp_memory.storage import LATEST_SCHEMA_VERSION, Database, choose_sqlite
 from mcp_memory.storage.connection import connect_plain
+from mcp_memory.storage.query import Transaction
 from mcp_memory.storage.vectors import read_vector_info
 
 __all__ = ["Check", "database_checks", "health_checks", "repair_indexes", "run_checks"]
@@ -231,10 +231,10 @@ async def repair_indexes(db: Database) -> dict[str, int]:
     whose vector belongs to no memory) for re-embedding. Returns what was done."""
     info = await read_vector_info(db)
 
-    async def work(conn: aiosqlite.Connection) -> dict[str, int]:
+    async def work(conn: Transaction) -> dict[str, int]:
         await conn.execute("DELETE FROM memories_fts")
         await conn.execute(KEYWORD_ROWS)
-        indexed = int((await (await conn.execute("SELECT count(*) FROM memories_fts")).fetchone())[0])  # type: ignore[index]
+        indexed = int((await (await conn.execute("SELECT count(*) FROM memories_fts")).fetchone())[0])
         requeued = orphans = 0
         if info is not None:
             cur = await conn.execute(

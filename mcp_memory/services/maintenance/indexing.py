@@ -3,7 +3,6 @@ or by a process that stopped before embedding them) and flushes read counts."""
 
 from __future__ import annotations
 
-import aiosqlite
 import anyio
 
 from mcp_memory.embeddings import ModelState
@@ -12,6 +11,7 @@ from mcp_memory.logs import get_logger
 from mcp_memory.services.app import App
 from mcp_memory.services.maintenance.counts import PENDING_COUNT
 from mcp_memory.storage import Database
+from mcp_memory.storage.query import Transaction
 from mcp_memory.storage.vectors import write_vectors
 
 __all__ = ["embed_pending", "finish_pending", "pending_count", "run_worker"]
@@ -41,7 +41,7 @@ async def embed_pending(app: App, batch_size: int = _BATCH) -> int:
     vectors = await app.embeddings.embed([str(r["content"]) for r in rows])
     by_id = {int(r["id"]): (r, v) for r, v in zip(rows, vectors, strict=True)}
 
-    async def work(conn: aiosqlite.Connection) -> int:
+    async def work(conn: Transaction) -> int:
         marks = ", ".join("?" * len(by_id))
         current = await conn.execute_fetchall(
             f"SELECT id, content_hash FROM memories WHERE id IN ({marks}) AND embedded = 0 AND deleted_at IS NULL",

@@ -7,12 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
 from mcp_memory.errors import ModelUnavailable
 from mcp_memory.logs import get_logger
 from mcp_memory.services.app import App
 from mcp_memory.services.maintenance.counts import Stats, count_store
+from mcp_memory.storage.query import Transaction
 from mcp_memory.storage.vectors import (
     VectorIndexInfo,
     activate_vector_table,
@@ -73,7 +72,7 @@ async def reindex(
     table = f"memories_vec_{number}"
     target = VectorIndexInfo(embedder.model_id, embedder.dim, embedder.checksum, table)
 
-    async def create(conn: aiosqlite.Connection) -> None:
+    async def create(conn: Transaction) -> None:
         for r in list(await conn.execute_fetchall(_VECTOR_TABLES)):
             if old is None or str(r[0]) != old.table:
                 await drop_leftover_vector_table(conn, str(r[0]))  # left by an interrupted reindex
@@ -98,7 +97,7 @@ async def reindex(
             for r, v in zip(rows, vectors, strict=True)
         ]
 
-        async def put(conn: aiosqlite.Connection, batch: list[Any] = batch) -> None:
+        async def put(conn: Transaction, batch: list[Any] = batch) -> None:
             await insert_vectors(conn, table, batch)
 
         await app.db.write(put)
@@ -108,7 +107,7 @@ async def reindex(
         if progress is not None:
             progress(done, total)
 
-    async def switch(conn: aiosqlite.Connection) -> None:
+    async def switch(conn: Transaction) -> None:
         current = await conn.execute_fetchall(
             "SELECT id, content_hash FROM memories WHERE deleted_at IS NULL"
         )

@@ -8,8 +8,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
 from mcp_memory.errors import InvalidInput, LimitExceeded, MemoryServerError
 from mcp_memory.limits import MAX_BATCH, clean_tags
 from mcp_memory.services.app import App
@@ -25,6 +23,7 @@ from mcp_memory.services.memories.store import (
     tags_by_id,
     write_prepared_many,
 )
+from mcp_memory.storage.query import Transaction
 from mcp_memory.storage.rows import MEMORY_COLUMNS
 
 __all__ = [
@@ -103,7 +102,7 @@ async def batch_store(app: App, items: Sequence[Any]) -> list[BatchItemResult]:
     by_text = dict(zip(texts, vectors, strict=True)) if vectors else {}
     info = app.vector_info
 
-    async def work(conn: aiosqlite.Connection) -> list[StoreResult | str]:
+    async def work(conn: Transaction) -> list[StoreResult | str]:
         stored = iter(
             await write_prepared_many(conn, [(p, by_text.get(p.content)) for p in valid], info, now)
         )
@@ -139,7 +138,7 @@ async def batch_tag(
     chosen, missing = await select_memories(app, ids=ids, flt=flt)
     now = time.time()
 
-    async def work(conn: aiosqlite.Connection) -> list[int]:
+    async def work(conn: Transaction) -> list[int]:
         changed: list[int] = []
         for start in range(0, len(chosen), 500):
             part = chosen[start : start + 500]

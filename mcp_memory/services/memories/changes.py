@@ -8,8 +8,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
 from mcp_memory.errors import InvalidInput, NotFound
 from mcp_memory.limits import clean_ids, clean_kind, clean_metadata, clean_tags
 from mcp_memory.services.app import App
@@ -27,6 +25,7 @@ from mcp_memory.services.memories.store import (
     sync_keyword_index,
     tags_by_id,
 )
+from mcp_memory.storage.query import Transaction
 from mcp_memory.storage.rows import fetch_memory_row
 from mcp_memory.storage.vectors import forget_vector, update_vector_metadata, write_vectors
 
@@ -79,7 +78,7 @@ async def update_memory(
     info = app.vector_info
     now = time.time()
 
-    async def work(conn: aiosqlite.Connection) -> UpdateResult:
+    async def work(conn: Transaction) -> UpdateResult:
         row = await fetch_memory_row(conn, rowid, extra=("content_hash",), live_only=True)
         if row is None:
             raise NotFound(
@@ -138,9 +137,7 @@ async def update_memory(
     return result
 
 
-async def soft_delete(
-    conn: aiosqlite.Connection, row: Any, tags: Sequence[str], why: str, now: float
-) -> None:
+async def soft_delete(conn: Transaction, row: Any, tags: Sequence[str], why: str, now: float) -> None:
     """Delete a memory recoverably (in the caller's transaction): a version records its last state and
     `why`; it leaves both indexes."""
     await record_version(conn, row, tags, "delete", [why], now)
@@ -159,7 +156,7 @@ async def delete_memories(app: App, ids: Sequence[str]) -> DeleteResult:
     parsed = {i: parse_id(i) for i in wanted}
     now = time.time()
 
-    async def work(conn: aiosqlite.Connection) -> DeleteResult:
+    async def work(conn: Transaction) -> DeleteResult:
         deleted: list[str] = []
         missing: list[str] = []
         for given, rowid in parsed.items():

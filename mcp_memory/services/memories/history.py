@@ -9,8 +9,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
 from mcp_memory.errors import InvalidInput, NotFound
 from mcp_memory.services.app import App
 from mcp_memory.services.memories.selection import select_memories
@@ -27,6 +25,7 @@ from mcp_memory.services.memories.store import (
     tags_by_id,
     versions_of,
 )
+from mcp_memory.storage.query import Transaction
 from mcp_memory.storage.rows import fetch_memory_row
 from mcp_memory.storage.vectors import forget_vector, write_vectors
 
@@ -94,7 +93,7 @@ async def revert_memory(app: App, memory_id: str, version: int) -> Memory:
     info = app.vector_info
     now = time.time()
 
-    async def work(conn: aiosqlite.Connection) -> bool:
+    async def work(conn: Transaction) -> bool:
         row = await fetch_memory_row(conn, rowid, extra=_HISTORY_EXTRA)
         if row is None:
             raise NotFound(f"no memory {memory_id}.")
@@ -161,7 +160,7 @@ async def forget_memories(
     if dry_run or not chosen:
         return ForgetResult(dry_run, len(chosen), sample, tuple(missing))
 
-    async def work(conn: aiosqlite.Connection) -> None:
+    async def work(conn: Transaction) -> None:
         for start in range(0, len(chosen), 500):
             part = chosen[start : start + 500]
             marks = ", ".join("?" * len(part))

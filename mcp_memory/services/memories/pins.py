@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import time
 
-import aiosqlite
-
 from mcp_memory.errors import InvalidInput, NotFound
 from mcp_memory.limits import MAX_PIN_NOTE as _MAX_NOTE
 from mcp_memory.services.app import App
 from mcp_memory.services.memories.store import Memory, load_memories, resolve_id
 from mcp_memory.storage.filters import build_filter
+from mcp_memory.storage.query import Transaction
 
 __all__ = ["list_pins", "set_pinned"]
 
@@ -21,7 +20,7 @@ async def set_pinned(app: App, memory_id: str, pinned: bool, note: str | None = 
     if note is not None and len(note) > _MAX_NOTE:
         raise InvalidInput(f"the pin note is {len(note)} characters; at most {_MAX_NOTE}.")
 
-    async def work(conn: aiosqlite.Connection) -> None:
+    async def work(conn: Transaction) -> None:
         cursor = await conn.execute(
             "UPDATE memories SET pinned = ?, pin_note = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL",
             (int(pinned), (note.strip() or None) if (pinned and note) else None, time.time(), rowid),

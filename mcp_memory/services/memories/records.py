@@ -2,7 +2,7 @@
 `get`, `recent` and search share.
 
 Nothing here imports the connection layer (aiosqlite, asyncio, anyio): the reads are coroutines over
-a `Source`, which is the server's `Database` (`Reader`) or, for the command line's quick commands
+a `QuerySource`, which is the server's `Database` (`Reader`) or, for the command line's quick commands
 and the search's last stage, a plain sqlite3 connection whose awaits never suspend
 (`mcp_memory.storage.inline.InlineReader`). The two run the same SQL and build the same objects.
 """
@@ -12,18 +12,20 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any
 
 from mcp_memory.errors import InvalidInput
 from mcp_memory.limits import MAX_LIMIT, clean_ids
 from mcp_memory.storage.filters import MemoryFilter
+from mcp_memory.storage.ids import format_id, parse_id
+from mcp_memory.storage.query import QuerySource
 from mcp_memory.storage.rows import MEMORY_COLUMNS
 
 __all__ = [
     "GetResult",
     "Memory",
     "MemoryVersion",
-    "Source",
+    "QuerySource",
     "format_id",
     "load_memories",
     "memory_from_row",
@@ -32,15 +34,6 @@ __all__ = [
     "recent_in",
     "versions_of",
 ]
-
-
-class Source(Protocol):
-    """What the reads here need: `Reader` and `Database` have these, and so does the command line's
-    plain connection."""
-
-    async def fetchall(self, sql: str, params: Sequence[Any] = (), /) -> list[Any]: ...
-
-    async def fetch_many(self, statements: Sequence[tuple[str, Sequence[Any]]], /) -> list[list[Any]]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,21 +82,6 @@ class GetResult:
     missing: tuple[str, ...]
 
 
-def format_id(rowid: int) -> str:
-    """The public id of a memory row: 'm_<n>'."""
-    return f"m_{rowid}"
-
-
-def parse_id(memory_id: str) -> int | None:
-    """The row id in 'm_12' (or '12'), or None when it is not an id at all."""
-    text = memory_id.strip()
-    if text.startswith("m_"):
-        text = text[2:]
-    if not (text.isascii() and text.isdigit()) or len(text) > 18:
-        return None
-    return int(text)
-
-
 def memory_from_row(row: Any, tags: Iterable[str]) -> Memory:
     """A `Memory` from a row of `MEMORY_COLUMNS` and its tags."""
     return Memory(
@@ -127,7 +105,7 @@ def memory_from_row(row: Any, tags: Iterable[str]) -> Memory:
     )
 
 
-async def load_memories(db: Source, ids: Sequence[int]) -> dict[int, Memory]:
+async def load_memories(db: QuerySource, ids: Sequence[int]) -> dict[int, Memory]:
     """Live memories by row id, with their tags: two queries in one trip to the reader's thread (a
     trip costs ~0.3 ms, a memory_get's whole service 0.7)."""
     if not ids:
@@ -151,7 +129,7 @@ async def load_memories(db: Source, ids: Sequence[int]) -> dict[int, Memory]:
     return {int(r["id"]): memory_from_row(r, tags.get(int(r["id"]), [])) for r in rows}
 
 
-async def versions_of(db: Source, ids: Sequence[int]) -> dict[int, list[MemoryVersion]]:
+async def versions_of(db: QuerySource, ids: Sequence[int]) -> dict[int, list[MemoryVersion]]:
     rows = await db.fetchall(
         "SELECT memory_id, version, content, tags, kind, importance, metadata, valid_from, replaced_at, "
         f"replaced_by, changed FROM memory_versions WHERE memory_id IN ({', '.join('?' * len(ids))}) "
@@ -178,7 +156,7 @@ async def versions_of(db: Source, ids: Sequence[int]) -> dict[int, list[MemoryVe
 
 
 async def read_memories(
-    db: Source, ids: Sequence[str], *, include_history: bool = False
+    db: QuerySource, ids: Sequence[str], *, include_history: bool = False
 ) -> tuple[GetResult, list[int]]:
     """Memories by id, in the order asked, with the ids not found (unknown or deleted) in `missing`;
     and the row ids read, for the caller to count as accessed."""
@@ -203,7 +181,7 @@ async def read_memories(
     return GetResult(tuple(memories), tuple(missing)), read
 
 
-async def recent_in(db: Source, flt: MemoryFilter, limit: int) -> list[Memory]:
+async def recent_in(db: QuerySource, flt: MemoryFilter, limit: int) -> list[Memory]:
     """The newest memories passing `flt` first, at most `limit`."""
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit {limit} is out of range; use 1 to {MAX_LIMIT}.")

@@ -15,8 +15,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
-import aiosqlite
-
 from mcp_memory.concurrently import concurrently
 from mcp_memory.errors import InvalidInput, NotFound
 from mcp_memory.limits import clean_content, clean_kind, clean_metadata, clean_tags
@@ -36,6 +34,7 @@ from mcp_memory.services.memories.records import (
 from mcp_memory.services.memories.redaction import redact, redact_value
 from mcp_memory.storage import QuerySource
 from mcp_memory.storage.filters import MemoryFilter, build_filter
+from mcp_memory.storage.query import Transaction
 from mcp_memory.storage.rows import MEMORY_COLUMNS
 from mcp_memory.storage.vectors import VectorIndexInfo, write_vectors
 from mcp_memory.timeparse import parse_time
@@ -104,7 +103,7 @@ async def tags_by_id(source: QuerySource, ids: Sequence[int]) -> dict[int, list[
         f"SELECT memory_id, tag FROM memory_tags WHERE memory_id IN ({', '.join('?' * len(ids))}) "
         "ORDER BY memory_id, tag"
     )
-    rows = await source.execute_fetchall(sql, ids)
+    rows = await source.fetchall(sql, ids)
     for row in rows:
         result[int(row[0])].append(str(row[1]))
     return result
@@ -118,13 +117,13 @@ KEYWORD_ROWS = (
 )
 
 
-async def sync_keyword_index(conn: aiosqlite.Connection, memory_id: int) -> None:
+async def sync_keyword_index(conn: Transaction, memory_id: int) -> None:
     """Rewrite a memory's row in the keyword index from the memory and its tags (in the caller's
     transaction); a deleted memory is left out of it."""
     await sync_keyword_index_many(conn, [memory_id])
 
 
-async def sync_keyword_index_many(conn: aiosqlite.Connection, memory_ids: Sequence[int]) -> None:
+async def sync_keyword_index_many(conn: Transaction, memory_ids: Sequence[int]) -> None:
     """`sync_keyword_index` for several memories, two statements per 500 ids."""
     for start in range(0, len(memory_ids), 500):
         part = list(memory_ids[start : start + 500])
@@ -134,7 +133,7 @@ async def sync_keyword_index_many(conn: aiosqlite.Connection, memory_ids: Sequen
 
 
 async def retag(
-    conn: aiosqlite.Connection,
+    conn: Transaction,
     row: Any,
     old_tags: Sequence[str],
     new_tags: Sequence[str],
@@ -150,9 +149,7 @@ async def retag(
     await sync_keyword_index(conn, row["id"])
 
 
-async def set_tags(
-    conn: aiosqlite.Connection, memory_id: int, tags: Sequence[str], *, new: bool = False
-) -> None:
+async def set_tags(conn: Transaction, memory_id: int, tags: Sequence[str], *, new: bool = False) -> None:
     """Replace a memory's tags (`new`: it was just inserted and has none yet)."""
     if not new:
         await conn.execute("DELETE FROM memory_tags WHERE memory_id = ?", (memory_id,))
@@ -163,7 +160,7 @@ async def set_tags(
 
 
 async def record_version(
-    conn: aiosqlite.Connection,
+    conn: Transaction,
     row: Any,
     tags: Sequence[str],
     replaced_by: str,
@@ -278,7 +275,7 @@ def prepare_memory(
 
 
 async def write_prepared(
-    conn: aiosqlite.Connection,
+    conn: Transaction,
     item: PreparedMemory,
     vector: bytes | None,
     info: VectorIndexInfo | None,
@@ -290,7 +287,7 @@ async def write_prepared(
 
 
 async def write_prepared_many(
-    conn: aiosqlite.Connection,
+    conn: Transaction,
     entries: Sequence[tuple[PreparedMemory, bytes | None]],
     info: VectorIndexInfo | None,
     now: float,

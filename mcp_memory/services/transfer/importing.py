@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
 import anyio
 import anyio.to_thread
 
@@ -26,6 +25,7 @@ from mcp_memory.services.memories.store import content_hash, redact_metadata, re
 from mcp_memory.services.transfer.access import FileAccess, tool_access
 from mcp_memory.services.transfer.exporting import FORMAT_VERSION
 from mcp_memory.services.transfer.exporting import parse_iso_time as _epoch
+from mcp_memory.storage.query import Transaction
 from mcp_memory.storage.vectors import write_vectors
 
 __all__ = ["ImportResult", "import_memories"]
@@ -174,7 +174,7 @@ async def _import_jsonl(app: App, records: list[tuple[int, dict[str, Any]]]) -> 
     )
     now = time.time()
 
-    async def work(conn: aiosqlite.Connection) -> ImportResult:
+    async def work(conn: Transaction) -> ImportResult:
         remap: dict[str, int] = {}
         imported = skipped = 0
         problems: list[str] = []
