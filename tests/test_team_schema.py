@@ -1,0 +1,191 @@
+"""Team memory on Postgres: the schema, the members, and privacy enforced by the engine, checked as
+two member roles through raw SQL (what a member could type in psql)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import psycopg
+import pytest
+
+from mcp_memory.errors import DatabaseError, InvalidInput
+from mcp_memory.storage.postgres.connect import describe_url
+from mcp_memory.storage.postgres.team import add_member, applied_versions, setup_team
+from tests.postgres import PostgresServer
+
+DIMENSION = 4
+PRIVATE_TEXT = "the private launch codename is BLUEFIN"
+
+
+@pytest.fixture
+def team(postgres: PostgresServer) -> dict[str, str]:
+    """A fresh database set up for a team, with members alice and bob: its name, and URLs by role."""
+    database = postgres.new_database()
+    admin = postgres.url(database)
+    setup_team(admin, DIMENSION)
+    add_member(admin, "alice", "alice-pw")
+    add_member(admin, "bob", "bob-pw")
+    return {
+        "database": database,
+        "admin": admin,
+        "alice": postgres.url(database, "alice", "alice-pw"),
+        "bob": postgres.url(database, "bob", "bob-pw"),
+    }
+
+
+def _as(url: str) -> Any:
+    return psycopg.connect(url, autocommit=True, options="-c search_path=mcp_memory,public")
+
+
+def _store(url: str, content: str, visibility: str, tags: tuple[str, ...] = ()) -> int:
+    now = time.time()
+    with _as(url) as conn:
+        memory_id = conn.execute(
+            "INSERT INTO memories(content, content_hash, created_at, updated_at, visibility, embedding) "
+            "VALUES (%s, md5(%s), %s, %s, %s, %s::vector) RETURNING id",
+            (content, content, now, now, visibility, "[1,0,0,0]"),
+        ).fetchone()[0]
+        for tag in tags:
+            conn.execute("INSERT INTO memory_tags(memory_id, tag) VALUES (%s, %s)", (memory_id, tag))
+        conn.execute(
+            "INSERT INTO memory_versions(memory_id, version, content, tags, kind, importance, metadata, "
+            "valid_from, replaced_at, replaced_by, changed) VALUES (%s, 1, %s, '[]', 'note', 0.5, '{}', %s, %s, 'update', '[]')",
+            (memory_id, content, now, now),
+        )
+        entity = conn.execute(
+            "INSERT INTO entities(name, type, created_at, updated_at) VALUES (%s, 'project', %s, %s) "
+            "ON CONFLICT (lower(name)) DO UPDATE SET updated_at = excluded.updated_at RETURNING id",
+            ("launch", now, now),
+        ).fetchone()[0]
+        conn.execute("INSERT INTO memory_entities(memory_id, entity_id) VALUES (%s, %s)", (memory_id, entity))
+    return int(memory_id)
+
+
+#: Every table of the schema and the columns that could hold a memory's words.
+_TEXT_READS = {
+    "memories": "SELECT content || ' ' || tags_text || ' ' || search::text FROM memories",
+    "memory_tags": "SELECT tag FROM memory_tags",
+    "memory_versions": "SELECT content FROM memory_versions",
+    "memory_entities": "SELECT memory_id::text FROM memory_entities",
+    "episodes": "SELECT task || coalesce(lesson, '') FROM episodes",
+    "episode_steps": "SELECT action FROM episode_steps",
+}
+
+
+def test_setup_twice_applies_nothing_new(team: dict[str, str]) -> None:
+    """Setting up a database again finds every step recorded with its checksum and applies none."""
+    again = setup_team(team["admin"], DIMENSION)
+    assert again.applied == ()
+    with psycopg.connect(team["admin"]) as conn:
+        assert set(applied_versions(conn)) == {1}
+
+
+def test_setup_refuses_a_changed_dimension(team: dict[str, str]) -> None:
+    """A second setup for vectors of another size is refused instead of mixing two schemas."""
+    with pytest.raises(DatabaseError, match="does not match"):
+        setup_team(team["admin"], DIMENSION + 1)
+
+
+def test_a_private_memory_is_invisible_to_another_member_in_every_table(team: dict[str, str]) -> None:
+    """Bob reads no byte of Alice's private memory through any table (content, tags, keyword vector,
+    history, graph links), while both see the team's memories."""
+    private = _store(team["alice"], PRIVATE_TEXT, "private", tags=("bluefin",))
+    shared = _store(team["alice"], "the team builds with ninja", "team", tags=("build",))
+    with _as(team["bob"]) as conn:
+        seen = " ".join(
+            str(row[0]) for sql in _TEXT_READS.values() for row in conn.execute(sql).fetchall()
+        ).lower()
+        ids = {row[0] for row in conn.execute("SELECT id FROM memories").fetchall()}
+    assert "bluefin" not in seen
+    assert str(private) not in seen.split()
+    assert "ninja" in seen
+    assert ids == {shared}
+    with _as(team["alice"]) as conn:
+        assert {row[0] for row in conn.execute("SELECT id FROM memories").fetchall()} == {private, shared}
+
+
+def test_another_member_cannot_change_or_delete_a_private_memory(team: dict[str, str]) -> None:
+    """Bob's update and delete of Alice's private memory touch no row, and his tag on it is refused."""
+    private = _store(team["alice"], PRIVATE_TEXT, "private")
+    with _as(team["bob"]) as conn:
+        assert conn.execute("UPDATE memories SET content = 'x' WHERE id = %s", (private,)).rowcount == 0
+        assert conn.execute("DELETE FROM memories WHERE id = %s", (private,)).rowcount == 0
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("INSERT INTO memory_tags(memory_id, tag) VALUES (%s, 'mine')", (private,))
+    with _as(team["alice"]) as conn:
+        assert (
+            conn.execute("SELECT content FROM memories WHERE id = %s", (private,)).fetchone()[0]
+            == PRIVATE_TEXT
+        )
+
+
+def test_only_the_owner_makes_a_memory_private_and_no_one_changes_its_owner(team: dict[str, str]) -> None:
+    """A member may edit a team memory but not make someone else's private, claim it, or pose as its
+    creator."""
+    shared = _store(team["alice"], "the team builds with ninja", "team")
+    with _as(team["bob"]) as conn:
+        assert (
+            conn.execute(
+                "UPDATE memories SET content = 'ninja 1.12', updated_by = 'bob' WHERE id = %s", (shared,)
+            ).rowcount
+            == 1
+        )
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("UPDATE memories SET visibility = 'private' WHERE id = %s", (shared,))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("UPDATE memories SET owner = 'bob' WHERE id = %s", (shared,))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(
+                "INSERT INTO memories(content, content_hash, created_at, updated_at, owner) "
+                "VALUES ('forged', 'h', 0, 0, 'alice')"
+            )
+    with _as(team["alice"]) as conn:
+        row = conn.execute(
+            "SELECT owner, created_by, updated_by FROM memories WHERE id = %s", (shared,)
+        ).fetchone()
+    assert row == ("alice", "alice", "bob")
+
+
+def test_the_statistics_views_hide_private_rows(team: dict[str, str]) -> None:
+    """After ANALYZE, Bob's pg_stats shows no values of the memories table, which has row-level
+    security, so the planner's statistics leak no private words."""
+    for n in range(30):
+        _store(team["alice"], f"{PRIVATE_TEXT} {n}", "private")
+    with psycopg.connect(team["admin"], autocommit=True) as conn:
+        conn.execute("ANALYZE mcp_memory.memories")
+    with _as(team["bob"]) as conn:
+        rows = conn.execute(
+            "SELECT most_common_vals::text FROM pg_stats WHERE tablename IN ('memories', 'memory_versions')"
+        ).fetchall()
+    assert all("bluefin" not in str(r[0]).lower() for r in rows)
+
+
+def test_a_member_name_must_be_a_plain_role_name(team: dict[str, str]) -> None:
+    """A name that would need quoting is refused with what to use instead, and no role is made."""
+    with pytest.raises(InvalidInput, match="plain role name"):
+        add_member(team["admin"], 'bob"; DROP TABLE memories; --')
+
+
+def test_a_new_member_gets_a_generated_password_that_works(
+    team: dict[str, str], postgres: PostgresServer
+) -> None:
+    """Adding a member without a password generates one, and the member can log in with it."""
+    member = add_member(team["admin"], "carol")
+    assert member.created
+    assert member.password
+    with _as(postgres.url(team["database"], "carol", member.password)) as conn:
+        assert conn.execute("SELECT current_user").fetchone()[0] == "carol"
+
+
+def test_an_unreachable_database_is_one_clear_error_without_the_password() -> None:
+    """Connecting to a server that is not there fails within the timeout with a message naming the
+    host, not the password, and saying nothing was changed."""
+    url = "postgresql://alice:hunter2@127.0.0.1:1/memory"
+    with pytest.raises(DatabaseError) as caught:
+        setup_team(url, DIMENSION)
+    message = str(caught.value)
+    assert "unreachable" in message
+    assert "nothing was changed" in message
+    assert "hunter2" not in message
+    assert describe_url(url) in message
