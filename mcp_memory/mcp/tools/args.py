@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from mcp_memory.limits import MAX_LIMIT, MAX_TAG_LENGTH, MAX_TAGS
 
@@ -62,6 +62,7 @@ OptionalIds = Annotated[
 class Filter(BaseModel):
     """Which memories: at least one criterion."""
 
+    model_config = ConfigDict(extra="forbid")
     tags: list[str] | None = Field(default=None, description="Any of these tags (all, with tag_mode).")
     tag_mode: Literal["any", "all"] = "any"
     kind: str | None = None
