@@ -86,7 +86,10 @@ async def graph_link(
     ctx: Context,
     memory_id: Annotated[str, Field(description="The memory, e.g. 'm_12'.")],
     entities: Annotated[
-        list[str], Field(min_length=1, max_length=1000, description="Entity names; missing ones are created.")
+        list[str],
+        Field(
+            min_length=1, max_length=MAX_GRAPH_ITEMS, description="Entity names; missing ones are created."
+        ),
     ],
 ) -> Annotated[CallToolResult, LinkOutput]:
     """Link a memory to entities, so graph_query on them returns it."""
