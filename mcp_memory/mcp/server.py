@@ -16,13 +16,16 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.types import Tool
+from pydantic import ValidationError
 
 from mcp_memory import __version__
 from mcp_memory.config import Settings
 from mcp_memory.embeddings import Embedder, load_embedder
 from mcp_memory.heap import tune_malloc, tune_threads
 from mcp_memory.logs import get_logger
+from mcp_memory.mcp.arguments import closed_schema, explain_invalid, unknown_arguments
 from mcp_memory.mcp.names import select_tools
 from mcp_memory.mcp.resources import register_resources_and_prompts
 from mcp_memory.mcp.state import ServerState
@@ -77,8 +80,9 @@ async def _load_model_when_ready(app: App, client_answered: anyio.Event) -> None
 
 class MemoryServer(MCPServer[ServerState]):
     """MCPServer that registers its tools on first use (after `initialize` is answered: importing the
-    tool modules and building 35 schemas takes ~0.15 s) and advertises compact schemas (see
-    `mcp_memory.mcp.schema`)."""
+    tool modules and building 35 schemas takes ~0.15 s), advertises compact schemas (see
+    `mcp_memory.mcp.schema`) and refuses bad arguments in one line each (`mcp_memory.mcp.arguments`):
+    an argument a tool does not take is an error, not silently dropped."""
 
     def __init__(self, *args: Any, tools: str = "all", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -96,7 +100,22 @@ class MemoryServer(MCPServer[ServerState]):
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
         self.ensure_tools()
-        return await super().call_tool(name, arguments, context)
+        # The SDK offers no public lookup of a registered tool's argument schema.
+        tool = self._tool_manager.get_tool(name)
+        if tool is None:
+            return await super().call_tool(name, arguments, context)
+        unknown = unknown_arguments(arguments, tool.parameters)
+        if unknown:
+            raise ToolError(_refusal(name, unknown))
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            # Only the SDK's argument validation raises a plain ToolError caused by a ValidationError:
+            # the tool body's own errors arrive wrapped in a ToolError or an UnexpectedToolError.
+            cause = exc.__cause__
+            if isinstance(exc, UnexpectedToolError) or not isinstance(cause, ValidationError):
+                raise
+            raise ToolError(_refusal(name, explain_invalid(cause, tool.parameters))) from cause
 
     async def run_stdio_async(self) -> None:
         """Serve over stdio, with the event loop reading and writing the pipes itself
@@ -122,7 +141,7 @@ class MemoryServer(MCPServer[ServerState]):
         return [
             tool.model_copy(
                 update={
-                    "input_schema": compact_schema(tool.input_schema),
+                    "input_schema": closed_schema(compact_schema(tool.input_schema)),
                     "output_schema": (
                         compact_schema(tool.output_schema, fold_optional=False)
                         if tool.output_schema
@@ -132,6 +151,11 @@ class MemoryServer(MCPServer[ServerState]):
             )
             for tool in tools
         ]
+
+
+def _refusal(tool: str, lines: list[str]) -> str:
+    """Refused arguments worded as every other error of a tool: the SDK's prefix, then the reasons."""
+    return f"Error executing tool {tool}: " + "\n".join(lines)
 
 
 def build_server(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from mcp_memory.limits import MAX_LIMIT, MAX_TAG_LENGTH, MAX_TAGS
+from mcp_memory.limits import MAX_IDS, MAX_LIMIT, MAX_TAG_LENGTH, MAX_TAGS
 
 __all__ = [
     "Filter",
@@ -50,18 +50,19 @@ Until = Annotated[
     Field(description="Only memories created before this time (a day counts whole): ISO 8601 or relative."),
 ]
 Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description=f"Number of results, 1 to {MAX_LIMIT}.")]
-Ids = Annotated[list[str], Field(min_length=1, max_length=1000, description="Memory ids such as 'm_12'.")]
+Ids = Annotated[list[str], Field(min_length=1, max_length=MAX_IDS, description="Memory ids such as 'm_12'.")]
 
 
 MemoryId = Annotated[str, Field(description="A memory id such as 'm_12'.")]
 OptionalIds = Annotated[
-    list[str] | None, Field(max_length=1000, description="Memory ids; or use `filter` instead.")
+    list[str] | None, Field(max_length=MAX_IDS, description="Memory ids; or use `filter` instead.")
 ]
 
 
 class Filter(BaseModel):
     """Which memories: at least one criterion."""
 
+    model_config = ConfigDict(extra="forbid")
     tags: list[str] | None = Field(default=None, description="Any of these tags (all, with tag_mode).")
     tag_mode: Literal["any", "all"] = "any"
     kind: str | None = None

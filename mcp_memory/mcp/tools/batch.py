@@ -8,6 +8,7 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
+from mcp_memory.limits import MAX_BATCH
 from mcp_memory.mcp.tools._common import ToolEntry, app_from, respond, user_errors
 from mcp_memory.mcp.tools.args import Filter, OptionalIds, filter_mapping
 from mcp_memory.services.memories import batch
@@ -37,7 +38,9 @@ async def memory_batch_store(
     items: Annotated[
         list[dict[str, Any]],
         Field(
-            min_length=1, max_length=1000, description="Up to 1,000 objects with memory_store's arguments."
+            min_length=1,
+            max_length=MAX_BATCH,
+            description=f"Up to {MAX_BATCH:,} objects with memory_store's arguments.",
         ),
     ],
 ) -> Annotated[CallToolResult, BatchStoreOutput]:

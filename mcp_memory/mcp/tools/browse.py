@@ -8,6 +8,7 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
+from mcp_memory.limits import MAX_TOKEN_BUDGET, MIN_TOKEN_BUDGET
 from mcp_memory.mcp.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
 from mcp_memory.mcp.tools.args import Limit, MemoryId, Project, Since, Until
 from mcp_memory.services.search import browse, context
@@ -87,7 +88,7 @@ async def memory_context(
         str | None, Field(description="The task at hand; omit for recent and important memories.")
     ] = None,
     token_budget: Annotated[
-        int, Field(ge=50, le=100_000, description="Most tokens the block may use.")
+        int, Field(ge=MIN_TOKEN_BUDGET, le=MAX_TOKEN_BUDGET, description="Most tokens the block may use.")
     ] = 2000,
     project: Project = None,
 ) -> Annotated[CallToolResult, ContextOutput]:

@@ -8,6 +8,7 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
+from mcp_memory.limits import MAX_LIMIT
 from mcp_memory.mcp.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
 from mcp_memory.mcp.tools.args import Project, Tags
 from mcp_memory.services.episodes import patterns
@@ -133,7 +134,7 @@ async def episode_search(
         Outcome | None, Field(description="Only this outcome; 'failure' finds the lessons.")
     ] = None,
     project: Project = None,
-    limit: Annotated[int, Field(ge=1, le=100, description="Number of episodes.")] = 5,
+    limit: Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Number of episodes.")] = 5,
 ) -> Annotated[CallToolResult, EpisodeSearchOutput]:
     """Past episodes like the task at hand, ranked by similarity, matching preconditions, recency and
     outcome, each with its lesson. Check before repeating a task."""

@@ -19,13 +19,14 @@ __all__ = ["TOOLS"]
 
 
 class EntityIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     name: str = Field(description="Unique name (case-insensitive).")
     type: str = Field(description="e.g. person, service, library, file.")
     observations: list[str] = Field(default_factory=list, description="Short facts about it.")
 
 
 class RelationIn(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
     source: str = Field(alias="from", description="Entity name.")
     target: str = Field(alias="to", description="Entity name.")
     type: str = Field(description="In active voice, e.g. uses, depends_on.")
@@ -35,6 +36,7 @@ class RelationIn(BaseModel):
 
 
 class ObservationsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     name: str
     observations: list[str]
 
@@ -84,7 +86,10 @@ async def graph_link(
     ctx: Context,
     memory_id: Annotated[str, Field(description="The memory, e.g. 'm_12'.")],
     entities: Annotated[
-        list[str], Field(min_length=1, max_length=1000, description="Entity names; missing ones are created.")
+        list[str],
+        Field(
+            min_length=1, max_length=MAX_GRAPH_ITEMS, description="Entity names; missing ones are created."
+        ),
     ],
 ) -> Annotated[CallToolResult, LinkOutput]:
     """Link a memory to entities, so graph_query on them returns it."""

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from mcp_memory.limits import MERGE_SIMILARITY
 from mcp_memory.mcp.tools._common import READ_ONLY, ToolEntry, app_from, file_access, respond, user_errors
@@ -85,6 +85,7 @@ async def memory_consolidate(
 
 
 class RuleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     action: Literal["delete", "archive"]
     older_than_days: float = Field(ge=0)
     kind: str | None = None

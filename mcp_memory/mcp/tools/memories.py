@@ -9,7 +9,7 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
-from mcp_memory.limits import MAX_CONTENT_BYTES
+from mcp_memory.limits import MAX_CONTENT_BYTES, MAX_QUERY_CHARS
 from mcp_memory.mcp.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
 from mcp_memory.mcp.tools.args import Ids, Kind, Limit, Project, Since, Tags, Until
 from mcp_memory.services.memories import changes, elsewhere
@@ -81,7 +81,8 @@ async def memory_store(
 async def memory_search(
     ctx: Context,
     query: Annotated[
-        str, Field(min_length=1, max_length=4000, description="What you are looking for, in words.")
+        str,
+        Field(min_length=1, max_length=MAX_QUERY_CHARS, description="What you are looking for, in words."),
     ],
     limit: Limit = 10,
     min_relevance: Annotated[

@@ -8,6 +8,7 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
+from mcp_memory.limits import MAX_PIN_NOTE
 from mcp_memory.mcp.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
 from mcp_memory.mcp.tools.args import MemoryId, Project
 from mcp_memory.services.memories import pins
@@ -19,7 +20,7 @@ __all__ = ["TOOLS"]
 async def memory_pin(
     ctx: Context,
     id: MemoryId,
-    note: Annotated[str | None, Field(max_length=500, description="Why it is pinned.")] = None,
+    note: Annotated[str | None, Field(max_length=MAX_PIN_NOTE, description="Why it is pinned.")] = None,
 ) -> Annotated[CallToolResult, MemoryBrief]:
     """Pin a memory: it comes first in memory_context and is never expired or merged away. For rules
     that must always apply."""

@@ -3,6 +3,7 @@ by ids or by filter."""
 
 from __future__ import annotations
 
+import difflib
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -70,15 +71,30 @@ class BulkResult:
 def _prepare(app: App, item: Any, now: float) -> PreparedMemory:
     if not isinstance(item, Mapping):
         raise InvalidInput("each item must be an object with at least `content`.")
-    unknown = set(item) - STORE_FIELDS
+    unknown = sorted(set(item) - STORE_FIELDS)
     if unknown:
-        raise InvalidInput(f"unknown field(s) {sorted(unknown)}; items take memory_store's arguments.")
+        raise InvalidInput(_unknown_fields(unknown))
     if not isinstance(item.get("content"), str):
         raise InvalidInput("`content` is missing or not a string.")
     importance = item.get("importance")
     if importance is not None and not isinstance(importance, int | float):
         raise InvalidInput("importance must be a number from 0 to 1.")
     return prepare_memory(app, item["content"], now=now, **{k: v for k, v in item.items() if k != "content"})
+
+
+def _unknown_fields(names: list[str]) -> str:
+    """For each name, the field it probably meant (difflib); the fields an item takes when one has
+    no close match."""
+    fields = sorted(STORE_FIELDS)
+    reasons = []
+    unmatched = False
+    for name in names:
+        close = difflib.get_close_matches(name.lower(), fields, n=1)
+        reasons.append(f"unknown field {name!r}" + (f"; did you mean {close[0]!r}?" if close else "."))
+        unmatched = unmatched or not close
+    if unmatched:
+        reasons.append(f"Items take memory_store's arguments: {', '.join(fields)}.")
+    return " ".join(reasons)
 
 
 async def batch_store(app: App, items: Sequence[Any]) -> list[BatchItemResult]:
