@@ -24,8 +24,6 @@ NOT_YET_MOVED = {
     "hooks/db.py": 10,
     "hooks/recall.py": 13,
     "services/episodes/record.py": 11,
-    "services/graph/entities.py": 19,
-    "services/graph/extraction.py": 2,
     "services/maintenance/consolidate.py": 9,
     "services/maintenance/counts.py": 9,
     "services/maintenance/doctor.py": 12,
