@@ -23,7 +23,6 @@ NOT_YET_MOVED = {
     "hooks/capture.py": 12,
     "hooks/db.py": 10,
     "hooks/recall.py": 13,
-    "services/episodes/record.py": 11,
     "services/maintenance/consolidate.py": 9,
     "services/maintenance/counts.py": 9,
     "services/maintenance/doctor.py": 12,
