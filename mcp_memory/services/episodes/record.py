@@ -6,14 +6,12 @@ how, what finally worked, the lesson) and stores the lesson as a memory of kind 
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import time
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from mcp_memory import relevance
 from mcp_memory.errors import InvalidInput, LimitExceeded, NotFound
@@ -22,8 +20,10 @@ from mcp_memory.limits import MAX_EPISODE_TEXT as _MAX_TEXT
 from mcp_memory.limits import MAX_LIMIT, clean_tags
 from mcp_memory.projects import scope_for, stored_project
 from mcp_memory.services.app import App
-from mcp_memory.services.memories.store import format_id, prepare_memory, redact_tags, scrub, write_prepared
-from mcp_memory.storage import QuerySource
+from mcp_memory.services.memories.store import prepare_memory, redact_tags, scrub, write_prepared
+from mcp_memory.storage import episodes as episode_rows
+from mcp_memory.storage.episodes import EpisodeRow, Step
+from mcp_memory.storage.ids import format_id, rowid_of
 from mcp_memory.storage.query import Transaction
 from mcp_memory.timeparse import format_time
 
@@ -44,16 +44,10 @@ Outcome = Literal["success", "failure", "partial"]
 OUTCOMES = ("success", "failure", "partial")
 _WORD = re.compile(r"[a-z0-9]+")
 _HALF_LIFE_DAYS = 30.0
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    number: int
-    action: str
-    result: str | None
-    ok: bool | None
-    files: tuple[str, ...]
-    at: float
+#: What an outcome is worth in an episode's rank when it was completed without a reward.
+_RESULT_VALUE = {"success": 1.0, "partial": 0.5}
+#: The most recently completed episodes a search ranks, at most.
+_SEARCHED = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,25 +110,26 @@ async def start_episode(
     now = time.time()
 
     async def work(conn: Transaction) -> int:
-        cursor = await conn.execute(
-            "INSERT INTO episodes(task, context, preconditions, project, tags, started_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (task_text, context_text, json.dumps(conditions), proj, json.dumps(tag_list), now),
+        return await episode_rows.insert_episode(
+            conn,
+            task=task_text,
+            context=context_text,
+            preconditions=conditions,
+            project=proj,
+            tags=tag_list,
+            started_at=now,
         )
-        assert cursor.lastrowid is not None
-        return int(cursor.lastrowid)
 
     return format_episode_id(await app.db.write(work))
 
 
-async def _open_episode(conn: Transaction, rowid: int, episode_id: str) -> Any:
-    rows = list(await conn.execute_fetchall("SELECT * FROM episodes WHERE id = ?", (rowid,)))
-    if not rows:
+async def _open_episode(conn: Transaction, rowid: int, episode_id: str) -> EpisodeRow:
+    row = await episode_rows.fetch_episode(conn, rowid)
+    if row is None:
         raise NotFound(f"no episode {episode_id}; episode_start opens one.")
-    if rows[0]["completed_at"] is not None:
-        raise InvalidInput(
-            f"episode {episode_id} is already complete ({rows[0]['outcome']}); start a new one."
-        )
-    return rows[0]
+    if row.completed_at is not None:
+        raise InvalidInput(f"episode {episode_id} is already complete ({row.outcome}); start a new one.")
+    return row
 
 
 async def add_step(
@@ -154,27 +149,20 @@ async def add_step(
 
     async def work(conn: Transaction) -> int:
         await _open_episode(conn, rowid, episode_id)
-        rows = list(
-            await conn.execute_fetchall(
-                "SELECT coalesce(max(step), 0) FROM episode_steps WHERE episode_id = ?", (rowid,)
-            )
-        )
-        number = int(rows[0][0]) + 1
+        number = await episode_rows.last_step(conn, rowid) + 1
         if number > _MAX_STEPS:
             raise LimitExceeded(
                 f"episode {episode_id} has {_MAX_STEPS} steps already; complete it and start another."
             )
-        await conn.execute(
-            "INSERT INTO episode_steps(episode_id, step, action, result, ok, files, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                rowid,
-                number,
-                action_text,
-                result_text,
-                None if ok is None else int(ok),
-                json.dumps(file_list),
-                time.time(),
-            ),
+        await episode_rows.insert_step(
+            conn,
+            rowid,
+            number,
+            action=action_text,
+            result=result_text,
+            ok=ok,
+            files=file_list,
+            at=time.time(),
         )
         return number
 
@@ -186,6 +174,43 @@ def short_text(text: str | None, limit: int = 160) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
+def _tried(steps: Sequence[Step]) -> str:
+    """The line listing the steps tried (the first 20), each marked ok or failed when known."""
+    return (
+        f"Tried {len(steps)} step(s): "
+        + "; ".join(
+            f"{s.number}. {short_text(s.action, 80)}"
+            + ("" if s.ok is None else (" (ok)" if s.ok else " (failed)"))
+            for s in steps[:20]
+        )
+        + ("; …" if len(steps) > 20 else "")
+    )
+
+
+def _derived_lesson(
+    task: str, outcome: str, steps: Sequence[Step], failed: Sequence[Step], finally_worked: Sequence[Step]
+) -> str:
+    """A lesson read from the steps, for an episode completed without one."""
+    subject = short_text(task, 120)
+    if outcome == "failure":
+        tried = "; ".join(short_text(s.action, 80) for s in (failed or steps)[:3]) or "the attempted approach"
+        why = f" ({short_text(failed[0].result, 100)})" if failed and failed[0].result else ""
+        return f"For '{subject}': {tried} did not work{why}; try a different approach next time."
+    if failed and finally_worked:
+        return (
+            f"For '{subject}': {short_text(failed[0].action, 80)} failed"
+            + (f" ({short_text(failed[0].result, 100)})" if failed[0].result else "")
+            + f"; what worked was {short_text(finally_worked[0].action, 100)}."
+        )
+    if finally_worked:
+        return (
+            f"For '{subject}': "
+            + "; then ".join(short_text(s.action, 80) for s in finally_worked[:3])
+            + " worked."
+        )
+    return f"For '{subject}': ended {outcome} with no recorded steps."
+
+
 def reflect(task: str, steps: Sequence[Step], outcome: str, lesson: str | None) -> tuple[str, str]:
     """The reflection text and the lesson (given, or derived from the steps)."""
     failed = [s for s in steps if s.ok is False]
@@ -194,85 +219,34 @@ def reflect(task: str, steps: Sequence[Step], outcome: str, lesson: str | None) 
     finally_worked = [s for s in worked if s.number > last_failure] or worked[-1:]
     lines = [f"Task: {short_text(task, 300)}", f"Outcome: {outcome}."]
     if steps:
-        lines.append(
-            f"Tried {len(steps)} step(s): "
-            + "; ".join(
-                f"{s.number}. {short_text(s.action, 80)}"
-                + ("" if s.ok is None else (" (ok)" if s.ok else " (failed)"))
-                for s in steps[:20]
-            )
-            + ("; …" if len(steps) > 20 else "")
-        )
-    for s in failed[:10]:
-        lines.append(
-            f"Failed: {short_text(s.action, 100)}" + (f" — {short_text(s.result, 160)}" if s.result else "")
-        )
+        lines.append(_tried(steps))
+    lines += [
+        f"Failed: {short_text(s.action, 100)}" + (f" — {short_text(s.result, 160)}" if s.result else "")
+        for s in failed[:10]
+    ]
     if outcome != "failure" and finally_worked:
         lines.append("What worked: " + "; ".join(short_text(s.action, 100) for s in finally_worked[:5]))
     if not lesson:
-        subject = short_text(task, 120)
-        if outcome == "failure":
-            tried = (
-                "; ".join(short_text(s.action, 80) for s in (failed or steps)[:3]) or "the attempted approach"
-            )
-            why = f" ({short_text(failed[0].result, 100)})" if failed and failed[0].result else ""
-            lesson = f"For '{subject}': {tried} did not work{why}; try a different approach next time."
-        elif failed and finally_worked:
-            lesson = (
-                f"For '{subject}': {short_text(failed[0].action, 80)} failed"
-                + (f" ({short_text(failed[0].result, 100)})" if failed[0].result else "")
-                + f"; what worked was {short_text(finally_worked[0].action, 100)}."
-            )
-        elif finally_worked:
-            lesson = (
-                f"For '{subject}': "
-                + "; then ".join(short_text(s.action, 80) for s in finally_worked[:3])
-                + " worked."
-            )
-        else:
-            lesson = f"For '{subject}': ended {outcome} with no recorded steps."
+        lesson = _derived_lesson(task, outcome, steps, failed, finally_worked)
     lines.append(f"Lesson: {lesson}")
     return "\n".join(lines), lesson
 
 
-async def _steps(source: QuerySource, rowids: Sequence[int]) -> dict[int, list[Step]]:
-    if not rowids:
-        return {}
-    sql = (
-        f"SELECT episode_id, step, action, result, ok, files, created_at FROM episode_steps "
-        f"WHERE episode_id IN ({', '.join('?' * len(rowids))}) ORDER BY episode_id, step"
-    )
-    rows = await source.fetchall(sql, list(rowids))
-    result: dict[int, list[Step]] = defaultdict(list)
-    for r in rows:
-        result[int(r[0])].append(
-            Step(
-                int(r[1]),
-                str(r[2]),
-                r[3],
-                None if r[4] is None else bool(r[4]),
-                tuple(json.loads(r[5])),
-                float(r[6]),
-            )
-        )
-    return result
-
-
-def _episode(row: Any, steps: Sequence[Step]) -> Episode:
+def _episode(row: EpisodeRow, steps: Sequence[Step]) -> Episode:
     return Episode(
-        id=format_episode_id(int(row["id"])),
-        task=str(row["task"]),
-        context=str(row["context"]),
-        preconditions=tuple(json.loads(row["preconditions"])),
-        project=str(row["project"]) or None,
-        tags=tuple(json.loads(row["tags"])),
-        outcome=row["outcome"],
-        reward=row["reward"],
-        lesson=row["lesson"],
-        reflection=row["reflection"],
-        lesson_memory_id=format_id(int(row["lesson_memory_id"])) if row["lesson_memory_id"] else None,
-        started_at=float(row["started_at"]),
-        completed_at=row["completed_at"],
+        id=format_episode_id(row.id),
+        task=row.task,
+        context=row.context,
+        preconditions=row.preconditions,
+        project=row.project or None,
+        tags=row.tags,
+        outcome=row.outcome,
+        reward=row.reward,
+        lesson=row.lesson,
+        reflection=row.reflection,
+        lesson_memory_id=format_id(row.lesson_memory_id) if row.lesson_memory_id else None,
+        started_at=row.started_at,
+        completed_at=row.completed_at,
         steps=tuple(steps),
     )
 
@@ -287,22 +261,21 @@ async def complete_episode(
     if reward is not None and not 0 <= reward <= 1:
         raise InvalidInput(f"reward {reward} is out of range; use 0 (worthless) to 1 (perfect).")
     given = scrub(app, _text(lesson, "lesson")) or None
-    row = await app.db.fetchone("SELECT * FROM episodes WHERE id = ?", (rowid,))
+    row = await episode_rows.fetch_episode(app.db, rowid)
     if row is None:
         raise NotFound(f"no episode {episode_id}; episode_start opens one.")
-    steps = (await _steps(app.db, [rowid])).get(rowid, [])
-    reflection, lesson_text = reflect(str(row["task"]), steps, outcome, given)
-    tags = [*json.loads(row["tags"]), "episode", outcome]
+    steps = (await episode_rows.steps_of(app.db, [rowid])).get(rowid, [])
+    reflection, lesson_text = reflect(row.task, steps, outcome, given)
     item = prepare_memory(
         app,
         lesson_text,
-        tags=tags,
+        tags=[*row.tags, "episode", outcome],
         kind="lesson",
         importance=0.7 if outcome != "success" else 0.6,
         metadata={"episode_id": episode_id, "outcome": outcome},
-        project=str(row["project"]) or "global",
+        project=row.project or "global",
     )
-    texts = [item.content, f"{row['task']}\n{row['context']}"]
+    texts = [item.content, f"{row.task}\n{row.context}"]
     vectors = await app.embed_for_write(texts) if not app.mismatch else None
     info = app.vector_info
     model = app.embeddings.embedder.model_id if app.embeddings.embedder else None
@@ -311,20 +284,17 @@ async def complete_episode(
     async def work(conn: Transaction) -> None:
         await _open_episode(conn, rowid, episode_id)
         stored = await write_prepared(conn, item, vectors[0] if vectors else None, info, now)
-        await conn.execute(
-            "UPDATE episodes SET outcome = ?, reward = ?, lesson = ?, reflection = ?, lesson_memory_id = ?, "
-            "completed_at = ?, embedding = ?, embedding_model = ? WHERE id = ?",
-            (
-                outcome,
-                reward,
-                lesson_text,
-                reflection,
-                int(stored.id[2:]),
-                now,
-                vectors[1] if vectors else None,
-                model if vectors else None,
-                rowid,
-            ),
+        await episode_rows.record_completion(
+            conn,
+            rowid,
+            outcome=outcome,
+            reward=reward,
+            lesson=lesson_text,
+            reflection=reflection,
+            lesson_memory_id=rowid_of(stored.id),
+            completed_at=now,
+            embedding=vectors[1] if vectors else None,
+            embedding_model=model if vectors else None,
         )
 
     await app.db.write(work)
@@ -335,22 +305,18 @@ async def complete_episode(
 async def get_episode(app: App, episode_id: str) -> Episode:
     """One episode with its steps."""
     rowid = _episode_rowid(episode_id)
-    row = await app.db.fetchone("SELECT * FROM episodes WHERE id = ?", (rowid,))
+    row = await episode_rows.fetch_episode(app.db, rowid)
     if row is None:
         raise NotFound(f"no episode {episode_id}.")
-    return _episode(row, (await _steps(app.db, [rowid])).get(rowid, []))
+    return _episode(row, (await episode_rows.steps_of(app.db, [rowid])).get(rowid, []))
 
 
 async def list_episodes(app: App, *, project: str | None = None, limit: int = 20) -> list[Episode]:
     """Episodes newest first, in the usual project scope (steps included)."""
     scope = scope_for(project, app.default_project).projects
-    where = "1" if scope is None else f"project IN ({', '.join('?' * len(scope))})"
-    rows = await app.db.fetchall(
-        f"SELECT * FROM episodes WHERE {where} ORDER BY started_at DESC, id DESC LIMIT ?",
-        [*(scope or ()), limit],
-    )
-    steps = await _steps(app.db, [int(r["id"]) for r in rows])
-    return [_episode(r, steps.get(int(r["id"]), [])) for r in rows]
+    rows = await episode_rows.recent_episodes(app.db, scope, limit)
+    steps = await episode_rows.steps_of(app.db, [r.id for r in rows])
+    return [_episode(r, steps.get(r.id, [])) for r in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,6 +330,67 @@ class EpisodeHit:
 
 def _words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if len(w) > 2}
+
+
+async def _task_vectors(app: App, rows: Sequence[EpisodeRow], model: str) -> list[bytes]:
+    """The vector of each episode's task and context by `model`: the stored one, or made now (and
+    stored) for an episode without one or with another model's."""
+    vectors = {r.id: r.embedding for r in rows if r.embedding is not None and r.embedding_model == model}
+    missing = [r for r in rows if r.id not in vectors]
+    if missing:
+        made = await app.embeddings.embed([f"{r.task}\n{r.context}" for r in missing])
+        fresh = {r.id: v for r, v in zip(missing, made, strict=True)}
+
+        async def save(conn: Transaction) -> None:
+            await episode_rows.save_episode_vectors(conn, fresh, model)
+
+        await app.db.write(save)
+        vectors.update(fresh)
+    return [vectors[r.id] for r in rows]
+
+
+async def _similarities(app: App, rows: Sequence[EpisodeRow], text: str) -> tuple[list[float], str | None]:
+    """How like `text` each episode's task and context is (cosine of vectors, or the share of the
+    query's words it has when vectors cannot be used), and the notice saying so in that case."""
+    embedder = app.embeddings.embedder
+    if not app.semantic_ready() or embedder is None:
+        query_words = _words(text)
+        shares = [len(query_words & _words(f"{r.task} {r.context}")) / max(len(query_words), 1) for r in rows]
+        return shares, f"ranked by shared words only: {app.semantic_unavailable_reason()}."
+    import numpy as np
+
+    vectors = await _task_vectors(app, rows, embedder.model_id)
+    matrix = np.frombuffer(b"".join(vectors), dtype="<f4").reshape(len(rows), -1)
+    query_vector = np.frombuffer(await app.embeddings.embed_query(text), dtype="<f4")
+    return [float(x) for x in matrix @ query_vector], None
+
+
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    score: float
+    row: EpisodeRow
+    why: tuple[str, ...]
+    relevance: float
+
+
+def _score(
+    row: EpisodeRow, similarity: float, semantic: bool, query_words: set[str], wanted: set[str], now: float
+) -> _Scored:
+    """An episode's rank: task similarity 60%, preconditions overlap 15%, recency 15%, result 10%."""
+    conditions = _words(" ".join(row.preconditions))
+    overlap = len(wanted & conditions) / max(len(conditions), 1) if conditions else 0.0
+    assert row.completed_at is not None  # only completed episodes are searched
+    age_days = (now - float(row.completed_at)) / 86400
+    recency = math.pow(0.5, age_days / _HALF_LIFE_DAYS)
+    result_value = row.reward if row.reward is not None else _RESULT_VALUE.get(row.outcome or "", 0.3)
+    score = 0.6 * similarity + 0.15 * overlap + 0.15 * recency + 0.1 * float(result_value)
+    why = [f"task similarity {similarity:.2f}"]
+    if overlap:
+        why.append(f"preconditions overlap {overlap:.2f}")
+    why.append(f"{row.outcome}, completed {format_time(row.completed_at)}")
+    shared = len(query_words & _words(f"{row.task} {row.context}")) / max(len(query_words), 1)
+    shown = relevance.display(relevance.evidence(similarity if semantic else None, shared))
+    return _Scored(score, row, tuple(why), shown)
 
 
 async def search_episodes(
@@ -383,78 +410,22 @@ async def search_episodes(
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit {limit} is out of range; use 1 to {MAX_LIMIT}.")
     scope = scope_for(project, app.default_project).projects
-    clauses = ["completed_at IS NOT NULL"]
-    params: list[Any] = []
-    if scope is not None:
-        clauses.append(f"project IN ({', '.join('?' * len(scope))})")
-        params.extend(scope)
-    if outcome:
-        clauses.append("outcome = ?")
-        params.append(outcome)
-    rows = await app.db.fetchall(
-        f"SELECT * FROM episodes WHERE {' AND '.join(clauses)} ORDER BY completed_at DESC LIMIT 5000", params
-    )
+    rows = await episode_rows.completed_episodes(app.db, scope, outcome, _SEARCHED)
     if not rows:
         return [], None
     await app.ensure_model()
-    notice = None
-    similarities: list[float]
-    embedder = app.embeddings.embedder
-    if app.semantic_ready() and embedder is not None:
-        import numpy as np
-
-        missing = [r for r in rows if r["embedding"] is None or r["embedding_model"] != embedder.model_id]
-        fresh: dict[int, bytes] = {}
-        if missing:
-            vectors = await app.embeddings.embed([f"{r['task']}\n{r['context']}" for r in missing])
-            fresh = {int(r["id"]): v for r, v in zip(missing, vectors, strict=True)}
-
-            async def save(conn: Transaction) -> None:
-                await conn.executemany(
-                    "UPDATE episodes SET embedding = ?, embedding_model = ? WHERE id = ?",
-                    [(v, embedder.model_id, i) for i, v in fresh.items()],
-                )
-
-            await app.db.write(save)
-        matrix = np.frombuffer(
-            b"".join(fresh.get(int(r["id"])) or bytes(r["embedding"]) for r in rows), dtype="<f4"
-        )
-        matrix = matrix.reshape(len(rows), -1)
-        query_vector = np.frombuffer(await app.embeddings.embed_query(text), dtype="<f4")
-        similarities = [float(x) for x in matrix @ query_vector]
-    else:
-        notice = f"ranked by shared words only: {app.semantic_unavailable_reason()}."
-        query_words = _words(text)
-        similarities = [
-            len(query_words & _words(f"{r['task']} {r['context']}")) / max(len(query_words), 1) for r in rows
-        ]
+    similarities, notice = await _similarities(app, rows, text)
     query_words = _words(text)
     wanted = {w for p in preconditions or [] for w in _words(p)} or query_words
     now = time.time()
-    scored = []
-    for row, similarity in zip(rows, similarities, strict=True):
-        conditions = _words(" ".join(json.loads(row["preconditions"])))
-        overlap = len(wanted & conditions) / max(len(conditions), 1) if conditions else 0.0
-        age_days = (now - float(row["completed_at"])) / 86400
-        recency = math.pow(0.5, age_days / _HALF_LIFE_DAYS)
-        result_value = (
-            row["reward"]
-            if row["reward"] is not None
-            else {"success": 1.0, "partial": 0.5}.get(row["outcome"], 0.3)
-        )
-        score = 0.6 * similarity + 0.15 * overlap + 0.15 * recency + 0.1 * float(result_value)
-        why = [f"task similarity {similarity:.2f}"]
-        if overlap:
-            why.append(f"preconditions overlap {overlap:.2f}")
-        why.append(f"{row['outcome']}, completed {format_time(row['completed_at'])}")
-        words = _words(f"{row['task']} {row['context']}")
-        shared = len(query_words & words) / max(len(query_words), 1)
-        semantic = similarity if notice is None else None
-        shown = relevance.display(relevance.evidence(semantic, shared))
-        scored.append((score, row, tuple(why), shown))
-    scored.sort(key=lambda x: -x[0])
+    scored = [
+        _score(row, similarity, notice is None, query_words, wanted, now)
+        for row, similarity in zip(rows, similarities, strict=True)
+    ]
+    scored.sort(key=lambda hit: -hit.score)
     top = scored[:limit]
-    steps = await _steps(app.db, [int(r["id"]) for _, r, _, _ in top])
+    steps = await episode_rows.steps_of(app.db, [hit.row.id for hit in top])
     return [
-        EpisodeHit(_episode(r, steps.get(int(r["id"]), [])), round(s, 4), w, shown) for s, r, w, shown in top
+        EpisodeHit(_episode(hit.row, steps.get(hit.row.id, [])), round(hit.score, 4), hit.why, hit.relevance)
+        for hit in top
     ], notice

@@ -19,7 +19,10 @@ from mcp_memory.limits import MAX_GRAPH_TYPE as MAX_TYPE
 from mcp_memory.limits import MAX_OBSERVATION
 from mcp_memory.services.app import App
 from mcp_memory.services.memories.store import Memory, load_memories, resolve_id, scrub
+from mcp_memory.storage import graph as graph_rows
+from mcp_memory.storage.graph import Entity, Relation, ensure_entity
 from mcp_memory.storage.query import Transaction
+from mcp_memory.storage.rows import fetch_memory_row
 
 __all__ = [
     "Entity",
@@ -31,20 +34,6 @@ __all__ = [
     "query_graph",
     "upsert_graph",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class Entity:
-    name: str
-    type: str
-    observations: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Relation:
-    source: str
-    target: str
-    type: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,24 +69,6 @@ def _observation(value: Any) -> str:
             f"an observation is {len(text)} characters; at most {MAX_OBSERVATION}. Store long text as a memory."
         )
     return text
-
-
-async def _entity_id(conn: Transaction, name: str) -> int | None:
-    rows = list(await conn.execute_fetchall("SELECT id FROM entities WHERE name = ?", (name,)))
-    return int(rows[0][0]) if rows else None
-
-
-async def ensure_entity(conn: Transaction, name: str, type_: str, now: float) -> tuple[int, bool]:
-    """The id of the entity named `name`, created with `type_` if missing; and whether it was created."""
-    existing = await _entity_id(conn, name)
-    if existing is not None:
-        return existing, False
-    cursor = await conn.execute(
-        "INSERT INTO entities(name, type, created_at, updated_at) VALUES (?, ?, ?, ?)",
-        (name, type_, now, now),
-    )
-    assert cursor.lastrowid is not None
-    return int(cursor.lastrowid), True
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +116,21 @@ def _validate_upsert(
     return clean_entities, clean_relations
 
 
+async def _upsert_entity(
+    conn: Transaction, name: str, type_: str, observations: Sequence[str], now: float
+) -> tuple[bool, bool, int]:
+    """Create or extend one entity: (whether created, whether its type changed, observations added)."""
+    entity_id, new = await graph_rows.ensure_entity(conn, name, type_, now)
+    updated = False if new else await graph_rows.set_entity_type(conn, entity_id, type_, now)
+    added = 0
+    for offset, observation in enumerate(observations):
+        # Distinct times keep the order observations were given in.
+        added += await graph_rows.add_observation(conn, entity_id, observation, now + offset * 1e-6)
+    if not new and observations:
+        await graph_rows.touch_entity(conn, entity_id, now)
+    return new, updated, added
+
+
 async def upsert_graph(
     app: App, entities: Sequence[Mapping[str, Any]] = (), relations: Sequence[Mapping[str, Any]] = ()
 ) -> UpsertResult:
@@ -158,33 +144,15 @@ async def upsert_graph(
     async def work(conn: Transaction) -> UpsertResult:
         created = updated = added = related = 0
         for name, type_, observations in clean_entities:
-            entity_id, new = await ensure_entity(conn, name, type_, now)
-            if new:
-                created += 1
-            else:
-                cursor = await conn.execute(
-                    "UPDATE entities SET type = ?, updated_at = ? WHERE id = ? AND type != ?",
-                    (type_, now, entity_id, type_),
-                )
-                updated += cursor.rowcount > 0
-            for offset, observation in enumerate(observations):
-                # Distinct times keep the order observations were given in.
-                cursor = await conn.execute(
-                    "INSERT OR IGNORE INTO observations(entity_id, content, created_at) VALUES (?, ?, ?)",
-                    (entity_id, observation, now + offset * 1e-6),
-                )
-                added += cursor.rowcount
-            if not new and observations:
-                await conn.execute("UPDATE entities SET updated_at = ? WHERE id = ?", (now, entity_id))
+            new, changed, count = await _upsert_entity(conn, name, type_, observations, now)
+            created += new
+            updated += changed
+            added += count
         for source, target, type_ in clean_relations:
-            source_id, new_source = await ensure_entity(conn, source, "unknown", now)
-            target_id, new_target = await ensure_entity(conn, target, "unknown", now)
+            source_id, new_source = await graph_rows.ensure_entity(conn, source, "unknown", now)
+            target_id, new_target = await graph_rows.ensure_entity(conn, target, "unknown", now)
             created += new_source + new_target
-            cursor = await conn.execute(
-                "INSERT OR IGNORE INTO relations(from_id, type, to_id, created_at) VALUES (?, ?, ?, ?)",
-                (source_id, type_, target_id, now),
-            )
-            related += cursor.rowcount
+            related += await graph_rows.add_relation(conn, source_id, type_, target_id, now)
         return UpsertResult(created, updated, added, related)
 
     return await app.db.write(work)
@@ -203,38 +171,33 @@ async def link_memory(
     now = time.time()
 
     async def work(conn: Transaction) -> tuple[int, int]:
-        if not list(
-            await conn.execute_fetchall(
-                "SELECT 1 FROM memories WHERE id = ? AND deleted_at IS NULL", (rowid,)
-            )
-        ):
+        if await fetch_memory_row(conn, rowid, live_only=True) is None:
             raise NotFound(f"no memory {memory_id}; memory_search finds ids.")
         links = created = 0
         for name in clean:
-            entity_id, new = await ensure_entity(conn, name, entity_type, now)
+            entity_id, new = await graph_rows.ensure_entity(conn, name, entity_type, now)
             created += new
-            cursor = await conn.execute(
-                "INSERT OR IGNORE INTO memory_entities(memory_id, entity_id) VALUES (?, ?)",
-                (rowid, entity_id),
-            )
-            links += cursor.rowcount
+            links += await graph_rows.link_memory_entity(conn, rowid, entity_id)
         return links, created
 
     return await app.db.write(work)
 
 
-async def _entities(app: App, ids: Sequence[int]) -> dict[int, Entity]:
-    if not ids:
-        return {}
-    marks = ", ".join("?" * len(ids))
-    rows = await app.db.fetchall(f"SELECT id, name, type FROM entities WHERE id IN ({marks})", list(ids))
-    observations: dict[int, list[str]] = {int(r[0]): [] for r in rows}
-    for entity_id, content in await app.db.fetchall(
-        f"SELECT entity_id, content FROM observations WHERE entity_id IN ({marks}) ORDER BY entity_id, created_at, content",
-        list(ids),
-    ):
-        observations[int(entity_id)].append(str(content))
-    return {int(r[0]): Entity(str(r[1]), str(r[2]), tuple(observations[int(r[0])])) for r in rows}
+async def _seeds(app: App, name: str | None, memory_id: str | None, query: str | None) -> list[int]:
+    """The entities a graph query starts from: the one named, a memory's, or those matching a text."""
+    if name is not None:
+        found = await graph_rows.entity_id(app.db, _name(name))
+        if found is None:
+            raise NotFound(
+                f"no entity named {name!r}; graph_query with query='…' searches names and observations."
+            )
+        return [found]
+    if memory_id is not None:
+        return await graph_rows.entities_of_memory(app.db, resolve_id(memory_id))
+    text = (query or "").strip()
+    if not text:
+        raise InvalidInput("query is empty.")
+    return await graph_rows.entities_matching(app.db, text, MAX_NODES)
 
 
 async def query_graph(
@@ -252,66 +215,23 @@ async def query_graph(
         raise InvalidInput("give exactly one of name, memory_id or query.")
     if not 0 <= depth <= MAX_DEPTH:
         raise InvalidInput(f"depth {depth} is out of range; use 0 to {MAX_DEPTH}.")
-    if name is not None:
-        seeds = [
-            int(r[0]) for r in await app.db.fetchall("SELECT id FROM entities WHERE name = ?", (_name(name),))
-        ]
-        if not seeds:
-            raise NotFound(
-                f"no entity named {name!r}; graph_query with query='…' searches names and observations."
-            )
-    elif memory_id is not None:
-        seeds = [
-            int(r[0])
-            for r in await app.db.fetchall(
-                "SELECT entity_id FROM memory_entities WHERE memory_id = ?", (resolve_id(memory_id),)
-            )
-        ]
-    else:
-        text = (query or "").strip()
-        if not text:
-            raise InvalidInput("query is empty.")
-        like = f"%{text}%"
-        seeds = [
-            int(r[0])
-            for r in await app.db.fetchall(
-                "SELECT id FROM entities WHERE name LIKE ? OR type LIKE ? UNION "
-                "SELECT entity_id FROM observations WHERE content LIKE ? LIMIT ?",
-                (like, like, like, MAX_NODES),
-            )
-        ]
+    seeds = await _seeds(app, name, memory_id, query)
     if not seeds:
         return Subgraph((), (), ())
-    marks = ", ".join("?" * len(seeds))
-    rows = await app.db.fetchall(
-        f"WITH RECURSIVE walk(id, d) AS (SELECT id, 0 FROM entities WHERE id IN ({marks}) "
-        "UNION SELECT r.to_id, w.d + 1 FROM walk w JOIN relations r ON r.from_id = w.id WHERE w.d < ? "
-        "UNION SELECT r.from_id, w.d + 1 FROM walk w JOIN relations r ON r.to_id = w.id WHERE w.d < ?) "
-        "SELECT id, min(d) AS d FROM walk GROUP BY id ORDER BY d, id LIMIT ?",
-        [*seeds, depth, depth, MAX_NODES + 1],
-    )
-    truncated = len(rows) > MAX_NODES
-    ids = [int(r[0]) for r in rows[:MAX_NODES]]
-    entities = await _entities(app, ids)
-    marks = ", ".join("?" * len(ids))
+    reached = await graph_rows.entities_within(app.db, seeds, depth, MAX_NODES + 1)
+    truncated = len(reached) > MAX_NODES
+    ids = reached[:MAX_NODES]
+    entities = await graph_rows.entities_by_id(app.db, ids)
     relations = [
-        Relation(entities[int(a)].name, entities[int(b)].name, str(t))
-        for a, t, b in await app.db.fetchall(
-            f"SELECT from_id, type, to_id FROM relations WHERE from_id IN ({marks}) AND to_id IN ({marks}) "
-            "ORDER BY from_id, type, to_id",
-            [*ids, *ids],
-        )
+        Relation(entities[a].name, entities[b].name, t)
+        for a, t, b in await graph_rows.relations_among(app.db, ids)
     ]
-    memory_rows = await app.db.fetchall(
-        f"SELECT DISTINCT me.memory_id FROM memory_entities me JOIN memories m ON m.id = me.memory_id "
-        f"WHERE me.entity_id IN ({marks}) AND m.deleted_at IS NULL ORDER BY m.created_at DESC LIMIT ?",
-        [*ids, memory_limit],
-    )
-    memories = await load_memories(app.db, [int(r[0]) for r in memory_rows])
+    memory_rowids = await graph_rows.memories_of_entities(app.db, ids, memory_limit)
+    memories = await load_memories(app.db, memory_rowids)
     return Subgraph(
         tuple(entities[i] for i in ids if i in entities),
         tuple(relations),
-        tuple(memories[int(r[0])] for r in memory_rows if int(r[0]) in memories),
+        tuple(memories[r] for r in memory_rowids if r in memories),
         truncated,
     )
 
@@ -351,22 +271,12 @@ async def delete_graph(
     async def work(conn: Transaction) -> DeleteGraphResult:
         deleted_entities = deleted_relations = deleted_observations = 0
         for source, target, type_ in rels:
-            cursor = await conn.execute(
-                "DELETE FROM relations WHERE from_id = (SELECT id FROM entities WHERE name = ?) AND type = ? "
-                "AND to_id = (SELECT id FROM entities WHERE name = ?)",
-                (source, type_, target),
-            )
-            deleted_relations += cursor.rowcount
+            deleted_relations += await graph_rows.delete_relation(conn, source, type_, target)
         for name, contents in obs:
             for content in contents:
-                cursor = await conn.execute(
-                    "DELETE FROM observations WHERE entity_id = (SELECT id FROM entities WHERE name = ?) AND content = ?",
-                    (name, content),
-                )
-                deleted_observations += cursor.rowcount
+                deleted_observations += await graph_rows.delete_observation(conn, name, content)
         for name in names:
-            cursor = await conn.execute("DELETE FROM entities WHERE name = ?", (name,))
-            deleted_entities += cursor.rowcount
+            deleted_entities += await graph_rows.delete_entity(conn, name)
         return DeleteGraphResult(deleted_entities, deleted_relations, deleted_observations)
 
     return await app.db.write(work)

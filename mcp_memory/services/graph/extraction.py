@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 from mcp_memory.limits import MAX_GRAPH_NAME as MAX_NAME
 from mcp_memory.services.app import App
-from mcp_memory.services.graph.entities import ensure_entity
 from mcp_memory.services.memories.store import Memory, load_memories, resolve_id
+from mcp_memory.storage import graph as graph_rows
 from mcp_memory.storage.filters import build_filter
+from mcp_memory.storage.ids import rowid_of
 from mcp_memory.storage.query import Transaction
 
 __all__ = ["BuildResult", "build_graph", "extract_entities"]
@@ -191,24 +192,19 @@ async def build_graph(
         found = await load_memories(app.db, rowids)
         memories: Iterable[Memory] = [found[r] for r in rowids if r in found]
     else:
-        where, params = build_filter(default_project=app.default_project, project=project).sql("m")
-        rows = await app.db.fetchall(f"SELECT m.id FROM memories m WHERE {where} ORDER BY m.id", params)
-        loaded = await load_memories(app.db, [int(r[0]) for r in rows])
+        which = build_filter(default_project=app.default_project, project=project)
+        loaded = await load_memories(app.db, await graph_rows.memory_rowids(app.db, which))
         memories = loaded.values()
-    extracted = [(int(m.id[2:]), extract_entities(m.content)) for m in memories]
+    extracted = [(rowid_of(m.id), extract_entities(m.content)) for m in memories]
     now = time.time()
 
     async def work(conn: Transaction) -> BuildResult:
         created = links = 0
         for rowid, names in extracted:
             for name, type_ in names.items():
-                entity_id, new = await ensure_entity(conn, name, type_, now)
+                entity_id, new = await graph_rows.ensure_entity(conn, name, type_, now)
                 created += new
-                cursor = await conn.execute(
-                    "INSERT OR IGNORE INTO memory_entities(memory_id, entity_id) VALUES (?, ?)",
-                    (rowid, entity_id),
-                )
-                links += cursor.rowcount
+                links += await graph_rows.link_memory_entity(conn, rowid, entity_id)
         return BuildResult(len(extracted), created, links)
 
     return await app.db.write(work)
