@@ -1,0 +1,254 @@
+"""The Postgres engine's `Database`: the same reads and write transactions as the SQLite one
+(`mcp_memory.storage.connection.Database`), over a pool of psycopg connections.
+
+A write transaction is the same coroutine the SQLite engine runs: here it runs whole on a worker
+thread over one pooled connection, every await answered at once by the synchronous driver
+(`mcp_memory.storage.inline.run_now`), so the services' transactions need no second, asynchronous
+version. A transaction that loses a race with another writer (serialization failure, deadlock) is
+retried from the start; one that fails because the server went away reports it and changed nothing.
+Connections are checked before use, so after the server comes back the next call reconnects.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+import anyio
+import anyio.to_thread
+
+from mcp_memory.errors import DatabaseError
+from mcp_memory.logs import get_logger
+from mcp_memory.storage.inline import run_now
+from mcp_memory.storage.postgres.connect import CONNECT_TIMEOUT_S, SCHEMA, describe_url, psycopg_module
+from mcp_memory.storage.postgres.dialect import row_factory, to_postgres
+from mcp_memory.storage.query import Transaction
+
+__all__ = ["PgCursor", "PgDatabase", "PgTransaction"]
+
+_T = TypeVar("_T")
+_log = get_logger(__name__)
+
+#: Attempts of one write transaction that keeps losing to other writers.
+_WRITE_ATTEMPTS = 8
+#: Longest a statement may run before the server cancels it (milliseconds).
+STATEMENT_TIMEOUT_MS = 30_000
+
+
+class PgCursor:
+    """What a statement answers, read at once from psycopg's cursor (`mcp_memory.storage.query.Cursor`)."""
+
+    __slots__ = ("_rows", "rowcount")
+
+    def __init__(self, cursor: Any) -> None:
+        self.rowcount: int = cursor.rowcount
+        self._rows: list[Any] = cursor.fetchall() if cursor.description is not None else []
+
+    @property
+    def lastrowid(self) -> int | None:
+        """Postgres has no last row id; statements that need the new id say `RETURNING id`."""
+        return None
+
+    async def fetchone(self) -> Any:
+        return self._rows[0] if self._rows else None
+
+    async def fetchall(self) -> list[Any]:
+        return list(self._rows)
+
+
+class _Ready:
+    __slots__ = ("_value",)
+
+    def __init__(self, value: Any) -> None:
+        self._value = value
+
+    def __await__(self) -> Any:
+        yield from ()
+        return self._value
+
+
+class PgTransaction:
+    """One open transaction on a psycopg connection, as the services' write coroutines use it."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ()) -> Any:
+        return _Ready(PgCursor(self._conn.execute(to_postgres(sql), parameters or None)))
+
+    def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> Any:
+        with self._conn.cursor() as cursor:
+            cursor.executemany(to_postgres(sql), list(parameters))
+            return _Ready(PgCursor(cursor))
+
+    async def execute_fetchall(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
+        return list(self._conn.execute(to_postgres(sql), parameters or None).fetchall())
+
+    fetchall = execute_fetchall
+
+    async def fetch_many(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
+        return [
+            list(self._conn.execute(to_postgres(sql), params or None).fetchall())
+            for sql, params in statements
+        ]
+
+
+def _configure(conn: Any) -> None:
+    conn.row_factory = row_factory
+    conn.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
+    conn.execute(f"SET search_path = {SCHEMA}, public")
+    conn.commit()
+
+
+class PgDatabase:
+    """A pool of connections to one Postgres database, as one member (the URL's role)."""
+
+    def __init__(self, url: str, pool: Any) -> None:
+        self.url = url
+        self.path = None
+        self._pool = pool
+        self.temp_tables: set[str] = set()
+
+    @classmethod
+    async def open(cls, url: str, *, max_size: int = 4) -> PgDatabase:
+        """Connect to the database at `url` (checking that `mcp-memory team setup` made its schema)."""
+        psycopg_module()  # the extra's message, if the driver is missing
+        from psycopg_pool import ConnectionPool
+
+        def start() -> Any:
+            pool = ConnectionPool(
+                url,
+                min_size=1,
+                max_size=max_size,
+                timeout=CONNECT_TIMEOUT_S,
+                kwargs={"connect_timeout": CONNECT_TIMEOUT_S},
+                configure=_configure,
+                check=ConnectionPool.check_connection,
+                open=False,
+            )
+            try:
+                pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
+            except Exception as exc:
+                pool.close()
+                raise _unreachable(url, exc) from exc
+            return pool
+
+        db = cls(url, await anyio.to_thread.run_sync(start))
+        if await db.scalar("SELECT to_regclass(?)", (f"{SCHEMA}.schema_migrations",)) is None:
+            await db.close()
+            raise DatabaseError(
+                f"the database at {describe_url(url)} has no mcp-memory schema; an administrator runs "
+                "`mcp-memory team setup --database-url ADMIN_URL` once."
+            )
+        return db
+
+    async def close(self) -> None:
+        """Close the pool; safe to call twice."""
+        await anyio.to_thread.run_sync(self._pool.close)
+
+    # -- reads ---------------------------------------------------------------------------------------
+
+    def _run(self, work: Callable[[Any], _T]) -> _T:
+        try:
+            with self._pool.connection() as conn:
+                return work(conn)
+        except Exception as exc:
+            if _is_gone(exc):
+                raise _unreachable(self.url, exc) from exc
+            raise
+
+    async def fetch_many(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
+        """The rows of each statement, in one trip to the pool."""
+
+        def work(conn: Any) -> list[list[Any]]:
+            return [
+                list(conn.execute(to_postgres(sql), params or None).fetchall()) for sql, params in statements
+            ]
+
+        return await anyio.to_thread.run_sync(self._run, work)
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Rows of one read query."""
+        return (await self.fetch_many([(sql, params)]))[0]
+
+    execute_fetchall = fetchall
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any | None:
+        """The first row of one read query, or None."""
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """The first column of the first row, or None."""
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    # -- writes --------------------------------------------------------------------------------------
+
+    def _transaction(self, work: Callable[[Transaction], Awaitable[_T]]) -> _T:
+        psycopg = psycopg_module()
+        delay = 0.02
+        for attempt in range(1, _WRITE_ATTEMPTS + 1):
+            try:
+                with self._pool.connection() as conn, conn.transaction():
+
+                    async def whole(conn: Any = conn) -> _T:
+                        return await work(PgTransaction(conn))
+
+                    return run_now(
+                        whole(),
+                        refusal="a write transaction awaited something other than its database "
+                        "connection; do that work before or after Database.write",
+                    )
+            except (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected) as exc:
+                if attempt == _WRITE_ATTEMPTS:
+                    raise DatabaseError(
+                        "the write kept conflicting with other writers; nothing was changed, try again."
+                    ) from exc
+                _log.info("write conflicted with another writer, retrying", attempt=attempt)
+                time.sleep(delay * (0.5 + random.random()))  # noqa: S311 - jitter, not crypto
+                delay = min(delay * 2, 1.0)
+            except Exception as exc:
+                if _is_gone(exc):
+                    raise _unreachable(self.url, exc) from exc
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def write(self, work: Callable[[Transaction], Awaitable[_T]]) -> _T:
+        """Run `work` inside one transaction, committed when it returns, rolled back if it raises,
+        retried from the start when it loses to a concurrent writer. It finishes even if the caller
+        is cancelled meanwhile."""
+        with anyio.CancelScope(shield=True):
+            result = await anyio.to_thread.run_sync(self._transaction, work)
+        return result
+
+    async def execute_script(self, statements: Iterable[str]) -> None:
+        """Run statements in one write transaction."""
+
+        async def work(conn: Transaction) -> None:
+            for sql in statements:
+                await conn.execute(sql)
+
+        await self.write(work)
+
+
+def _is_gone(exc: BaseException) -> bool:
+    """Whether `exc` says the server cannot be reached (as opposed to a bad statement)."""
+    psycopg = psycopg_module()
+    from psycopg_pool import PoolTimeout
+
+    return isinstance(exc, (psycopg.OperationalError, PoolTimeout)) and not isinstance(
+        exc,
+        (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected, psycopg.errors.QueryCanceled),
+    )
+
+
+def _unreachable(url: str, exc: BaseException) -> DatabaseError:
+    reason = " ".join(str(exc).split()) or type(exc).__name__
+    return DatabaseError(
+        f"the database at {describe_url(url)} is unreachable: {reason}; nothing was changed."
+    )

@@ -1,0 +1,71 @@
+"""The family modules' SQL, as Postgres runs it: `?` parameters become psycopg's `%s` (and a literal
+`%` becomes `%%`), rows answer by position and by column name like `sqlite3.Row`."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import Any, cast
+
+__all__ = ["Row", "row_factory", "to_postgres"]
+
+
+@functools.lru_cache(maxsize=2048)
+def to_postgres(sql: str) -> str:
+    """`sql` with each `?` outside quoted text and comments turned into `%s`, and every `%` doubled
+    (psycopg reads `%` as the start of a parameter wherever it is)."""
+    out: list[str] = []
+    quote: str | None = None
+    i = 0
+    while i < len(sql):
+        char = sql[i]
+        if quote is None and sql.startswith("--", i):
+            end = sql.find("\n", i)
+            end = len(sql) if end < 0 else end
+            out.append(sql[i:end].replace("%", "%%"))
+            i = end
+            continue
+        if char == "%":
+            out.append("%%")
+        elif quote is not None:
+            out.append(char)
+            if char == quote:
+                quote = None
+        elif char in "'\"":
+            quote = char
+            out.append(char)
+        elif char == "?":
+            out.append("%s")
+        else:
+            out.append(char)
+        i += 1
+    return "".join(out)
+
+
+class Row(tuple[Any, ...]):
+    """A row of a query: a tuple that also answers `row["column"]` and `keys()`, as sqlite3.Row."""
+
+    __slots__ = ()
+    _names: dict[str, int]
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._names[key])
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+
+def row_factory(cursor: Any) -> Any:
+    """A psycopg row factory making `Row`s named after the cursor's columns."""
+    description: Sequence[Any] | None = cursor.description
+    if description is None:
+        return tuple
+    names = {column.name: index for index, column in enumerate(description)}
+    row_type = type("Row", (Row,), {"__slots__": (), "_names": names})
+
+    def make(values: Sequence[Any]) -> Row:
+        return cast(Row, row_type(values))
+
+    return make
