@@ -189,3 +189,37 @@ def test_an_unreachable_database_is_one_clear_error_without_the_password() -> No
     assert "nothing was changed" in message
     assert "hunter2" not in message
     assert describe_url(url) in message
+
+
+def test_the_team_commands_set_up_a_database_and_add_a_member(postgres: PostgresServer) -> None:
+    """`mcp-memory team setup` and `team add` work on a fresh database, say what they did, and a
+    second setup says it is up to date."""
+    import json
+    import subprocess
+    import sys
+
+    database = postgres.new_database()
+    admin = postgres.url(database)
+
+    def run(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "mcp_memory", *argv],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    first = run("team", "setup", "--database-url", admin)
+    assert first.returncode == 0, first.stderr
+    assert "applied schema steps 1" in first.stdout
+    assert "already up to date" in run("team", "setup", "--database-url", admin).stdout
+    added = run("--json", "team", "add", "dana", "--database-url", admin)
+    assert added.returncode == 0, added.stderr
+    member = json.loads(added.stdout)
+    assert member["name"] == "dana"
+    with _as(postgres.url(database, "dana", member["password"])) as conn:
+        assert conn.execute("SELECT count(*) FROM memories").fetchone()[0] == 0
+    refused = run("team", "add", "dana", "--database-url", "not-a-url")
+    assert refused.returncode == 1
+    assert "--database-url postgresql://" in refused.stderr

@@ -633,3 +633,31 @@ def cmd_tag(args: argparse.Namespace, settings: Settings) -> Output:
         settings, lambda app: batch_tag(app, ids=ids, flt=flt, add=args.add, remove=args.remove)
     )
     return Output(*tag_view(result))
+
+
+def cmd_team(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.services.maintenance.team import add_team_member, set_up_team
+    from mcp_memory.storage.postgres.connect import describe_url
+
+    where = describe_url(args.admin_url or "")
+    if args.action == "setup":
+        report = set_up_team(settings, args.admin_url)
+        done = (
+            f"applied schema steps {', '.join(map(str, report.applied))}"
+            if report.applied
+            else "already up to date"
+        )
+        return Output(
+            report,
+            f"Team memory at {where}: {done} (schema {report.version}, vectors of {report.dimension}). "
+            "Next: `mcp-memory team add NAME --database-url ...` for each member.",
+        )
+    if not args.name:
+        raise InvalidInput("name the member to add: `mcp-memory team add alice --database-url ...`.")
+    member = add_team_member(args.admin_url, args.name, args.password)
+    made = "Added member" if member.created else "Updated member"
+    password = f" with password {member.password}" if member.password else ""
+    return Output(
+        member,
+        f"{made} {member.name}{password} at {where}; they connect as the role {member.name}.",
+    )

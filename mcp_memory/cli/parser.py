@@ -78,6 +78,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--mode", choices=["hybrid", "semantic", "keyword"], default="hybrid", help="default hybrid"
     )
 
+    p = command(
+        "team",
+        "Team memory on a shared Postgres with pgvector, run by its administrator: `team setup` creates "
+        "the schema, roles and privacy policies; `team add NAME` adds a member who connects as NAME.",
+    )
+    p.add_argument(
+        "action", choices=["setup", "add"], help="setup: create or update the schema; add: a member"
+    )
+    p.add_argument("name", nargs="?", help="add: the member's role name, e.g. alice")
+    p.add_argument(
+        "--database-url",
+        dest="admin_url",
+        metavar="URL",
+        help="the administrator's URL, e.g. postgresql://admin@db.example.com/memory",
+    )
+    p.add_argument("--password", help="add: the member's password (default: one is generated and printed)")
+
     p = command("get", "Show memories by id, whole.")
     p.add_argument("ids", nargs="+", help="ids such as m_12")
     p.add_argument("--history", action="store_true", help="include earlier versions")

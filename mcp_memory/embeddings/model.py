@@ -31,6 +31,7 @@ __all__ = [
     "FastEmbedder",
     "ModelFiles",
     "load_embedder",
+    "model_dimension",
     "sha256_file",
     "verify_default_model",
 ]
@@ -272,6 +273,20 @@ def _limit_tokens(model: Any, max_tokens: int) -> None:
     tokenizer = getattr(getattr(model, "model", None), "tokenizer", None)
     if tokenizer is not None and hasattr(tokenizer, "enable_truncation"):
         tokenizer.enable_truncation(max_length=max_tokens)
+
+
+def model_dimension(name: str) -> int:
+    """How many numbers the vectors of the model `name` have, without loading it."""
+    if name == DEFAULT_MODEL:
+        return DEFAULT_MODEL_DIM
+    from fastembed import TextEmbedding
+
+    for description in TextEmbedding.list_supported_models():
+        if str(description["model"]).lower() == name.lower():
+            return int(description["dim"])
+    raise ModelUnavailable(
+        f"unknown embedding model {name!r}. Use {DEFAULT_MODEL} (bundled) or a fastembed model name."
+    )
 
 
 def _load_fastembed_model(settings: Settings) -> FastEmbedder:
