@@ -9,7 +9,7 @@ from typing import Any
 
 from mcp_memory.storage.query import QuerySource, Transaction
 
-__all__ = ["record_version", "version_rows"]
+__all__ = ["record_version", "version_rows", "version_state"]
 
 #: The columns of `memory_versions` a version is built from.
 _VERSION_COLUMNS = "memory_id, version, content, tags, kind, importance, metadata, valid_from, replaced_at, replaced_by, changed"
@@ -57,3 +57,12 @@ async def version_rows(source: QuerySource, memory_ids: Sequence[int]) -> list[A
         "ORDER BY memory_id, version DESC",
         list(memory_ids),
     )
+
+
+async def version_state(source: QuerySource, memory_id: int, version: int) -> Any | None:
+    """What a kept version held (content, tags as JSON text, kind, importance, metadata), or None."""
+    rows = await source.fetchall(
+        "SELECT content, tags, kind, importance, metadata FROM memory_versions WHERE memory_id = ? AND version = ?",
+        (memory_id, version),
+    )
+    return next(iter(rows), None)
