@@ -31,7 +31,6 @@ NOT_YET_MOVED = {
     "services/maintenance/doctor.py": 12,
     "services/maintenance/indexing.py": 2,
     "services/maintenance/stats.py": 7,
-    "services/memories/pins.py": 2,
     "services/search/browse.py": 2,
     "services/search/context.py": 1,
     "services/search/hybrid.py": 7,
