@@ -10,6 +10,7 @@ from typing import Any, Literal
 from mcp_memory.errors import InvalidInput
 from mcp_memory.limits import clean_kind, clean_tags
 from mcp_memory.projects import ProjectScope, scope_for
+from mcp_memory.storage.ids import live
 from mcp_memory.timeparse import parse_time
 
 __all__ = ["MemoryFilter", "TagMode", "build_filter"]
@@ -36,7 +37,7 @@ class MemoryFilter:
         params: list[Any] = []
         if not self.include_deleted:
             clauses += [
-                f"{alias}.deleted_at IS NULL",
+                live(alias),
                 f"({alias}.expires_at IS NULL OR {alias}.expires_at > ?)",
             ]
             params.append(time.time())

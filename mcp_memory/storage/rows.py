@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from mcp_memory.storage.ids import LIVE
 from mcp_memory.storage.query import QuerySource
 
 __all__ = ["ACCESS_UPDATE", "MEMORY_COLUMNS", "fetch_memory_row"]
@@ -29,6 +30,6 @@ async def fetch_memory_row(
     if not all(name.isidentifier() for name in extra):
         raise ValueError(f"bad column names {list(extra)!r}")
     columns = ", ".join((MEMORY_COLUMNS, *extra))
-    live = " AND deleted_at IS NULL" if live_only else ""
-    rows = await source.fetchall(f"SELECT {columns} FROM memories WHERE id = ?{live}", (rowid,))
+    condition = f" AND {LIVE}" if live_only else ""
+    rows = await source.fetchall(f"SELECT {columns} FROM memories WHERE id = ?{condition}", (rowid,))
     return next(iter(rows), None)

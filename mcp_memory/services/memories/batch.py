@@ -24,8 +24,8 @@ from mcp_memory.services.memories.store import (
     tags_by_id,
     write_prepared_many,
 )
+from mcp_memory.storage.memories import CHUNK, rows_by_id
 from mcp_memory.storage.query import Transaction
-from mcp_memory.storage.rows import MEMORY_COLUMNS
 
 __all__ = [
     "MAX_BATCH",
@@ -156,15 +156,9 @@ async def batch_tag(
 
     async def work(conn: Transaction) -> list[int]:
         changed: list[int] = []
-        for start in range(0, len(chosen), 500):
-            part = chosen[start : start + 500]
-            marks = ", ".join("?" * len(part))
-            rows = {
-                int(r["id"]): r
-                for r in await conn.execute_fetchall(
-                    f"SELECT {MEMORY_COLUMNS} FROM memories WHERE id IN ({marks})", part
-                )
-            }
+        for start in range(0, len(chosen), CHUNK):
+            part = chosen[start : start + CHUNK]
+            rows = await rows_by_id(conn, part)
             tags = await tags_by_id(conn, part)
             for rowid in part:
                 old = tags.get(rowid, [])

@@ -25,9 +25,11 @@ from mcp_memory.services.memories.store import (
     sync_keyword_index,
     tags_by_id,
 )
+from mcp_memory.storage.keyword_rows import drop_keyword_row
+from mcp_memory.storage.memories import mark_deleted, rewrite_memory
 from mcp_memory.storage.query import Transaction
 from mcp_memory.storage.rows import fetch_memory_row
-from mcp_memory.storage.vectors import forget_vector, update_vector_metadata, write_vectors
+from mcp_memory.storage.vectors import VectorIndexInfo, forget_vector, update_vector_metadata, write_vectors
 
 __all__ = ["DeleteResult", "UpdateResult", "delete_memories", "soft_delete", "update_memory"]
 
@@ -48,6 +50,51 @@ class DeleteResult:
     missing: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class _Update:
+    """An update's cleaned new values (None: not given) and how many secrets were replaced in them."""
+
+    content: str | None
+    tags: list[str] | None
+    kind: str | None
+    importance: float | None
+    metadata: str | None
+    redacted: int
+
+    def changed(self, row: Any, old_tags: Sequence[str]) -> list[str]:
+        """The fields whose new value differs from the memory's `row` and tags."""
+        differs = (
+            ("content", self.content is not None and self.content != row["content"]),
+            ("tags", self.tags is not None and self.tags != old_tags),
+            ("kind", self.kind is not None and self.kind != row["kind"]),
+            ("importance", self.importance is not None and self.importance != row["importance"]),
+            ("metadata", self.metadata is not None and self.metadata != row["metadata"]),
+        )
+        return [name for name, changed in differs if changed]
+
+
+def _clean_update(
+    app: App,
+    content: str | None,
+    tags: Sequence[str] | None,
+    kind: str | None,
+    importance: float | None,
+    metadata: Mapping[str, Any] | None,
+) -> _Update:
+    """Validate and redact update arguments; raises before anything is written."""
+    new_content, redacted = clean_and_redact(app, content) if content is not None else (None, 0)
+    tags, in_tags = redact_tags(app, tags)
+    metadata, in_metadata = redact_metadata(app, metadata)
+    return _Update(
+        content=new_content,
+        tags=clean_tags(tags) if tags is not None else None,
+        kind=clean_kind(kind) if kind is not None else None,
+        importance=importance_value(importance, None),
+        metadata=clean_metadata(metadata) if metadata is not None else None,
+        redacted=redacted + in_tags + in_metadata,
+    )
+
+
 async def update_memory(
     app: App,
     memory_id: str,
@@ -64,17 +111,10 @@ async def update_memory(
         raise InvalidInput(
             "nothing to update; pass at least one of content, tags, kind, importance, metadata."
         )
-    new_content, redacted = clean_and_redact(app, content) if content is not None else (None, 0)
-    tags, in_tags = redact_tags(app, tags)
-    metadata, in_metadata = redact_metadata(app, metadata)
-    redacted += in_tags + in_metadata
-    new_tags = clean_tags(tags) if tags is not None else None
-    new_kind = clean_kind(kind) if kind is not None else None
-    new_importance = importance_value(importance, None)
-    new_meta = clean_metadata(metadata) if metadata is not None else None
-    if new_content is not None:
+    update = _clean_update(app, content, tags, kind, importance, metadata)
+    if update.content is not None:
         app.require_model_match()
-    vectors = await app.embed_for_write([new_content]) if new_content is not None else None
+    vectors = await app.embed_for_write([update.content]) if update.content is not None else None
     info = app.vector_info
     now = time.time()
 
@@ -85,51 +125,13 @@ async def update_memory(
                 f"no memory {memory_id}; it was deleted or never existed. memory_search finds ids."
             )
         old_tags = (await tags_by_id(conn, [rowid]))[rowid]
-        changed: list[str] = []
-        if new_content is not None and new_content != row["content"]:
-            changed.append("content")
-        if new_tags is not None and new_tags != old_tags:
-            changed.append("tags")
-        if new_kind is not None and new_kind != row["kind"]:
-            changed.append("kind")
-        if new_importance is not None and new_importance != row["importance"]:
-            changed.append("importance")
-        if new_meta is not None and new_meta != row["metadata"]:
-            changed.append("metadata")
+        changed = update.changed(row, old_tags)
         if not changed:
-            return UpdateResult(memory_id, int(row["version"]), (), bool(row["embedded"]), redacted)
+            return UpdateResult(memory_id, int(row["version"]), (), bool(row["embedded"]), update.redacted)
         await record_version(conn, row, old_tags, "update", changed, now)
-        kind_value = new_kind if new_kind is not None and "kind" in changed else str(row["kind"])
-        await conn.execute(
-            "UPDATE memories SET content = ?, content_hash = ?, kind = ?, importance = ?, metadata = ?, "
-            "updated_at = ?, version = version + 1 WHERE id = ?",
-            (
-                new_content if "content" in changed else row["content"],
-                content_hash(new_content) if "content" in changed and new_content else row["content_hash"],
-                kind_value,
-                new_importance if "importance" in changed else row["importance"],
-                new_meta if "metadata" in changed else row["metadata"],
-                now,
-                rowid,
-            ),
-        )
-        if "tags" in changed and new_tags is not None:
-            await set_tags(conn, rowid, new_tags)
-        if "content" in changed or "tags" in changed:
-            await sync_keyword_index(conn, rowid)
-        embedded = bool(row["embedded"])
-        if "content" in changed:
-            if vectors is not None and info is not None:
-                await write_vectors(
-                    conn, info, [(rowid, vectors[0], row["project"], kind_value, row["created_at"])]
-                )
-                embedded = True
-            else:
-                await forget_vector(conn, rowid)
-                embedded = False
-        elif "kind" in changed:
-            await update_vector_metadata(conn, rowid, kind_value)
-        return UpdateResult(memory_id, int(row["version"]) + 1, tuple(changed), embedded, redacted)
+        vector = vectors[0] if vectors is not None and info is not None else None
+        embedded = await _write_update(conn, row, update, changed, vector, info, now)
+        return UpdateResult(memory_id, int(row["version"]) + 1, tuple(changed), embedded, update.redacted)
 
     result = await app.db.write(work)
     if not result.embedded:
@@ -137,15 +139,57 @@ async def update_memory(
     return result
 
 
+async def _write_update(
+    conn: Transaction,
+    row: Any,
+    update: _Update,
+    changed: Sequence[str],
+    vector: bytes | None,
+    info: VectorIndexInfo | None,
+    now: float,
+) -> bool:
+    """Write the `changed` fields of `update` over `row` (its version already kept), with the tags,
+    keyword index and vector; whether the memory has a vector now."""
+    rowid = int(row["id"])
+    new_content = update.content if "content" in changed and update.content is not None else None
+    kind = update.kind if "kind" in changed and update.kind is not None else str(row["kind"])
+    await rewrite_memory(
+        conn,
+        rowid,
+        content=new_content if new_content is not None else str(row["content"]),
+        content_hash=content_hash(new_content) if new_content else str(row["content_hash"]),
+        kind=kind,
+        importance=(
+            update.importance
+            if "importance" in changed and update.importance is not None
+            else float(row["importance"])
+        ),
+        metadata=update.metadata
+        if "metadata" in changed and update.metadata is not None
+        else str(row["metadata"]),
+        now=now,
+    )
+    if "tags" in changed and update.tags is not None:
+        await set_tags(conn, rowid, update.tags)
+    if "content" in changed or "tags" in changed:
+        await sync_keyword_index(conn, rowid)
+    if "content" in changed:
+        if vector is not None and info is not None:
+            await write_vectors(conn, info, [(rowid, vector, row["project"], kind, row["created_at"])])
+            return True
+        await forget_vector(conn, rowid)
+        return False
+    if "kind" in changed:
+        await update_vector_metadata(conn, rowid, kind)
+    return bool(row["embedded"])
+
+
 async def soft_delete(conn: Transaction, row: Any, tags: Sequence[str], why: str, now: float) -> None:
     """Delete a memory recoverably (in the caller's transaction): a version records its last state and
     `why`; it leaves both indexes."""
     await record_version(conn, row, tags, "delete", [why], now)
-    await conn.execute(
-        "UPDATE memories SET deleted_at = ?, updated_at = ?, version = version + 1 WHERE id = ?",
-        (now, now, row["id"]),
-    )
-    await conn.execute("DELETE FROM memories_fts WHERE rowid = ?", (row["id"],))
+    await mark_deleted(conn, int(row["id"]), now)
+    await drop_keyword_row(conn, int(row["id"]))
     await forget_vector(conn, int(row["id"]))
 
 

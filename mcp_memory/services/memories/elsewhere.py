@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from mcp_memory.projects import ProjectScope
 from mcp_memory.services.app import App
 from mcp_memory.storage.filters import MemoryFilter, build_filter
+from mcp_memory.storage.memories import counts_by_project
 
 __all__ = ["counts_elsewhere", "listing_hint", "scope_hint"]
 
@@ -20,16 +21,8 @@ async def counts_elsewhere(app: App, flt: MemoryFilter, match: str | None = None
     scoped = flt.scope.projects
     if scoped is None:
         return {}
-    where, params = dataclasses.replace(flt, scope=ProjectScope(None)).sql("m")
-    sql = f"SELECT m.project, count(*) FROM memories m WHERE {where} AND m.project NOT IN ({', '.join('?' * len(scoped))})"
-    params = [*params, *scoped]
-    if match:
-        sql += " AND m.id IN (SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?)"
-        params.append(match)
-    rows = await app.db.fetchall(
-        sql + " GROUP BY m.project ORDER BY count(*) DESC, m.project LIMIT 6", params
-    )
-    return {str(r[0]): int(r[1]) for r in rows}
+    everywhere = dataclasses.replace(flt, scope=ProjectScope(None))
+    return await counts_by_project(app.db, everywhere, excluded=scoped, match=match, limit=6)
 
 
 def scope_hint(counts: dict[str, int], what: str, scope: MemoryFilter) -> str | None:

@@ -25,6 +25,8 @@ from mcp_memory.services.memories.store import (
     tags_by_id,
     versions_of,
 )
+from mcp_memory.storage.history import version_state
+from mcp_memory.storage.memories import purge_memories, rewrite_memory
 from mcp_memory.storage.query import Transaction
 from mcp_memory.storage.rows import fetch_memory_row
 from mcp_memory.storage.vectors import forget_vector, write_vectors
@@ -82,10 +84,7 @@ async def revert_memory(app: App, memory_id: str, version: int) -> Memory:
     """Restore an earlier version's content, tags, kind, importance and metadata as a new version.
     Reverting a deleted memory brings it back."""
     rowid = resolve_id(memory_id)
-    old = await app.db.fetchone(
-        "SELECT content, tags, kind, importance, metadata FROM memory_versions WHERE memory_id = ? AND version = ?",
-        (rowid, version),
-    )
+    old = await version_state(app.db, rowid, version)
     if old is None:
         raise NotFound(f"{memory_id} has no version {version}; memory_history lists its versions.")
     app.require_model_match()
@@ -115,18 +114,16 @@ async def revert_memory(app: App, memory_id: str, version: int) -> Memory:
         if not changed:
             raise InvalidInput(f"{memory_id} already equals version {version}; nothing to revert.")
         await record_version(conn, row, current_tags, "revert", changed, now)
-        await conn.execute(
-            "UPDATE memories SET content = ?, content_hash = ?, kind = ?, importance = ?, metadata = ?, "
-            "deleted_at = NULL, updated_at = ?, version = version + 1 WHERE id = ?",
-            (
-                old["content"],
-                content_hash(old["content"]),
-                old["kind"],
-                old["importance"],
-                old["metadata"],
-                now,
-                rowid,
-            ),
+        await rewrite_memory(
+            conn,
+            rowid,
+            content=old["content"],
+            content_hash=content_hash(old["content"]),
+            kind=old["kind"],
+            importance=old["importance"],
+            metadata=old["metadata"],
+            now=now,
+            undelete=True,
         )
         await set_tags(conn, rowid, target_tags)
         await sync_keyword_index(conn, rowid)
@@ -160,12 +157,5 @@ async def forget_memories(
     if dry_run or not chosen:
         return ForgetResult(dry_run, len(chosen), sample, tuple(missing))
 
-    async def work(conn: Transaction) -> None:
-        for start in range(0, len(chosen), 500):
-            part = chosen[start : start + 500]
-            marks = ", ".join("?" * len(part))
-            # Triggers remove the keyword and vector entries; foreign keys cascade to tags, versions, links.
-            await conn.execute(f"DELETE FROM memories WHERE id IN ({marks})", part)
-
-    await app.db.write(work)
+    await app.db.write(lambda conn: purge_memories(conn, chosen))
     return ForgetResult(False, len(chosen), sample, tuple(missing))

@@ -9,9 +9,13 @@ from mcp_memory.limits import MAX_PIN_NOTE as _MAX_NOTE
 from mcp_memory.services.app import App
 from mcp_memory.services.memories.store import Memory, load_memories, resolve_id
 from mcp_memory.storage.filters import build_filter
+from mcp_memory.storage.pins import pinned_ids, set_pin
 from mcp_memory.storage.query import Transaction
 
 __all__ = ["list_pins", "set_pinned"]
+
+#: The most pins a listing (and so the context) shows.
+_MAX_PINS = 200
 
 
 async def set_pinned(app: App, memory_id: str, pinned: bool, note: str | None = None) -> Memory:
@@ -21,11 +25,8 @@ async def set_pinned(app: App, memory_id: str, pinned: bool, note: str | None = 
         raise InvalidInput(f"the pin note is {len(note)} characters; at most {_MAX_NOTE}.")
 
     async def work(conn: Transaction) -> None:
-        cursor = await conn.execute(
-            "UPDATE memories SET pinned = ?, pin_note = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL",
-            (int(pinned), (note.strip() or None) if (pinned and note) else None, time.time(), rowid),
-        )
-        if cursor.rowcount == 0:
+        kept_note = (note.strip() or None) if (pinned and note) else None
+        if not await set_pin(conn, rowid, pinned, kept_note, time.time()):
             raise NotFound(f"no memory {memory_id}; memory_search finds ids.")
 
     await app.db.write(work)
@@ -34,11 +35,8 @@ async def set_pinned(app: App, memory_id: str, pinned: bool, note: str | None = 
 
 async def list_pins(app: App, project: str | None = None) -> list[Memory]:
     """Pinned memories in the usual project scope, most recently changed first."""
-    where, params = build_filter(default_project=app.default_project, project=project).sql("m")
-    rows = await app.db.fetchall(
-        f"SELECT m.id FROM memories m WHERE m.pinned = 1 AND {where} ORDER BY m.updated_at DESC, m.id DESC LIMIT 200",
-        params,
+    ids = await pinned_ids(
+        app.db, build_filter(default_project=app.default_project, project=project), _MAX_PINS
     )
-    ids = [int(r[0]) for r in rows]
     found = await load_memories(app.db, ids)
     return [found[i] for i in ids if i in found]

@@ -17,9 +17,10 @@ from typing import Any
 from mcp_memory.errors import InvalidInput
 from mcp_memory.limits import MAX_LIMIT, clean_ids
 from mcp_memory.storage.filters import MemoryFilter
+from mcp_memory.storage.history import version_rows
 from mcp_memory.storage.ids import format_id, parse_id
+from mcp_memory.storage.memories import live_rows_with_tags, newest_ids
 from mcp_memory.storage.query import QuerySource
-from mcp_memory.storage.rows import MEMORY_COLUMNS
 
 __all__ = [
     "GetResult",
@@ -32,6 +33,7 @@ __all__ = [
     "parse_id",
     "read_memories",
     "recent_in",
+    "version_from_row",
     "versions_of",
 ]
 
@@ -108,50 +110,31 @@ def memory_from_row(row: Any, tags: Iterable[str]) -> Memory:
 async def load_memories(db: QuerySource, ids: Sequence[int]) -> dict[int, Memory]:
     """Live memories by row id, with their tags: two queries in one trip to the reader's thread (a
     trip costs ~0.3 ms, a memory_get's whole service 0.7)."""
-    if not ids:
-        return {}
-    marks = ", ".join("?" * len(ids))
-    rows, tag_rows = await db.fetch_many(
-        [
-            (
-                f"SELECT {MEMORY_COLUMNS} FROM memories WHERE id IN ({marks}) AND deleted_at IS NULL",
-                list(ids),
-            ),
-            (
-                f"SELECT memory_id, tag FROM memory_tags WHERE memory_id IN ({marks}) ORDER BY memory_id, tag",
-                list(ids),
-            ),
-        ]
-    )
-    tags: dict[int, list[str]] = {}
-    for row in tag_rows:
-        tags.setdefault(int(row[0]), []).append(str(row[1]))
+    rows, tags = await live_rows_with_tags(db, ids)
     return {int(r["id"]): memory_from_row(r, tags.get(int(r["id"]), [])) for r in rows}
 
 
-async def versions_of(db: QuerySource, ids: Sequence[int]) -> dict[int, list[MemoryVersion]]:
-    rows = await db.fetchall(
-        "SELECT memory_id, version, content, tags, kind, importance, metadata, valid_from, replaced_at, "
-        f"replaced_by, changed FROM memory_versions WHERE memory_id IN ({', '.join('?' * len(ids))}) "
-        "ORDER BY memory_id, version DESC",
-        list(ids),
+def version_from_row(row: Any) -> MemoryVersion:
+    """A `MemoryVersion` from a row of `memory_versions`."""
+    return MemoryVersion(
+        version=int(row["version"]),
+        content=str(row["content"]),
+        tags=tuple(json.loads(row["tags"])),
+        kind=str(row["kind"]),
+        importance=float(row["importance"]),
+        metadata=json.loads(row["metadata"]),
+        valid_from=float(row["valid_from"]),
+        replaced_at=float(row["replaced_at"]),
+        replaced_by=str(row["replaced_by"]),
+        changed=tuple(json.loads(row["changed"])),
     )
+
+
+async def versions_of(db: QuerySource, ids: Sequence[int]) -> dict[int, list[MemoryVersion]]:
+    """The kept versions of these memories, newest first, by row id (a memory without any is left out)."""
     result: dict[int, list[MemoryVersion]] = {}
-    for r in rows:
-        result.setdefault(int(r["memory_id"]), []).append(
-            MemoryVersion(
-                version=int(r["version"]),
-                content=str(r["content"]),
-                tags=tuple(json.loads(r["tags"])),
-                kind=str(r["kind"]),
-                importance=float(r["importance"]),
-                metadata=json.loads(r["metadata"]),
-                valid_from=float(r["valid_from"]),
-                replaced_at=float(r["replaced_at"]),
-                replaced_by=str(r["replaced_by"]),
-                changed=tuple(json.loads(r["changed"])),
-            )
-        )
+    for row in await version_rows(db, ids):
+        result.setdefault(int(row["memory_id"]), []).append(version_from_row(row))
     return result
 
 
@@ -185,11 +168,6 @@ async def recent_in(db: QuerySource, flt: MemoryFilter, limit: int) -> list[Memo
     """The newest memories passing `flt` first, at most `limit`."""
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit {limit} is out of range; use 1 to {MAX_LIMIT}.")
-    where, params = flt.sql("m")
-    rows = await db.fetchall(
-        f"SELECT m.id FROM memories m WHERE {where} ORDER BY m.created_at DESC, m.id DESC LIMIT ?",
-        [*params, limit],
-    )
-    ids = [int(r[0]) for r in rows]
+    ids = await newest_ids(db, flt, limit)
     found = await load_memories(db, ids)
     return [found[i] for i in ids if i in found]

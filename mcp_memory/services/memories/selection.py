@@ -11,6 +11,7 @@ from mcp_memory.limits import MAX_SELECTED, clean_ids
 from mcp_memory.services.app import App
 from mcp_memory.services.memories.store import parse_id
 from mcp_memory.storage.filters import build_filter
+from mcp_memory.storage.memories import filtered_ids, known_ids
 
 __all__ = ["FILTER_KEYS", "select_memories"]
 
@@ -35,13 +36,7 @@ async def select_memories(
         wanted = clean_ids(ids)
         parsed = {given: parse_id(given) for given in wanted}
         known = [p for p in parsed.values() if p is not None]
-        found: set[int] = set()
-        if known:
-            deleted = "" if include_deleted else " AND deleted_at IS NULL"
-            rows = await app.db.fetchall(
-                f"SELECT id FROM memories WHERE id IN ({', '.join('?' * len(known))}){deleted}", known
-            )
-            found = {int(r[0]) for r in rows}
+        found = await known_ids(app.db, known, include_deleted=include_deleted)
         missing = [given for given, rowid in parsed.items() if rowid not in found]
         return [p for p in parsed.values() if p in found], missing
     assert flt is not None
@@ -60,10 +55,7 @@ async def select_memories(
         until=flt.get("until"),
     )
     built = replace(built, include_deleted=include_deleted, include_archived=True)
-    where, params = built.sql("m")
-    rows = await app.db.fetchall(
-        f"SELECT m.id FROM memories m WHERE {where} ORDER BY m.id LIMIT ?", [*params, MAX_SELECTED + 1]
-    )
-    if len(rows) > MAX_SELECTED:
+    chosen = await filtered_ids(app.db, built, MAX_SELECTED + 1)
+    if len(chosen) > MAX_SELECTED:
         raise InvalidInput(f"the filter matches more than {MAX_SELECTED:,} memories; narrow it.")
-    return [int(r[0]) for r in rows], []
+    return chosen, []

@@ -9,7 +9,6 @@ stored before the model is ready is written at once without its vector; the embe
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -32,10 +31,18 @@ from mcp_memory.services.memories.records import (
     versions_of,
 )
 from mcp_memory.services.memories.redaction import redact, redact_value
-from mcp_memory.storage import QuerySource
 from mcp_memory.storage.filters import MemoryFilter, build_filter
+from mcp_memory.storage.history import record_version
+from mcp_memory.storage.keyword_rows import KEYWORD_ROWS, sync_keyword_index, sync_keyword_index_many
+from mcp_memory.storage.memories import (
+    bump_version,
+    insert_memory,
+    live_id_by_hash,
+    live_row_by_hash,
+    set_tags,
+    tags_by_id,
+)
 from mcp_memory.storage.query import Transaction
-from mcp_memory.storage.rows import MEMORY_COLUMNS
 from mcp_memory.storage.vectors import VectorIndexInfo, write_vectors
 from mcp_memory.timeparse import parse_time
 
@@ -95,43 +102,6 @@ def importance_value(value: float | None, default: float | None) -> float | None
     return float(value)
 
 
-async def tags_by_id(source: QuerySource, ids: Sequence[int]) -> dict[int, list[str]]:
-    result: dict[int, list[str]] = {i: [] for i in ids}
-    if not ids:
-        return result
-    sql = (
-        f"SELECT memory_id, tag FROM memory_tags WHERE memory_id IN ({', '.join('?' * len(ids))}) "
-        "ORDER BY memory_id, tag"
-    )
-    rows = await source.fetchall(sql, ids)
-    for row in rows:
-        result[int(row[0])].append(str(row[1]))
-    return result
-
-
-#: The keyword-index rows of live memories: content, and tags joined by spaces.
-KEYWORD_ROWS = (
-    "INSERT INTO memories_fts(rowid, content, tags) "
-    "SELECT id, content, coalesce((SELECT group_concat(tag, ' ') FROM memory_tags WHERE memory_id = m.id), '') "
-    "FROM memories m WHERE deleted_at IS NULL"
-)
-
-
-async def sync_keyword_index(conn: Transaction, memory_id: int) -> None:
-    """Rewrite a memory's row in the keyword index from the memory and its tags (in the caller's
-    transaction); a deleted memory is left out of it."""
-    await sync_keyword_index_many(conn, [memory_id])
-
-
-async def sync_keyword_index_many(conn: Transaction, memory_ids: Sequence[int]) -> None:
-    """`sync_keyword_index` for several memories, two statements per 500 ids."""
-    for start in range(0, len(memory_ids), 500):
-        part = list(memory_ids[start : start + 500])
-        marks = ", ".join("?" * len(part))
-        await conn.execute(f"DELETE FROM memories_fts WHERE rowid IN ({marks})", part)
-        await conn.execute(KEYWORD_ROWS + f" AND id IN ({marks})", part)
-
-
 async def retag(
     conn: Transaction,
     row: Any,
@@ -143,48 +113,8 @@ async def retag(
     """Give a memory new tags as a new version (its previous state kept), keyword index included."""
     await record_version(conn, row, old_tags, reason, ["tags"], now)
     await set_tags(conn, row["id"], new_tags)
-    await conn.execute(
-        "UPDATE memories SET version = version + 1, updated_at = ? WHERE id = ?", (now, row["id"])
-    )
+    await bump_version(conn, row["id"], now)
     await sync_keyword_index(conn, row["id"])
-
-
-async def set_tags(conn: Transaction, memory_id: int, tags: Sequence[str], *, new: bool = False) -> None:
-    """Replace a memory's tags (`new`: it was just inserted and has none yet)."""
-    if not new:
-        await conn.execute("DELETE FROM memory_tags WHERE memory_id = ?", (memory_id,))
-    if tags:
-        await conn.executemany(
-            "INSERT INTO memory_tags(memory_id, tag) VALUES (?, ?)", [(memory_id, t) for t in tags]
-        )
-
-
-async def record_version(
-    conn: Transaction,
-    row: Any,
-    tags: Sequence[str],
-    replaced_by: str,
-    changed: Sequence[str],
-    now: float,
-) -> None:
-    """Keep the state `row` had before a change."""
-    await conn.execute(
-        "INSERT OR REPLACE INTO memory_versions(memory_id, version, content, tags, kind, importance, metadata, "
-        "valid_from, replaced_at, replaced_by, changed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            row["id"],
-            row["version"],
-            row["content"],
-            json.dumps(list(tags)),
-            row["kind"],
-            row["importance"],
-            row["metadata"],
-            row["updated_at"],
-            now,
-            replaced_by,
-            json.dumps(list(changed)),
-        ),
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,44 +230,12 @@ async def write_prepared_many(
     created: list[int] = []
     vectors: list[tuple[int, bytes, str, str, float]] = []
     for item, vector in entries:
-        rows = list(
-            await conn.execute_fetchall(
-                f"SELECT {MEMORY_COLUMNS} FROM memories WHERE project = ? AND content_hash = ? AND deleted_at IS NULL",
-                (item.project, item.digest),
-            )
-        )
-        if rows:
-            row = rows[0]
-            old_tags = (await tags_by_id(conn, [row["id"]]))[row["id"]]
-            merged = clean_tags([*old_tags, *item.tags])
-            if merged != old_tags:
-                await retag(conn, row, old_tags, merged, "merge", now)
-            mid = format_id(int(row["id"]))
+        row = await live_row_by_hash(conn, item.project, item.digest)
+        if row is not None:
             embedded = bool(row["embedded"]) or int(row["id"]) in {v[0] for v in vectors}
-            results.append(
-                StoreResult(mid, "duplicate", mid, item.redacted, embedded, str(row["project"]) or None)
-            )
+            results.append(await _merge_into(conn, row, item, embedded, now))
             continue
-        cursor = await conn.execute(
-            "INSERT INTO memories(content, content_hash, kind, importance, metadata, project, pinned, created_at, "
-            "updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                item.content,
-                item.digest,
-                item.kind,
-                item.importance,
-                item.metadata,
-                item.project,
-                int(item.pinned),
-                item.created_at,
-                now,
-                item.expires_at,
-            ),
-        )
-        rowid = cursor.lastrowid
-        if rowid is None:  # pragma: no cover - INSERT always sets it
-            raise RuntimeError("insert returned no row id")
-        await set_tags(conn, rowid, item.tags, new=True)
+        rowid = await _insert(conn, item, now)
         created.append(rowid)
         embedded = vector is not None and info is not None
         if embedded:
@@ -349,6 +247,37 @@ async def write_prepared_many(
     if vectors and info is not None:
         await write_vectors(conn, info, vectors)
     return results
+
+
+async def _merge_into(
+    conn: Transaction, row: Any, item: PreparedMemory, embedded: bool, now: float
+) -> StoreResult:
+    """Add `item`'s tags to the identical memory `row` already stored; its 'duplicate' result."""
+    old_tags = (await tags_by_id(conn, [row["id"]]))[row["id"]]
+    merged = clean_tags([*old_tags, *item.tags])
+    if merged != old_tags:
+        await retag(conn, row, old_tags, merged, "merge", now)
+    mid = format_id(int(row["id"]))
+    return StoreResult(mid, "duplicate", mid, item.redacted, embedded, str(row["project"]) or None)
+
+
+async def _insert(conn: Transaction, item: PreparedMemory, now: float) -> int:
+    """Insert a new memory with its tags (its indexes are the caller's); its row id."""
+    rowid = await insert_memory(
+        conn,
+        content=item.content,
+        content_hash=item.digest,
+        kind=item.kind,
+        importance=item.importance,
+        metadata=item.metadata,
+        project=item.project,
+        pinned=item.pinned,
+        created_at=item.created_at,
+        updated_at=now,
+        expires_at=item.expires_at,
+    )
+    await set_tags(conn, rowid, item.tags, new=True)
+    return rowid
 
 
 async def store_memory(
@@ -381,15 +310,12 @@ async def store_memory(
         now=now,
     )
     app.require_model_match()
-    existing: Any = None
+    existing: int | None = None
     vectors: list[bytes] | None = None
 
     async def duplicate() -> None:
         nonlocal existing
-        existing = await app.db.scalar(
-            "SELECT id FROM memories WHERE project = ? AND content_hash = ? AND deleted_at IS NULL",
-            (item.project, item.digest),
-        )
+        existing = await live_id_by_hash(app.db, item.project, item.digest)
 
     async def embed() -> None:
         nonlocal vectors

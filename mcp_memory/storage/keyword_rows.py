@@ -1,0 +1,59 @@
+"""The keyword index's rows for memories (FTS5, SQLite only): rewritten by the transaction that
+writes the memory, so a memory the caller saw stored is found by its words at once.
+
+How the keyword stage queries the index is `mcp_memory.storage.keywords`; this module only keeps the
+index in step with `memories` and names the condition "the index matches this expression".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from mcp_memory.storage.ids import live
+from mcp_memory.storage.query import Transaction
+
+__all__ = [
+    "KEYWORD_ROWS",
+    "drop_keyword_row",
+    "match_clause",
+    "sync_keyword_index",
+    "sync_keyword_index_many",
+]
+
+#: The keyword-index rows of live memories: content, and tags joined by spaces.
+KEYWORD_ROWS = (
+    "INSERT INTO memories_fts(rowid, content, tags) "
+    "SELECT id, content, coalesce((SELECT group_concat(tag, ' ') FROM memory_tags WHERE memory_id = m.id), '') "
+    f"FROM memories m WHERE {live('m')}"
+)
+
+#: Ids per pair of statements.
+_CHUNK = 500
+
+
+def match_clause(alias: str) -> str:
+    """The condition that the keyword index matches the FTS5 expression bound next, for the memories
+    table under `alias`."""
+    if not alias.isidentifier():
+        raise ValueError(f"bad table alias {alias!r}")
+    return f"{alias}.id IN (SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?)"
+
+
+async def sync_keyword_index(conn: Transaction, memory_id: int) -> None:
+    """Rewrite a memory's row in the keyword index from the memory and its tags (in the caller's
+    transaction); a deleted memory is left out of it."""
+    await sync_keyword_index_many(conn, [memory_id])
+
+
+async def sync_keyword_index_many(conn: Transaction, memory_ids: Sequence[int]) -> None:
+    """`sync_keyword_index` for several memories, two statements per 500 ids."""
+    for start in range(0, len(memory_ids), _CHUNK):
+        part = list(memory_ids[start : start + _CHUNK])
+        marks = ", ".join("?" * len(part))
+        await conn.execute(f"DELETE FROM memories_fts WHERE rowid IN ({marks})", part)
+        await conn.execute(KEYWORD_ROWS + f" AND id IN ({marks})", part)
+
+
+async def drop_keyword_row(conn: Transaction, memory_id: int) -> None:
+    """Take a memory out of the keyword index (it was deleted, recoverably)."""
+    await conn.execute("DELETE FROM memories_fts WHERE rowid = ?", (memory_id,))

@@ -1,0 +1,256 @@
+"""The memory rows and their tags: reading them by id, by content hash or by filter, and writing them
+(insert, rewrite, soft delete, purge) inside the caller's transaction.
+
+Reads take a `QuerySource`, writes a `Transaction`. Rows come back as the engine's rows of
+`MEMORY_COLUMNS` (read by column name); what a memory means is the services' business. Nothing here
+imports the connection layer, so the command line's quick commands can run these reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from mcp_memory.storage.filters import MemoryFilter
+from mcp_memory.storage.ids import LIVE
+from mcp_memory.storage.keyword_rows import match_clause
+from mcp_memory.storage.query import QuerySource, Transaction
+from mcp_memory.storage.rows import MEMORY_COLUMNS
+
+__all__ = [
+    "CHUNK",
+    "bump_version",
+    "counts_by_project",
+    "filtered_ids",
+    "insert_memory",
+    "known_ids",
+    "live_id_by_hash",
+    "live_row_by_hash",
+    "live_rows_with_tags",
+    "mark_deleted",
+    "newest_ids",
+    "purge_memories",
+    "rewrite_memory",
+    "rows_by_id",
+    "set_tags",
+    "tags_by_id",
+]
+
+#: Ids bound in one statement: well below SQLite's limit of bound parameters.
+CHUNK = 500
+
+
+def _marks(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+def _tags_statement(ids: Sequence[int]) -> tuple[str, list[int]]:
+    return (
+        f"SELECT memory_id, tag FROM memory_tags WHERE memory_id IN ({_marks(len(ids))}) ORDER BY memory_id, tag",
+        list(ids),
+    )
+
+
+def _group_tags(rows: Sequence[Any], ids: Sequence[int]) -> dict[int, list[str]]:
+    result: dict[int, list[str]] = {i: [] for i in ids}
+    for row in rows:
+        result.setdefault(int(row[0]), []).append(str(row[1]))
+    return result
+
+
+# -- reads ---------------------------------------------------------------------------------------
+
+
+async def tags_by_id(source: QuerySource, ids: Sequence[int]) -> dict[int, list[str]]:
+    """Each memory's tags in order, by row id (an empty list for a memory without tags)."""
+    if not ids:
+        return {}
+    sql, params = _tags_statement(ids)
+    return _group_tags(await source.fetchall(sql, params), ids)
+
+
+async def live_rows_with_tags(
+    source: QuerySource, ids: Sequence[int]
+) -> tuple[list[Any], dict[int, list[str]]]:
+    """The live rows among `ids` (`MEMORY_COLUMNS`) and the tags of `ids`, in one trip to the
+    source (two statements through `fetch_many`)."""
+    if not ids:
+        return [], {}
+    rows, tag_rows = await source.fetch_many(
+        [
+            (f"SELECT {MEMORY_COLUMNS} FROM memories WHERE id IN ({_marks(len(ids))}) AND {LIVE}", list(ids)),
+            _tags_statement(ids),
+        ]
+    )
+    return list(rows), _group_tags(tag_rows, ids)
+
+
+async def rows_by_id(source: QuerySource, ids: Sequence[int]) -> dict[int, Any]:
+    """The rows (`MEMORY_COLUMNS`) of `ids`, deleted ones included, by row id."""
+    if not ids:
+        return {}
+    rows = await source.fetchall(
+        f"SELECT {MEMORY_COLUMNS} FROM memories WHERE id IN ({_marks(len(ids))})", list(ids)
+    )
+    return {int(r["id"]): r for r in rows}
+
+
+async def live_row_by_hash(source: QuerySource, project: str, digest: str) -> Any | None:
+    """The live row (`MEMORY_COLUMNS`) in `project` whose content has this hash, or None."""
+    rows = await source.fetchall(
+        f"SELECT {MEMORY_COLUMNS} FROM memories WHERE project = ? AND content_hash = ? AND {LIVE} LIMIT 1",
+        (project, digest),
+    )
+    return next(iter(rows), None)
+
+
+async def live_id_by_hash(source: QuerySource, project: str, digest: str) -> int | None:
+    """The row id of the live memory in `project` whose content has this hash, or None."""
+    rows = await source.fetchall(
+        f"SELECT id FROM memories WHERE project = ? AND content_hash = ? AND {LIVE} LIMIT 1",
+        (project, digest),
+    )
+    return int(rows[0][0]) if rows else None
+
+
+async def known_ids(source: QuerySource, ids: Sequence[int], *, include_deleted: bool = False) -> set[int]:
+    """Which of `ids` are memories (live ones only unless `include_deleted`)."""
+    if not ids:
+        return set()
+    condition = "" if include_deleted else f" AND {LIVE}"
+    rows = await source.fetchall(
+        f"SELECT id FROM memories WHERE id IN ({_marks(len(ids))}){condition}", list(ids)
+    )
+    return {int(r[0]) for r in rows}
+
+
+async def newest_ids(source: QuerySource, flt: MemoryFilter, limit: int) -> list[int]:
+    """The row ids of the memories passing `flt`, newest first, at most `limit`."""
+    where, params = flt.sql("m")
+    rows = await source.fetchall(
+        f"SELECT m.id FROM memories m WHERE {where} ORDER BY m.created_at DESC, m.id DESC LIMIT ?",
+        [*params, limit],
+    )
+    return [int(r[0]) for r in rows]
+
+
+async def filtered_ids(source: QuerySource, flt: MemoryFilter, limit: int) -> list[int]:
+    """The row ids of the memories passing `flt`, in id order, at most `limit`."""
+    where, params = flt.sql("m")
+    rows = await source.fetchall(
+        f"SELECT m.id FROM memories m WHERE {where} ORDER BY m.id LIMIT ?", [*params, limit]
+    )
+    return [int(r[0]) for r in rows]
+
+
+async def counts_by_project(
+    source: QuerySource,
+    flt: MemoryFilter,
+    *,
+    excluded: Sequence[str],
+    match: str | None = None,
+    limit: int,
+) -> dict[str, int]:
+    """How many memories pass `flt` in each project outside `excluded` ('' is global), most first
+    (then by name), at most `limit` projects; with `match`, only those the keyword index matches."""
+    where, params = flt.sql("m")
+    sql = f"SELECT m.project, count(*) FROM memories m WHERE {where} AND m.project NOT IN ({_marks(len(excluded))})"
+    params = [*params, *excluded]
+    if match:
+        sql += f" AND {match_clause('m')}"
+        params.append(match)
+    rows = await source.fetchall(
+        sql + " GROUP BY m.project ORDER BY count(*) DESC, m.project LIMIT ?", [*params, limit]
+    )
+    return {str(r[0]): int(r[1]) for r in rows}
+
+
+# -- writes --------------------------------------------------------------------------------------
+
+
+async def insert_memory(
+    conn: Transaction,
+    *,
+    content: str,
+    content_hash: str,
+    kind: str,
+    importance: float,
+    metadata: str,
+    project: str,
+    pinned: bool,
+    created_at: float,
+    updated_at: float,
+    expires_at: float | None,
+) -> int:
+    """Insert a memory row (no tags, not embedded) and answer its row id."""
+    rows = await conn.execute_fetchall(
+        "INSERT INTO memories(content, content_hash, kind, importance, metadata, project, pinned, created_at, "
+        "updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (
+            content,
+            content_hash,
+            kind,
+            importance,
+            metadata,
+            project,
+            int(pinned),
+            created_at,
+            updated_at,
+            expires_at,
+        ),
+    )
+    return int(rows[0][0])
+
+
+async def set_tags(conn: Transaction, memory_id: int, tags: Sequence[str], *, new: bool = False) -> None:
+    """Replace a memory's tags (`new`: it was just inserted and has none yet)."""
+    if not new:
+        await conn.execute("DELETE FROM memory_tags WHERE memory_id = ?", (memory_id,))
+    if tags:
+        await conn.executemany(
+            "INSERT INTO memory_tags(memory_id, tag) VALUES (?, ?)", [(memory_id, t) for t in tags]
+        )
+
+
+async def bump_version(conn: Transaction, memory_id: int, now: float) -> None:
+    """Count a new version of a memory whose other columns did not change (its tags did)."""
+    await conn.execute(
+        "UPDATE memories SET version = version + 1, updated_at = ? WHERE id = ?", (now, memory_id)
+    )
+
+
+async def rewrite_memory(
+    conn: Transaction,
+    memory_id: int,
+    *,
+    content: str,
+    content_hash: str,
+    kind: str,
+    importance: float,
+    metadata: str,
+    now: float,
+    undelete: bool = False,
+) -> None:
+    """Give a memory these columns as a new version (`undelete`: and bring it back if deleted)."""
+    restore = "deleted_at = NULL, " if undelete else ""
+    await conn.execute(
+        "UPDATE memories SET content = ?, content_hash = ?, kind = ?, importance = ?, metadata = ?, "
+        f"{restore}updated_at = ?, version = version + 1 WHERE id = ?",
+        (content, content_hash, kind, importance, metadata, now, memory_id),
+    )
+
+
+async def mark_deleted(conn: Transaction, memory_id: int, now: float) -> None:
+    """Mark a memory deleted (recoverably) as a new version."""
+    await conn.execute(
+        "UPDATE memories SET deleted_at = ?, updated_at = ?, version = version + 1 WHERE id = ?",
+        (now, now, memory_id),
+    )
+
+
+async def purge_memories(conn: Transaction, memory_ids: Sequence[int]) -> None:
+    """Delete memory rows for good. Triggers remove their keyword and vector entries; foreign keys
+    cascade to tags, versions and graph links."""
+    for start in range(0, len(memory_ids), CHUNK):
+        part = list(memory_ids[start : start + CHUNK])
+        await conn.execute(f"DELETE FROM memories WHERE id IN ({_marks(len(part))})", part)
