@@ -18,7 +18,8 @@ from collections.abc import Sequence
 
 from mcp_memory.errors import ModelMismatch
 from mcp_memory.storage.connection import Database, Reader
-from mcp_memory.storage.query import Transaction
+from mcp_memory.storage.ids import LIVE
+from mcp_memory.storage.query import QuerySource, Transaction
 from mcp_memory.storage.vector_tables import (
     CHANGES_KEPT,
     VectorIndexInfo,
@@ -35,21 +36,28 @@ __all__ = [
     "CHANGES_KEPT",
     "VectorIndexInfo",
     "activate_vector_table",
+    "all_vectors",
     "check_model",
     "codes_table",
+    "count_vectors",
     "create_vector_table",
+    "delete_vectors",
     "drop_leftover_vector_table",
     "drop_vector_table",
     "ensure_vector_index",
     "forget_vector",
     "insert_vectors",
     "live_table",
+    "mark_embedded_from",
     "mismatch_message",
     "prune_changes",
     "read_vector_info",
+    "remove_orphan_vectors",
+    "requeue_missing_vectors",
     "rescore",
     "table_statements",
     "update_vector_metadata",
+    "vector_table_names",
     "write_vectors",
 ]
 
@@ -192,3 +200,59 @@ async def update_vector_metadata(conn: Transaction, memory_id: int, kind: str) -
     table = await live_table(conn)
     if table is not None:
         await conn.execute(f"UPDATE {codes_table(table)} SET kind = ? WHERE memory_id = ?", (kind, memory_id))
+
+
+# -- the whole table: reindex, repair, consolidation ------------------------------------------------
+
+#: Vector tables (and, from schemas before 3, vec0 tables), not vec0's shadow tables.
+_VECTOR_TABLES = (
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'memories_vec_[0-9]*' "
+    "AND name NOT GLOB 'memories_vec_*[^0-9]*'"
+)
+
+
+async def vector_table_names(source: QuerySource) -> list[str]:
+    """The names of every vector table in the file (the live one and any an interrupted reindex left)."""
+    return [str(r[0]) for r in await source.fetchall(_VECTOR_TABLES)]
+
+
+async def count_vectors(source: QuerySource, table: str) -> int:
+    """How many vectors `table` holds."""
+    rows = await source.fetchall(f"SELECT count(*) FROM {table}")
+    return int(rows[0][0] or 0) if rows else 0
+
+
+async def all_vectors(source: QuerySource, table: str) -> dict[int, bytes]:
+    """Every vector of `table` by memory row id."""
+    return {
+        int(r[0]): bytes(r[1]) for r in await source.fetchall(f"SELECT memory_id, embedding FROM {table}")
+    }
+
+
+async def delete_vectors(conn: Transaction, table: str, rowids: Sequence[int]) -> None:
+    """Remove the vectors of `rowids` from `table`."""
+    await conn.executemany(f"DELETE FROM {table} WHERE memory_id = ?", [(rowid,) for rowid in rowids])
+
+
+async def mark_embedded_from(conn: Transaction, table: str) -> None:
+    """Mark every live memory with a vector in `table` as embedded (after a reindex's switch)."""
+    await conn.execute(
+        f"UPDATE memories SET embedded = 1 WHERE {LIVE} AND id IN (SELECT memory_id FROM {table})"
+    )
+
+
+async def remove_orphan_vectors(conn: Transaction, table: str) -> int:
+    """Remove the vectors that belong to no live memory; how many."""
+    cur = await conn.execute(
+        f"DELETE FROM {table} WHERE memory_id NOT IN (SELECT id FROM memories WHERE {LIVE})"
+    )
+    return max(cur.rowcount, 0)
+
+
+async def requeue_missing_vectors(conn: Transaction, table: str) -> int:
+    """Mark live memories marked embedded but without a vector in `table` for re-embedding; how many."""
+    cur = await conn.execute(
+        f"UPDATE memories SET embedded = 0 WHERE {LIVE} AND embedded = 1 "
+        f"AND id NOT IN (SELECT memory_id FROM {table})"
+    )
+    return max(cur.rowcount, 0)
