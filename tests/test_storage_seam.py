@@ -34,9 +34,6 @@ NOT_YET_MOVED = {
     "services/memories/records.py": 4,
     "services/memories/selection.py": 2,
     "services/memories/store.py": 10,
-    "services/search/browse.py": 2,
-    "services/search/context.py": 1,
-    "services/search/hybrid.py": 7,
     "services/transfer/exporting.py": 11,
     "services/transfer/importing.py": 17,
 }

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from mcp_memory.errors import ModelMismatch
 from mcp_memory.storage.connection import Database, Reader
@@ -57,7 +58,10 @@ __all__ = [
     "rescore",
     "table_statements",
     "update_vector_metadata",
+    "vector_of",
     "vector_table_names",
+    "vectors_of",
+    "vectors_statement",
     "write_vectors",
 ]
 
@@ -256,3 +260,31 @@ async def requeue_missing_vectors(conn: Transaction, table: str) -> int:
         f"AND id NOT IN (SELECT memory_id FROM {table})"
     )
     return max(cur.rowcount, 0)
+
+
+# -- a few vectors by id: search and browsing ----------------------------------------------------------
+
+
+def vectors_statement(table: str, rowids: Sequence[int]) -> tuple[str, list[Any]]:
+    """The statement reading (memory id, vector) of `rowids` from `table`, the ids as one JSON array
+    (any number of them), for a caller batching it with others in one trip."""
+    return (
+        f"SELECT memory_id, embedding FROM {table} WHERE memory_id IN (SELECT value FROM json_each(?))",
+        [json.dumps(list(rowids))],
+    )
+
+
+async def vectors_of(source: QuerySource, table: str, rowids: Sequence[int]) -> dict[int, bytes]:
+    """The vectors of `rowids` that `table` holds, by row id."""
+    rows = await source.fetchall(
+        f"SELECT memory_id, embedding FROM {table} WHERE memory_id IN ({', '.join('?' * len(rowids))})",
+        list(rowids),
+    )
+    return {int(r[0]): bytes(r[1]) for r in rows}
+
+
+async def vector_of(source: QuerySource, table: str, rowid: int) -> bytes | None:
+    """One memory's vector, or None when `table` has none for it."""
+    rows = await source.fetchall(f"SELECT embedding FROM {table} WHERE memory_id = ?", (rowid,))
+    blob = rows[0][0] if rows else None
+    return bytes(blob) if blob is not None else None
