@@ -32,6 +32,7 @@ from mcp_memory.relevance import query_terms
 from mcp_memory.services.app import App
 from mcp_memory.services.memories.elsewhere import counts_elsewhere, scope_hint
 from mcp_memory.services.memories.store import Memory, load_memories, record_access
+from mcp_memory.storage.bm25 import bm25_candidates
 from mcp_memory.storage.codes import candidate_count
 from mcp_memory.storage.filters import MemoryFilter, build_filter
 from mcp_memory.storage.ids import format_id, rowid_of
@@ -39,7 +40,6 @@ from mcp_memory.storage.inline import InlineReader, run_now
 from mcp_memory.storage.keywords import (
     WordMatches,
     WordStats,
-    bm25_candidates,
     plan_keywords,
     word_stats,
     words_held,
