@@ -515,33 +515,23 @@ def cmd_tail(args: argparse.Namespace, settings: Settings) -> Output:
 
     from mcp_memory.services.memories.store import load_memories
     from mcp_memory.storage.filters import build_filter
+    from mcp_memory.storage.listings import ids_after, last_id, newest_ids
 
     async def follow(app: App) -> int:
-        where, params = build_filter(default_project=app.default_project, project=args.scope or "*").sql("m")
-        rows = await app.db.fetchall(
-            f"SELECT m.id FROM memories m WHERE {where} ORDER BY m.id DESC LIMIT ?",
-            [*params, max(args.last, 0)],
-        )
-        last = max(
-            [int(r[0]) for r in rows],
-            default=int(await app.db.scalar("SELECT coalesce(max(id), 0) FROM memories")),
-        )
+        flt = build_filter(default_project=app.default_project, project=args.scope or "*")
+        rows = await newest_ids(app.db, flt, max(args.last, 0))
+        last = max(rows, default=await last_id(app.db))
         shown = 0
-        for rowid in sorted(int(r[0]) for r in rows):
+        for rowid in sorted(rows):
             print(memory_line((await load_memories(app.db, [rowid]))[rowid]), flush=True)
             shown += 1
         stop = time_module.monotonic() + args.duration if args.duration else None
         while stop is None or time_module.monotonic() < stop:
             await anyio.sleep(args.interval)
-            where, params = build_filter(default_project=app.default_project, project=args.scope or "*").sql(
-                "m"
-            )
-            new = await app.db.fetchall(
-                f"SELECT m.id FROM memories m WHERE m.id > ? AND {where} ORDER BY m.id", [last, *params]
-            )
-            found = await load_memories(app.db, [int(r[0]) for r in new])
-            for r in new:
-                last = int(r[0])
+            new = await ids_after(app.db, flt, last)
+            found = await load_memories(app.db, new)
+            for rowid in new:
+                last = rowid
                 if last in found:
                     print(memory_line(found[last]), flush=True)
                     shown += 1

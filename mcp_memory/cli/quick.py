@@ -13,6 +13,7 @@ hint counts the other projects through the services).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -72,6 +73,8 @@ def _open(settings: Settings) -> tuple[sqlite3.Connection, SqliteLibrary] | None
     path = settings.database
     if not path.is_file():
         return None
+    from mcp_memory.storage.counts import schema_version
+    from mcp_memory.storage.inline import InlineReader, run_now
     from mcp_memory.storage.library import choose_sqlite, open_plain
     from mcp_memory.storage.migrations import LATEST_SCHEMA_VERSION
 
@@ -81,11 +84,11 @@ def _open(settings: Settings) -> tuple[sqlite3.Connection, SqliteLibrary] | None
     except Exception:  # not a database at all: the full command says what is wrong
         return None
     try:
-        row = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        version = run_now(schema_version(InlineReader(conn)))
     except Exception:  # not a database of ours, or locked: the full command says what is wrong
         conn.close()
         return None
-    if row is None or row[0] != LATEST_SCHEMA_VERSION:
+    if version != LATEST_SCHEMA_VERSION:
         conn.close()
         return None
     return conn, library
@@ -106,19 +109,12 @@ def _recent(reader: Any, args: argparse.Namespace, settings: Settings) -> Output
 
 def _get(reader: Any, args: argparse.Namespace) -> Output:
     from mcp_memory.services.memories.records import read_memories
+    from mcp_memory.storage.access_counts import count_reads_now
     from mcp_memory.storage.inline import run_now
-    from mcp_memory.storage.rows import ACCESS_UPDATE
 
     result, read = run_now(read_memories(reader, args.ids, include_history=args.history))
     if read:
         # Counted as the server counts a read; a busy database does not fail the command over it.
-        now = time.time()
-        conn = reader.conn
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            conn.executemany(ACCESS_UPDATE, [(now, rowid) for rowid in read])
-            conn.execute("COMMIT")
-        except Exception:  # access counts are a ranking hint, not data
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+        with contextlib.suppress(Exception):  # access counts are a ranking hint, not data
+            count_reads_now(reader.conn, read, time.time())
     return get_output(result, include_history=args.history)

@@ -43,17 +43,21 @@ from typing import Any
 
 from mcp_memory.relevance import word_weight
 from mcp_memory.storage import Database
-from mcp_memory.storage.query import QuerySource
+from mcp_memory.storage.keyword_rows import KEYWORD_ROWS
+from mcp_memory.storage.query import QuerySource, Transaction
 
 __all__ = [
     "FREQUENCY_TTL",
+    "KEYWORD_ROWS",
     "POSTINGS_BUDGET",
     "TOKENIZER",
     "KeywordPlan",
     "WordMatches",
     "WordStats",
+    "count_keyword_rows",
     "match_words",
     "plan_keywords",
+    "rebuild_keyword_index",
     "word_stats",
     "words_held",
 ]
@@ -349,3 +353,17 @@ def _plain(text: str) -> str:
         return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+async def count_keyword_rows(source: QuerySource) -> int:
+    """How many rows the keyword index holds (one per live memory when it is in step)."""
+    rows = await source.fetchall("SELECT count(*) FROM memories_fts")
+    return int(rows[0][0] or 0) if rows else 0
+
+
+async def rebuild_keyword_index(conn: Transaction) -> int:
+    """Rebuild the keyword index from the live memories and their tags, in the caller's
+    transaction; how many rows it holds then."""
+    await conn.execute("DELETE FROM memories_fts")
+    await conn.execute(KEYWORD_ROWS)
+    return await count_keyword_rows(conn)

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from mcp_memory.errors import ModelMismatch
 from mcp_memory.storage.connection import Database, Reader
-from mcp_memory.storage.query import Transaction
+from mcp_memory.storage.ids import LIVE
+from mcp_memory.storage.query import QuerySource, Transaction
 from mcp_memory.storage.vector_tables import (
     CHANGES_KEPT,
     VectorIndexInfo,
@@ -35,21 +37,31 @@ __all__ = [
     "CHANGES_KEPT",
     "VectorIndexInfo",
     "activate_vector_table",
+    "all_vectors",
     "check_model",
     "codes_table",
+    "count_vectors",
     "create_vector_table",
+    "delete_vectors",
     "drop_leftover_vector_table",
     "drop_vector_table",
     "ensure_vector_index",
     "forget_vector",
     "insert_vectors",
     "live_table",
+    "mark_embedded_from",
     "mismatch_message",
     "prune_changes",
     "read_vector_info",
+    "remove_orphan_vectors",
+    "requeue_missing_vectors",
     "rescore",
     "table_statements",
     "update_vector_metadata",
+    "vector_of",
+    "vector_table_names",
+    "vectors_of",
+    "vectors_statement",
     "write_vectors",
 ]
 
@@ -192,3 +204,87 @@ async def update_vector_metadata(conn: Transaction, memory_id: int, kind: str) -
     table = await live_table(conn)
     if table is not None:
         await conn.execute(f"UPDATE {codes_table(table)} SET kind = ? WHERE memory_id = ?", (kind, memory_id))
+
+
+# -- the whole table: reindex, repair, consolidation ------------------------------------------------
+
+#: Vector tables (and, from schemas before 3, vec0 tables), not vec0's shadow tables.
+_VECTOR_TABLES = (
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'memories_vec_[0-9]*' "
+    "AND name NOT GLOB 'memories_vec_*[^0-9]*'"
+)
+
+
+async def vector_table_names(source: QuerySource) -> list[str]:
+    """The names of every vector table in the file (the live one and any an interrupted reindex left)."""
+    return [str(r[0]) for r in await source.fetchall(_VECTOR_TABLES)]
+
+
+async def count_vectors(source: QuerySource, table: str) -> int:
+    """How many vectors `table` holds."""
+    rows = await source.fetchall(f"SELECT count(*) FROM {table}")
+    return int(rows[0][0] or 0) if rows else 0
+
+
+async def all_vectors(source: QuerySource, table: str) -> dict[int, bytes]:
+    """Every vector of `table` by memory row id."""
+    return {
+        int(r[0]): bytes(r[1]) for r in await source.fetchall(f"SELECT memory_id, embedding FROM {table}")
+    }
+
+
+async def delete_vectors(conn: Transaction, table: str, rowids: Sequence[int]) -> None:
+    """Remove the vectors of `rowids` from `table`."""
+    await conn.executemany(f"DELETE FROM {table} WHERE memory_id = ?", [(rowid,) for rowid in rowids])
+
+
+async def mark_embedded_from(conn: Transaction, table: str) -> None:
+    """Mark every live memory with a vector in `table` as embedded (after a reindex's switch)."""
+    await conn.execute(
+        f"UPDATE memories SET embedded = 1 WHERE {LIVE} AND id IN (SELECT memory_id FROM {table})"
+    )
+
+
+async def remove_orphan_vectors(conn: Transaction, table: str) -> int:
+    """Remove the vectors that belong to no live memory; how many."""
+    cur = await conn.execute(
+        f"DELETE FROM {table} WHERE memory_id NOT IN (SELECT id FROM memories WHERE {LIVE})"
+    )
+    return max(cur.rowcount, 0)
+
+
+async def requeue_missing_vectors(conn: Transaction, table: str) -> int:
+    """Mark live memories marked embedded but without a vector in `table` for re-embedding; how many."""
+    cur = await conn.execute(
+        f"UPDATE memories SET embedded = 0 WHERE {LIVE} AND embedded = 1 "
+        f"AND id NOT IN (SELECT memory_id FROM {table})"
+    )
+    return max(cur.rowcount, 0)
+
+
+# -- a few vectors by id: search and browsing ----------------------------------------------------------
+
+
+def vectors_statement(table: str, rowids: Sequence[int]) -> tuple[str, list[Any]]:
+    """The statement reading (memory id, vector) of `rowids` from `table`, the ids as one JSON array
+    (any number of them), for a caller batching it with others in one trip."""
+    return (
+        f"SELECT memory_id, embedding FROM {table} WHERE memory_id IN (SELECT value FROM json_each(?))",
+        [json.dumps(list(rowids))],
+    )
+
+
+async def vectors_of(source: QuerySource, table: str, rowids: Sequence[int]) -> dict[int, bytes]:
+    """The vectors of `rowids` that `table` holds, by row id."""
+    rows = await source.fetchall(
+        f"SELECT memory_id, embedding FROM {table} WHERE memory_id IN ({', '.join('?' * len(rowids))})",
+        list(rowids),
+    )
+    return {int(r[0]): bytes(r[1]) for r in rows}
+
+
+async def vector_of(source: QuerySource, table: str, rowid: int) -> bytes | None:
+    """One memory's vector, or None when `table` has none for it."""
+    rows = await source.fetchall(f"SELECT embedding FROM {table} WHERE memory_id = ?", (rowid,))
+    blob = rows[0][0] if rows else None
+    return bytes(blob) if blob is not None else None

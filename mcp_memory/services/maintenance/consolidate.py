@@ -20,14 +20,21 @@ from mcp_memory.limits import MERGE_SIMILARITY, clean_kind, clean_tags
 from mcp_memory.services.app import App
 from mcp_memory.services.maintenance.sameness import contained_in
 from mcp_memory.services.memories.changes import soft_delete
-from mcp_memory.services.memories.store import (
-    format_id,
-    record_version,
-    retag,
-    tags_by_id,
+from mcp_memory.services.memories.store import record_version, retag, tags_by_id
+from mcp_memory.storage.consolidation import (
+    RuleRow,
+    archive_memory,
+    expired_ids,
+    live_rows_by_id,
+    merge_candidates,
+    read_rules,
+    replace_rules,
+    rule_matches,
 )
+from mcp_memory.storage.ids import format_id
 from mcp_memory.storage.query import Transaction
-from mcp_memory.storage.rows import MEMORY_COLUMNS, fetch_memory_row
+from mcp_memory.storage.rows import fetch_memory_row
+from mcp_memory.storage.vectors import all_vectors
 
 __all__ = [
     "ConsolidateReport",
@@ -99,10 +106,10 @@ def _rule(raw: Mapping[str, Any]) -> LifecycleRule:
 
 
 async def get_rules(app: App) -> list[LifecycleRule]:
-    rows = await app.db.fetchall(
-        "SELECT action, older_than_days, kind, tag, project, importance_below FROM lifecycle_rules ORDER BY id"
-    )
-    return [LifecycleRule(str(r[0]), float(r[1]), r[2], r[3], r[4], r[5]) for r in rows]
+    return [
+        LifecycleRule(r.action, r.older_than_days, r.kind, r.tag, r.project, r.importance_below)
+        for r in await read_rules(app.db)
+    ]
 
 
 async def set_rules(app: App, rules: Sequence[Mapping[str, Any]]) -> list[LifecycleRule]:
@@ -112,13 +119,10 @@ async def set_rules(app: App, rules: Sequence[Mapping[str, Any]]) -> list[Lifecy
     clean = [_rule(r) for r in rules]
     now = time.time()
 
+    rows = [RuleRow(r.action, r.older_than_days, r.kind, r.tag, r.project, r.importance_below) for r in clean]
+
     async def work(conn: Transaction) -> None:
-        await conn.execute("DELETE FROM lifecycle_rules")
-        await conn.executemany(
-            "INSERT INTO lifecycle_rules(action, older_than_days, kind, tag, project, importance_below, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(r.action, r.older_than_days, r.kind, r.tag, r.project, r.importance_below, now) for r in clean],
-        )
+        await replace_rules(conn, rows, now)
 
     await app.db.write(work)
     return clean
@@ -231,60 +235,41 @@ def _find_merges(
 
 
 async def _rule_matches(app: App, rule: LifecycleRule, now: float) -> list[int]:
-    clauses = ["deleted_at IS NULL", "pinned = 0", "created_at < ?"]
-    params: list[Any] = [now - rule.older_than_days * 86400]
-    if rule.action == "archive":
-        clauses.append("archived_at IS NULL")
-    if rule.kind:
-        clauses.append("kind = ?")
-        params.append(rule.kind)
-    if rule.project is not None:
-        clauses.append("project = ?")
-        params.append("" if rule.project == "global" else rule.project)
-    if rule.importance_below is not None:
-        clauses.append("importance < ?")
-        params.append(rule.importance_below)
-    if rule.tag:
-        clauses.append("id IN (SELECT memory_id FROM memory_tags WHERE tag = ?)")
-        params.append(rule.tag)
-    rows = await app.db.fetchall(f"SELECT id FROM memories WHERE {' AND '.join(clauses)} ORDER BY id", params)
-    return [int(r[0]) for r in rows]
-
-
-async def consolidate(
-    app: App, *, dry_run: bool = True, similarity: float = MERGE_SIMILARITY
-) -> ConsolidateReport:
-    """Merge near-duplicates, remove expired memories and apply lifecycle rules; report what (would)
-    change and why."""
-    if not 0.5 <= similarity <= 1.0:
-        raise InvalidInput(
-            f"similarity {similarity} is out of range; use 0.5 to 1.0 (the default is {MERGE_SIMILARITY})."
-        )
-    now = time.time()
-    rows = await app.db.fetchall(
-        "SELECT id, project, pinned, importance, access_count, created_at, content FROM memories "
-        "WHERE deleted_at IS NULL AND archived_at IS NULL AND embedded = 1"
+    """The memories `rule` reaches now (never a pinned one; for 'archive', only unarchived ones)."""
+    return await rule_matches(
+        app.db,
+        created_before=now - rule.older_than_days * 86400,
+        unarchived=rule.action == "archive",
+        kind=rule.kind or None,
+        project=None if rule.project is None else ("" if rule.project == "global" else rule.project),
+        importance_below=rule.importance_below,
+        tag=rule.tag or None,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What a consolidation would change: merges (survivor, [(merged, similarity)]), expired
+    memories and each rule's memories (each memory in one of them at most), by row id."""
+
+    rows: dict[int, Any]
+    merges: list[tuple[int, list[tuple[int, float]]]]
+    expired: list[int]
+    rule_actions: list[tuple[LifecycleRule, list[int]]]
+    skipped: str | None
+
+
+async def _plan(app: App, similarity: float, now: float) -> _Plan:
+    rows = await merge_candidates(app.db)
     await app.ensure_model()
     skipped = None
     merges_found: list[tuple[int, list[tuple[int, float]]]] = []
     info = app.vector_info
     if info is not None and not app.mismatch:
-        vectors = {
-            int(r[0]): bytes(r[1])
-            for r in await app.db.fetchall(f"SELECT memory_id, embedding FROM {info.table}")
-        }
-        merges_found = _find_merges(rows, vectors, similarity)
+        merges_found = _find_merges(rows, await all_vectors(app.db, info.table), similarity)
     else:
         skipped = "near-duplicate merging skipped: " + (app.mismatch or "no vectors yet")
-    expired = [
-        int(r[0])
-        for r in await app.db.fetchall(
-            "SELECT id FROM memories WHERE deleted_at IS NULL AND pinned = 0 AND expires_at IS NOT NULL AND expires_at <= ? "
-            "ORDER BY id",
-            (now,),
-        )
-    ]
+    expired = await expired_ids(app.db, now)
     taken = {m for _, merged in merges_found for m, _ in merged} | set(expired)
     rule_actions: list[tuple[LifecycleRule, list[int]]] = []
     for rule in await get_rules(app):
@@ -292,8 +277,12 @@ async def consolidate(
         taken.update(ids)
         if ids:
             rule_actions.append((rule, ids))
-    by_id = {int(r["id"]): r for r in rows}
-    report = ConsolidateReport(
+    return _Plan({int(r["id"]): r for r in rows}, merges_found, expired, rule_actions, skipped)
+
+
+def _report(plan: _Plan, *, dry_run: bool, similarity: float) -> ConsolidateReport:
+    by_id = plan.rows
+    return ConsolidateReport(
         dry_run=dry_run,
         similarity=similarity,
         merges=tuple(
@@ -307,72 +296,85 @@ async def consolidate(
                     MergedMemory(format_id(m), str(by_id[m]["content"]), sim) for m, sim in ms
                 ),
             )
-            for s, ms in merges_found
+            for s, ms in plan.merges
         ),
-        expired=tuple(format_id(i) for i in expired),
+        expired=tuple(format_id(i) for i in plan.expired),
         rules=tuple(
             RuleAction(rule.describe(), rule.action, tuple(format_id(i) for i in ids))
-            for rule, ids in rule_actions
+            for rule, ids in plan.rule_actions
         ),
-        skipped=skipped,
+        skipped=plan.skipped,
     )
+
+
+async def consolidate(
+    app: App, *, dry_run: bool = True, similarity: float = MERGE_SIMILARITY
+) -> ConsolidateReport:
+    """Merge near-duplicates, remove expired memories and apply lifecycle rules; report what (would)
+    change and why."""
+    if not 0.5 <= similarity <= 1.0:
+        raise InvalidInput(
+            f"similarity {similarity} is out of range; use 0.5 to 1.0 (the default is {MERGE_SIMILARITY})."
+        )
+    now = time.time()
+    plan = await _plan(app, similarity, now)
+    report = _report(plan, dry_run=dry_run, similarity=similarity)
     if dry_run:
         return report
 
     async def work(conn: Transaction) -> None:
-        for survivor, merged_with in merges_found:
-            ids = [survivor, *(m for m, _ in merged_with)]
-            rows = {
-                int(r["id"]): r
-                for r in await conn.execute_fetchall(
-                    f"SELECT {MEMORY_COLUMNS} FROM memories WHERE id IN ({', '.join('?' * len(ids))}) "
-                    "AND deleted_at IS NULL",
-                    ids,
-                )
-            }
-            if survivor not in rows:  # deleted or forgotten since the plan was made
-                continue
-            # Changed since the plan was made? Then only what still holds is merged.
-            still = [
-                (m, sim)
-                for m, sim in merged_with
-                if m in rows and contained_in(str(rows[m]["content"]), str(rows[survivor]["content"]))
-            ]
-            if not still:
-                continue
-            tags = await tags_by_id(conn, ids)
-            union = clean_tags([t for i in (survivor, *(m for m, _ in still)) for t in tags[i]])
-            if union != tags[survivor]:
-                await retag(conn, rows[survivor], tags[survivor], union, "merge", now)
-            for rowid, sim in still:
-                await soft_delete(
-                    conn,
-                    rows[rowid],
-                    tags[rowid],
-                    f"merged into {format_id(survivor)} (similarity ≥ {sim})",
-                    now,
-                )
-        for rowid in expired:
+        for survivor, merged_with in plan.merges:
+            await _merge(conn, survivor, merged_with, now)
+        for rowid in plan.expired:
             row = await fetch_memory_row(conn, rowid)
             if row is None:  # forgotten by another process since the plan was made
                 continue
             await soft_delete(conn, row, (await tags_by_id(conn, [rowid]))[rowid], "expired", now)
-        for rule, ids in rule_actions:
+        for rule, ids in plan.rule_actions:
             for rowid in ids:
-                row = await fetch_memory_row(conn, rowid)
-                if row is None:
-                    continue
-                row_tags = (await tags_by_id(conn, [rowid]))[rowid]
-                if rule.action == "archive":
-                    await record_version(
-                        conn, row, row_tags, "archive", [f"archived by rule: {rule.describe()}"], now
-                    )
-                    await conn.execute(
-                        "UPDATE memories SET archived_at = ?, version = version + 1, updated_at = ? WHERE id = ?",
-                        (now, now, rowid),
-                    )
-                else:
-                    await soft_delete(conn, row, row_tags, f"deleted by rule: {rule.describe()}", now)
+                await _apply_rule(conn, rule, rowid, now)
 
     await app.db.write(work)
     return report
+
+
+async def _merge(conn: Transaction, survivor: int, merged_with: list[tuple[int, float]], now: float) -> None:
+    """Fold the memories of `merged_with` into `survivor` (its tags gain theirs, they are soft
+    deleted), as far as the plan still holds."""
+    ids = [survivor, *(m for m, _ in merged_with)]
+    rows = await live_rows_by_id(conn, ids)
+    if survivor not in rows:  # deleted or forgotten since the plan was made
+        return
+    # Changed since the plan was made? Then only what still holds is merged.
+    still = [
+        (m, sim)
+        for m, sim in merged_with
+        if m in rows and contained_in(str(rows[m]["content"]), str(rows[survivor]["content"]))
+    ]
+    if not still:
+        return
+    tags = await tags_by_id(conn, ids)
+    union = clean_tags([t for i in (survivor, *(m for m, _ in still)) for t in tags[i]])
+    if union != tags[survivor]:
+        await retag(conn, rows[survivor], tags[survivor], union, "merge", now)
+    for rowid, sim in still:
+        await soft_delete(
+            conn,
+            rows[rowid],
+            tags[rowid],
+            f"merged into {format_id(survivor)} (similarity ≥ {sim})",
+            now,
+        )
+
+
+async def _apply_rule(conn: Transaction, rule: LifecycleRule, rowid: int, now: float) -> None:
+    """Archive or delete one memory a rule reached (unless it is gone since the plan was made)."""
+    row = await fetch_memory_row(conn, rowid)
+    if row is None:
+        return
+    row_tags = (await tags_by_id(conn, [rowid]))[rowid]
+    if rule.action == "archive":
+        await record_version(conn, row, row_tags, "archive", [f"archived by rule: {rule.describe()}"], now)
+        await archive_memory(conn, rowid, now)
+    else:
+        await soft_delete(conn, row, row_tags, f"deleted by rule: {rule.describe()}", now)

@@ -5,29 +5,12 @@ same way. Nothing here imports the connection layer."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
+from mcp_memory.storage.counts import PENDING_COUNT, count_store_rows
 from mcp_memory.storage.query import QuerySource
 from mcp_memory.storage.vector_tables import read_meta
 
 __all__ = ["PENDING_COUNT", "Stats", "count_store"]
-
-_LIVE = "deleted_at IS NULL"
-#: How many live memories still wait for their vector.
-PENDING_COUNT = f"SELECT count(*) FROM memories WHERE embedded = 0 AND {_LIVE}"
-#: Counted in one trip, in this order.
-_QUERIES: tuple[str, ...] = (
-    f"SELECT count(*) FROM memories WHERE {_LIVE}",
-    "SELECT count(*) FROM memories WHERE deleted_at IS NOT NULL",
-    PENDING_COUNT,
-    f"SELECT kind, count(*) FROM memories WHERE {_LIVE} GROUP BY kind ORDER BY count(*) DESC",
-    f"SELECT project, count(*) FROM memories WHERE {_LIVE} GROUP BY project ORDER BY count(*) DESC",
-    f"SELECT t.tag, count(*) FROM memory_tags t JOIN memories m ON m.id = t.memory_id WHERE m.{_LIVE} "
-    "GROUP BY t.tag ORDER BY count(*) DESC, t.tag LIMIT 20",
-    "PRAGMA page_count",
-    "PRAGMA page_size",
-    "SELECT max(version) FROM schema_migrations",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,24 +43,18 @@ async def count_store(
 ) -> Stats:
     """Counts by kind, project and tag, pending vectors, size and schema, in one trip; with what only
     the process knows (its SQLite, its model)."""
-    (live, deleted, pending, kinds, projects, tags, pages, page_size, schema) = await db.fetch_many(
-        [(sql, ()) for sql in _QUERIES]
-    )
+    counts = await count_store_rows(db)
     info = await read_meta(db)
-
-    def number(rows: list[Any]) -> int:
-        return int(rows[0][0] or 0) if rows else 0
-
     return Stats(
-        memories=number(live),
-        deleted=number(deleted),
-        pending_embeddings=number(pending),
-        by_kind={str(r[0]): int(r[1]) for r in kinds},
-        by_project={str(r[0]) or "(global)": int(r[1]) for r in projects},
-        top_tags={str(r[0]): int(r[1]) for r in tags},
+        memories=counts.memories,
+        deleted=counts.deleted,
+        pending_embeddings=counts.pending,
+        by_kind=counts.by_kind,
+        by_project={project or "(global)": n for project, n in counts.by_project.items()},
+        top_tags=counts.top_tags,
         database_path=database_path,
-        database_bytes=number(pages) * number(page_size),
-        schema_version=number(schema),
+        database_bytes=counts.database_bytes,
+        schema_version=counts.schema_version,
         sqlite=sqlite,
         embedding_model=embedding_model,
         recorded_model=info.model if info else None,

@@ -15,11 +15,18 @@ from mcp_memory.embeddings import verify_default_model
 from mcp_memory.errors import MemoryServerError
 from mcp_memory.services.app import App
 from mcp_memory.services.maintenance.indexing import pending_count
-from mcp_memory.services.memories.store import KEYWORD_ROWS
 from mcp_memory.storage import LATEST_SCHEMA_VERSION, Database, choose_sqlite
 from mcp_memory.storage.connection import connect_plain
+from mcp_memory.storage.counts import count_embedded, count_live, schema_version
+from mcp_memory.storage.keywords import count_keyword_rows, rebuild_keyword_index
 from mcp_memory.storage.query import Transaction
-from mcp_memory.storage.vectors import read_vector_info
+from mcp_memory.storage.sqlite_facts import integrity_problems, probe_fts5, probe_vec_version, vec_version
+from mcp_memory.storage.vectors import (
+    count_vectors,
+    read_vector_info,
+    remove_orphan_vectors,
+    requeue_missing_vectors,
+)
 
 __all__ = ["Check", "database_checks", "health_checks", "repair_indexes", "run_checks"]
 
@@ -43,7 +50,7 @@ def _check_sqlite(settings: Settings) -> tuple[list[Check], bool]:
     checks.append(Check("sqlite", True, f"{library.name} {library.version} ({library.reason})"))
     try:
         conn = connect_plain(":memory:", library)
-        version = conn.execute("SELECT vec_version()").fetchone()[0]
+        version = probe_vec_version(conn)
         checks.append(Check("sqlite-vec", True, f"extension {version} loaded"))
     except Exception as exc:
         checks.append(
@@ -56,7 +63,7 @@ def _check_sqlite(settings: Settings) -> tuple[list[Check], bool]:
         )
         return checks, False
     try:
-        conn.execute("CREATE VIRTUAL TABLE t USING fts5(x, tokenize='porter unicode61')")
+        probe_fts5(conn)
         checks.append(Check("fts5", True, "available"))
     except Exception as exc:
         checks.append(Check("fts5", False, f"FTS5 missing: {exc}", "set MCP_MEMORY_SQLITE=sqlean"))
@@ -88,7 +95,7 @@ def _check_file_modes(db: Database) -> Check:
 async def database_checks(db: Database, *, quick: bool = False) -> list[Check]:
     """Schema, integrity (quick_check when `quick`), file modes, index consistency, pending vectors."""
     checks = [_check_file_modes(db)]
-    version = int(await db.scalar("SELECT max(version) FROM schema_migrations") or 0)
+    version = await schema_version(db)
     checks.append(
         Check(
             "schema",
@@ -97,9 +104,7 @@ async def database_checks(db: Database, *, quick: bool = False) -> list[Check]:
             "" if version == LATEST_SCHEMA_VERSION else "open it once with the server to migrate",
         )
     )
-    result = [
-        str(r[0]) for r in await db.fetchall("PRAGMA quick_check" if quick else "PRAGMA integrity_check")
-    ]
+    result = await integrity_problems(db, quick=quick)
     ok = result == ["ok"]
     checks.append(
         Check(
@@ -109,8 +114,8 @@ async def database_checks(db: Database, *, quick: bool = False) -> list[Check]:
             "" if ok else "restore a backup, or copy out what is readable with `mcp-memory export`",
         )
     )
-    live = int(await db.scalar("SELECT count(*) FROM memories WHERE deleted_at IS NULL") or 0)
-    fts = int(await db.scalar("SELECT count(*) FROM memories_fts") or 0)
+    live = await count_live(db)
+    fts = await count_keyword_rows(db)
     checks.append(
         Check(
             "keyword index",
@@ -123,10 +128,8 @@ async def database_checks(db: Database, *, quick: bool = False) -> list[Check]:
     if info is None:
         checks.append(Check("vector index", True, "no vectors yet (created when the model first loads)"))
     else:
-        vectors = int(await db.scalar(f"SELECT count(*) FROM {info.table}") or 0)
-        embedded = int(
-            await db.scalar("SELECT count(*) FROM memories WHERE embedded = 1 AND deleted_at IS NULL") or 0
-        )
+        vectors = await count_vectors(db, info.table)
+        embedded = await count_embedded(db)
         ok = vectors == embedded
         checks.append(
             Check(
@@ -232,20 +235,11 @@ async def repair_indexes(db: Database) -> dict[str, int]:
     info = await read_vector_info(db)
 
     async def work(conn: Transaction) -> dict[str, int]:
-        await conn.execute("DELETE FROM memories_fts")
-        await conn.execute(KEYWORD_ROWS)
-        indexed = int((await (await conn.execute("SELECT count(*) FROM memories_fts")).fetchone())[0])
+        indexed = await rebuild_keyword_index(conn)
         requeued = orphans = 0
         if info is not None:
-            cur = await conn.execute(
-                f"DELETE FROM {info.table} WHERE memory_id NOT IN (SELECT id FROM memories WHERE deleted_at IS NULL)"
-            )
-            orphans = max(cur.rowcount, 0)
-            cur = await conn.execute(
-                f"UPDATE memories SET embedded = 0 WHERE deleted_at IS NULL AND embedded = 1 "
-                f"AND id NOT IN (SELECT memory_id FROM {info.table})"
-            )
-            requeued = max(cur.rowcount, 0)
+            orphans = await remove_orphan_vectors(conn, info.table)
+            requeued = await requeue_missing_vectors(conn, info.table)
         return {"keyword_rows": indexed, "vectors_requeued": requeued, "orphan_vectors_removed": orphans}
 
     return await db.write(work)
@@ -255,7 +249,7 @@ async def health_checks(app: App) -> list[Check]:
     """The running server's view of itself: extension, model, database and indexes."""
     checks: list[Check] = []
     try:
-        version = await app.db.scalar("SELECT vec_version()")
+        version = await vec_version(app.db)
         checks.append(
             Check(
                 "extension",

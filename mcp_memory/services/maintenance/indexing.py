@@ -9,8 +9,9 @@ from mcp_memory.embeddings import ModelState
 from mcp_memory.errors import MemoryServerError
 from mcp_memory.logs import get_logger
 from mcp_memory.services.app import App
-from mcp_memory.services.maintenance.counts import PENDING_COUNT
 from mcp_memory.storage import Database
+from mcp_memory.storage.counts import count_pending
+from mcp_memory.storage.embedding_rows import unembedded_batch, unembedded_hashes
 from mcp_memory.storage.query import Transaction
 from mcp_memory.storage.vectors import write_vectors
 
@@ -22,7 +23,7 @@ _BATCH = 32
 
 async def pending_count(db: Database) -> int:
     """How many live memories still wait for their vector."""
-    return int(await db.scalar(PENDING_COUNT) or 0)
+    return await count_pending(db)
 
 
 async def embed_pending(app: App, batch_size: int = _BATCH) -> int:
@@ -30,11 +31,7 @@ async def embed_pending(app: App, batch_size: int = _BATCH) -> int:
     info = app.vector_info
     if info is None or not (app.semantic_ready() or app.embeddings.state is ModelState.UNLOADED):
         return 0
-    rows = await app.db.fetchall(
-        "SELECT id, content, content_hash, project, kind, created_at FROM memories "
-        "WHERE embedded = 0 AND deleted_at IS NULL ORDER BY id LIMIT ?",
-        (batch_size,),
-    )
+    rows = await unembedded_batch(app.db, batch_size)
     if not rows:
         return 0
     await app.ensure_model()  # memories another process left need the model back
@@ -42,15 +39,11 @@ async def embed_pending(app: App, batch_size: int = _BATCH) -> int:
     by_id = {int(r["id"]): (r, v) for r, v in zip(rows, vectors, strict=True)}
 
     async def work(conn: Transaction) -> int:
-        marks = ", ".join("?" * len(by_id))
-        current = await conn.execute_fetchall(
-            f"SELECT id, content_hash FROM memories WHERE id IN ({marks}) AND embedded = 0 AND deleted_at IS NULL",
-            list(by_id),
-        )
+        current = await unembedded_hashes(conn, list(by_id))
         # Skip rows whose content changed while we embedded: the next round embeds the new text.
         batch = [
             (rid, vec, str(row["project"]), str(row["kind"]), float(row["created_at"]))
-            for rid, hash_ in ((int(c[0]), str(c[1])) for c in current)
+            for rid, hash_ in current
             for row, vec in [by_id[rid]]
             if row["content_hash"] == hash_
         ]

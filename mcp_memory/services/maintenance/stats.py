@@ -11,25 +11,25 @@ from mcp_memory.errors import ModelUnavailable
 from mcp_memory.logs import get_logger
 from mcp_memory.services.app import App
 from mcp_memory.services.maintenance.counts import Stats, count_store
+from mcp_memory.storage.counts import count_live
+from mcp_memory.storage.embedding_rows import live_batch, live_hashes, mark_all_unembedded
 from mcp_memory.storage.query import Transaction
 from mcp_memory.storage.vectors import (
     VectorIndexInfo,
     activate_vector_table,
     create_vector_table,
+    delete_vectors,
     drop_leftover_vector_table,
     drop_vector_table,
     insert_vectors,
+    mark_embedded_from,
     read_vector_info,
+    vector_table_names,
 )
 
 __all__ = ["ReindexResult", "Stats", "collect_stats", "reindex"]
 
 _log = get_logger(__name__)
-#: Vector tables (and, from schemas before 3, vec0 tables), not vec0's shadow tables.
-_VECTOR_TABLES = (
-    "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'memories_vec_[0-9]*' "
-    "AND name NOT GLOB 'memories_vec_*[^0-9]*'"
-)
 
 
 async def collect_stats(app: App) -> Stats:
@@ -67,28 +67,24 @@ async def reindex(
     if embedder is None:
         raise ModelUnavailable(app.embeddings.unavailable_reason())
     old = await read_vector_info(app.db)
-    existing = [str(r[0]) for r in await app.db.fetchall(_VECTOR_TABLES)]
+    existing = await vector_table_names(app.db)
     number = 1 + max([int(name.rsplit("_", 1)[1]) for name in existing] or [0])
     table = f"memories_vec_{number}"
     target = VectorIndexInfo(embedder.model_id, embedder.dim, embedder.checksum, table)
 
     async def create(conn: Transaction) -> None:
-        for r in list(await conn.execute_fetchall(_VECTOR_TABLES)):
-            if old is None or str(r[0]) != old.table:
-                await drop_leftover_vector_table(conn, str(r[0]))  # left by an interrupted reindex
+        for name in await vector_table_names(conn):
+            if old is None or name != old.table:
+                await drop_leftover_vector_table(conn, name)  # left by an interrupted reindex
         await create_vector_table(conn, table, embedder.dim)
 
     await app.db.write(create)
-    total = int(await app.db.scalar("SELECT count(*) FROM memories WHERE deleted_at IS NULL") or 0)
+    total = await count_live(app.db)
     done = 0
     last_id = 0
     embedded_hash: dict[int, str] = {}
     while True:
-        rows = await app.db.fetchall(
-            "SELECT id, content, content_hash, project, kind, created_at FROM memories "
-            "WHERE deleted_at IS NULL AND id > ? ORDER BY id LIMIT ?",
-            (last_id, batch_size),
-        )
+        rows = await live_batch(app.db, last_id, batch_size)
         if not rows:
             break
         vectors = await app.embeddings.embed([str(r["content"]) for r in rows])
@@ -108,19 +104,14 @@ async def reindex(
             progress(done, total)
 
     async def switch(conn: Transaction) -> None:
-        current = await conn.execute_fetchall(
-            "SELECT id, content_hash FROM memories WHERE deleted_at IS NULL"
-        )
-        stale = [(int(r[0]),) for r in current if embedded_hash.get(int(r[0])) != str(r[1])]
+        stale = [rowid for rowid, hash_ in await live_hashes(conn) if embedded_hash.get(rowid) != hash_]
         # Memories added or changed while we worked get their vector from the embedding worker.
-        await conn.executemany(f"DELETE FROM {table} WHERE memory_id = ?", stale)
-        await conn.execute("UPDATE memories SET embedded = 0")
+        await delete_vectors(conn, table, stale)
+        await mark_all_unembedded(conn)
         if old is not None:
             await drop_vector_table(conn, old.table)
         await activate_vector_table(conn, table, embedder.model_id, embedder.dim, embedder.checksum)
-        await conn.execute(
-            f"UPDATE memories SET embedded = 1 WHERE deleted_at IS NULL AND id IN (SELECT memory_id FROM {table})"
-        )
+        await mark_embedded_from(conn, table)
 
     await app.db.write(switch)
     app.vector_info = target

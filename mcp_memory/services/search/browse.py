@@ -13,6 +13,9 @@ from mcp_memory.services.memories.store import Memory, load_memories, resolve_id
 from mcp_memory.services.search.hybrid import SearchHit, nearest_memories
 from mcp_memory.storage.filters import build_filter
 from mcp_memory.storage.keywords import match_words
+from mcp_memory.storage.listings import timeline_rows
+from mcp_memory.storage.sqlite_facts import TIME_BUCKETS
+from mcp_memory.storage.vectors import vector_of
 
 __all__ = ["TimelineBucket", "similar_memories", "timeline"]
 
@@ -38,8 +41,8 @@ async def similar_memories(
         raise ModelUnavailable(
             f"similar memories need the embedding model: {app.semantic_unavailable_reason()}."
         )
-    blob = await app.db.scalar(f"SELECT embedding FROM {info.table} WHERE memory_id = ?", (rowid,))
-    vector = bytes(blob) if blob is not None else (await app.embeddings.embed([source.content]))[0]
+    blob = await vector_of(app.db, info.table, rowid)
+    vector = blob if blob is not None else (await app.embeddings.embed([source.content]))[0]
     scope = project if project is not None else (source.project or "global")
     flt = build_filter(default_project=app.default_project, project=scope)
     rows = await nearest_memories(app, vector, flt, limit, exclude=rowid)
@@ -70,13 +73,6 @@ class TimelineBucket:
     top: tuple[Memory, ...]
 
 
-_BUCKETS = {
-    "day": "date(m.created_at, 'unixepoch')",
-    "week": "date(m.created_at, 'unixepoch', 'weekday 0', '-6 days')",
-    "month": "strftime('%Y-%m-01', m.created_at, 'unixepoch')",
-}
-
-
 async def timeline(
     app: App,
     *,
@@ -89,27 +85,16 @@ async def timeline(
 ) -> list[TimelineBucket]:
     """Counts of memories per day, week (from Monday) or month, UTC, newest first, each with its most
     important memories."""
-    if bucket not in _BUCKETS:
+    if bucket not in TIME_BUCKETS:
         raise InvalidInput(f"bucket {bucket!r} is not valid; use day, week or month.")
-    where, params = build_filter(
-        default_project=app.default_project, project=project, since=since, until=until
-    ).sql("m")
-    key = _BUCKETS[bucket]
-    rows = await app.db.fetchall(
-        f"WITH b AS (SELECT m.id, {key} AS bucket, m.importance, m.access_count, m.created_at FROM memories m WHERE {where}), "
-        "counted AS (SELECT bucket, count(*) AS n FROM b GROUP BY bucket ORDER BY bucket DESC LIMIT ?), "
-        "ranked AS (SELECT b.id, b.bucket, row_number() OVER (PARTITION BY b.bucket "
-        "ORDER BY b.importance DESC, b.access_count DESC, b.created_at DESC) AS r FROM b JOIN counted USING (bucket)) "
-        "SELECT counted.bucket, counted.n, ranked.id FROM counted LEFT JOIN ranked ON ranked.bucket = counted.bucket "
-        "AND ranked.r <= ? ORDER BY counted.bucket DESC, ranked.r",
-        [*params, max_buckets, top],
-    )
-    memories = await load_memories(app.db, [int(r[2]) for r in rows if r[2] is not None])
+    flt = build_filter(default_project=app.default_project, project=project, since=since, until=until)
+    rows = await timeline_rows(app.db, flt, bucket, max_buckets=max_buckets, top=top)
+    memories = await load_memories(app.db, [r.memory for r in rows if r.memory is not None])
     buckets: dict[str, tuple[int, list[Memory]]] = {}
-    for start, count, rowid in rows:
-        entry = buckets.setdefault(str(start), (int(count), []))
-        if rowid is not None and int(rowid) in memories:
-            entry[1].append(memories[int(rowid)])
+    for row in rows:
+        entry = buckets.setdefault(row.start, (row.count, []))
+        if row.memory is not None and row.memory in memories:
+            entry[1].append(memories[row.memory])
     return [
         TimelineBucket(start, count, tuple(top_memories)) for start, (count, top_memories) in buckets.items()
     ]

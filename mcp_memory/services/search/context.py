@@ -22,9 +22,14 @@ from mcp_memory.services.memories.pins import list_pins
 from mcp_memory.services.memories.store import Memory, load_memories, record_access
 from mcp_memory.services.search.hybrid import search_memories
 from mcp_memory.storage.filters import build_filter
+from mcp_memory.storage.ids import rowid_of
+from mcp_memory.storage.listings import recently_stored_ids
 from mcp_memory.timeparse import format_time
 
 __all__ = ["ContextResult", "build_context", "count_tokens"]
+
+#: Without a query, the most important of this many memories stored last are considered.
+_RECENT_READ = 200
 
 
 @functools.lru_cache(maxsize=1)
@@ -107,11 +112,8 @@ async def build_context(
         else:
             budget.add("## Relevant memories\n(nothing else stored is relevant to this question)")
     else:
-        where, params = build_filter(default_project=app.default_project, project=project).sql("m")
-        rows = await app.db.fetchall(
-            f"SELECT m.id FROM memories m WHERE {where} ORDER BY m.created_at DESC LIMIT 200", params
-        )
-        recent = await load_memories(app.db, [int(r[0]) for r in rows])
+        flt = build_filter(default_project=app.default_project, project=project)
+        recent = await load_memories(app.db, await recently_stored_ids(app.db, flt, _RECENT_READ))
         ranked = sorted(
             recent.values(),
             key=lambda m: (-(m.importance + (0.1 if m.kind == "lesson" else 0)), -m.created_at),
@@ -135,5 +137,5 @@ async def build_context(
                     if episode.lesson_memory_id:
                         seen.add(episode.lesson_memory_id)
                         used.append(episode.lesson_memory_id)
-    await record_access(app, [int(i[2:]) for i in used])
+    await record_access(app, [rowid_of(i) for i in used])
     return ContextResult("\n".join(budget.parts), tuple(used), tuple(episode_ids), budget.used, token_budget)

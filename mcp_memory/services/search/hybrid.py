@@ -20,7 +20,6 @@ from keywords alone and says so in `notice`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -33,8 +32,10 @@ from mcp_memory.relevance import query_terms
 from mcp_memory.services.app import App
 from mcp_memory.services.memories.elsewhere import counts_elsewhere, scope_hint
 from mcp_memory.services.memories.store import Memory, load_memories, record_access
+from mcp_memory.storage.bm25 import bm25_candidates
 from mcp_memory.storage.codes import candidate_count
 from mcp_memory.storage.filters import MemoryFilter, build_filter
+from mcp_memory.storage.ids import format_id, rowid_of
 from mcp_memory.storage.inline import InlineReader, run_now
 from mcp_memory.storage.keywords import (
     WordMatches,
@@ -43,7 +44,9 @@ from mcp_memory.storage.keywords import (
     word_stats,
     words_held,
 )
-from mcp_memory.storage.vectors import rescore
+from mcp_memory.storage.query import QuerySource
+from mcp_memory.storage.search_rows import Neighbourhood, neighbourhood, tagged_ids
+from mcp_memory.storage.vectors import rescore, vectors_of
 
 __all__ = [
     "SearchHit",
@@ -119,71 +122,28 @@ async def _keyword_candidates(app: App, query: str, flt: MemoryFilter, n: int) -
     rare = _match_expression(plan.rare)
     if rare is None:
         return []
-    where, params = flt.sql("m")
-
-    # Most memories pass the filter (the usual case: this project's memories fill the store): rank
-    # with FTS5 alone for a few times the rows wanted, then look up only those memories. Joining
-    # inside the ranked query looks up every matching memory (up to POSTINGS_BUDGET of them) before
-    # sorting: 9.1 -> 6.9 ms per search at 100,000 memories. A narrow filter (a small project among
-    # others, tags) keeps the joined query, where the planner can start from the filter's index.
+    # A narrow filter (a small project among others, tags) lets the planner start from the filter's
+    # index (`bm25_candidates` says when that pays).
     index = app.quantized
     narrow = bool(flt.tags) or (len(index) > 0 and index.matching(flt) * 2 < len(index))
-
-    newest = not plan.ranked
-    order = "rowid DESC" if newest else "rank"
-    reach = n * _KEYWORD_OVERFETCH
-
-    def joined(match: str) -> tuple[str, list[Any]]:
-        return (
-            "SELECT m.id, bm25(memories_fts) AS rank FROM memories_fts "
-            "JOIN memories m ON m.id = memories_fts.rowid "
-            f"WHERE memories_fts MATCH ? AND {where} "
-            f"ORDER BY {'memories_fts.rowid DESC' if newest else 'rank'} LIMIT ?",
-            [match, *params, n],
-        )
-
-    def ranked(match: str) -> tuple[str, list[Any]]:
-        # CROSS JOIN and NOT INDEXED: the ranked rows are the outer loop and each memory is found by
-        # its id (else the planner may walk a project's index: 24 ms instead of 3).
-        return (
-            "SELECT m.id, f.rank FROM (SELECT rowid, bm25(memories_fts) AS rank FROM memories_fts "
-            f"WHERE memories_fts MATCH ? ORDER BY {order} LIMIT ?) f "
-            f"CROSS JOIN memories m NOT INDEXED ON m.id = f.rowid WHERE {where} "
-            f"ORDER BY f.{order} LIMIT ?",
-            [match, reach, *params, n],
-        )
-
-    def matching(match: str) -> tuple[str, list[Any]]:
-        return (
-            "SELECT count(*) FROM (SELECT 1 FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?)",
-            [match, reach],
-        )
-
     # The rare words alone, and with the common ones (module note of `mcp_memory.storage.keywords`); all the
     # statements in one trip to the reader's thread.
     matches = [rare]
     if plan.ranked and plan.common:
         matches.append(f"({rare}) AND ({_match_expression(plan.common)})")
-    if narrow:
-        statements = [joined(m) for m in matches]
-    else:
-        statements = [statement for m in matches for statement in (ranked(m), matching(m))]
-    results = await app.db.fetch_many(statements)
-    scores: dict[int, float] = {}
-    for position, match in enumerate(matches):
-        if narrow:
-            rows = results[position]
-        else:
-            rows, found = results[2 * position], int(results[2 * position + 1][0][0])
-            if len(rows) < n and found >= reach:
-                (rows,) = await app.db.fetch_many([joined(match)])  # the filter rejected too many
-        scores.update({int(r[0]): -float(r[1]) for r in rows})
+    scores = await bm25_candidates(
+        app.db, matches, flt, n, reach=n * _KEYWORD_OVERFETCH, newest=not plan.ranked, narrow=narrow
+    )
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:n]
 
 
 async def _neighbourhood(
-    source: Any, flt: MemoryFilter, table: str | None, candidates: Sequence[int], missing: Sequence[int]
-) -> tuple[dict[int, tuple[str, float]], dict[int, bytes]]:
+    source: QuerySource,
+    flt: MemoryFilter,
+    table: str | None,
+    candidates: Sequence[int],
+    missing: Sequence[int],
+) -> Neighbourhood:
     """In one trip: the project and time of the candidates that have another candidate within reach
     of the session lift (and of the memories between them), and the vectors of those candidates and
     of `missing` (candidates whose similarity to the question the vector stage did not give; the
@@ -191,30 +151,9 @@ async def _neighbourhood(
     reach = len(_NEIGHBOUR_WEIGHTS)
     present = set(candidates)
     near = sorted(i for i in present if any(i + d in present for d in range(-reach, reach + 1) if d))
-    statements: list[tuple[str, Sequence[Any]]] = []
     wanted = sorted({j for i in near for j in range(i - reach, i + reach + 1) if j > 0})
-    if wanted:
-        where, params = flt.sql("m")
-        statements.append(
-            (
-                f"SELECT m.id, m.project, m.created_at FROM memories m NOT INDEXED WHERE m.id IN ({', '.join('?' * len(wanted))}) AND {where}",
-                [*wanted, *params],
-            )
-        )
     need = sorted(set(near) | set(missing))
-    if table is not None and need:
-        statements.append(
-            (
-                f"SELECT memory_id, embedding FROM {table} WHERE memory_id IN (SELECT value FROM json_each(?))",
-                [json.dumps(need)],
-            )
-        )
-    if not statements:
-        return {}, {}
-    results = await source.fetch_many(statements)
-    rows = results[0] if wanted else []
-    blobs = results[-1] if table is not None and need else []
-    return {int(r[0]): (str(r[1]), float(r[2])) for r in rows}, {int(r[0]): bytes(r[1]) for r in blobs}
+    return await neighbourhood(source, flt, wanted, table, need)
 
 
 def _session_lift(
@@ -229,11 +168,7 @@ def _session_lift(
     conversation neighbouring turns are related (LoCoMo: median 0.51) and an answer often sits next to
     the turn whose words matched; an agent's session is a string of unrelated facts (agentmem-dev:
     median 0.14), which must not lift each other. The gain is at most `_LIFT_CAP`, so a memory with
-    clearly stronger evidence of its own stays above. `info` and `vectors` come from `_neighbourhood`.
-
-    The id-restricted queries there and in `_semantic_candidates` say NOT INDEXED: with a project
-    filter the planner otherwise walks the whole project's index instead of looking the ids up
-    (6 ms instead of 0.1 at 100,000 memories); the primary-key lookup stays allowed."""
+    clearly stronger evidence of its own stays above. `info` and `vectors` come from `_neighbourhood`."""
     reach = len(_NEIGHBOUR_WEIGHTS)
     targets = [
         i for i, p in own.items() if p >= floor and any(i + d in own for d in range(-reach, reach + 1) if d)
@@ -335,14 +270,7 @@ async def nearest_memories(
     if exclude is not None:
         where, params = f"{where} AND m.id != ?", [*params, exclude]
     if flt.tags:
-        marks = ", ".join("?" * len(flt.tags))
-        tagged = [
-            int(r[0])
-            for r in await reader.fetchall(
-                f"SELECT DISTINCT memory_id FROM memory_tags WHERE tag IN ({marks}) LIMIT ?",
-                [*flt.tags, _EXACT_TAGGED + 1],
-            )
-        ]
+        tagged = await tagged_ids(reader, flt.tags, _EXACT_TAGGED + 1)
         if len(tagged) <= _EXACT_TAGGED:
             return (await rescore(reader, info.table, vector, tagged, where, params, wanted=n))[:n]
     reachable = index.matching(flt)
@@ -397,39 +325,59 @@ class _Ranking:
     found: dict[int, Memory]
 
 
-async def _rank(
-    source: InlineReader,
-    flt: MemoryFilter,
-    table: str | None,
-    candidates: list[int],
-    similarity: dict[int, float],
-    missing: list[int],
-    vector: bytes,
-    used: SearchMode,
-    matches: WordMatches,
-    stats: WordStats | None,
-    unmatched: list[int],
-    floor: float,
-    keep: int,
-) -> _Ranking:
+@dataclass(frozen=True, slots=True)
+class _Stages:
+    """What the two candidate stages found: the keyword candidates (row id, score) and the words
+    they hold, the vector candidates (row id, similarity) similar enough to count, the question's
+    vector (b"" without one) and its words' stems and weights (None until needed)."""
+
+    keyword: list[tuple[int, float]]
+    semantic: list[tuple[int, float]]
+    vector: bytes
+    matches: WordMatches
+    stats: WordStats | None
+
+
+@dataclass(frozen=True, slots=True)
+class _RankInput:
+    """What the last stage ranks: the candidates in stage order with the similarities known, those
+    whose similarity is `missing`, the vector candidates whose words are still `unmatched`, and how
+    many results to keep above the `floor`."""
+
+    flt: MemoryFilter
+    table: str | None
+    candidates: list[int]
+    similarity: dict[int, float]
+    missing: list[int]
+    vector: bytes
+    used: SearchMode
+    matches: WordMatches
+    stats: WordStats | None
+    unmatched: list[int]
+    floor: float
+    keep: int
+
+
+async def _rank(source: InlineReader, job: _RankInput) -> _Ranking:
     """The search's last stage over `source` (a connection answering at once, on its own thread):
     the neighbourhood and vectors the lift and the missing similarities need, the words of the
     vector stage's best candidates, each candidate's relevance and lift, and the results' memories."""
-    lift_info, lift_vectors = await _neighbourhood(source, flt, table, candidates, missing)
-    if unmatched and stats is not None:
-        extra = await words_held(source, stats, unmatched)
+    candidates, floor, matches = job.candidates, job.floor, job.matches
+    lift_info, lift_vectors = await _neighbourhood(source, job.flt, job.table, candidates, job.missing)
+    if job.unmatched and job.stats is not None:
+        extra = await words_held(source, job.stats, job.unmatched)
         matches = WordMatches(extra.weights, {**matches.found, **extra.found})
-    similarity = dict(similarity)
-    scored = [rowid for rowid in missing if rowid in lift_vectors]
+    similarity = dict(job.similarity)
+    scored = [rowid for rowid in job.missing if rowid in lift_vectors]
     if scored:
         import numpy as np
 
-        question = np.frombuffer(vector, dtype="<f4")
+        question = np.frombuffer(job.vector, dtype="<f4")
         rows = np.frombuffer(b"".join(lift_vectors[r] for r in scored), dtype="<f4").reshape(len(scored), -1)
         similarity.update(zip(scored, (rows @ question).tolist(), strict=True))
     own = {
         i: relevance.evidence(
-            similarity.get(i) if used != "keyword" else None,
+            similarity.get(i) if job.used != "keyword" else None,
             relevance.coverage(matches.weights, matches.found.get(i, ())),
         )
         for i in candidates
@@ -439,30 +387,13 @@ async def _rank(
     scores = {i: own[i] + gains.get(i, 0.0) for i in candidates}
     ranked = sorted(candidates, key=lambda r: (-scores[r], r))
     passing = [i for i in ranked if relevance.display(own[i]) >= floor]
-    window = passing[:keep]
+    window = passing[: job.keep]
     found = await load_memories(source, window)
     return _Ranking(matches, similarity, own, lifted_by, window, len(ranked) - len(passing), found)
 
 
-async def search_memories(
-    app: App,
-    query: str,
-    *,
-    limit: int = 10,
-    min_relevance: float | None = None,
-    tags: Sequence[str] | None = None,
-    tag_mode: str = "any",
-    kind: str | None = None,
-    project: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    mode: str = "hybrid",
-    diversify: bool = False,
-) -> SearchResult:
-    """Find the memories that answer `query` within the filters: at most `limit`, each with relevance
-    at least `min_relevance` (default: the settings' floor; 0 returns up to `limit` whatever their
-    relevance)."""
-    text = clean_query(query)
+def _floor(app: App, mode: str, limit: int, min_relevance: float | None) -> float:
+    """The relevance floor, once the mode, the limit and the floor asked for are known to be valid."""
     if mode not in ("hybrid", "semantic", "keyword"):
         raise InvalidInput(f"mode {mode!r} is not valid; use 'hybrid' (default), 'semantic' or 'keyword'.")
     if not 1 <= limit <= MAX_LIMIT:
@@ -473,37 +404,33 @@ async def search_memories(
             f"min_relevance {min_relevance} is out of range; use 0 to 1 (default {app.settings.min_relevance}; "
             "0 returns up to limit whatever their relevance)."
         )
-    flt = build_filter(
-        default_project=app.default_project,
-        project=project,
-        kind=kind,
-        tags=tags,
-        tag_mode=tag_mode,
-        since=since,
-        until=until,
-    )
-    requested: SearchMode = mode  # type: ignore[assignment]
-    used: SearchMode = requested
-    notice = None
+    return floor
+
+
+async def _mode_used(app: App, requested: SearchMode) -> tuple[SearchMode, str | None]:
+    """The mode the search can answer in, and the notice saying why when it is not `requested`."""
     if requested != "keyword":
         # Right after start the model is usually a second from ready: a semantic search waits for it,
         # a hybrid one briefly (then answers from keywords and says so).
         wait = app.settings.model_wait_seconds
         await app.await_semantic(wait if requested == "semantic" else wait / 10)
     if requested != "keyword" and not app.semantic_ready():
-        used = "keyword"
-        notice = f"answered from keywords only: {app.semantic_unavailable_reason()}."
-    pool = max(limit * 5, 50)
-    # The two stages run at once: the query's embedding (ONNX Runtime) and the keyword query (SQLite)
-    # both leave the event loop and release the GIL, and the vector stage re-scores on the second
-    # reader. Measured in one process, alternating (search p50 / p95): at 100,000 memories 19.3 /
-    # 30.5 ms against 20.9 / 29.8 on one reader; at 1,000,000 56.7 / 95.0 against 65.0 / 116.4.
-    # Embedding first and then running the two SQLite stages at once was slower (21.3 ms at 100,000).
+        return "keyword", f"answered from keywords only: {app.semantic_unavailable_reason()}."
+    return requested, None
+
+
+async def _candidate_stages(
+    app: App, text: str, terms: Sequence[str], flt: MemoryFilter, pool: int, used: SearchMode
+) -> _Stages:
+    """The keyword and vector stages, at once: the query's embedding (ONNX Runtime) and the keyword
+    query (SQLite) both leave the event loop and release the GIL, and the vector stage re-scores on
+    the second reader. Measured in one process, alternating (search p50 / p95): at 100,000 memories
+    19.3 / 30.5 ms against 20.9 / 29.8 on one reader; at 1,000,000 56.7 / 95.0 against 65.0 /
+    116.4. Embedding first and then running the two SQLite stages at once was slower (21.3 ms at
+    100,000)."""
     keyword: list[tuple[int, float]] = []
     semantic: list[tuple[int, float]] = []
     vector = b""
-
-    terms = query_terms(text)
     matches = WordMatches({}, {})
     stats: WordStats | None = None
 
@@ -525,39 +452,54 @@ async def search_memories(
     await concurrently(*([keywords] if used != "semantic" else []), *([meaning] if used != "keyword" else []))
     keyword_ids = {i for i, _ in keyword}
     semantic = [(r, s) for r, s in semantic if s >= _MIN_SIMILARITY or r in keyword_ids]
-    candidates = list(dict.fromkeys([*(i for i, _ in keyword), *(i for i, _ in semantic)]))
+    return _Stages(keyword, semantic, vector, matches, stats)
 
+
+async def _rank_input(
+    app: App,
+    stages: _Stages,
+    terms: Sequence[str],
+    flt: MemoryFilter,
+    used: SearchMode,
+    floor: float,
+    keep: int,
+) -> _RankInput:
+    """What the last stage needs from the two stages (reading the words' statistics if the keyword
+    stage did not)."""
+    semantic, matches, stats = stages.semantic, stages.matches, stages.stats
+    candidates = list(dict.fromkeys([*(i for i, _ in stages.keyword), *(i for i, _ in semantic)]))
     similarity = dict(semantic)
-    missing = [i for i in candidates if i not in similarity] if used != "keyword" and vector else []
+    missing = [i for i in candidates if i not in similarity] if used != "keyword" and stages.vector else []
     # The best of the vector stage's own candidates (the rest cannot reach the top): they may hold
     # the question's commoner words (a name half the memories hold is left out of the keyword query).
     unmatched = [i for i, _ in semantic if i not in matches.found][:_MORE_WORDS] if used != "semantic" else []
     if unmatched and stats is None:  # the keyword stage found no candidate to match words in
         stats = await word_stats(app.db, terms)
     table = app.vector_info.table if app.vector_info is not None else None
-    keep = limit * 3 if diversify else limit
+    return _RankInput(
+        flt,
+        table,
+        candidates,
+        similarity,
+        missing,
+        stages.vector,
+        used,
+        matches,
+        stats,
+        unmatched,
+        floor,
+        keep,
+    )
 
-    def last_stage(conn: Any) -> _Ranking:
-        return run_now(
-            _rank(
-                InlineReader(conn), flt, table, candidates, similarity, missing, vector, used,
-                matches, stats, unmatched, floor, keep,
-            )
-        )  # fmt: skip
 
-    # Everything after the two stages in one trip to the first reader's thread: the neighbourhood,
-    # the words of the vector candidates, the scores and the results (each trip from the event loop
-    # costs thread hand-offs; answered at once inside the thread).
-    ranking = await app.db.run(last_stage)
-    matches, similarity, own, lifted_by, window, found = (
-        ranking.matches, ranking.similarity, ranking.own, ranking.lifted_by, ranking.window, ranking.found
-    )  # fmt: skip
-    weaker = ranking.weaker
-    keyword_rank = {rowid: n for n, (rowid, _) in enumerate(keyword, start=1)}
-    semantic_rank = {rowid: n for n, (rowid, _) in enumerate(semantic, start=1)}
+def _hits(ranking: _Ranking, stages: _Stages, terms: Sequence[str]) -> list[SearchHit]:
+    """The ranked results that are still there, each with the signals that put it there."""
+    keyword_rank = {rowid: n for n, (rowid, _) in enumerate(stages.keyword, start=1)}
+    semantic_rank = {rowid: n for n, (rowid, _) in enumerate(stages.semantic, start=1)}
+    matches, similarity = ranking.matches, ranking.similarity
     hits: list[SearchHit] = []
-    for rowid in window:
-        memory = found.get(rowid)
+    for rowid in ranking.window:
+        memory = ranking.found.get(rowid)
         if memory is None:
             continue
         why = []
@@ -568,35 +510,88 @@ async def search_memories(
         if rowid in similarity:
             rank = semantic_rank.get(rowid)
             why.append(f"similarity {similarity[rowid]:.2f}" + (f" (semantic rank {rank})" if rank else ""))
-        if rowid in lifted_by:
-            why.append(f"session context: stored next to the related m_{lifted_by[rowid]}")
-        hits.append(SearchHit(memory, relevance.display(own[rowid]), tuple(why), similarity.get(rowid)))
+        if rowid in ranking.lifted_by:
+            why.append(f"session context: stored next to the related {format_id(ranking.lifted_by[rowid])}")
+        hits.append(
+            SearchHit(memory, relevance.display(ranking.own[rowid]), tuple(why), similarity.get(rowid))
+        )
+    return hits
+
+
+async def _nothing_found(
+    app: App, notice: str | None, weaker: int, floor: float, flt: MemoryFilter, text: str
+) -> str | None:
+    """The notice of a search with no results: how many weaker matches the floor left out, and
+    where else the question has matches."""
+    if weaker:
+        below = (
+            f"nothing cleared the relevance floor {floor:.2f}: {weaker} weaker "
+            f"{'match was' if weaker == 1 else 'matches were'} left out (pass min_relevance=0 to see "
+            "them, or search with the exact names and words the memory would hold)."
+        )
+        notice = f"{notice} {below}" if notice else below
+    elsewhere = scope_hint(await counts_elsewhere(app, flt, keyword_query(text)), "matches", flt)
+    if elsewhere:
+        notice = f"{notice} {elsewhere}" if notice else elsewhere
+    return notice
+
+
+async def search_memories(
+    app: App,
+    query: str,
+    *,
+    limit: int = 10,
+    min_relevance: float | None = None,
+    tags: Sequence[str] | None = None,
+    tag_mode: str = "any",
+    kind: str | None = None,
+    project: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    mode: str = "hybrid",
+    diversify: bool = False,
+) -> SearchResult:
+    """Find the memories that answer `query` within the filters: at most `limit`, each with relevance
+    at least `min_relevance` (default: the settings' floor; 0 returns up to `limit` whatever their
+    relevance)."""
+    text = clean_query(query)
+    floor = _floor(app, mode, limit, min_relevance)
+    flt = build_filter(
+        default_project=app.default_project,
+        project=project,
+        kind=kind,
+        tags=tags,
+        tag_mode=tag_mode,
+        since=since,
+        until=until,
+    )
+    requested: SearchMode = mode  # type: ignore[assignment]
+    used, notice = await _mode_used(app, requested)
+    terms = query_terms(text)
+    stages = await _candidate_stages(app, text, terms, flt, max(limit * 5, 50), used)
+    job = await _rank_input(app, stages, terms, flt, used, floor, limit * 3 if diversify else limit)
+
+    def last_stage(conn: Any) -> _Ranking:
+        return run_now(_rank(InlineReader(conn), job))
+
+    # Everything after the two stages in one trip to the first reader's thread: the neighbourhood,
+    # the words of the vector candidates, the scores and the results (each trip from the event loop
+    # costs thread hand-offs; answered at once inside the thread).
+    ranking = await app.db.run(last_stage)
+    hits = _hits(ranking, stages, terms)
     if diversify:
         vectors = await _vectors_for(app, [h.memory.id for h in hits])
         hits = _diversify(hits, limit, vectors)
     hits = hits[:limit]
-    await record_access(app, [int(h.memory.id[2:]) for h in hits])
+    await record_access(app, [rowid_of(h.memory.id) for h in hits])
     if not hits:
-        if weaker:
-            below = (
-                f"nothing cleared the relevance floor {floor:.2f}: {weaker} weaker "
-                f"{'match was' if weaker == 1 else 'matches were'} left out (pass min_relevance=0 to see "
-                "them, or search with the exact names and words the memory would hold)."
-            )
-            notice = f"{notice} {below}" if notice else below
-        elsewhere = scope_hint(await counts_elsewhere(app, flt, keyword_query(text)), "matches", flt)
-        if elsewhere:
-            notice = f"{notice} {elsewhere}" if notice else elsewhere
-    return SearchResult(tuple(hits), requested, used, notice, weaker)
+        notice = await _nothing_found(app, notice, ranking.weaker, floor, flt, text)
+    return SearchResult(tuple(hits), requested, used, notice, ranking.weaker)
 
 
 async def _vectors_for(app: App, ids: Sequence[str]) -> dict[str, bytes]:
     info = app.vector_info
     if info is None or not ids:
         return {}
-    rowids = [int(i[2:]) for i in ids]
-    rows = await app.db.fetchall(
-        f"SELECT memory_id, embedding FROM {info.table} WHERE memory_id IN ({', '.join('?' * len(rowids))})",
-        rowids,
-    )
-    return {f"m_{int(r[0])}": bytes(r[1]) for r in rows}
+    found = await vectors_of(app.db, info.table, [rowid_of(i) for i in ids])
+    return {format_id(rowid): blob for rowid, blob in found.items()}
