@@ -168,14 +168,16 @@ async def upsert_graph(
                     (type_, now, entity_id, type_),
                 )
                 updated += cursor.rowcount > 0
+            new_observations = 0
             for offset, observation in enumerate(observations):
                 # Distinct times keep the order observations were given in.
                 cursor = await conn.execute(
                     "INSERT OR IGNORE INTO observations(entity_id, content, created_at) VALUES (?, ?, ?)",
                     (entity_id, observation, now + offset * 1e-6),
                 )
-                added += cursor.rowcount
-            if not new and observations:
+                new_observations += cursor.rowcount
+            added += new_observations
+            if not new and new_observations:  # observations it already had change nothing
                 await conn.execute("UPDATE entities SET updated_at = ? WHERE id = ?", (now, entity_id))
         for source, target, type_ in clean_relations:
             source_id, new_source = await ensure_entity(conn, source, "unknown", now)
