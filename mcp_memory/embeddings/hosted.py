@@ -10,7 +10,8 @@ two channels (Unix socket pairs), one per lane of `EmbeddingService` (single tex
 a thread of its own, so a search's query never waits behind an import's batch. A request is a JSON
 list of texts; the answer is one status byte and the vectors' float32 bytes back to back (or the
 error's text). The child's stdout is closed (the parent's is the MCP protocol channel); its stderr
-is the server's. It exits when the server closes the channels or dies. Not on Windows (no fd
+is the server's. It runs in a session of its own, so a Ctrl-C in the terminal reaches only the
+server, and it exits when the server closes the channels or dies. Not on Windows (no fd
 passing through `subprocess`): there the model loads in-process.
 """
 
@@ -156,6 +157,9 @@ def _spawn(settings: Settings) -> _Spawned:
         stdout=subprocess.DEVNULL,
         pass_fds=fds,
         close_fds=True,
+        # Out of the terminal's process group: Ctrl-C is the server's to handle (it exits quietly
+        # with 130), and this process follows when the channels close, not with a traceback.
+        start_new_session=True,
     )
     for s in theirs:
         s.close()
