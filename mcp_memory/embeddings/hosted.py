@@ -25,6 +25,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -82,6 +83,8 @@ class HostedEmbedder:
         self.dim = int(info["dim"])
         self.checksum = str(info["checksum"])
         self.workers = int(info.get("workers", 1))
+        #: How long loading the model took in the child (monotonic seconds around `load_embedder`).
+        self.load_seconds = float(info["load_seconds"]) if "load_seconds" in info else None
         self.pid = process.pid
 
     def embed(self, texts: Sequence[str]) -> list[bytes]:
@@ -245,6 +248,7 @@ def _main(argv: Sequence[str]) -> int:
     tune_threads()
     configure_logging(options.get("log_level") or "INFO")
     settings = Settings(**{k: v for k, v in options.items() if v is not None})
+    started = time.monotonic()
     try:
         embedder = load_embedder(settings)
     except Exception as exc:
@@ -256,6 +260,7 @@ def _main(argv: Sequence[str]) -> int:
         "dim": embedder.dim,
         "checksum": embedder.checksum,
         "workers": getattr(embedder, "workers", 1),
+        "load_seconds": time.monotonic() - started,
     }
     _send(channels[0], _OK + json.dumps(info).encode())
     batches = threading.Thread(target=_serve, args=(channels[1], embedder), daemon=True)
