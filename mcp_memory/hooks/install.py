@@ -59,9 +59,7 @@ def claude_hooks(head: str) -> dict[str, list[dict[str, Any]]]:
     hooks: dict[str, list[dict[str, Any]]] = {}
     for event, (name, matcher, timeout) in CLAUDE_EVENTS.items():
         group: dict[str, Any] = {
-            "hooks": [
-                {"type": "command", "command": _command(head, "claude-code", name), "timeout": timeout}
-            ]
+            "hooks": [{"type": "command", "command": _command(head, "claude-code", name), "timeout": timeout}]
         }
         if matcher:
             group = {"matcher": matcher, **group}
