@@ -624,3 +624,36 @@ def test_a_closed_pipe_ends_quietly(
     _, err = reader_gone.communicate(timeout=120)
     assert b"Traceback" not in err
     assert b"BrokenPipeError" not in err
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_serving_on_a_terminal_says_what_it_waits_for(
+    terminal: bool, db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no command and a terminal for stdin, one note on stderr says the server speaks MCP on
+    stdin/stdout and how to try it; from a client's pipe it says nothing; stdout stays empty."""
+    import pty
+
+    import mcp_memory.embeddings.hosted
+    import mcp_memory.mcp.server
+
+    served: list[bool] = []
+    monkeypatch.setattr(mcp_memory.embeddings.hosted, "hosting_supported", lambda: False)
+    monkeypatch.setattr(mcp_memory.mcp.server, "run_stdio", lambda *_: served.append(True))
+    leader, follower = pty.openpty()
+    read, write = os.pipe()
+    try:
+        with open(follower if terminal else read, closefd=False) as stdin:
+            monkeypatch.setattr(sys, "stdin", stdin)
+            assert main([]) == 0
+    finally:
+        for fd in (leader, follower, read, write):
+            os.close(fd)
+    out, err = capsys.readouterr()
+    assert served == [True]
+    assert out == ""
+    if terminal:
+        assert err.count("stdin/stdout") == 1
+        assert "mcp-memory --help" in err
+    else:
+        assert "stdin/stdout" not in err
