@@ -172,6 +172,25 @@ def _receive(proc: subprocess.Popen[bytes], request_id: int) -> dict[str, Any] |
             return message
 
 
+def initialize(proc: subprocess.Popen[bytes]) -> None:
+    """The MCP handshake with a server started with pipes for stdin and stdout."""
+    _send(
+        proc,
+        {
+            "jsonrpc": "2.0",
+            "id": 0,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "tests", "version": "1"},
+            },
+        },
+    )
+    _receive(proc, 0)
+    _send(proc, {"jsonrpc": "2.0", "method": "notifications/initialized"})
+
+
 def crash_trial(db: Path, rng: random.Random, batch: int = 20) -> Ledger:
     """Start a server, send batch stores one after another, kill -9 it at a random moment, and return
     what it had acknowledged before dying."""
@@ -183,21 +202,7 @@ def crash_trial(db: Path, rng: random.Random, batch: int = 20) -> Ledger:
         stderr=subprocess.DEVNULL,
         env=server_env(db),
     )
-    _send(
-        proc,
-        {
-            "jsonrpc": "2.0",
-            "id": 0,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-06-18",
-                "capabilities": {},
-                "clientInfo": {"name": "crash", "version": "1"},
-            },
-        },
-    )
-    _receive(proc, 0)
-    _send(proc, {"jsonrpc": "2.0", "method": "notifications/initialized"})
+    initialize(proc)
     # The kill comes at a random moment after the first batch is acknowledged, so every trial has
     # acknowledged writes at stake (a server needs ~1 s to start).
     killer = threading.Timer(rng.uniform(0.0, 2.0), lambda: os.kill(proc.pid, signal.SIGKILL))

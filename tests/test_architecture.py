@@ -24,6 +24,7 @@ ROOT_MODULES = {
     "heap.py",
     "limits.py",
     "logs.py",
+    "previews.py",
     "projects.py",
     "relevance.py",
     "timeparse.py",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -542,6 +543,45 @@ def test_json_output_is_the_tools_structured_output(
     assert "T" in created
 
 
+def test_episode_steps_show_their_time_in_iso_8601(
+    db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A step's time is ISO 8601 like every other time: in the tools' episode output and in
+    `episodes --show ID --json`, the same string."""
+    import anyio
+    from mcp import Client
+
+    from mcp_memory.mcp.server import build_server
+    from tests.conftest import fake_loader
+
+    monkeypatch.setenv("MCP_MEMORY_EMBEDDING_MODEL", "fake-model")
+
+    async def record() -> Any:
+        settings = Settings.load(project="cli-test")
+        async with Client(
+            build_server(settings, loader=fake_loader(), load_model=False), mode="legacy"
+        ) as client:
+            started = await client.call_tool("episode_start", {"task": "upgrade postgres"})
+            episode_id = started.structured_content["episode_id"]  # type: ignore[index]
+            await client.call_tool(
+                "episode_step", {"episode_id": episode_id, "action": "pg_upgrade", "ok": True}
+            )
+            done = await client.call_tool(
+                "episode_complete",
+                {"episode_id": episode_id, "outcome": "success", "lesson": "take a backup"},
+            )
+            return episode_id, done.structured_content
+
+    episode_id, tool = anyio.run(record)
+    assert main(["episodes", "--show", episode_id, "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    at = shown["steps"][0]["created_at"]
+    assert isinstance(at, str)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", at)
+    assert tool["steps"][0]["created_at"] == at
+    assert "at" not in shown["steps"][0]
+
+
 def test_errors_are_one_line_naming_flags(
     db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -584,3 +624,36 @@ def test_a_closed_pipe_ends_quietly(
     _, err = reader_gone.communicate(timeout=120)
     assert b"Traceback" not in err
     assert b"BrokenPipeError" not in err
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_serving_on_a_terminal_says_what_it_waits_for(
+    terminal: bool, db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no command and a terminal for stdin, one note on stderr says the server speaks MCP on
+    stdin/stdout and how to try it; from a client's pipe it says nothing; stdout stays empty."""
+    import pty
+
+    import mcp_memory.embeddings.hosted
+    import mcp_memory.mcp.server
+
+    served: list[bool] = []
+    monkeypatch.setattr(mcp_memory.embeddings.hosted, "hosting_supported", lambda: False)
+    monkeypatch.setattr(mcp_memory.mcp.server, "run_stdio", lambda *_: served.append(True))
+    leader, follower = pty.openpty()
+    read, write = os.pipe()
+    try:
+        with open(follower if terminal else read, closefd=False) as stdin:
+            monkeypatch.setattr(sys, "stdin", stdin)
+            assert main([]) == 0
+    finally:
+        for fd in (leader, follower, read, write):
+            os.close(fd)
+    out, err = capsys.readouterr()
+    assert served == [True]
+    assert out == ""
+    if terminal:
+        assert err.count("stdin/stdout") == 1
+        assert "mcp-memory --help" in err
+    else:
+        assert "stdin/stdout" not in err

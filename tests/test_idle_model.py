@@ -1,7 +1,9 @@
-"""The embedding model is given back after a quiet period and loaded again on the next call."""
+"""The embedding model is given back after a quiet period and loaded again on the next call; its
+load time is measured around the load itself."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -42,6 +44,37 @@ async def test_a_quiet_model_is_unloaded_and_the_next_call_loads_it_again(settin
     assert service.unloads == 1
 
 
+def _logged_seconds(err: str) -> float:
+    return float(re.findall(r"embedding model ready .*seconds=([0-9.]+)", err)[-1])
+
+
+async def test_the_logged_load_time_is_the_loads_own(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The 'embedding model ready' line gives the time the loader took (here a loader that sleeps),
+    or the time the model measured for itself when it loaded elsewhere (a model process)."""
+
+    def slow(s: Settings) -> FakeEmbedder:
+        time.sleep(0.05)
+        return FakeEmbedder(s.embedding_model)
+
+    service = EmbeddingService(settings, loader=slow)
+    await service.load()
+    assert service.load_seconds is not None
+    assert service.load_seconds >= 0.05
+    assert _logged_seconds(capsys.readouterr().err) >= 0.05
+
+    def loaded_elsewhere(s: Settings) -> FakeEmbedder:
+        embedder = FakeEmbedder(s.embedding_model)
+        embedder.load_seconds = 2.5  # type: ignore[attr-defined]
+        return embedder
+
+    service = EmbeddingService(settings, loader=loaded_elsewhere)
+    await service.load()
+    assert service.load_seconds == 2.5
+    assert _logged_seconds(capsys.readouterr().err) == 2.5
+
+
 async def test_search_and_store_after_an_unload_answer_in_full(app: App) -> None:
     stored = await store_memory(app, "the staging database is called pegasus")
     app.embeddings.last_used = time.monotonic() - 7200
@@ -76,6 +109,8 @@ def test_the_hosted_model_gives_the_same_vectors_and_its_process_exits_when_let_
         assert hosted.embed(texts[:1]) == local.embed(texts[:1])  # the single-text lane
         assert hosted.embed(texts) == local.embed(texts)  # the batch lane
         assert (hosted.model_id, hosted.dim) == (local.model_id, local.dim)
+        assert hosted.load_seconds is not None
+        assert hosted.load_seconds > 0  # measured in the child, around its load
         assert hosted.alive
     finally:
         hosted.close()

@@ -1,14 +1,21 @@
 """Real processes on one database: two servers and the CLI writing at once, and servers killed with
-SIGKILL in the middle of batch stores. Nothing acknowledged is lost; indexes match the rows."""
+SIGKILL in the middle of batch stores. Nothing acknowledged is lost; indexes match the rows. Ctrl-C
+stops a server quietly."""
 
 from __future__ import annotations
 
+import os
 import random
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.processes import Ledger, check_database, crash_trial, run_writers
+from mcp_memory.embeddings.hosted import hosting_supported
+from tests.processes import Ledger, check_database, crash_trial, initialize, run_writers, server_env
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
@@ -37,3 +44,57 @@ def test_sigkill_during_batch_stores_loses_nothing_acknowledged(tmp_path: Path) 
         total.content.update(trial.content)
         assert check_database(db, total) == []
     assert len(total.content) > 0
+
+
+def _children(pid: int) -> set[int]:
+    """Processes whose parent is `pid` (from /proc)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(
+    not (hosting_supported() and Path("/proc").is_dir()), reason="needs the model process and /proc"
+)
+@pytest.mark.parametrize("after", ["mcp-memory serving", "embedding model ready"])
+def test_ctrl_c_stops_the_server_quietly(tmp_path: Path, after: str) -> None:
+    """SIGINT to the server's process group (what Ctrl-C in a terminal sends), while the model
+    loads or once it is ready, ends the server with 130, no traceback, and no model process left."""
+    env = {**server_env(tmp_path / "memory.db"), "MCP_MEMORY_LOG_LEVEL": "INFO"}
+    log = tmp_path / "stderr.txt"
+    with log.open("wb") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mcp_memory"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            env=env,
+            start_new_session=True,  # a process group of its own, like a command run in a terminal
+        )
+        try:
+            initialize(proc)
+            deadline = time.monotonic() + 60
+            while after not in log.read_text() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            model = _children(proc.pid)
+            os.killpg(proc.pid, signal.SIGINT)
+            assert proc.wait(timeout=30) == 130
+        finally:
+            proc.kill()
+            proc.wait()
+    text = log.read_text()
+    assert after in text
+    assert "Traceback" not in text
+    assert "KeyboardInterrupt" not in text
+    assert model, "the model process had started"
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in model) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in model)

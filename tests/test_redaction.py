@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from mcp import Client
 
 from mcp_memory.cli import main
 from mcp_memory.config import Settings
@@ -203,3 +204,39 @@ def test_redaction_is_idempotent_on_the_fixture() -> None:
         once = redact(text)
         twice = redact(once.text)
         assert (twice.text, twice.count) == (once.text, 0), text
+
+
+@pytest.mark.parametrize("limit", range(60, 100))
+def test_a_preview_never_ends_inside_a_marker(limit: int) -> None:
+    """Shortened text ends before a marker it would split, and keeps a marker it has room for whole."""
+    from mcp_memory.previews import MARKER, preview
+
+    text = "x" * 70 + "[REDACTED:stripe-key]" + " and [PRIVATE] after it, then more words"
+    shown = preview(text, limit)
+    assert len(shown) <= limit
+    body = shown.removesuffix("…")
+    assert "[" not in MARKER.sub("", body), shown  # no piece of a marker is left
+    assert body == text[: len(body)]
+    assert shown.endswith("…")
+
+
+@pytest.mark.anyio
+async def test_timeline_and_snippets_cut_before_a_marker(client: Client) -> None:
+    """memory_timeline's lines and the snippets of long memories stop before a redaction marker
+    that straddles their length, instead of showing half of it."""
+    from mcp_memory.views.models import SNIPPET_CHARS
+
+    prefix = "the payments service calls the provider with the live key kept in env "
+    assert len(prefix) < 79 < len(prefix) + len("[REDACTED:stripe-key]")  # across the 80-character line
+    stored = await client.call_tool("memory_store", {"content": prefix + SAMPLES["stripe-key"] + " ok"})
+    assert not stored.is_error
+    timeline = await client.call_tool("memory_timeline", {})
+    text = timeline.content[0].text  # type: ignore[union-attr]
+    assert text.endswith(f"[m_1] {prefix}…")
+    long = "y" * (SNIPPET_CHARS - 5) + " " + SAMPLES["stripe-key"] + " tail"
+    await client.call_tool("memory_store", {"content": long})
+    found = await client.call_tool("memory_search", {"query": "tail", "mode": "keyword"})
+    hit = found.structured_content["results"][0]  # type: ignore[index]
+    snippet = hit["content"]
+    assert snippet == "y" * (SNIPPET_CHARS - 5) + " …"
+    assert hit["truncated"]

@@ -22,7 +22,7 @@ NOT_YET_MOVED = {
     "hooks/db.py": 10,
     "hooks/recall.py": 13,
     "services/transfer/exporting.py": 11,
-    "services/transfer/importing.py": 17,
+    "services/transfer/restore.py": 12,
 }
 
 

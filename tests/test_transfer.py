@@ -21,6 +21,7 @@ from mcp_memory.services.search.hybrid import search_memories
 from mcp_memory.services.transfer.access import user_access
 from mcp_memory.services.transfer.exporting import export_memories
 from mcp_memory.services.transfer.importing import import_memories
+from mcp_memory.views.maintenance import import_view
 from tests.conftest import db_digest, fake_loader, make_settings
 
 pytestmark = pytest.mark.anyio
@@ -118,13 +119,80 @@ async def test_import_into_a_non_empty_database_skips_identical_and_renumbers(
         }
         assert ids["Billing uses PostgreSQL 16"] != "m_1"
         again = await import_memories(target, path, access=user_access(target))
-        assert (again.imported, again.skipped) == (1, 3)  # the deleted memory has no live twin
+        assert (again.imported, again.skipped) == (0, 4)  # the deleted one too: the same record
         graph = await query_graph(target, name="PostgreSQL", depth=1)
         assert [m.content for m in graph.memories] == ["Billing uses PostgreSQL 16"]
 
 
+async def _table_counts(app: App) -> dict[str, int]:
+    tables = [
+        str(r[0])
+        for r in await app.db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+    ]
+    return {t: int(await app.db.scalar(f'SELECT count(*) FROM "{t}"')) for t in tables}
+
+
+async def test_importing_the_same_export_twice_adds_nothing_and_says_so(tmp_path: Path, app: App) -> None:
+    """A second import of one export (and an import into the store it came from) writes no row of
+    any table, and its summary reports every record as already present."""
+    await _fill(app)
+    path = (await export_memories(app, str(app.settings.data_dir / "e.jsonl"), include_vectors=True)).path
+    assert app.db.path is not None
+    before = (await _table_counts(app), db_digest(app.db.path))
+    into_origin = await import_memories(app, path)
+    assert (await _table_counts(app), db_digest(app.db.path)) == before
+    assert into_origin.imported == into_origin.episodes == 0
+    other = make_settings(tmp_path / "other")
+    async with open_app(other, loader=fake_loader()) as target:
+        await target.load_model()
+        first = await import_memories(target, path, access=user_access(target))
+        assert (first.imported, first.episodes, first.steps) == (4, 1, 1)
+        assert first.present == {}
+        assert target.db.path is not None
+        counts = await _table_counts(target)
+        digest = db_digest(target.db.path)
+        second = await import_memories(target, path, access=user_access(target))
+        assert await _table_counts(target) == counts
+        assert db_digest(target.db.path) == digest
+    assert (second.imported, second.entities, second.relations, second.episodes) == (0, 0, 0, 0)
+    assert second.present == {
+        "memories": 4,
+        "versions": first.versions,
+        "entities": 2,
+        "observations": 2,
+        "relations": 1,
+        "links": 2,
+        "episodes": 1,
+        "steps": 1,
+        "rules": 1,
+    }
+    out, text = import_view(second)
+    assert out.already_present == second.present
+    assert "0 memories (4 already present)" in text
+    assert "0 episodes (1 already present)" in text
+    assert "Nothing new" in text
+
+
+async def test_an_import_adds_an_episode_the_store_does_not_have(tmp_path: Path, app: App) -> None:
+    """A store holding a different episode still gets the export's episode, with its steps."""
+    await _fill(app)
+    path = (await export_memories(app, str(app.settings.data_dir / "e.jsonl"))).path
+    other = make_settings(tmp_path / "other")
+    async with open_app(other, loader=fake_loader()) as target:
+        await target.load_model()
+        mine = await start_episode(target, "rotate the api keys")
+        await add_step(target, mine, "vault rotate", ok=True)
+        result = await import_memories(target, path, access=user_access(target))
+        assert (result.episodes, result.steps) == (1, 1)
+        assert "episodes" not in result.present
+        tasks = [r[0] for r in await target.db.fetchall("SELECT task FROM episodes ORDER BY id")]
+        assert tasks == ["rotate the api keys", "upgrade postgres"]
+        assert await target.db.scalar("SELECT count(*) FROM episode_steps") == 2
+
+
 async def test_official_knowledge_graph_file_imports(app: App) -> None:
-    """The official server's JSONL (entities and relations) becomes our graph, duplicates ignored."""
+    """The official server's JSONL (entities and relations) becomes our graph, duplicates ignored;
+    importing it again changes nothing."""
     path = app.settings.data_dir / "memory.json"
     path.write_text(SERVER_MEMORY_FIXTURE)
     result = await import_memories(app, str(path), format="server-memory")
@@ -135,6 +203,11 @@ async def test_official_knowledge_graph_file_imports(app: App) -> None:
     assert [(r.source, r.type, r.target) for r in graph.relations] == [
         ("John_Smith", "works_at", "Anthropic")
     ]
+    assert app.db.path is not None
+    before = db_digest(app.db.path)
+    again = await import_memories(app, str(path), format="server-memory")
+    assert (again.entities, again.relations, again.present) == (0, 0, {"entities": 2, "relations": 2})
+    assert db_digest(app.db.path) == before
 
 
 async def test_refusals_change_nothing(app: App, tmp_path: Path) -> None:

@@ -227,7 +227,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> Output:
 def cmd_import(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.services.transfer.access import user_access
     from mcp_memory.services.transfer.importing import import_memories
-    from mcp_memory.views.maintenance import import_view
+    from mcp_memory.views.maintenance import import_summary, import_view
 
     async def work(app: App) -> Any:
         result = await import_memories(
@@ -243,10 +243,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> Output:
         return result
 
     result = _with_app(settings, work)
-    lines = [
-        f"Imported {result.imported} memories ({result.skipped} skipped), {result.entities} entities, "
-        f"{result.relations} relations, {result.episodes} episodes.{_redacted_note(result.redacted)}"
-    ]
+    lines = [import_summary(result) + _redacted_note(result.redacted)]
     lines += [f"  skipped {problem}" for problem in result.problems]
     return Output(import_view(result)[0], "\n".join(lines))
 

@@ -75,6 +75,20 @@ def _for_the_command_line(message: str) -> str:
     return " ".join(message.split())
 
 
+#: Said once on stderr when the server starts with a terminal for its input (stdout stays the protocol's).
+TERMINAL_NOTE = (
+    "mcp-memory: serving MCP (JSON-RPC) on stdin/stdout, for an MCP client to start; it waits for one. "
+    "Ctrl-C stops it. Try `mcp-memory --help` for the commands, `mcp-memory init` to add it to your "
+    "clients, or `npx @modelcontextprotocol/inspector mcp-memory` to call its tools by hand."
+)
+
+
+def _note_on_a_terminal() -> None:
+    """A person who runs the server by hand sees why it waits; a client's pipe never gets this."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        print(TERMINAL_NOTE, file=sys.stderr, flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `mcp-memory` command; returns the exit code."""
     args = build_parser().parse_args(argv)
@@ -85,6 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         configure_logging(settings.log_level if command == "serve" or args.log_level else "WARNING")
         if command == "serve":
+            _note_on_a_terminal()
             from mcp_memory.embeddings.hosted import EarlyHost, hosting_supported
 
             # The model's process starts first and loads while this one imports the MCP SDK.

@@ -10,7 +10,8 @@ two channels (Unix socket pairs), one per lane of `EmbeddingService` (single tex
 a thread of its own, so a search's query never waits behind an import's batch. A request is a JSON
 list of texts; the answer is one status byte and the vectors' float32 bytes back to back (or the
 error's text). The child's stdout is closed (the parent's is the MCP protocol channel); its stderr
-is the server's. It exits when the server closes the channels or dies. Not on Windows (no fd
+is the server's. It runs in a session of its own, so a Ctrl-C in the terminal reaches only the
+server, and it exits when the server closes the channels or dies. Not on Windows (no fd
 passing through `subprocess`): there the model loads in-process.
 """
 
@@ -24,6 +25,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -81,6 +83,8 @@ class HostedEmbedder:
         self.dim = int(info["dim"])
         self.checksum = str(info["checksum"])
         self.workers = int(info.get("workers", 1))
+        #: How long loading the model took in the child (monotonic seconds around `load_embedder`).
+        self.load_seconds = float(info["load_seconds"]) if "load_seconds" in info else None
         self.pid = process.pid
 
     def embed(self, texts: Sequence[str]) -> list[bytes]:
@@ -156,6 +160,9 @@ def _spawn(settings: Settings) -> _Spawned:
         stdout=subprocess.DEVNULL,
         pass_fds=fds,
         close_fds=True,
+        # Out of the terminal's process group: Ctrl-C is the server's to handle (it exits quietly
+        # with 130), and this process follows when the channels close, not with a traceback.
+        start_new_session=True,
     )
     for s in theirs:
         s.close()
@@ -241,6 +248,7 @@ def _main(argv: Sequence[str]) -> int:
     tune_threads()
     configure_logging(options.get("log_level") or "INFO")
     settings = Settings(**{k: v for k, v in options.items() if v is not None})
+    started = time.monotonic()
     try:
         embedder = load_embedder(settings)
     except Exception as exc:
@@ -252,6 +260,7 @@ def _main(argv: Sequence[str]) -> int:
         "dim": embedder.dim,
         "checksum": embedder.checksum,
         "workers": getattr(embedder, "workers", 1),
+        "load_seconds": time.monotonic() - started,
     }
     _send(channels[0], _OK + json.dumps(info).encode())
     batches = threading.Thread(target=_serve, args=(channels[1], embedder), daemon=True)

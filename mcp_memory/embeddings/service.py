@@ -32,6 +32,14 @@ class ModelState(str, Enum):
     UNLOADED = "unloaded"  # was ready, given back after a quiet period; the next call loads it again
 
 
+def _load_seconds(embedder: Embedder, waited: float) -> float:
+    """How long the model took to load: what the embedder measured itself, if it did (a model in a
+    process of its own, started before the server asked for it: the wait is only the rest of its
+    load), else the time the loader took here."""
+    own = getattr(embedder, "load_seconds", None)
+    return float(own) if isinstance(own, int | float) else waited
+
+
 class EmbeddingService:
     """One model per process, loaded at most once. Batches embed one call at a time (each already
     spreads over the embedder's workers); a single text (a query, one store) has a lane of its own,
@@ -77,7 +85,7 @@ class EmbeddingService:
             if self.state is ModelState.UNLOADED:
                 self._ready = anyio.Event()  # a reload: waiters wait for this one
             self.state = ModelState.LOADING
-            started = time.perf_counter()
+            started = time.monotonic()
             try:
                 embedder = await anyio.to_thread.run_sync(self._loader, self._settings, limiter=self._limiter)
             except Exception as exc:
@@ -86,7 +94,7 @@ class EmbeddingService:
                 _log.error("embedding model failed to load", model=self.configured_model, error=self.error)
             else:
                 self._embedder = embedder
-                self.load_seconds = time.perf_counter() - started
+                self.load_seconds = _load_seconds(embedder, time.monotonic() - started)
                 self.last_used = time.monotonic()
                 self.state = ModelState.READY
                 _log.info(

@@ -23,6 +23,7 @@ import time
 
 from mcp_memory.config import Settings
 from mcp_memory.hooks.db import HookSession, transaction
+from mcp_memory.previews import preview
 from mcp_memory.services.memories.redaction import redact
 
 __all__ = ["MAX_FAILURES", "MAX_LESSONS", "Lesson", "close_episode", "record_command", "similar"]
@@ -70,8 +71,7 @@ def _error_summary(output: str) -> str:
 
 
 def _short(command: str) -> str:
-    text = " ".join(command.split())
-    return text if len(text) <= _COMMAND_CHARS else text[: _COMMAND_CHARS - 1] + "…"
+    return preview(" ".join(command.split()), _COMMAND_CHARS)
 
 
 def lesson_text(failed: str, output: str, worked: str) -> str:

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 
 from mcp_memory import relevance
 from mcp_memory.hooks.db import HookSession, live_clause, scope
+from mcp_memory.previews import preview
 
 __all__ = ["PROMPT_MAX", "prompt_block", "prompt_memories", "session_block"]
 
@@ -41,10 +42,7 @@ _POSTINGS_BUDGET = 4000
 
 
 def _line(content: str, ident: str, extra: str = "") -> str:
-    text = " ".join(content.split())
-    if len(text) > _LINE_CHARS:
-        text = text[: _LINE_CHARS - 1] + "…"
-    return f"- {text} ({ident}{extra})"
+    return f"- {preview(' '.join(content.split()), _LINE_CHARS)} ({ident}{extra})"
 
 
 class _Budget:

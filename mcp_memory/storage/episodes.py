@@ -42,7 +42,7 @@ class Step:
     result: str | None
     ok: bool | None
     files: tuple[str, ...]
-    at: float
+    created_at: float  # epoch seconds, like every stored time; shown as ISO 8601 (`format_time`)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ __all__ = [
     "consolidate_view",
     "export_view",
     "forget_view",
+    "import_summary",
     "import_view",
     "stats_view",
     "tag_view",
@@ -91,6 +92,13 @@ class ImportOutput(BaseModel):
     entities: int
     relations: int
     episodes: int
+    versions: int = 0
+    links: int = 0
+    steps: int = 0
+    already_present: dict[str, int] = Field(
+        default_factory=dict,
+        description="Per record type, how many were already stored and not written again.",
+    )
     problems: list[str] = Field(default_factory=list, description="Why entries were skipped (first 50).")
     redacted: int = Field(default=0, description="Secrets and private blocks replaced by markers.")
 
@@ -142,6 +150,32 @@ def export_view(r: ExportResult) -> tuple[ExportOutput, str]:
     )
 
 
+def import_summary(r: ImportResult) -> str:
+    """One sentence: what was written of each record type, and what was already there."""
+    written = [
+        ("memories", r.imported),
+        ("versions", r.versions),
+        ("entities", r.entities),
+        ("relations", r.relations),
+        ("links", r.links),
+        ("episodes", r.episodes),
+        ("steps", r.steps),
+    ]
+    parts = []
+    for kind, count in written:
+        present = r.present.get(kind, 0)
+        if kind in ("versions", "links", "steps") and not count and not present:
+            continue  # only exports carry these; the other formats say nothing of them
+        notes = [f"{present} already present"] if present else []
+        refused = r.skipped - present if kind == "memories" else 0
+        notes += [f"{refused} skipped"] if refused > 0 else []
+        parts.append(f"{count} {kind}" + (f" ({', '.join(notes)})" if notes else ""))
+    text = f"Imported {', '.join(parts)}."
+    if not any(count for _, count in written) and any(r.present.values()) and not r.problems:
+        text += " Nothing new: everything in the file was already stored."
+    return text
+
+
 def import_view(r: ImportResult) -> tuple[ImportOutput, str]:
     out = ImportOutput(
         imported=r.imported,
@@ -149,13 +183,14 @@ def import_view(r: ImportResult) -> tuple[ImportOutput, str]:
         entities=r.entities,
         relations=r.relations,
         episodes=r.episodes,
+        versions=r.versions,
+        links=r.links,
+        steps=r.steps,
+        already_present=dict(r.present),
         problems=list(r.problems[:50]),
         redacted=r.redacted,
     )
-    text = (
-        f"Imported {out.imported} memories ({out.skipped} skipped), {out.entities} entities, "
-        f"{out.relations} relations, {out.episodes} episodes."
-    )
+    text = import_summary(r)
     if out.redacted:
         text += f" {out.redacted} secret(s) or private block(s) were replaced by markers."
     if out.problems:

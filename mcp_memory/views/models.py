@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from mcp_memory.previews import cut_at
 from mcp_memory.services.memories.store import Memory, MemoryVersion
 from mcp_memory.services.search.hybrid import SearchHit
 from mcp_memory.timeparse import format_time
@@ -188,7 +189,7 @@ def search_hit_out(hit: SearchHit) -> SearchHitOut:
     cut = len(m.content) > SNIPPET_CHARS
     return SearchHitOut(
         id=m.id,
-        content=m.content[:SNIPPET_CHARS] + ("…" if cut else ""),
+        content=m.content[: cut_at(m.content, SNIPPET_CHARS)] + ("…" if cut else ""),
         truncated=cut,
         tags=list(m.tags),
         kind=m.kind,
@@ -226,7 +227,7 @@ def memory_brief(m: Memory) -> MemoryBrief:
     cut = len(m.content) > SNIPPET_CHARS
     return MemoryBrief(
         id=m.id,
-        content=m.content[:SNIPPET_CHARS] + ("…" if cut else ""),
+        content=m.content[: cut_at(m.content, SNIPPET_CHARS)] + ("…" if cut else ""),
         tags=list(m.tags),
         kind=m.kind,
         importance=m.importance,

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from mcp_memory.limits import MAX_TOKEN_BUDGET, MIN_TOKEN_BUDGET
 from mcp_memory.mcp.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
 from mcp_memory.mcp.tools.args import Limit, MemoryId, Project, Since, Until
+from mcp_memory.previews import preview
 from mcp_memory.services.search import browse, context
 from mcp_memory.views.models import (
     MemoryBrief,
@@ -68,7 +69,7 @@ async def memory_timeline(
         buckets=[Bucket(start=b.start, count=b.count, top=[memory_brief(m) for m in b.top]) for b in buckets]
     )
     lines = [
-        f"{b.start}: {b.count} — " + "; ".join(f"[{m.id}] {m.content[:80]}" for m in b.top)
+        f"{b.start}: {b.count} — " + "; ".join(f"[{m.id}] {preview(m.content, 80)}" for m in b.top)
         for b in out.buckets
     ]
     return respond(out, "\n".join(lines) or "No memories in that range.")

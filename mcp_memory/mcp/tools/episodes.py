@@ -71,6 +71,7 @@ class StepOut(BaseModel):
     action: str
     result: str | None = None
     ok: bool | None = None
+    created_at: str | None = None
 
 
 class EpisodeOut(BaseModel):
@@ -95,7 +96,16 @@ def episode_out(e: episodes.Episode) -> EpisodeOut:
         reflection=e.reflection,
         lesson_memory_id=e.lesson_memory_id,
         completed_at=format_time(e.completed_at),
-        steps=[StepOut(number=s.number, action=s.action, result=s.result, ok=s.ok) for s in e.steps],
+        steps=[
+            StepOut(
+                number=s.number,
+                action=s.action,
+                result=s.result,
+                ok=s.ok,
+                created_at=format_time(s.created_at),
+            )
+            for s in e.steps
+        ],
     )
 
 

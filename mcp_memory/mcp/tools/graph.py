@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from mcp_memory.limits import MAX_GRAPH_DEPTH, MAX_GRAPH_ITEMS
 from mcp_memory.mcp.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
 from mcp_memory.mcp.tools.args import OptionalIds, Project
+from mcp_memory.previews import preview
 from mcp_memory.services.graph import entities as graph
 from mcp_memory.services.graph import extraction
 from mcp_memory.views.models import MemoryBrief, memory_brief
@@ -151,7 +152,7 @@ async def graph_query(
     )
     lines = [f"{e.name} ({e.type})" + "".join(f"\n  - {o}" for o in e.observations) for e in out.entities]
     lines += [f"{r.source} -{r.type}-> {r.target}" for r in out.relations]
-    lines += [f"[{m.id}] {m.content[:200]}" for m in out.memories]
+    lines += [f"[{m.id}] {preview(m.content, 200)}" for m in out.memories]
     return respond(out, "\n".join(lines) or "Nothing found.")
 
 

@@ -170,7 +170,7 @@ async def memory_import(
 ) -> Annotated[CallToolResult, ImportOutput]:
     """Move memories in: a memory_export file, the official MCP knowledge-graph server's memory file,
     a folder of markdown notes (tags from front matter), or plain JSON lines. Reports what was skipped
-    and why."""
+    and why; a record already stored is not written again, so importing a file twice adds nothing."""
     app = await app_from(ctx)
     with user_errors():
         r = await importing.import_memories(app, path, format=format, split=split, access=file_access(ctx))
@@ -227,8 +227,9 @@ TOOLS: tuple[ToolEntry, ...] = (
     (
         memory_import,
         "Import memories",
+        # Idempotent: a record already stored is reported as present, not written again.
         ToolAnnotations(
-            read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
+            read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
         ),
     ),
     (memory_forget, "Erase memories permanently", _CHANGE),

@@ -18,6 +18,7 @@ from mcp_memory.errors import InvalidInput, LimitExceeded, NotFound
 from mcp_memory.limits import MAX_EPISODE_STEPS as _MAX_STEPS
 from mcp_memory.limits import MAX_EPISODE_TEXT as _MAX_TEXT
 from mcp_memory.limits import MAX_LIMIT, clean_tags
+from mcp_memory.previews import preview
 from mcp_memory.projects import scope_for, stored_project
 from mcp_memory.services.app import App
 from mcp_memory.services.memories.store import prepare_memory, redact_tags, scrub, write_prepared
@@ -170,8 +171,7 @@ async def add_step(
 
 
 def short_text(text: str | None, limit: int = 160) -> str:
-    value = " ".join((text or "").split())
-    return value if len(value) <= limit else value[: limit - 1] + "…"
+    return preview(" ".join((text or "").split()), limit)
 
 
 def _tried(steps: Sequence[Step]) -> str:

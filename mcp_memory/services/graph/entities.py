@@ -126,7 +126,7 @@ async def _upsert_entity(
     for offset, observation in enumerate(observations):
         # Distinct times keep the order observations were given in.
         added += await graph_rows.add_observation(conn, entity_id, observation, now + offset * 1e-6)
-    if not new and observations:
+    if not new and added:  # observations it already had change nothing
         await graph_rows.touch_entity(conn, entity_id, now)
     return new, updated, added
 

@@ -1,0 +1,386 @@
+"""Restore: the records of an `mcp-memory` export written into the store, one function per record
+type, all inside the caller's transaction (`importing` reads, checks and scrubs the file first).
+
+Importing the same file again adds nothing: each record type has a key that says a record is
+already in the store, and such a record is counted as present, not written again.
+
+- memory: the same record in any state (same project, content and `created_at`: an export keeps
+  times to the microsecond), so a memory deleted after the first import does not come back; or, for
+  a live memory, any live memory with the same content in the same project (identical content is
+  never stored twice). Pins and pin notes travel with their memory.
+- version (history): with its memory. A memory already present keeps its own history, and the
+  exported versions of it count as present.
+- entity: its name (unique, case-insensitive); observation: (entity, text); relation: (from, type,
+  to) by entity names; link: (memory, entity).
+- episode: same project, task and `started_at` (ids are renumbered when they collide, so the
+  exported id cannot tell); an episode already present is skipped with its steps.
+- lifecycle rule: all six fields; the export's rules are written only into a store without rules of
+  its own (a store's rules are its policy), and otherwise reported as left out.
+
+Into an empty store every id is kept; a colliding id is renumbered, and versions, links and
+lessons follow the new number.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcp_memory.services.memories.records import parse_id
+from mcp_memory.services.memories.store import content_hash, set_tags
+from mcp_memory.services.transfer.exporting import parse_iso_time
+from mcp_memory.storage.keyword_rows import sync_keyword_index_many
+from mcp_memory.storage.query import Transaction
+from mcp_memory.storage.vectors import VectorIndexInfo, write_vectors
+
+__all__ = ["RECORD_TYPES", "Restored", "Tally", "restore_records"]
+
+#: The record types an export holds, in the order they are restored (later ones refer to earlier).
+RECORD_TYPES = (
+    "memories",
+    "versions",
+    "entities",
+    "observations",
+    "relations",
+    "links",
+    "episodes",
+    "steps",
+    "rules",
+)
+#: Two times this close are the same time: an export rounds to the microsecond.
+_SAME_TIME = 2e-6
+
+Record = Mapping[str, Any]
+Numbered = Sequence[tuple[int, Record]]  # (line number, record)
+
+
+@dataclass(slots=True)
+class Tally:
+    """Records of one type: how many were written, and how many were already in the store."""
+
+    added: int = 0
+    present: int = 0
+
+
+@dataclass(slots=True)
+class Restored:
+    """What one import did, per record type (`RECORD_TYPES`), and why records were left out."""
+
+    counts: dict[str, Tally] = field(default_factory=lambda: {kind: Tally() for kind in RECORD_TYPES})
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _MemoryIds:
+    """Exported memory ids ('m_12') and the ids they have in this store."""
+
+    rowids: dict[str, int] = field(default_factory=dict)
+    written: set[str] = field(default_factory=set)  # the ones this import wrote
+
+
+def _time(text: Any) -> float | None:
+    return parse_iso_time(text) if isinstance(text, str) else None
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+async def _insert(conn: Transaction, table: str, row: Mapping[str, Any], wanted_id: int | None = None) -> int:
+    """Insert `row` (column -> value) into `table`, with `wanted_id` as its id when that is free."""
+    if wanted_id is not None and not list(
+        await conn.execute_fetchall(f"SELECT 1 FROM {table} WHERE id = ?", (wanted_id,))
+    ):
+        row = {"id": wanted_id, **row}
+    cursor = await conn.execute(
+        f"INSERT INTO {table}({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", tuple(row.values())
+    )
+    if cursor.lastrowid is None:  # pragma: no cover - INSERT always sets it
+        raise RuntimeError(f"insert into {table} returned no row id")
+    return int(cursor.lastrowid)
+
+
+async def restore_records(
+    conn: Transaction, records: Numbered, *, vectors: VectorIndexInfo | None, now: float
+) -> Restored:
+    """Write an export's records (header already checked) in the caller's transaction. `vectors`:
+    the index the exported vectors fit, or None to leave memories to the embedding worker."""
+    by_type: dict[str, list[tuple[int, Record]]] = {}
+    for number, record in records:
+        by_type.setdefault(str(record["type"]), []).append((number, record))
+    done = Restored()
+    ids = await _restore_memories(conn, by_type.get("memory", []), done, vectors, now)
+    await _restore_versions(conn, by_type.get("version", []), ids, done)
+    names = await _restore_entities(conn, by_type.get("entity", []), done, now)
+    await _restore_relations(conn, by_type.get("relation", []), names, done, now)
+    await _restore_links(conn, by_type.get("link", []), ids, names, done)
+    await _restore_episodes(conn, by_type.get("episode", []), ids, done, now)
+    await _restore_rules(conn, by_type.get("lifecycle_rule", []), done, now)
+    return done
+
+
+def _memory_row(record: Record, now: float) -> dict[str, Any]:
+    return {
+        "content": record["content"],
+        "content_hash": content_hash(record["content"]),
+        "kind": record.get("kind") or "note",
+        "importance": float(record.get("importance", 0.5)),
+        "metadata": _json(record.get("metadata") or {}),
+        "project": record.get("project") or "",
+        "pinned": int(bool(record.get("pinned"))),
+        "pin_note": record.get("pin_note"),
+        "created_at": _time(record.get("created_at")) or now,
+        "updated_at": _time(record.get("updated_at")) or now,
+        "last_accessed_at": _time(record.get("last_accessed_at")),
+        "access_count": int(record.get("access_count", 0)),
+        "expires_at": _time(record.get("expires_at")),
+        "deleted_at": _time(record.get("deleted_at")),
+        "archived_at": _time(record.get("archived_at")),
+        "version": int(record.get("version", 1)),
+    }
+
+
+async def _deleted_memories(conn: Transaction) -> dict[tuple[str, str], list[tuple[float, int]]]:
+    """Deleted memories by (project, content hash): one read, since no index covers them."""
+    found: dict[tuple[str, str], list[tuple[float, int]]] = {}
+    for row in await conn.execute_fetchall(
+        "SELECT id, project, content_hash, created_at FROM memories WHERE deleted_at IS NOT NULL"
+    ):
+        found.setdefault((str(row[1]), str(row[2])), []).append((float(row[3]), int(row[0])))
+    return found
+
+
+async def _present_memory(
+    conn: Transaction,
+    row: Mapping[str, Any],
+    deleted: Mapping[tuple[str, str], list[tuple[float, int]]],
+) -> int | None:
+    """The id of the memory `row` already is in the store (see the module's notes), or None."""
+    key = (row["project"], row["content_hash"])
+    live = [
+        (float(r[1]), int(r[0]))
+        for r in await conn.execute_fetchall(
+            "SELECT id, created_at FROM memories WHERE project = ? AND content_hash = ? AND deleted_at IS NULL",
+            key,
+        )
+    ]
+    if live and row["deleted_at"] is None:
+        return live[0][1]
+    return next(
+        (rowid for at, rowid in [*live, *deleted.get(key, [])] if abs(at - row["created_at"]) < _SAME_TIME),
+        None,
+    )
+
+
+async def _restore_memories(
+    conn: Transaction,
+    records: Numbered,
+    done: Restored,
+    vectors: VectorIndexInfo | None,
+    now: float,
+) -> _MemoryIds:
+    ids = _MemoryIds()
+    tally = done.counts["memories"]
+    deleted = await _deleted_memories(conn)
+    indexed: list[int] = []
+    vector_rows: list[tuple[int, bytes, str, str, float]] = []
+    for number, record in records:
+        row = _memory_row(record, now)
+        if not 0 <= row["importance"] <= 1:
+            done.problems.append(f"line {number}: importance {row['importance']} is out of range")
+            continue
+        present = await _present_memory(conn, row, deleted)
+        if present is not None:
+            ids.rowids[record["id"]] = present
+            tally.present += 1
+            continue
+        rowid = await _insert(conn, "memories", row, parse_id(str(record["id"])))
+        ids.rowids[record["id"]] = rowid
+        ids.written.add(record["id"])
+        tally.added += 1
+        await set_tags(conn, rowid, list(dict.fromkeys(record.get("tags") or [])), new=True)
+        if row["deleted_at"] is None:
+            indexed.append(rowid)
+            if vectors is not None and record.get("vector"):
+                blob = base64.b64decode(record["vector"])
+                vector_rows.append((rowid, blob, row["project"], row["kind"], row["created_at"]))
+    await sync_keyword_index_many(conn, indexed)
+    if vector_rows and vectors is not None:
+        await write_vectors(conn, vectors, vector_rows)
+    return ids
+
+
+async def _restore_versions(conn: Transaction, records: Numbered, ids: _MemoryIds, done: Restored) -> None:
+    """A memory's earlier states, for the memories this import wrote (others keep their own)."""
+    tally = done.counts["versions"]
+    for _, record in records:
+        if record["memory_id"] not in ids.written:
+            tally.present += record["memory_id"] in ids.rowids
+            continue
+        row = {
+            "memory_id": ids.rowids[record["memory_id"]],
+            "version": record["version"],
+            "content": record["content"],
+            "tags": json.dumps(record["tags"]),
+            "kind": record["kind"],
+            "importance": record["importance"],
+            "metadata": _json(record["metadata"]),
+            "valid_from": _time(record["valid_from"]),
+            "replaced_at": _time(record["replaced_at"]),
+            "replaced_by": record["replaced_by"],
+            "changed": json.dumps(record["changed"]),
+        }
+        cursor = await conn.execute(
+            f"INSERT OR IGNORE INTO memory_versions({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+            tuple(row.values()),
+        )
+        tally.added += cursor.rowcount
+        tally.present += 1 - cursor.rowcount
+
+
+async def _restore_entities(
+    conn: Transaction, records: Numbered, done: Restored, now: float
+) -> dict[str, int]:
+    """Entities and their observations; returns entity ids by exported name."""
+    entities, observations = done.counts["entities"], done.counts["observations"]
+    names: dict[str, int] = {}
+    for _, record in records:
+        rows = list(await conn.execute_fetchall("SELECT id FROM entities WHERE name = ?", (record["name"],)))
+        created = _time(record.get("created_at")) or now
+        if rows:
+            entity_id = int(rows[0][0])
+            entities.present += 1
+        else:
+            row = {
+                "name": record["name"],
+                "type": record.get("entityType") or "unknown",
+                "created_at": created,
+                "updated_at": _time(record.get("updated_at")) or now,
+            }
+            entity_id = await _insert(conn, "entities", row)
+            entities.added += 1
+        names[record["name"]] = entity_id
+        for offset, text in enumerate(record.get("observations") or []):
+            # Distinct times keep the exported order, which is by time.
+            cursor = await conn.execute(
+                "INSERT OR IGNORE INTO observations(entity_id, content, created_at) VALUES (?, ?, ?)",
+                (entity_id, text, created + offset * 1e-6),
+            )
+            observations.added += cursor.rowcount
+            observations.present += 1 - cursor.rowcount
+    return names
+
+
+async def _restore_relations(
+    conn: Transaction, records: Numbered, names: Mapping[str, int], done: Restored, now: float
+) -> None:
+    tally = done.counts["relations"]
+    for _, record in records:
+        if record["from"] not in names or record["to"] not in names:
+            continue
+        cursor = await conn.execute(
+            "INSERT OR IGNORE INTO relations(from_id, type, to_id, created_at) VALUES (?, ?, ?, ?)",
+            (
+                names[record["from"]],
+                record["relationType"],
+                names[record["to"]],
+                _time(record.get("created_at")) or now,
+            ),
+        )
+        tally.added += cursor.rowcount
+        tally.present += 1 - cursor.rowcount
+
+
+async def _restore_links(
+    conn: Transaction, records: Numbered, ids: _MemoryIds, names: Mapping[str, int], done: Restored
+) -> None:
+    tally = done.counts["links"]
+    for _, record in records:
+        if record["memory_id"] not in ids.rowids or record["entity"] not in names:
+            continue
+        cursor = await conn.execute(
+            "INSERT OR IGNORE INTO memory_entities(memory_id, entity_id) VALUES (?, ?)",
+            (ids.rowids[record["memory_id"]], names[record["entity"]]),
+        )
+        tally.added += cursor.rowcount
+        tally.present += 1 - cursor.rowcount
+
+
+def _episode_row(record: Record, ids: _MemoryIds, now: float) -> dict[str, Any]:
+    return {
+        "task": record["task"],
+        "context": record.get("context") or "",
+        "preconditions": json.dumps(record.get("preconditions") or []),
+        "project": record.get("project") or "",
+        "tags": json.dumps(record.get("tags") or []),
+        "outcome": record.get("outcome"),
+        "reward": record.get("reward"),
+        "lesson": record.get("lesson"),
+        "reflection": record.get("reflection"),
+        "lesson_memory_id": ids.rowids.get(record.get("lesson_memory_id") or ""),
+        "started_at": _time(record.get("started_at")) or now,
+        "completed_at": _time(record.get("completed_at")),
+    }
+
+
+async def _restore_episodes(
+    conn: Transaction, records: Numbered, ids: _MemoryIds, done: Restored, now: float
+) -> None:
+    """Episodes with their steps; one already present (same project, task and start) is left whole."""
+    episodes, steps = done.counts["episodes"], done.counts["steps"]
+    for _, record in records:
+        row = _episode_row(record, ids, now)
+        present = await conn.execute_fetchall(
+            "SELECT 1 FROM episodes WHERE project = ? AND task = ? AND abs(started_at - ?) < ?",
+            (row["project"], row["task"], row["started_at"], _SAME_TIME),
+        )
+        if list(present):
+            episodes.present += 1
+            steps.present += len(record.get("steps") or [])
+            continue
+        wanted = str(record.get("id") or "")
+        episode_id = await _insert(conn, "episodes", row, int(wanted[2:]) if wanted[2:].isdigit() else None)
+        episodes.added += 1
+        step_rows = [
+            (
+                episode_id,
+                step["step"],
+                step["action"],
+                step.get("result"),
+                None if step.get("ok") is None else int(step["ok"]),
+                json.dumps(step.get("files") or []),
+                _time(step.get("created_at")) or now,
+            )
+            for step in record.get("steps") or []
+        ]
+        await conn.executemany(
+            "INSERT INTO episode_steps(episode_id, step, action, result, ok, files, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            step_rows,
+        )
+        steps.added += len(step_rows)
+
+
+_RULE_COLUMNS = ("action", "older_than_days", "kind", "tag", "project", "importance_below")
+
+
+async def _restore_rules(conn: Transaction, records: Numbered, done: Restored, now: float) -> None:
+    """Lifecycle rules, only into a store without rules of its own (its rules are its policy); a
+    rule identical to a stored one is present."""
+    tally = done.counts["rules"]
+    stored = {
+        tuple(row)
+        for row in await conn.execute_fetchall(f"SELECT {', '.join(_RULE_COLUMNS)} FROM lifecycle_rules")
+    }
+    for number, record in records:
+        row = {column: record.get(column) for column in _RULE_COLUMNS}
+        if tuple(row.values()) in stored:
+            tally.present += 1
+        elif stored:
+            done.problems.append(f"line {number}: lifecycle rule left out (this store has rules of its own)")
+        else:
+            await _insert(conn, "lifecycle_rules", {**row, "created_at": now})
+            tally.added += 1
