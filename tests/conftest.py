@@ -88,6 +88,24 @@ async def app(settings: Settings) -> AsyncIterator[App]:
         yield opened
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+async def engine_app(request: pytest.FixtureRequest, settings: Settings) -> AsyncIterator[App]:
+    """An App with the fake model loaded, once on each engine: the SQLite file, and a fresh team
+    database on the session's Postgres (connected as its administrator)."""
+    database = None
+    if request.param == "postgres":
+        from mcp_memory.storage.postgres.database import PgDatabase
+        from mcp_memory.storage.postgres.team import setup_team
+
+        server = request.getfixturevalue("postgres")
+        url = server.url(server.new_database())
+        setup_team(url, FAKE_DIM)
+        database = await PgDatabase.open(url)
+    async with open_app(settings, loader=fake_loader(), database=database) as opened:  # type: ignore[arg-type]
+        await opened.load_model()
+        yield opened
+
+
 @pytest.fixture
 async def memory_app(tmp_path: Path) -> AsyncIterator[App]:
     """An App on an in-memory database with the fake model loaded."""
@@ -113,6 +131,48 @@ async def wait_for_model(client: Client, seconds: float = 20.0) -> None:
             if result.structured_content is not None and "mode_used" not in result.structured_content:
                 return
             await anyio.sleep(0.05)
+
+
+async def store_digest(app: App) -> str:
+    """`db_digest` on either engine, through the app's own database: the rows of every memory
+    table (read counts left out), and how many memories the keyword and vector indexes hold."""
+    digest = hashlib.sha256()
+    columns = (
+        "id, content, content_hash, kind, importance, metadata, project, pinned, created_at, updated_at, "
+        "expires_at, deleted_at, version, embedded, pin_note, archived_at"
+    )
+    queries = [f"SELECT {columns} FROM memories ORDER BY 1"] + [
+        f"SELECT * FROM {table} ORDER BY 1, 2" for table in ("memory_tags", "memory_versions", "meta")
+    ]
+    if app.db.dialect == "postgres":
+        queries += [
+            "SELECT id, search::text FROM memories WHERE deleted_at IS NULL ORDER BY 1",
+            "SELECT id, embedding::text FROM memories WHERE embedding IS NOT NULL ORDER BY 1",
+        ]
+    else:
+        queries.append("SELECT count(*) FROM memories_fts")
+        if app.vector_info is not None:
+            queries.append(f"SELECT memory_id FROM {app.vector_info.table} ORDER BY 1")
+    for query in queries:
+        for row in await app.db.fetchall(query):
+            digest.update(repr(tuple(row)).encode())
+    return digest.hexdigest()
+
+
+async def keyword_rows(app: App) -> int:
+    """How many memories the keyword index finds words in, on either engine."""
+    if app.db.dialect == "postgres":
+        sql = "SELECT count(*) FROM memories WHERE deleted_at IS NULL AND search != ''::tsvector"
+        return int(await app.db.scalar(sql))
+    return int(await app.db.scalar("SELECT count(*) FROM memories_fts"))
+
+
+async def vector_rows(app: App) -> int:
+    """How many memories have a vector, on either engine."""
+    assert app.vector_info is not None
+    if app.db.dialect == "postgres":
+        return int(await app.db.scalar("SELECT count(*) FROM memories WHERE embedding IS NOT NULL"))
+    return int(await app.db.scalar(f"SELECT count(*) FROM {app.vector_info.table}"))
 
 
 def db_digest(path: Path) -> str:

@@ -10,6 +10,7 @@ import pytest
 
 from mcp_memory.config import Settings
 from mcp_memory.embeddings import EmbeddingService, ModelState
+from mcp_memory.logs import configure_logging
 from mcp_memory.services.app import App
 from mcp_memory.services.memories.store import store_memory
 from mcp_memory.services.search.hybrid import search_memories
@@ -58,6 +59,7 @@ async def test_the_logged_load_time_is_the_loads_own(
         time.sleep(0.05)
         return FakeEmbedder(s.embedding_model)
 
+    configure_logging("INFO")  # an earlier test in the session may have asked for WARNING
     service = EmbeddingService(settings, loader=slow)
     await service.load()
     assert service.load_seconds is not None

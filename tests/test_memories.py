@@ -9,9 +9,15 @@ from mcp_memory.limits import MAX_CONTENT_BYTES, MAX_TAGS
 from mcp_memory.services.app import App
 from mcp_memory.services.memories.changes import delete_memories, update_memory
 from mcp_memory.services.memories.store import get_memories, recent_memories, store_memory
-from tests.conftest import db_digest
+from tests.conftest import keyword_rows, store_digest, vector_rows
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def app(engine_app: App) -> App:
+    """Every test here runs on both engines."""
+    return engine_app
 
 
 async def test_store_and_get_round_trip(app: App) -> None:
@@ -83,11 +89,10 @@ async def test_bad_input_is_refused_and_changes_nothing(
 ) -> None:
     """Each invalid argument raises a clear error and leaves the database byte-for-byte as it was."""
     await store_memory(app, "something already here", tags=["x"])
-    assert app.db.path is not None
-    before = db_digest(app.db.path)
+    before = await store_digest(app)
     with pytest.raises(error, match=words):
         await store_memory(app, **kwargs)
-    assert db_digest(app.db.path) == before
+    assert await store_digest(app) == before
 
 
 async def test_update_keeps_the_previous_version(app: App) -> None:
@@ -133,9 +138,8 @@ async def test_delete_hides_the_memory_everywhere(app: App) -> None:
     assert (result.deleted, result.deleted_ids, result.missing) == (1, (gone.id,), ("m_404",))
     assert (await get_memories(app, [gone.id])).missing == (gone.id,)
     assert [m.id for m in await recent_memories(app)] == [keep.id]
-    assert await app.db.scalar("SELECT count(*) FROM memories_fts") == 1
-    assert app.vector_info is not None
-    assert await app.db.scalar(f"SELECT count(*) FROM {app.vector_info.table}") == 1
+    assert await keyword_rows(app) == 1
+    assert await vector_rows(app) == 1
     assert (await delete_memories(app, [gone.id])).missing == (gone.id,)
     history = await app.db.scalar(
         "SELECT replaced_by FROM memory_versions WHERE memory_id = ?", (int(gone.id[2:]),)

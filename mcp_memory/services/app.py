@@ -17,7 +17,7 @@ from mcp_memory.logs import get_logger
 from mcp_memory.projects import project_from_path
 from mcp_memory.storage import Database
 from mcp_memory.storage.codes import QuantizedIndex
-from mcp_memory.storage.query import Transaction
+from mcp_memory.storage.query import SQLITE, Transaction
 from mcp_memory.storage.rows import ACCESS_UPDATE
 from mcp_memory.storage.vectors import (
     VectorIndexInfo,
@@ -96,7 +96,7 @@ class App:
     async def warm_vector_index(self) -> None:
         """Load the binary codes now rather than on the first semantic search (0.2-0.7 s at 100,000
         memories). The server calls it after the model; CLI commands leave it to the search."""
-        if self.semantic_ready() and self.vector_info is not None:
+        if self.semantic_ready() and self.vector_info is not None and self.db.dialect == SQLITE:
             try:
                 await self.quantized.sync(self.db, self.vector_info.table)
             except Exception as exc:  # the first search loads them and reports any error
@@ -168,10 +168,14 @@ class App:
 
 @asynccontextmanager
 async def open_app(
-    settings: Settings, *, loader: Callable[[Settings], Embedder] = load_embedder
+    settings: Settings,
+    *,
+    loader: Callable[[Settings], Embedder] = load_embedder,
+    database: Database | None = None,
 ) -> AsyncIterator[App]:
-    """Open the database and create the (not yet loaded) embedding service."""
-    db = await Database.open(
+    """Open the database (or take `database`, already open: a Postgres engine's, in the tests for
+    now) and create the (not yet loaded) embedding service. The app closes the database."""
+    db = database or await Database.open(
         settings.database, sqlite=settings.sqlite, busy_timeout_ms=settings.busy_timeout_ms
     )
     app = App(settings, db, EmbeddingService(settings, loader))

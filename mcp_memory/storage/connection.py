@@ -109,6 +109,8 @@ async def _on_thread(connection: aiosqlite.Connection, fn: Callable[..., _T], *a
 class Reader:
     """Read queries on one connection (each aiosqlite connection has a thread of its own)."""
 
+    dialect = "sqlite"
+
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._reader = connection
 

@@ -81,6 +81,7 @@ class InlineConnection:
     """The parts of `aiosqlite.Connection` that write transactions use, run on the calling thread."""
 
     __slots__ = ("_conn",)
+    dialect = "sqlite"
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
@@ -139,6 +140,8 @@ class InlineReader:
     """The read methods of `mcp_memory.storage.Reader` over a plain sqlite3 connection, answered at
     once: the services' read coroutines run over it with `run_now` (the command line's quick
     commands: no event loop, no aiosqlite)."""
+
+    dialect = "sqlite"
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mcp_memory.storage.ids import live
-from mcp_memory.storage.query import Transaction
+from mcp_memory.storage.query import POSTGRES, Transaction
 
 __all__ = [
     "KEYWORD_ROWS",
@@ -46,7 +46,10 @@ async def sync_keyword_index(conn: Transaction, memory_id: int) -> None:
 
 
 async def sync_keyword_index_many(conn: Transaction, memory_ids: Sequence[int]) -> None:
-    """`sync_keyword_index` for several memories, two statements per 500 ids."""
+    """`sync_keyword_index` for several memories, two statements per 500 ids. On Postgres the
+    keyword vector is a generated column of the memory, so there is nothing to write."""
+    if conn.dialect == POSTGRES:
+        return
     for start in range(0, len(memory_ids), _CHUNK):
         part = list(memory_ids[start : start + _CHUNK])
         marks = ", ".join("?" * len(part))
@@ -55,5 +58,8 @@ async def sync_keyword_index_many(conn: Transaction, memory_ids: Sequence[int]) 
 
 
 async def drop_keyword_row(conn: Transaction, memory_id: int) -> None:
-    """Take a memory out of the keyword index (it was deleted, recoverably)."""
+    """Take a memory out of the keyword index (it was deleted, recoverably; on Postgres the
+    searches' live condition leaves it out)."""
+    if conn.dialect == POSTGRES:
+        return
     await conn.execute("DELETE FROM memories_fts WHERE rowid = ?", (memory_id,))

@@ -11,11 +11,19 @@ from __future__ import annotations
 from collections.abc import Awaitable, Iterable, Sequence
 from typing import Any, Protocol
 
-__all__ = ["Cursor", "QuerySource", "Transaction"]
+__all__ = ["POSTGRES", "SQLITE", "Cursor", "QuerySource", "Transaction"]
+
+#: The engines' names, as `QuerySource.dialect` says them.
+SQLITE = "sqlite"
+POSTGRES = "postgres"
 
 
 class QuerySource(Protocol):
-    """Runs read queries: the rows of one statement, or of several in one trip."""
+    """Runs read queries: the rows of one statement, or of several in one trip. `dialect` names the
+    engine ("sqlite" or "postgres"), for the few storage functions whose SQL differs between them."""
+
+    @property
+    def dialect(self) -> str: ...
 
     async def fetchall(self, sql: str, params: Sequence[Any] = (), /) -> list[Any]: ...
 

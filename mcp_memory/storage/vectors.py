@@ -20,7 +20,8 @@ from typing import Any
 from mcp_memory.errors import ModelMismatch
 from mcp_memory.storage.connection import Database, Reader
 from mcp_memory.storage.ids import LIVE
-from mcp_memory.storage.query import QuerySource, Transaction
+from mcp_memory.storage.postgres import indexes as pg_indexes
+from mcp_memory.storage.query import POSTGRES, QuerySource, Transaction
 from mcp_memory.storage.vector_tables import (
     CHANGES_KEPT,
     VectorIndexInfo,
@@ -76,6 +77,9 @@ async def ensure_vector_index(db: Database, model: str, dim: int, checksum: str)
 
     async def work(conn: Transaction) -> VectorIndexInfo:
         info = await read_meta(conn)
+        if info is None and conn.dialect == POSTGRES:
+            await pg_indexes.record_vector_model(conn, model, dim, checksum)
+            return VectorIndexInfo(model, dim, checksum, pg_indexes.VECTOR_TABLE)
         if info is None:
             table = "memories_vec_1"
             await create_vector_table(conn, table, dim)
@@ -122,6 +126,9 @@ async def write_vectors(
                 f"a vector for m_{memory_id} has {len(blob) // 4} dimensions but the index holds {info.dim}; "
                 "run `mcp-memory reindex`."
             )
+    if conn.dialect == POSTGRES:
+        await pg_indexes.write_vectors(conn, rows)
+        return
     await insert_vectors(conn, info.table, rows)
     await conn.executemany("UPDATE memories SET embedded = 1 WHERE id = ?", [(r[0],) for r in rows])
 
@@ -193,6 +200,9 @@ async def live_table(conn: Transaction) -> str | None:
 
 async def forget_vector(conn: Transaction, memory_id: int) -> None:
     """Remove a memory's vector (its content changed or it was deleted) and mark it unembedded."""
+    if conn.dialect == POSTGRES:
+        await pg_indexes.forget_vector(conn, memory_id)
+        return
     table = await live_table(conn)
     if table is not None:
         await conn.execute(f"DELETE FROM {table} WHERE memory_id = ?", (memory_id,))
@@ -200,7 +210,10 @@ async def forget_vector(conn: Transaction, memory_id: int) -> None:
 
 
 async def update_vector_metadata(conn: Transaction, memory_id: int, kind: str) -> None:
-    """Keep the filter column of a memory's vector in step with the memory."""
+    """Keep the filter column of a memory's vector in step with the memory (on Postgres the filters
+    read the memory itself)."""
+    if conn.dialect == POSTGRES:
+        return
     table = await live_table(conn)
     if table is not None:
         await conn.execute(f"UPDATE {codes_table(table)} SET kind = ? WHERE memory_id = ?", (kind, memory_id))

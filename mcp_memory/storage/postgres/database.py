@@ -24,7 +24,7 @@ from mcp_memory.logs import get_logger
 from mcp_memory.storage.inline import run_now
 from mcp_memory.storage.postgres.connect import CONNECT_TIMEOUT_S, SCHEMA, describe_url, psycopg_module
 from mcp_memory.storage.postgres.dialect import row_factory, to_postgres
-from mcp_memory.storage.query import Transaction
+from mcp_memory.storage.query import POSTGRES, Transaction
 
 __all__ = ["PgCursor", "PgDatabase", "PgTransaction"]
 
@@ -73,6 +73,7 @@ class PgTransaction:
     """One open transaction on a psycopg connection, as the services' write coroutines use it."""
 
     __slots__ = ("_conn",)
+    dialect = POSTGRES
 
     def __init__(self, conn: Any) -> None:
         self._conn = conn
@@ -105,6 +106,10 @@ def _configure(conn: Any) -> None:
     conn.autocommit = True
     conn.isolation_level = psycopg.IsolationLevel.SERIALIZABLE
     conn.row_factory = row_factory
+    if conn.execute("SELECT to_regtype('vector')").fetchone()[0] is not None:
+        from pgvector.psycopg import register_vector
+
+        register_vector(conn)  # else `open` finds no schema and says to run `team setup`
     conn.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
     conn.execute(f"SET search_path = {SCHEMA}, public")
 
@@ -112,11 +117,15 @@ def _configure(conn: Any) -> None:
 class PgDatabase:
     """A pool of connections to one Postgres database, as one member (the URL's role)."""
 
+    dialect = POSTGRES
+
     def __init__(self, url: str, pool: Any) -> None:
         self.url = url
         self.path = None
         self._pool = pool
         self.temp_tables: set[str] = set()
+        #: One pool serves every read; a search's two stages share it (the SQLite engine's second reader).
+        self.side = self
 
     @classmethod
     async def open(cls, url: str, *, max_size: int = 4) -> PgDatabase:
