@@ -13,8 +13,15 @@ from mcp_memory.services.memories.pins import list_pins, set_pinned
 from mcp_memory.services.memories.store import get_memories, recent_memories, store_memory
 from mcp_memory.services.search.browse import similar_memories, timeline
 from mcp_memory.services.search.hybrid import search_memories
+from tests.conftest import keyword_rows, vector_rows
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def app(engine_app: App) -> App:
+    """Every test here runs on both engines."""
+    return engine_app
 
 
 async def test_history_lists_versions_and_revert_restores_one(app: App) -> None:
@@ -58,7 +65,7 @@ async def test_forget_is_permanent_and_dry_run_by_default(app: App) -> None:
     assert (
         await app.db.scalar("SELECT count(*) FROM memory_versions WHERE memory_id = ?", (int(gone[2:]),)) == 0
     )
-    assert await app.db.scalar("SELECT count(*) FROM memories_fts") == 1
+    assert await keyword_rows(app) == 1
     with pytest.raises(NotFound):
         await memory_history(app, gone)
     assert [m.id for m in await recent_memories(app)] == [keep]
@@ -154,11 +161,8 @@ async def test_a_batch_indexes_every_new_memory_and_merges_repeats_within_it(app
         found = await search_memories(app, word, mode="keyword")
         matched = [h.memory.id for h in found.hits if any(w.startswith("words") for w in h.why)]
         assert matched == [wanted]
-    fts_rows = await app.db.scalar("SELECT count(*) FROM memories_fts")
-    assert fts_rows == 2
-    assert app.vector_info is not None
-    vectors = await app.db.scalar(f"SELECT count(*) FROM {app.vector_info.table}")
-    assert vectors == 2
+    assert await keyword_rows(app) == 2
+    assert await vector_rows(app) == 2
     semantic = await search_memories(app, "quokka photos from the trip", mode="semantic")
     assert semantic.hits[0].memory.id == results[1].id
 

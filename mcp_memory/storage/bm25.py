@@ -7,9 +7,39 @@ from collections.abc import Sequence
 from typing import Any
 
 from mcp_memory.storage.filters import MemoryFilter
-from mcp_memory.storage.query import QuerySource
+from mcp_memory.storage.keywords import KeywordPlan
+from mcp_memory.storage.postgres import search as pg_search
+from mcp_memory.storage.query import POSTGRES, QuerySource
 
-__all__ = ["bm25_candidates"]
+__all__ = ["bm25_candidates", "keyword_candidates", "match_expression"]
+
+
+def match_expression(terms: Sequence[str]) -> str | None:
+    """An FTS5 MATCH expression: every word as a quoted term, any of them may match."""
+    if not terms:
+        return None
+    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+
+
+async def keyword_candidates(
+    source: QuerySource, plan: KeywordPlan, flt: MemoryFilter, n: int, *, reach: int, narrow: bool
+) -> dict[int, float]:
+    """The best `n` memories passing `flt` for the words `plan` chose, as row id -> score (higher is
+    better): on SQLite the BM25 of the rare words and of the rare and common ones together
+    (`bm25_candidates`), on Postgres the cover-density rank of the same words."""
+    if not plan.rare:
+        return {}
+    if source.dialect == POSTGRES:
+        return await pg_search.keyword_candidates(
+            source, plan.rare, plan.common, flt, n, newest=not plan.ranked
+        )
+    rare = match_expression(plan.rare)
+    matches = [rare]
+    if plan.ranked and plan.common:
+        matches.append(f"({rare}) AND ({match_expression(plan.common)})")
+    return await bm25_candidates(
+        source, [m for m in matches if m], flt, n, reach=reach, newest=not plan.ranked, narrow=narrow
+    )
 
 
 async def bm25_candidates(

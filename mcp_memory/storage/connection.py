@@ -14,7 +14,7 @@ import os
 import random
 import sqlite3
 import stat
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -23,10 +23,10 @@ import anyio
 
 from mcp_memory.errors import DatabaseError
 from mcp_memory.logs import get_logger
-from mcp_memory.storage.inline import fetch_each, run_inline
+from mcp_memory.storage.inline import InlineReader, fetch_each, run_inline, run_now
 from mcp_memory.storage.library import SqliteLibrary, choose_sqlite
 from mcp_memory.storage.migrations import migrate
-from mcp_memory.storage.query import Transaction
+from mcp_memory.storage.query import QuerySource, Transaction
 
 __all__ = [
     "Database",
@@ -137,6 +137,16 @@ class Reader:
         them (a search's last stage, run with `storage.inline.run_now` over an `InlineReader`). It
         must only read."""
         return await _on_thread(self._reader, work)
+
+    async def run_reads(self, reads: Callable[[QuerySource], Coroutine[Any, Any, _T]]) -> _T:
+        """`reads(source)` in one trip to this reader's thread, over a source answering at once
+        (`mcp_memory.storage.inline.InlineReader`): for reads with computing between them, such as a
+        search's last stage. It must only read."""
+
+        def work(conn: sqlite3.Connection) -> _T:
+            return run_now(reads(InlineReader(conn)))
+
+        return await self.run(work)
 
     async def fetch_many(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
         """Several statements in order in one trip to the connection's thread (each awaited

@@ -57,7 +57,7 @@ class MemoryFilter:
             else:
                 clauses.append(f"{alias}.id IN (SELECT memory_id FROM memory_tags WHERE tag IN ({marks}))")
                 params.extend(self.tags)
-        return " AND ".join(clauses) or "1", params
+        return " AND ".join(clauses) or "1 = 1", params
 
     def _scope_clauses(self, prefix: str) -> tuple[list[str], list[Any]]:
         """Project, kind and time clauses (the columns the vector table repeats for its first stage)."""

@@ -44,7 +44,8 @@ from typing import Any
 from mcp_memory.relevance import word_weight
 from mcp_memory.storage import Database
 from mcp_memory.storage.keyword_rows import KEYWORD_ROWS
-from mcp_memory.storage.query import QuerySource, Transaction
+from mcp_memory.storage.postgres import search as pg_search
+from mcp_memory.storage.query import POSTGRES, QuerySource, Transaction
 
 __all__ = [
     "FREQUENCY_TTL",
@@ -119,7 +120,10 @@ async def _statistics(db: Database, words: Sequence[str]) -> _Statistics:
     the store has grown or shrunk by more than `_DRIFT` since they were counted (then they are counted
     again: a store searched while empty and filled right after must not weigh its words by the empty
     store's counts). N is the first varint of FTS5's averages record (row 1 of `memories_fts_data`,
-    one row by its key), read with any other statement and otherwise after `_ROWS_TTL` seconds."""
+    one row by its key), read with any other statement and otherwise after `_ROWS_TTL` seconds.
+    On Postgres the same figures come from its own stemmer and index (`postgres.search`)."""
+    if db.dialect == POSTGRES:
+        return _Statistics(*await pg_search.statistics(db, words))
     now = time.monotonic()
     cache = _frequencies.setdefault(db, {})
     if len(cache) > _STEM_CACHE_LIMIT:
@@ -311,11 +315,14 @@ async def words_held(source: QuerySource, stats: WordStats, rowids: Sequence[int
     stems = sorted({s for w in words for s in stats.stems[w]}, key=len, reverse=True)
     if not ids or not stems:
         return WordMatches(stats.weights, {i: frozenset() for i in ids})
-    texts = await source.fetchall(
-        "SELECT m.id, m.content || ' ' || coalesce((SELECT group_concat(t.tag, ' ') FROM memory_tags t "
-        "WHERE t.memory_id = m.id), '') FROM json_each(?) j JOIN memories m ON m.id = j.value",
-        [json.dumps(ids)],
-    )
+    if source.dialect == POSTGRES:
+        texts = await pg_search.memory_texts(source, ids)
+    else:
+        texts = await source.fetchall(
+            "SELECT m.id, m.content || ' ' || coalesce((SELECT group_concat(t.tag, ' ') FROM memory_tags t "
+            "WHERE t.memory_id = m.id), '') FROM json_each(?) j JOIN memories m ON m.id = j.value",
+            [json.dumps(ids)],
+        )
     pattern, implied = _stem_pattern(tuple(stems))
     needs = [(w, frozenset(stats.stems[w])) for w in words if stats.stems[w]]
     found = {i: frozenset[str]() for i in ids}

@@ -66,7 +66,7 @@ async def timeline_rows(
     pass `flt`, newest first, each with its `top` memories by importance, reads and time (one row
     per memory, in that order)."""
     where, params = flt.sql("m")
-    key = time_bucket(bucket)
+    key = time_bucket(bucket, source.dialect)
     rows = await source.fetchall(
         f"WITH b AS (SELECT m.id, {key} AS bucket, m.importance, m.access_count, m.created_at FROM memories m WHERE {where}), "
         "counted AS (SELECT bucket, count(*) AS n FROM b GROUP BY bucket ORDER BY bucket DESC LIMIT ?), "

@@ -37,10 +37,18 @@ _BUCKETS = {
 TIME_BUCKETS = frozenset(_BUCKETS)
 
 
-def time_bucket(bucket: str) -> str:
+#: The same buckets in Postgres' terms.
+_PG_BUCKETS = {
+    "day": "to_char(to_timestamp(m.created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+    "week": "to_char(date_trunc('week', to_timestamp(m.created_at) AT TIME ZONE 'UTC'), 'YYYY-MM-DD')",
+    "month": "to_char(to_timestamp(m.created_at) AT TIME ZONE 'UTC', 'YYYY-MM-01')",
+}
+
+
+def time_bucket(bucket: str, dialect: str = "sqlite") -> str:
     """The SQL expression of the `bucket` ('day', 'week' or 'month') a memory `m` was stored in, as
-    'YYYY-MM-DD'; KeyError for another bucket."""
-    return _BUCKETS[bucket]
+    'YYYY-MM-DD', in `dialect`; KeyError for another bucket."""
+    return (_PG_BUCKETS if dialect == "postgres" else _BUCKETS)[bucket]
 
 
 async def integrity_problems(source: QuerySource, *, quick: bool = False) -> list[str]:

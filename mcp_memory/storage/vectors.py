@@ -279,11 +279,11 @@ async def requeue_missing_vectors(conn: Transaction, table: str) -> int:
 
 
 def vectors_statement(table: str, rowids: Sequence[int]) -> tuple[str, list[Any]]:
-    """The statement reading (memory id, vector) of `rowids` from `table`, the ids as one JSON array
-    (any number of them), for a caller batching it with others in one trip."""
+    """The statement reading (memory id, vector) of `rowids` (a search's few hundred candidates at
+    most) from `table`, for a caller batching it with others in one trip."""
     return (
-        f"SELECT memory_id, embedding FROM {table} WHERE memory_id IN (SELECT value FROM json_each(?))",
-        [json.dumps(list(rowids))],
+        f"SELECT memory_id, embedding FROM {table} WHERE memory_id IN ({', '.join('?' * len(rowids))})",
+        list(rowids),
     )
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from mcp_memory import relevance
 from mcp_memory.concurrently import concurrently
@@ -32,11 +32,10 @@ from mcp_memory.relevance import query_terms
 from mcp_memory.services.app import App
 from mcp_memory.services.memories.elsewhere import counts_elsewhere, scope_hint
 from mcp_memory.services.memories.store import Memory, load_memories, record_access
-from mcp_memory.storage.bm25 import bm25_candidates
+from mcp_memory.storage.bm25 import keyword_candidates, match_expression
 from mcp_memory.storage.codes import candidate_count
 from mcp_memory.storage.filters import MemoryFilter, build_filter
 from mcp_memory.storage.ids import format_id, rowid_of
-from mcp_memory.storage.inline import InlineReader, run_now
 from mcp_memory.storage.keywords import (
     WordMatches,
     WordStats,
@@ -44,7 +43,8 @@ from mcp_memory.storage.keywords import (
     word_stats,
     words_held,
 )
-from mcp_memory.storage.query import QuerySource
+from mcp_memory.storage.postgres import search as pg_search
+from mcp_memory.storage.query import POSTGRES, SQLITE, QuerySource
 from mcp_memory.storage.search_rows import Neighbourhood, neighbourhood, tagged_ids
 from mcp_memory.storage.vectors import rescore, vectors_of
 
@@ -106,34 +106,20 @@ class SearchResult:
 
 def keyword_query(query: str) -> str | None:
     """An FTS5 MATCH expression: every query word as a quoted term, any of them may match."""
-    return _match_expression(query_terms(query))
-
-
-def _match_expression(terms: Sequence[str]) -> str | None:
-    if not terms:
-        return None
-    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+    return match_expression(query_terms(query))
 
 
 async def _keyword_candidates(app: App, query: str, flt: MemoryFilter, n: int) -> list[tuple[int, float]]:
     """The best BM25 matches, as (row id, score) with higher scores better (`mcp_memory.storage.keywords`
     says how common words are kept from costing a ranking of every memory that holds them)."""
     plan = await plan_keywords(app.db, query_terms(query))
-    rare = _match_expression(plan.rare)
-    if rare is None:
-        return []
     # A narrow filter (a small project among others, tags) lets the planner start from the filter's
     # index (`bm25_candidates` says when that pays).
     index = app.quantized
     narrow = bool(flt.tags) or (len(index) > 0 and index.matching(flt) * 2 < len(index))
-    # The rare words alone, and with the common ones (module note of `mcp_memory.storage.keywords`); all the
-    # statements in one trip to the reader's thread.
-    matches = [rare]
-    if plan.ranked and plan.common:
-        matches.append(f"({rare}) AND ({_match_expression(plan.common)})")
-    scores = await bm25_candidates(
-        app.db, matches, flt, n, reach=n * _KEYWORD_OVERFETCH, newest=not plan.ranked, narrow=narrow
-    )
+    # The rare words alone, and with the common ones (module note of `mcp_memory.storage.keywords`);
+    # all the statements in one trip to the reader's thread.
+    scores = await keyword_candidates(app.db, plan, flt, n, reach=n * _KEYWORD_OVERFETCH, narrow=narrow)
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:n]
 
 
@@ -239,7 +225,8 @@ async def _semantic_candidates(
         vector = await app.embeddings.embed_query(query)
 
     async def catch_up() -> None:
-        await app.quantized.sync(app.db.side, info.table)
+        if app.db.dialect == SQLITE:  # Postgres searches its own index: nothing held here
+            await app.quantized.sync(app.db.side, info.table)
 
     # The codes catch up with other writers while the query embeds (a round trip off the path).
     await concurrently(embed, catch_up)
@@ -261,6 +248,8 @@ async def nearest_memories(
     info = app.vector_info
     if info is None:
         return []
+    if app.db.dialect == POSTGRES:  # pgvector's own index, as the connecting member sees the rows
+        return await pg_search.nearest(app.db, vector, flt, n, exclude=exclude)
     index = app.quantized
     # On the second reader: a hybrid search's keyword stage is using the first at the same time.
     reader = app.db.side
@@ -358,7 +347,7 @@ class _RankInput:
     keep: int
 
 
-async def _rank(source: InlineReader, job: _RankInput) -> _Ranking:
+async def _rank(source: QuerySource, job: _RankInput) -> _Ranking:
     """The search's last stage over `source` (a connection answering at once, on its own thread):
     the neighbourhood and vectors the lift and the missing similarities need, the words of the
     vector stage's best candidates, each candidate's relevance and lift, and the results' memories."""
@@ -571,13 +560,10 @@ async def search_memories(
     stages = await _candidate_stages(app, text, terms, flt, max(limit * 5, 50), used)
     job = await _rank_input(app, stages, terms, flt, used, floor, limit * 3 if diversify else limit)
 
-    def last_stage(conn: Any) -> _Ranking:
-        return run_now(_rank(InlineReader(conn), job))
-
     # Everything after the two stages in one trip to the first reader's thread: the neighbourhood,
     # the words of the vector candidates, the scores and the results (each trip from the event loop
     # costs thread hand-offs; answered at once inside the thread).
-    ranking = await app.db.run(last_stage)
+    ranking: _Ranking = await app.db.run_reads(lambda source: _rank(source, job))
     hits = _hits(ranking, stages, terms)
     if diversify:
         vectors = await _vectors_for(app, [h.memory.id for h in hits])

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from typing import Any, TypeVar
 
 import anyio
@@ -23,8 +23,8 @@ from mcp_memory.errors import DatabaseError
 from mcp_memory.logs import get_logger
 from mcp_memory.storage.inline import run_now
 from mcp_memory.storage.postgres.connect import CONNECT_TIMEOUT_S, SCHEMA, describe_url, psycopg_module
-from mcp_memory.storage.postgres.dialect import row_factory, to_postgres
-from mcp_memory.storage.query import POSTGRES, Transaction
+from mcp_memory.storage.postgres.dialect import register_vectors, row_factory, to_postgres
+from mcp_memory.storage.query import POSTGRES, QuerySource, Transaction
 
 __all__ = ["PgCursor", "PgDatabase", "PgTransaction"]
 
@@ -107,10 +107,10 @@ def _configure(conn: Any) -> None:
     conn.isolation_level = psycopg.IsolationLevel.SERIALIZABLE
     conn.row_factory = row_factory
     if conn.execute("SELECT to_regtype('vector')").fetchone()[0] is not None:
-        from pgvector.psycopg import register_vector
-
-        register_vector(conn)  # else `open` finds no schema and says to run `team setup`
+        register_vectors(conn)  # else `open` finds no schema and says to run `team setup`
     conn.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
+    # pgvector 0.8: an HNSW scan with a filter keeps walking until it has enough rows that pass.
+    conn.execute("SET hnsw.iterative_scan = relaxed_order")
     conn.execute(f"SET search_path = {SCHEMA}, public")
 
 
@@ -174,6 +174,15 @@ class PgDatabase:
             if _is_gone(exc):
                 raise _unreachable(self.url, exc) from exc
             raise
+
+    async def run_reads(self, reads: Callable[[QuerySource], Coroutine[Any, Any, _T]]) -> _T:
+        """`reads(source)` in one trip to a worker thread, over one pooled connection answering at
+        once: for reads with computing between them (a search's last stage). It must only read."""
+
+        def work(conn: Any) -> _T:
+            return run_now(reads(PgTransaction(conn)))
+
+        return await anyio.to_thread.run_sync(self._run, work)
 
     async def fetch_many(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
         """The rows of each statement, in one trip to the pool."""

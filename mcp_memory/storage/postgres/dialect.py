@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -12,8 +13,16 @@ __all__ = ["Row", "row_factory", "to_postgres"]
 
 @functools.lru_cache(maxsize=2048)
 def to_postgres(sql: str) -> str:
-    """`sql` with each `?` outside quoted text and comments turned into `%s`, and every `%` doubled
-    (psycopg reads `%` as the start of a parameter wherever it is)."""
+    """`sql` with each `?` outside quoted text and comments turned into `%s`, every `%` doubled
+    (psycopg reads `%` as the start of a parameter wherever it is), and SQLite's planner hint
+    `NOT INDEXED` (which changes no result) left out."""
+    return _placeholders(_HINT.sub("", sql))
+
+
+_HINT = re.compile(r"\s+NOT INDEXED\b")
+
+
+def _placeholders(sql: str) -> str:
     out: list[str] = []
     quote: str | None = None
     i = 0
@@ -69,3 +78,35 @@ def row_factory(cursor: Any) -> Any:
         return cast(Row, row_type(values))
 
     return make
+
+
+def register_vectors(conn: Any) -> None:
+    """On `conn`: numpy float32 arrays bind as pgvector `vector` values (pgvector's own dumpers), and
+    `vector` values read back as little-endian float32 bytes, the blobs the SQLite engine stores, so
+    the code reading vectors is the same on both engines."""
+    import numpy as np
+    from pgvector.psycopg.vector import register_vector_info
+    from psycopg.adapt import Loader
+    from psycopg.pq import Format
+    from psycopg.types import TypeInfo
+
+    info = TypeInfo.fetch(conn, "vector")
+    register_vector_info(conn, info)
+
+    class TextLoader(Loader):
+        format = Format.TEXT
+
+        def load(self, data: Any) -> bytes:
+            text = bytes(data).decode("ascii").strip("[]")
+            return np.array([float(x) for x in text.split(",")] if text else [], dtype="<f4").tobytes()
+
+    class BinaryLoader(Loader):
+        format = Format.BINARY
+
+        def load(self, data: Any) -> bytes:
+            # vector_send: dimensions (int16), unused (int16), then the numbers as big-endian float4.
+            return np.frombuffer(bytes(data), dtype=">f4", offset=4).astype("<f4").tobytes()
+
+    assert info is not None
+    conn.adapters.register_loader(info.oid, TextLoader)
+    conn.adapters.register_loader(info.oid, BinaryLoader)

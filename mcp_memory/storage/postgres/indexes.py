@@ -24,8 +24,9 @@ __all__ = [
     "write_vectors",
 ]
 
-#: What `meta`'s `vec_table` says on Postgres: the vectors are the memories table's `embedding` column.
-VECTOR_TABLE = "memories"
+#: What `meta`'s `vec_table` says on Postgres: a view of the memories table's `embedding` column
+#: (memory id, vector) that runs as the reader, so its row policies apply.
+VECTOR_TABLE = "memory_vectors"
 
 
 def as_vector(blob: bytes) -> Any:

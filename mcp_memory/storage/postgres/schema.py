@@ -73,6 +73,10 @@ CREATE INDEX memories_by_owner ON memories(owner, visibility);
 CREATE INDEX memories_search ON memories USING gin (search);
 CREATE INDEX memories_embedding ON memories USING hnsw (embedding vector_cosine_ops);
 
+-- The vectors as the family modules read them (memory id, vector), under the reader's own policies.
+CREATE VIEW memory_vectors WITH (security_invoker = true) AS
+    SELECT id AS memory_id, embedding FROM memories WHERE embedding IS NOT NULL;
+
 CREATE TABLE memory_tags (
     memory_id BIGINT NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
     tag TEXT NOT NULL,
