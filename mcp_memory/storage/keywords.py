@@ -52,6 +52,7 @@ __all__ = [
     "KeywordPlan",
     "WordMatches",
     "WordStats",
+    "match_expression",
     "match_words",
     "plan_keywords",
     "word_stats",
@@ -248,6 +249,13 @@ async def plan_keywords(db: Database, words: Sequence[str]) -> KeywordPlan:
 
     common = tuple(w for w in words if w not in kept and not scoreless(w))
     return KeywordPlan(tuple(kept), common, total <= POSTINGS_BUDGET)
+
+
+def match_expression(words: Sequence[str]) -> str | None:
+    """An FTS5 MATCH expression holding any of `words`, each a quoted term (None for no words)."""
+    if not words:
+        return None
+    return " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
 
 
 @dataclass(frozen=True, slots=True)

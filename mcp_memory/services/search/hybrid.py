@@ -43,6 +43,7 @@ from mcp_memory.storage.keywords import (
     word_stats,
     words_held,
 )
+from mcp_memory.storage.keywords import match_expression as _match_expression
 from mcp_memory.storage.vectors import rescore
 
 __all__ = [
@@ -104,12 +105,6 @@ class SearchResult:
 def keyword_query(query: str) -> str | None:
     """An FTS5 MATCH expression: every query word as a quoted term, any of them may match."""
     return _match_expression(query_terms(query))
-
-
-def _match_expression(terms: Sequence[str]) -> str | None:
-    if not terms:
-        return None
-    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
 
 
 async def _keyword_candidates(app: App, query: str, flt: MemoryFilter, n: int) -> list[tuple[int, float]]:
