@@ -20,9 +20,6 @@ _BARE = re.compile(r"^\s*(PRAGMA|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|VACUUM|
 NOT_YET_MOVED = {
     "cli/commands.py": 3,
     "cli/quick.py": 4,
-    "hooks/capture.py": 12,
-    "hooks/db.py": 10,
-    "hooks/recall.py": 13,
     "services/episodes/record.py": 11,
     "services/graph/entities.py": 19,
     "services/graph/extraction.py": 2,
