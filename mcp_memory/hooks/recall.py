@@ -48,7 +48,6 @@ _LESSON_DAYS = 30
 _LESSON_ROWS = 5
 _LINE_CHARS = 300
 _CHARS_PER_TOKEN = 4
-_HALF_LIFE_DAYS = 30.0
 #: Prompt words matched at most (a long prompt's first distinct informative words).
 _MAX_TERMS = 32
 #: The keyword query ranks this many of the index's best matches; this many that pass the filter
@@ -110,7 +109,7 @@ def session_block(
 
     def merit(row: sqlite3.Row) -> float:
         age_days = max(0.0, (now - float(row["created_at"])) / 86400)
-        recency = math.pow(0.5, age_days / _HALF_LIFE_DAYS)
+        recency = math.pow(0.5, age_days / relevance.HALF_LIFE_DAYS)
         use = min(1.0, math.log1p(int(row["access_count"])) / math.log(20))
         return 0.6 * float(row["importance"]) + 0.25 * recency + 0.15 * use
 

@@ -43,7 +43,6 @@ __all__ = [
 Outcome = Literal["success", "failure", "partial"]
 OUTCOMES = ("success", "failure", "partial")
 _WORD = re.compile(r"[a-z0-9]+")
-_HALF_LIFE_DAYS = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -436,7 +435,7 @@ async def search_episodes(
         conditions = _words(" ".join(json.loads(row["preconditions"])))
         overlap = len(wanted & conditions) / max(len(conditions), 1) if conditions else 0.0
         age_days = (now - float(row["completed_at"])) / 86400
-        recency = math.pow(0.5, age_days / _HALF_LIFE_DAYS)
+        recency = math.pow(0.5, age_days / relevance.HALF_LIFE_DAYS)
         result_value = (
             row["reward"]
             if row["reward"] is not None
