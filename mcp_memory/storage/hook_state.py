@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -36,31 +35,48 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+# Plain classes, not dataclasses: every hook process imports this module, and a frozen dataclass
+# costs about a millisecond of start-up to define.
+
+
 class HookSession:
-    """What the hooks remember of one client session."""
+    """What the hooks remember of one client session (read-only by convention)."""
 
-    session_id: str
-    project: str
-    started_at: float
-    #: Row ids of the memories that entered the session's context, in that order.
-    injected: list[int]
-    lessons: int
-    episode_id: int | None
-    #: How many of the session's commands are already steps of an episode.
-    steps: int
+    __slots__ = ("episode_id", "injected", "lessons", "project", "session_id", "started_at", "steps")
+
+    def __init__(
+        self,
+        session_id: str,
+        project: str,
+        started_at: float,
+        injected: list[int],
+        lessons: int,
+        episode_id: int | None,
+        steps: int,
+    ) -> None:
+        self.session_id = session_id
+        self.project = project
+        self.started_at = started_at
+        #: Row ids of the memories that entered the session's context, in that order.
+        self.injected = injected
+        self.lessons = lessons
+        self.episode_id = episode_id
+        #: How many of the session's commands are already steps of an episode.
+        self.steps = steps
 
 
-@dataclass(frozen=True, slots=True)
 class HookCommand:
     """A command a session saw: one that failed (`ok` false), or one that worked right after a
-    similar failure, which it `fixes` (that failure's id)."""
+    similar failure, which it `fixes` (that failure's id). Read-only by convention."""
 
-    id: int
-    command: str
-    output: str
-    ok: bool
-    fixes: int | None
+    __slots__ = ("command", "fixes", "id", "ok", "output")
+
+    def __init__(self, id: int, command: str, output: str, ok: bool, fixes: int | None) -> None:
+        self.id = id
+        self.command = command
+        self.output = output
+        self.ok = ok
+        self.fixes = fixes
 
 
 async def has_hook_tables(source: QuerySource) -> bool:
