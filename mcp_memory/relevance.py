@@ -29,10 +29,22 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 
-__all__ = ["DEFAULT_FLOOR", "coverage", "display", "evidence", "internal", "query_terms", "word_weight"]
+__all__ = [
+    "DEFAULT_FLOOR",
+    "HALF_LIFE_DAYS",
+    "coverage",
+    "display",
+    "evidence",
+    "internal",
+    "query_terms",
+    "word_weight",
+]
 
 #: The floor on the shown scale when no setting says otherwise.
 DEFAULT_FLOOR = 0.3
+#: Where a ranking weighs how recent something is (the hooks' session-start block, past episodes),
+#: its recency halves every this many days.
+HALF_LIFE_DAYS = 30.0
 _SIMILARITY = 4.0
 _COVERAGE = 3.0
 _BOTH = 6.0

@@ -22,9 +22,16 @@ import sqlite3
 import time
 
 from mcp_memory.config import Settings
-from mcp_memory.hooks.db import HookSession, transaction
+from mcp_memory.hooks.db import HookSession
 from mcp_memory.previews import preview
 from mcp_memory.services.memories.redaction import redact
+from mcp_memory.storage import hook_context, hook_state
+from mcp_memory.storage.hook_state import HookCommand
+from mcp_memory.storage.inline import InlineReader, run_now, write_inline
+
+TYPE_CHECKING = False  # typing is not imported at run time: a hook process starts faster
+if TYPE_CHECKING:
+    from mcp_memory.storage.query import Transaction
 
 __all__ = ["MAX_FAILURES", "MAX_LESSONS", "Lesson", "close_episode", "record_command", "similar"]
 
@@ -32,6 +39,8 @@ MAX_FAILURES = 50
 MAX_LESSONS = 5
 _COMMAND_CHARS = 500
 _ERROR_CHARS = 240
+#: A command that works is compared with at most this many of the latest failures not yet fixed.
+_RECENT_FAILURES = 20
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
@@ -91,59 +100,39 @@ def record_command(
     """Note a command's outcome; the lesson it completes, if any (the caller stores it)."""
     secrets = settings.redact_secrets
     now = time.time()
+    sid = hook.session_id
     if failed:
         command = redact(command, secrets=secrets).text.strip()
         if not command:
             return None
-        with transaction(conn):
-            count = conn.execute(
-                "SELECT count(*) FROM hook_commands WHERE session_id = ? AND ok = 0", (hook.session_id,)
-            ).fetchone()[0]
-            if count < MAX_FAILURES:
-                conn.execute(
-                    "INSERT INTO hook_commands(session_id, command, output, ok, at) VALUES (?, ?, ?, 0, ?)",
-                    (hook.session_id, _short(command), redact(output, secrets=secrets).text, now),
-                )
-                conn.execute(
-                    "UPDATE hook_sessions SET updated_at = ? WHERE session_id = ?", (now, hook.session_id)
-                )
+
+        async def note(tx: Transaction) -> None:
+            if await hook_state.count_failures(tx, sid) < MAX_FAILURES:
+                said = redact(output, secrets=secrets).text
+                await hook_state.add_command(tx, sid, _short(command), said, ok=False, fixes=None, at=now)
+                await hook_state.touch_session(tx, sid, now)
+
+        write_inline(conn, note)
         return None
     # The usual case, a command that worked with no failure before it: one indexed read.
-    failures = conn.execute(
-        "SELECT c.id, c.command, c.output FROM hook_commands c WHERE c.session_id = ? AND c.ok = 0 "
-        "AND NOT EXISTS (SELECT 1 FROM hook_commands f WHERE f.fixes = c.id) ORDER BY c.id DESC LIMIT 20",
-        (hook.session_id,),
-    ).fetchall()
-    match = next((f for f in failures if similar(str(f["command"]), command)), None)
+    failures = run_now(hook_state.unfixed_failures(InlineReader(conn), sid, _RECENT_FAILURES))
+    match = next((f for f in failures if similar(f.command, command)), None)
     if match is None:
         return None
     command = redact(command, secrets=secrets).text.strip()
-    lesson = Lesson(
-        lesson_text(str(match["command"]), str(match["output"]), command),
-        _pair_key(str(match["command"]), command),
-    )
-    with transaction(conn):
-        conn.execute(
-            "INSERT INTO hook_commands(session_id, command, output, ok, fixes, at) VALUES (?, ?, '', 1, ?, ?)",
-            (hook.session_id, _short(command), int(match["id"]), now),
-        )
-        row = conn.execute(
-            "SELECT lessons FROM hook_sessions WHERE session_id = ?", (hook.session_id,)
-        ).fetchone()
-        if row is None or int(row["lessons"]) >= MAX_LESSONS:
+    lesson = Lesson(lesson_text(match.command, match.output, command), _pair_key(match.command, command))
+
+    async def fix(tx: Transaction) -> Lesson | None:
+        await hook_state.add_command(tx, sid, _short(command), "", ok=True, fixes=match.id, at=now)
+        found = await hook_state.read_session(tx, sid)
+        if found is None or found.lessons >= MAX_LESSONS:
             return None
-        known = conn.execute(
-            "SELECT 1 FROM memories WHERE deleted_at IS NULL AND kind = 'lesson' "
-            "AND json_extract(metadata, '$.hook_pair') = ? LIMIT 1",
-            (lesson.pair,),
-        ).fetchone()
-        if known is not None:
+        if await hook_context.lesson_stored(tx, lesson.pair):
             return None
-        conn.execute(
-            "UPDATE hook_sessions SET lessons = lessons + 1, updated_at = ? WHERE session_id = ?",
-            (now, hook.session_id),
-        )
-    return lesson
+        await hook_state.count_lesson(tx, sid, now)
+        return lesson
+
+    return write_inline(conn, fix)
 
 
 async def store_lesson(settings: Settings, project: str, lesson: Lesson) -> str:
@@ -164,31 +153,24 @@ async def store_lesson(settings: Settings, project: str, lesson: Lesson) -> str:
     return stored.id
 
 
-def _claim(conn: sqlite3.Connection, hook: HookSession) -> list[sqlite3.Row]:
+def _claim(conn: sqlite3.Connection, hook: HookSession) -> list[HookCommand]:
     """The session's commands not yet in an episode, claimed in one transaction (a second hook
     ending at the same moment finds none)."""
-    with transaction(conn):
-        row = conn.execute(
-            "SELECT steps FROM hook_sessions WHERE session_id = ?", (hook.session_id,)
-        ).fetchone()
-        done = int(row["steps"]) if row else 0
-        rows = conn.execute(
-            "SELECT id, command, output, ok, fixes FROM hook_commands WHERE session_id = ? ORDER BY id",
-            (hook.session_id,),
-        ).fetchall()
-        conn.execute(
-            "UPDATE hook_sessions SET steps = ?, updated_at = ? WHERE session_id = ?",
-            (len(rows), time.time(), hook.session_id),
-        )
-    return list(rows[done:])
+    sid = hook.session_id
+
+    async def claim(tx: Transaction) -> list[HookCommand]:
+        found = await hook_state.read_session(tx, sid)
+        done = found.steps if found else 0
+        rows = await hook_state.commands(tx, sid)
+        await hook_state.set_steps(tx, sid, len(rows), time.time())
+        return rows[done:]
+
+    return write_inline(conn, claim)
 
 
 def pending_steps(conn: sqlite3.Connection, hook: HookSession) -> bool:
     """Whether this session has failures or fixes not yet in an episode (one cheap read)."""
-    count = conn.execute(
-        "SELECT count(*) FROM hook_commands WHERE session_id = ?", (hook.session_id,)
-    ).fetchone()[0]
-    return int(count) > hook.steps
+    return run_now(hook_state.count_commands(InlineReader(conn), hook.session_id)) > hook.steps
 
 
 async def close_episode(
@@ -197,30 +179,27 @@ async def close_episode(
     """Turn the session's commands not yet recorded into a completed episode; its id, or None when
     there was nothing new. Runs at a turn's or a session's end, never on the prompt path."""
     rows = _claim(conn, hook)
-    if not any(int(r["ok"]) == 0 for r in rows):
+    if all(r.ok for r in rows):
         return None
     from mcp_memory.services.app import open_app
     from mcp_memory.services.episodes.record import add_step, complete_episode, start_episode
 
-    fixed = {int(r["fixes"]) for r in rows if r["fixes"] is not None}
-    failures = [r for r in rows if int(r["ok"]) == 0]
-    unfixed = [r for r in failures if int(r["id"]) not in fixed]
+    fixed = {r.fixes for r in rows if r.fixes is not None}
+    failures = [r for r in rows if not r.ok]
+    unfixed = [r for r in failures if r.id not in fixed]
     outcome = "failure" if unfixed else "success"
-    by_id = {int(r["id"]): r for r in rows}
+    by_id = {r.id: r for r in rows}
     lessons = [
-        lesson_text(
-            str(by_id[int(r["fixes"])]["command"]), str(by_id[int(r["fixes"])]["output"]), str(r["command"])
-        )
+        lesson_text(by_id[r.fixes].command, by_id[r.fixes].output, r.command)
         for r in rows
-        if r["fixes"] is not None and int(r["fixes"]) in by_id
+        if r.fixes is not None and r.fixes in by_id
     ]
     task = f"{client} session in {hook.project or 'no project'}: {len(failures)} failing command(s)"
     async with open_app(settings) as app:
         episode = await start_episode(app, task, project=hook.project or "global", tags=["hook"])
         for row in rows[:100]:
-            ok = int(row["ok"]) == 1
             await add_step(
-                app, episode, str(row["command"]), result=None if ok else str(row["output"]) or None, ok=ok
+                app, episode, row.command, result=None if row.ok else row.output or None, ok=row.ok
             )
         await complete_episode(app, episode, outcome, lesson=" ".join(lessons) or None)
     return episode

@@ -7,18 +7,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from mcp_memory.storage.filters import MemoryFilter
-from mcp_memory.storage.keywords import KeywordPlan
+from mcp_memory.storage.keywords import KeywordPlan, match_expression
 from mcp_memory.storage.postgres import search as pg_search
 from mcp_memory.storage.query import POSTGRES, QuerySource
 
-__all__ = ["bm25_candidates", "keyword_candidates", "match_expression"]
-
-
-def match_expression(terms: Sequence[str]) -> str | None:
-    """An FTS5 MATCH expression: every word as a quoted term, any of them may match."""
-    if not terms:
-        return None
-    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+__all__ = ["bm25_candidates", "keyword_candidates"]
 
 
 async def keyword_candidates(

@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 if TYPE_CHECKING:
     from mcp_memory.storage.query import Transaction
 
-__all__ = ["InlineConnection", "InlineCursor", "InlineReader", "fetch_each", "run_inline", "run_now"]
+__all__ = [
+    "InlineConnection",
+    "InlineCursor",
+    "InlineReader",
+    "fetch_each",
+    "run_inline",
+    "run_now",
+    "write_inline",
+]
 
 _T = TypeVar("_T")
 
@@ -131,6 +139,21 @@ def run_inline(conn: sqlite3.Connection, work: Callable[[Transaction], Awaitable
     )
 
 
+def write_inline(conn: sqlite3.Connection, work: Callable[[Transaction], Awaitable[_T]]) -> _T:
+    """`run_inline` in a write transaction of its own over the autocommit connection `conn`, taken at
+    once (BEGIN IMMEDIATE: it waits up to the connection's busy timeout for other writers, as
+    `Database.write` does), committed when `work` returns and rolled back on any error: how a process
+    without the server's connection layer (a client hook) writes."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = run_inline(conn, work)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return result
+
+
 def fetch_each(conn: sqlite3.Connection, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
     """The rows of each statement, in order, on `conn` (a failure stops there and raises)."""
     return [conn.execute(sql, params).fetchall() for sql, params in statements]
@@ -145,6 +168,9 @@ class InlineReader:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        #: Names of TEMP tables made on the connection (as `Database.temp_tables`: the keyword
+        #: statistics' scratch tables).
+        self.temp_tables: set[str] = set()
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         return self.conn.execute(sql, params).fetchall()

@@ -38,14 +38,16 @@ import time
 import unicodedata
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mcp_memory.relevance import word_weight
-from mcp_memory.storage import Database
 from mcp_memory.storage.keyword_rows import KEYWORD_ROWS
 from mcp_memory.storage.postgres import search as pg_search
 from mcp_memory.storage.query import POSTGRES, QuerySource, Transaction
+
+if TYPE_CHECKING:
+    from mcp_memory.storage.filters import MemoryFilter
 
 __all__ = [
     "FREQUENCY_TTL",
@@ -53,14 +55,18 @@ __all__ = [
     "POSTINGS_BUDGET",
     "TOKENIZER",
     "KeywordPlan",
+    "KeywordSource",
     "WordMatches",
     "WordStats",
+    "best_matches",
     "count_keyword_rows",
+    "match_expression",
     "match_words",
     "plan_keywords",
     "rebuild_keyword_index",
     "word_stats",
     "words_held",
+    "words_held_exactly",
 ]
 
 #: The tokenizer of `memories_fts` (schema 1); a test checks they agree.
@@ -77,8 +83,18 @@ _DRIFT = 0.1
 _DRIFT_ROWS = 20
 _STEM_CACHE_LIMIT = 50_000
 _stems: dict[str, tuple[str, ...]] = {}
-#: Per database: each stem's (document count, when counted, the row count N then); "" holds N itself.
-_frequencies: weakref.WeakKeyDictionary[Database, dict[str, tuple[int, float, int]]] = (
+
+
+class KeywordSource(QuerySource, Protocol):
+    """A `QuerySource` that notes which TEMP tables its connection holds (the `Database`, or an
+    `InlineReader` for a process without the server's connection layer: the client hooks), so the
+    scratch tables below are made once per connection."""
+
+    temp_tables: set[str]
+
+
+#: Per source: each stem's (document count, when counted, the row count N then); "" holds N itself.
+_frequencies: weakref.WeakKeyDictionary[KeywordSource, dict[str, tuple[int, float, int]]] = (
     weakref.WeakKeyDictionary()
 )
 _numbers = itertools.count(1)
@@ -108,7 +124,7 @@ class _Statistics:
     rows: int
 
 
-async def _statistics(db: Database, words: Sequence[str]) -> _Statistics:
+async def _statistics(db: KeywordSource, words: Sequence[str]) -> _Statistics:
     """Each word's stems, each stem's document count and the row count, from the caches where they
     are fresh and otherwise in one trip to the reader's thread (it was four to six).
 
@@ -232,7 +248,7 @@ def _varint(data: bytes) -> int:
     return value
 
 
-async def plan_keywords(db: Database, words: Sequence[str]) -> KeywordPlan:
+async def plan_keywords(db: KeywordSource, words: Sequence[str]) -> KeywordPlan:
     """Choose the words of `words` the keyword query should use (see the module's note)."""
     if len(words) <= 1:
         return KeywordPlan(tuple(words))
@@ -258,6 +274,31 @@ async def plan_keywords(db: Database, words: Sequence[str]) -> KeywordPlan:
     return KeywordPlan(tuple(kept), common, total <= POSTINGS_BUDGET)
 
 
+def match_expression(words: Sequence[str]) -> str | None:
+    """An FTS5 MATCH expression holding any of `words`, each a quoted term (None for no words)."""
+    if not words:
+        return None
+    return " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+async def best_matches(
+    source: QuerySource, words: Sequence[str], flt: MemoryFilter, *, ranked: int, limit: int
+) -> list[tuple[int, str]]:
+    """(row id, content) of the memories `flt` admits among the `ranked` best BM25 matches of any of
+    `words` in the whole index, best first, at most `limit`: one bounded query, for a caller that
+    has chosen its words already (the prompt hook keeps only rare ones) and cannot wait for more."""
+    match = match_expression(words)
+    if match is None:
+        return []
+    where, params = flt.sql("m")
+    rows = await source.fetchall(
+        "SELECT m.id, m.content FROM (SELECT rowid, rank FROM memories_fts WHERE memories_fts MATCH ? "
+        f"ORDER BY rank LIMIT ?) f JOIN memories m ON m.id = f.rowid WHERE {where} ORDER BY f.rank LIMIT ?",
+        [match, ranked, *params, limit],
+    )
+    return [(int(r[0]), str(r[1])) for r in rows]
+
+
 @dataclass(frozen=True, slots=True)
 class WordMatches:
     """Which of a question's words each memory holds (as the keyword index stems them), and each
@@ -275,28 +316,39 @@ class WordStats:
     words: tuple[str, ...]
     stems: dict[str, tuple[str, ...]]
     weights: dict[str, float]
+    #: How many memories hold each word (the count of its rarest stem), and how many there are.
+    held: dict[str, int] = field(default_factory=dict)
+    rows: int = 0
 
 
-async def word_stats(db: Database, words: Sequence[str]) -> WordStats:
-    """The stems and weights of `words` (from `_statistics`: usually cached, then no trip at all)."""
+async def word_stats(db: KeywordSource, words: Sequence[str], *, rows: int | None = None) -> WordStats:
+    """The stems and weights of `words` (from `_statistics`: usually cached, then no trip at all),
+    weighed among `rows` memories when given (else the index's N, see `_statistics`)."""
     unique = tuple(dict.fromkeys(words))
     if not unique:
         return WordStats((), {}, {})
     stats = await _statistics(db, unique)
-    weights = {
-        word: word_weight(stats.rows, min((stats.counts.get(s, 0) for s in stats.stems[word]), default=0))
-        for word in unique
-    }
-    return WordStats(unique, {w: stats.stems[w] for w in unique}, weights)
+    total = stats.rows if rows is None else rows
+    held = {word: min((stats.counts.get(s, 0) for s in stats.stems[word]), default=0) for word in unique}
+    weights = {word: word_weight(total, held[word]) for word in unique}
+    return WordStats(unique, {w: stats.stems[w] for w in unique}, weights, held, total)
 
 
-async def match_words(db: Database, words: Sequence[str], rowids: Sequence[int]) -> WordMatches:
+async def match_words(db: KeywordSource, words: Sequence[str], rowids: Sequence[int]) -> WordMatches:
     """For each memory of `rowids`, the words of `words` its content or tags hold, and each word's
     weight (`word_stats`, then `words_held`)."""
     stats = await word_stats(db, words)
     if not stats.words:
         return WordMatches({}, {})
     return await words_held(db, stats, rowids)
+
+
+#: (row id, content and tags) of the memories of a JSON list of row ids: the text a memory's row in
+#: the keyword index holds.
+_TEXTS = (
+    "SELECT m.id, m.content || ' ' || coalesce((SELECT group_concat(t.tag, ' ') FROM memory_tags t "
+    "WHERE t.memory_id = m.id), '') FROM json_each(?) j JOIN memories m ON m.id = j.value"
+)
 
 
 async def words_held(source: QuerySource, stats: WordStats, rowids: Sequence[int]) -> WordMatches:
@@ -318,11 +370,7 @@ async def words_held(source: QuerySource, stats: WordStats, rowids: Sequence[int
     if source.dialect == POSTGRES:
         texts = await pg_search.memory_texts(source, ids)
     else:
-        texts = await source.fetchall(
-            "SELECT m.id, m.content || ' ' || coalesce((SELECT group_concat(t.tag, ' ') FROM memory_tags t "
-            "WHERE t.memory_id = m.id), '') FROM json_each(?) j JOIN memories m ON m.id = j.value",
-            [json.dumps(ids)],
-        )
+        texts = await source.fetchall(_TEXTS, [json.dumps(ids)])
     pattern, implied = _stem_pattern(tuple(stems))
     needs = [(w, frozenset(stats.stems[w])) for w in words if stats.stems[w]]
     found = {i: frozenset[str]() for i in ids}
@@ -331,6 +379,45 @@ async def words_held(source: QuerySource, stats: WordStats, rowids: Sequence[int
         if begins:
             have = frozenset().union(*(implied[b] for b in begins))
             found[int(rowid)] = frozenset(w for w, need in needs if need <= have)
+    return WordMatches(stats.weights, found)
+
+
+async def words_held_exactly(db: KeywordSource, stats: WordStats, rowids: Sequence[int]) -> WordMatches:
+    """`words_held` from the keyword index's own stems of each memory's text (its tokenizer, in the
+    scratch table `_statistics` stems words in): a word is held when the text has each of its stems.
+    Exact where `words_held` guesses from how words begin ("naming" holds "name", whose stem it has
+    though it does not begin with it; "runtime" does not hold "run"), and slower (the texts go
+    through FTS5): for a few memories, as the prompt hook scores its 30 candidates."""
+    ids = list(dict.fromkeys(int(r) for r in rowids))
+    needs = [(w, frozenset(stats.stems[w])) for w in stats.words if stats.stems[w]]
+    found = {i: frozenset[str]() for i in ids}
+    if not ids or not needs:
+        return WordMatches(stats.weights, found)
+    texts = await db.fetchall(_TEXTS, [json.dumps(ids)])
+    if not texts:
+        return WordMatches(stats.weights, found)
+    numbers = [next(_numbers) for _ in texts]
+    marks = ", ".join("?" * len(numbers))
+    prepare = "mm_stems" not in db.temp_tables  # decided once, as in `_statistics`
+    statements: list[tuple[str, Sequence[Any]]] = [(sql, ()) for sql in _SCRATCH] if prepare else []
+    statements += [
+        (
+            f"INSERT INTO temp.mm_stems(rowid, word) VALUES {', '.join(['(?, ?)'] * len(texts))}",
+            [value for number, row in zip(numbers, texts, strict=True) for value in (number, str(row[1]))],
+        ),
+        (f"SELECT doc, term FROM temp.mm_stems_vocab WHERE doc IN ({marks})", numbers),
+        (f"DELETE FROM temp.mm_stems WHERE rowid IN ({marks})", numbers),
+    ]
+    results = await db.fetch_many(statements)
+    if prepare:
+        db.temp_tables.add("mm_stems")
+        results = results[len(_SCRATCH) :]
+    have: dict[int, set[str]] = {}
+    for number, stem in results[1]:
+        have.setdefault(int(number), set()).add(str(stem))
+    for number, row in zip(numbers, texts, strict=True):
+        stems = have.get(number, set())
+        found[int(row[0])] = frozenset(w for w, need in needs if need <= stems)
     return WordMatches(stats.weights, found)
 
 

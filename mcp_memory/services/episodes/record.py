@@ -44,7 +44,6 @@ __all__ = [
 Outcome = Literal["success", "failure", "partial"]
 OUTCOMES = ("success", "failure", "partial")
 _WORD = re.compile(r"[a-z0-9]+")
-_HALF_LIFE_DAYS = 30.0
 #: What an outcome is worth in an episode's rank when it was completed without a reward.
 _RESULT_VALUE = {"success": 1.0, "partial": 0.5}
 #: The most recently completed episodes a search ranks, at most.
@@ -381,7 +380,7 @@ def _score(
     overlap = len(wanted & conditions) / max(len(conditions), 1) if conditions else 0.0
     assert row.completed_at is not None  # only completed episodes are searched
     age_days = (now - float(row.completed_at)) / 86400
-    recency = math.pow(0.5, age_days / _HALF_LIFE_DAYS)
+    recency = math.pow(0.5, age_days / relevance.HALF_LIFE_DAYS)
     result_value = row.reward if row.reward is not None else _RESULT_VALUE.get(row.outcome or "", 0.3)
     score = 0.6 * similarity + 0.15 * overlap + 0.15 * recency + 0.1 * float(result_value)
     why = [f"task similarity {similarity:.2f}"]

@@ -32,13 +32,14 @@ from mcp_memory.relevance import query_terms
 from mcp_memory.services.app import App
 from mcp_memory.services.memories.elsewhere import counts_elsewhere, scope_hint
 from mcp_memory.services.memories.store import Memory, load_memories, record_access
-from mcp_memory.storage.bm25 import keyword_candidates, match_expression
+from mcp_memory.storage.bm25 import keyword_candidates
 from mcp_memory.storage.codes import candidate_count
 from mcp_memory.storage.filters import MemoryFilter, build_filter
 from mcp_memory.storage.ids import format_id, rowid_of
 from mcp_memory.storage.keywords import (
     WordMatches,
     WordStats,
+    match_expression,
     plan_keywords,
     word_stats,
     words_held,
