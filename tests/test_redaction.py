@@ -203,3 +203,28 @@ def test_redaction_is_idempotent_on_the_fixture() -> None:
         once = redact(text)
         twice = redact(once.text)
         assert (twice.text, twice.count) == (once.text, 0), text
+
+
+#: Near misses repeated to 100 KB: runs of name, token and URL characters that every rule starts on
+#: and none completes (no separator, no closing part), each with a needle so that all rules run.
+ADVERSARIAL = [
+    "a." * 50_000 + " key",
+    "a-" * 50_000 + " token",
+    "a_" * 50_000 + " secret",
+    "eyJa-" * 20_000,
+    "sk_live_a" * 11_112,
+    "-----BEGIN PRIVATE KEY-----\n" * 3_600,
+    "password='a " * 8_334,
+    "the password is " * 6_250,
+    "http://" + "a:" * 50_000,
+    "password" + " " * 100_000 + "x",
+]
+
+
+@pytest.mark.parametrize("text", ADVERSARIAL, ids=lambda t: repr(t[:12]))
+def test_a_100_kb_line_of_near_misses_is_scanned_and_kept(text: str) -> None:
+    """A 100 KB line of near misses comes back unchanged (the rules are linear: a quadratic one would
+    not return in the life of the test run)."""
+    assert len(text) >= 100_000
+    result = redact(text)
+    assert (result.text, result.count) == (text, 0)

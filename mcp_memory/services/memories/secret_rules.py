@@ -82,7 +82,8 @@ def compiled_rules() -> list[tuple[str, re.Pattern[str], int, Callable[[str], bo
         (
             "private-key",
             re.compile(
-                r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
+                r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:(?!-----BEGIN )[\s\S])*?"
+                r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
             ),
             0,
             None,
@@ -118,10 +119,15 @@ def compiled_rules() -> list[tuple[str, re.Pattern[str], int, Callable[[str], bo
         ),
         ("stripe-key", re.compile(r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{24,}\b"), 0, None),
         ("google-api-key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])"), 0, None),
-        ("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), 0, None),
+        (
+            "jwt",
+            re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+            0,
+            None,
+        ),
         (
             "url-password",
-            re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]*:([^\s@/]+)@"),
+            re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]{0,31}://[^\s:/@]*:([^\s@/]+)@"),
             1,
             lambda v: not _PLACEHOLDER.match(v),
         ),
@@ -155,7 +161,7 @@ def compiled_rules() -> list[tuple[str, re.Pattern[str], int, Callable[[str], bo
             re.compile(
                 # NAME_PASSWORD= / NAME_TOKEN: / "client_secret": / --api-key=, in shell, .env, YAML, JSON, INI
                 # and connection strings; the name ends in the secret word (PASSWORD_MIN_LENGTH does not).
-                r"(?i)(?<![A-Za-z0-9])(?:--?)?[A-Za-z0-9_.-]*?(?:password|passwd|passphrase|pwd|pass|secret|token|"
+                r"(?i)(?<![A-Za-z0-9_.-])(?:--?)?[A-Za-z0-9_.-]{0,64}?(?:password|passwd|passphrase|pwd|pass|secret|token|"
                 r"api[_-]?key|apikey|access[_-]?key|secret[_-]?key|private[_-]?key(?:[_-]?id)?|auth|authtoken|"
                 r"credentials?|account[_-]?key|shared[_-]?access[_-]?key|sas)[\"']?\s*(?:=>|[:=])\s*([\"']?)"
                 r"([^\s\"'`,;]{6,})\1"
@@ -167,7 +173,7 @@ def compiled_rules() -> list[tuple[str, re.Pattern[str], int, Callable[[str], bo
             "generic-key",
             # NAME_KEY=value where the value looks generated (cache_key=user_profile stays).
             re.compile(
-                r"(?i)(?<![A-Za-z0-9])[A-Za-z0-9_.-]*key[\"']?\s*(?:=>|[:=])\s*([\"']?)([^\s\"'`,;&]{16,})\1"
+                r"(?i)(?<![A-Za-z0-9_.-])[A-Za-z0-9_.-]{0,64}?key[\"']?\s*(?:=>|[:=])\s*([\"']?)([^\s\"'`,;&]{16,})\1"
             ),
             2,
             lambda v: _assigned_secret(v) and _random_looking(v),
@@ -176,7 +182,7 @@ def compiled_rules() -> list[tuple[str, re.Pattern[str], int, Callable[[str], bo
             "password",
             # --password VALUE, --api-token VALUE (a flag and its value apart)
             re.compile(
-                r"(?i)(?<![\w-])--?[a-z0-9-]*(?:password|passwd|token|secret|api-?key|apikey)\s+([^\s\"'`-][^\s\"'`]{5,})"
+                r"(?i)(?<![\w-])--?[a-z0-9-]{0,64}?(?:password|passwd|token|secret|api-?key|apikey)\s+([^\s\"'`-][^\s\"'`]{5,})"
             ),
             1,
             _assigned_secret,
