@@ -17,6 +17,7 @@ left alone: placeholders, environment and template references (`$API_KEY`, `${{ 
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from mcp_memory.services.memories.secret_rules import compiled_rules, may_hold_secrets
@@ -53,6 +54,26 @@ def _marker(kind: str) -> str:
     return f"[REDACTED:{kind}]"
 
 
+_MARKERS = re.compile(r"\[REDACTED:[a-z0-9-]+\]|\[PRIVATE\]")
+
+
+class _Markers:
+    """Where the markers already in a text lie, so that no rule takes part of one for a value (the
+    tail of `[REDACTED:secret-in-prose]` reads like a password)."""
+
+    __slots__ = ("ends", "starts")
+
+    def __init__(self, text: str) -> None:
+        spans = [m.span() for m in _MARKERS.finditer(text)] if "[" in text else []
+        self.starts = [s for s, _ in spans]
+        self.ends = [e for _, e in spans]
+
+    def overlap(self, start: int, end: int) -> bool:
+        # Markers do not overlap one another: only the last one starting before `end` can reach `start`.
+        i = bisect.bisect_left(self.starts, end) - 1
+        return i >= 0 and self.ends[i] > start
+
+
 _PRIVATE = re.compile(r"<private>[\s\S]*?(?:</private>|$)", re.IGNORECASE)
 PRIVATE_MARKER = "[PRIVATE]"
 
@@ -75,13 +96,16 @@ def redact(text: str, *, secrets: bool = True) -> Redaction:
     kinds: list[str] = list(private.kinds)
     if not secrets or not may_hold_secrets(text):
         return Redaction(text, count, tuple(kinds))
+    markers = _Markers(text)
     for kind, pattern, group, check in compiled_rules():
         pieces: list[str] = []
         last = 0
         for match in pattern.finditer(text):
             start, end = match.span(group)
+            if start < 0 or markers.overlap(start, end):
+                continue
             value = text[start:end]
-            if start < 0 or "[REDACTED:" in value or (check is not None and not check(value)):
+            if check is not None and not check(value):
                 continue
             pieces += [text[last:start], _marker(kind)]
             last = end
@@ -90,6 +114,7 @@ def redact(text: str, *, secrets: bool = True) -> Redaction:
                 kinds.append(kind)
         if pieces:
             text = "".join(pieces) + text[last:]
+            markers = _Markers(text)
     return Redaction(text, count, tuple(kinds))
 
 

@@ -1,80 +1,47 @@
-"""The secret rules that `redaction` applies: what a credential looks like where an agent meets one,
-and the checks that tell it from a placeholder, a reference, a hash, an id or a word. Each rule is
-(kind, pattern, group to replace, check on the replaced text); they run in order, and a later rule
-skips text an earlier one already replaced.
+"""The secret rules that `redaction` applies: what a credential looks like where an agent meets one
+(provider tokens, key blocks, assignments, command lines and their flags, connection strings,
+headers, prose). Each rule is (kind, pattern, group to replace, check on the replaced text, from
+`secret_checks`); they run in order, and a later rule skips text an earlier one already replaced.
+
+Every pattern is linear in the text: a scan that can run far starts only where its run begins or
+stops after a fixed number of characters, so a long line of near misses costs a pass, not a pass per
+character (tests/test_redaction.py holds 100 KB of them).
 """
 
 from __future__ import annotations
 
 import functools
-import math
 import re
 from collections.abc import Callable
 
+from mcp_memory.services.memories.secret_checks import (
+    assigned_secret,
+    aws_secret,
+    header_credential,
+    mixed,
+    password_like,
+    placeholder,
+    random_looking,
+    spaced_secret,
+    token_like,
+)
+
 __all__ = ["compiled_rules", "may_hold_secrets"]
 
+Rule = tuple[str, re.Pattern[str], int, Callable[[str], bool] | None]
 
-def _mixed(value: str) -> bool:
-    """Looks generated: letters and digits together (real keys), unlike words joined by dashes."""
-    return bool(re.search(r"\d", value)) and bool(re.search(r"[A-Za-z]", value))
-
-
-_PLACEHOLDER = re.compile(
-    r"^(?:none|null|nil|true|false|undefined|empty|redacted|required|optional|string|str|int|bool|\*+|x+|\.+|"
-    r"<[^>]*>|\{\{.*\}\}|\{[A-Za-z_]+\}|\$\{.*\}|\$[A-Za-z_][A-Za-z0-9_]*|%\(?[A-Za-z_]+\)?s?%?|"
-    r"your[_-]?.*|my[_-].*|example.*|placeholder.*|dummy.*|fake.*|sample.*|test|testing|changeme|change[_-]?me|"
-    r"secret|password|token|\[REDACTED:[a-z0-9-]+\]|\[PRIVATE\])$",
-    re.IGNORECASE,
-)
-_CODE_REFERENCE = re.compile(
-    r"^(?:os\.|process\.env|import\.meta|env\.|settings\.|config\.|self\.|this\.|secrets\.|vars\.|getenv|"
-    r"\w+\[|[A-Za-z_][\w.]*\(|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$)"
-)
-#: Keys that are public by design (Stripe publishable keys, SSH public keys).
-_PUBLIC = re.compile(r"^(?:pk_(?:live|test)_|ssh-(?:rsa|ed25519|dss)|ecdsa-sha2-)")
-_HEX = re.compile(r"^(?:0x)?[0-9a-fA-F]+$")
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+#: A flag's value, bare or quoted: group 1 the quote, group 2 the value (never a next flag).
+_FLAG_VALUE = r"([\"']?)([^\s\"'-][^\s\"']*)\1"
 
 
-def _entropy(value: str) -> float:
-    """Shannon entropy in bits per character."""
-    counts: dict[str, int] = {}
-    for ch in value:
-        counts[ch] = counts.get(ch, 0) + 1
-    return -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
-
-
-def _random_looking(value: str) -> bool:
-    """A generated secret rather than a word, a hash, a UUID or a path: long, with digits and letters
-    (or symbols) mixed, high entropy."""
-    if (
-        len(value) < 16
-        or _PUBLIC.match(value)
-        or _HEX.match(value)
-        or _UUID.match(value)
-        or ("/" in value.strip("/") and "." in value)
-    ):
-        return False
-    classes = sum(bool(re.search(p, value)) for p in (r"[a-z]", r"[A-Z]", r"\d", r"[^A-Za-z0-9]"))
-    return classes >= 3 and _entropy(value) >= 3.5
-
-
-def _password_like(value: str) -> bool:
-    """A value given as a password in prose: not a word or placeholder; letters with digits or
-    symbols."""
-    if _PLACEHOLDER.match(value) or _CODE_REFERENCE.match(value) or len(value) < 8:
-        return False
-    classes = sum(bool(re.search(p, value)) for p in (r"[a-z]", r"[A-Z]", r"\d", r"[^A-Za-z0-9]"))
-    return classes >= 3 or (classes == 2 and not value.isalpha() and _entropy(value) >= 3.0)
-
-
-def _assigned_secret(value: str) -> bool:
-    """A value given to a name like PASSWORD or API_TOKEN: anything but a placeholder or a reference."""
-    return not _PLACEHOLDER.match(value) and not _CODE_REFERENCE.match(value)
+def _flag_of(tools: str, flags: str, joiner: str) -> re.Pattern[str]:
+    """One of `flags` and its value (group 2), in a command started by one of `tools` on the same line
+    and before any pipe, `;` or `&`: `-p 8080` is a port to most tools and a password only to some."""
+    return re.compile(rf"\b(?:{tools})\b[^\n|;&]{{0,200}}?\s(?:{flags}){joiner}{_FLAG_VALUE}")
 
 
 @functools.cache
-def compiled_rules() -> list[tuple[str, re.Pattern[str], int, Callable[[str], bool] | None]]:
+def compiled_rules() -> list[Rule]:
     """The rules, compiled on first use: about 40 ms of regular expressions that a text with no
     needle (`may_hold_secrets`) never needs, and a hook process would pay on every call.
     (kind, pattern, group to replace (0 = whole match), extra check on the replaced text)"""
@@ -89,12 +56,22 @@ def compiled_rules() -> list[tuple[str, re.Pattern[str], int, Callable[[str], bo
             None,
         ),
         ("anthropic-key", re.compile(r"\bsk-ant-(?:api|admin|oat)\d{2}-[A-Za-z0-9_-]{40,}"), 0, None),
-        ("openai-key", re.compile(r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,}"), 0, _mixed),
+        ("openai-key", re.compile(r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,}"), 0, mixed),
         (
             "github-token",
             re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b"),
             0,
             None,
+        ),
+        (
+            "aws-secret-key",
+            # AKIA... wJalr..., "AKIA...,wJalr..." (the credentials CSV), an id line then a key line
+            re.compile(
+                r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}\b(?:[^\n]{0,80}?|[^\n]{0,80}\n[^\n]{0,80}?)"
+                r"(?<![A-Za-z0-9/+=])([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"
+            ),
+            1,
+            aws_secret,
         ),
         (
             "aws-access-key-id",
@@ -105,12 +82,13 @@ def compiled_rules() -> list[tuple[str, re.Pattern[str], int, Callable[[str], bo
         (
             "aws-secret-key",
             re.compile(
-                r"(?i)\baws_?secret_?(?:access_?)?key\b[\"']?\s*[:=]\s*[\"']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"
+                # also `aws configure set aws_secret_access_key VALUE`
+                r"(?i)\baws_?secret_?(?:access_?)?key\b[\"']?(?:\s*[:=]\s*|\s+)[\"']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"
             ),
             1,
             None,
         ),
-        ("slack-token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"), 0, _mixed),
+        ("slack-token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"), 0, mixed),
         (
             "slack-webhook",
             re.compile(r"https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]+"),
@@ -129,7 +107,7 @@ def compiled_rules() -> list[tuple[str, re.Pattern[str], int, Callable[[str], bo
             "url-password",
             re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]{0,31}://[^\s:/@]*:([^\s@/]+)@"),
             1,
-            lambda v: not _PLACEHOLDER.match(v),
+            lambda v: not placeholder(v),
         ),
         ("gitlab-token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}"), 0, None),
         ("npm-token", re.compile(r"\bnpm_[A-Za-z0-9]{36}\b"), 0, None),
@@ -142,13 +120,21 @@ def compiled_rules() -> list[tuple[str, re.Pattern[str], int, Callable[[str], bo
         ("atlassian-token", re.compile(r"\bATATT3[A-Za-z0-9_=-]{60,}"), 0, None),
         (
             "authorization",
+            # an Authorization header's credential, however short: "Authorization: Bearer abc123def456"
+            re.compile(
+                r"(?i)\b(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?"
+                r"(?:(?:bearer|basic|token|bot|apikey|sso-key)\s+)?([A-Za-z0-9._~+/=%-]{6,})"
+            ),
+            1,
+            header_credential,
+        ),
+        (
+            "authorization",
             re.compile(
                 r"(?i)\b(?:authorization:?\s*|-H\s*[\"']?authorization:\s*)?(?:bearer|basic|token)\s+([A-Za-z0-9._~+/=%-]{16,})"
             ),
             1,
-            lambda v: (
-                not _PLACEHOLDER.match(v) and (_random_looking(v) or (len(v) >= 24 and not v.isalpha()))
-            ),
+            lambda v: not placeholder(v) and (random_looking(v) or (len(v) >= 24 and not v.isalpha())),
         ),
         (
             "azure-sas",
@@ -158,16 +144,83 @@ def compiled_rules() -> list[tuple[str, re.Pattern[str], int, Callable[[str], bo
         ),
         (
             "password",
+            # a query or connection-string parameter: ?token=..., &password=... (JDBC), ;pwd=... (ODBC)
+            re.compile(
+                r"(?i)[?&;][A-Za-z0-9_.-]{0,32}?(?:password|passwd|pwd|pw|pass|secret|token|api[_-]?key|apikey|"
+                r"access[_-]?key|auth)=([^&\s#\"'`;]{4,})"
+            ),
+            1,
+            assigned_secret,
+        ),
+        # Command lines: a password flag of the tools that take one (`-p 8080` stays a port elsewhere).
+        ("password", _flag_of(r"(?:mysql|mariadb)[\w-]{0,16}", "-p", ""), 2, assigned_secret),
+        ("password", _flag_of("sshpass", "-p", r"\s*"), 2, assigned_secret),
+        (
+            "password",
+            _flag_of(
+                r"(?:docker|podman|nerdctl|buildah|skopeo|oras|helm(?:\s+registry)?)\s+login",
+                "-p|--password",
+                r"(?:=|\s*)",
+            ),
+            2,
+            assigned_secret,
+        ),
+        ("password", _flag_of("redis-cli", "-a|--pass", r"\s+"), 2, assigned_secret),
+        (
+            "password",
+            _flag_of("mongo(?:sh|dump|restore|import|export|stat|top|files)?", "-p|--password", r"(?:=|\s+)"),
+            2,
+            assigned_secret,
+        ),
+        (
+            "password",
+            _flag_of("ldap(?:search|add|modify|delete|passwd|whoami|compare|modrdn|exop)", "-w", r"\s*"),
+            2,
+            assigned_secret,
+        ),
+        ("password", _flag_of("openssl", "-k", r"\s+"), 2, assigned_secret),
+        (
+            "password",
+            # openssl -passin pass:VALUE; keytool -storepass VALUE (`-storepass:env NAME` names a variable)
+            re.compile(
+                r"(?<![\w-])(?:-pass(?:in|out)?\s+([\"']?)pass:|-(?:store|key|srcstore|deststore|srckey|destkey|new)pass\s+([\"']?))"
+                r"([^\s\"']+)(?:\1|\2)"
+            ),
+            3,
+            assigned_secret,
+        ),
+        (
+            "password",
+            # curl -u user:pass, --user 'user:pass', --proxy-user, -U (the user stays)
+            re.compile(
+                r"\bcurl\b[^\n|;]{0,300}?\s(?:-u|--user|--proxy-user|-U)(?:\s+|=)?([\"']?)[^\s:\"'$]{0,64}:"
+                r"([^\s\"']+)\1"
+            ),
+            2,
+            assigned_secret,
+        ),
+        (
+            "password",
+            # a quoted value with spaces: password='S3cret Pw' (libpq), "passphrase": "two words 42"
+            re.compile(
+                r"(?i)(?<![A-Za-z0-9_.-])[A-Za-z0-9_.-]{0,64}?(?:password|passwd|passphrase|pwd|pw|secret|token|"
+                r"api[_-]?key)[\"']?\s*(?:=>|[:=])\s*([\"'])([^\"'\n]{1,200})\1"
+            ),
+            2,
+            spaced_secret,
+        ),
+        (
+            "password",
             re.compile(
                 # NAME_PASSWORD= / NAME_TOKEN: / "client_secret": / --api-key=, in shell, .env, YAML, JSON, INI
                 # and connection strings; the name ends in the secret word (PASSWORD_MIN_LENGTH does not).
-                r"(?i)(?<![A-Za-z0-9_.-])(?:--?)?[A-Za-z0-9_.-]{0,64}?(?:password|passwd|passphrase|pwd|pass|secret|token|"
+                r"(?i)(?<![A-Za-z0-9_.-])(?:--?)?[A-Za-z0-9_.-]{0,64}?(?:password|passwd|passphrase|pwd|pw|pass|secret|token|"
                 r"api[_-]?key|apikey|access[_-]?key|secret[_-]?key|private[_-]?key(?:[_-]?id)?|auth|authtoken|"
                 r"credentials?|account[_-]?key|shared[_-]?access[_-]?key|sas)[\"']?\s*(?:=>|[:=])\s*([\"']?)"
                 r"([^\s\"'`,;]{6,})\1"
             ),
             2,
-            _assigned_secret,
+            assigned_secret,
         ),
         (
             "generic-key",
@@ -176,7 +229,7 @@ def compiled_rules() -> list[tuple[str, re.Pattern[str], int, Callable[[str], bo
                 r"(?i)(?<![A-Za-z0-9_.-])[A-Za-z0-9_.-]{0,64}?key[\"']?\s*(?:=>|[:=])\s*([\"']?)([^\s\"'`,;&]{16,})\1"
             ),
             2,
-            lambda v: _assigned_secret(v) and _random_looking(v),
+            lambda v: assigned_secret(v) and random_looking(v),
         ),
         (
             "password",
@@ -185,17 +238,28 @@ def compiled_rules() -> list[tuple[str, re.Pattern[str], int, Callable[[str], bo
                 r"(?i)(?<![\w-])--?[a-z0-9-]{0,64}?(?:password|passwd|token|secret|api-?key|apikey)\s+([^\s\"'`-][^\s\"'`]{5,})"
             ),
             1,
-            _assigned_secret,
+            assigned_secret,
         ),
         (
             "password",
-            # "the sudo password is P@ssw0rd123", "db passphrase: x9!..." (a password word, then the value)
+            # "the db password is Xk7pQ2", "db passphrase: x9!...", ".netrc: password S3cret" (a password word,
+            # then the value; the sentence's closing punctuation stays)
             re.compile(
-                r"(?i)(?<![\w:-])(?:password|passwd|passphrase|pwd)\b(?:[^\n]{0,30}?(?:\b(?:is|was|as|to)\b|[=:]))?\s*[\"'`]?"
-                r"([^\s\"'`]{8,})"
+                r"(?i)(?<![\w:-])(?:password|passwd|passphrase|pwd|pw)\b(?:[^\n]{0,30}?(?:\b(?:is|was|as|to)\b|[=:]))?\s*[\"'`]?"
+                r"([^\s\"'`]{5,}[^\s\"'`.,;:?)])"
             ),
             1,
-            lambda v: _password_like(v.rstrip(".,;:!?)")),
+            lambda v: password_like(v.rstrip(".,;:!?)")),
+        ),
+        (
+            "secret-in-prose",
+            # "the API key for stripe is abcd1234efgh", "token = Xk7pQ2mzL9" (shorter than random-looking)
+            re.compile(
+                r"(?i)(?<![\w:-])(?:token|secret|(?:api|access|secret|license)[\s_-]?key|apikey)\b"
+                r"(?:[^\n]{0,40}?(?:\b(?:is|are|was|as|to|of)\b|[=:]))?\s*[\"'`]?([^\s\"'`]{9,}[^\s\"'`.,;:?)])"
+            ),
+            1,
+            lambda v: token_like(v.rstrip(".,;:!?)")),
         ),
         (
             "secret-in-prose",
@@ -203,21 +267,22 @@ def compiled_rules() -> list[tuple[str, re.Pattern[str], int, Callable[[str], bo
             # "use passphrase <random>"
             re.compile(
                 r"(?i)(?<![\w:-])(?:secret|password|passwd|passphrase|token|api\s+key|access\s+key|private\s+key|credentials?|"
-                r"key)\b(?:[^\n]{0,40}?(?:\b(?:is|are|was|as|to|of)\b|[=:/]))?\s*[\"'`]?([^\s\"'`]{12,})"
+                r"key)\b(?:[^\n]{0,40}?(?:\b(?:is|are|was|as|to|of)\b|[=:/]))?\s*[\"'`]?([^\s\"'`]{11,}[^\s\"'`.,;:?)])"
             ),
             1,
-            lambda v: _random_looking(v.rstrip(".,;:!?)")),
+            lambda v: random_looking(v.rstrip(".,;:!?)")),
         ),
     ]
 
 
 #: Something every rule above needs to find: a secret word, a provider's prefix, a URL with a user.
-#: Most memories hold none, and a substring test for these spares them the thirty rules.
+#: Most memories hold none, and a substring test for these spares them the forty rules.
 _NEEDLES = (
-    "pass", "pwd", "secret", "token", "key", "cred", "auth", "bearer", "basic", "sig=", "://", "private",
+    "pass", "pw", "secret", "token", "key", "cred", "auth", "bearer", "basic", "sig=", "://", "private",
     "sas", "sk-", "sk_", "rk_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat", "akia", "asia", "agpa",
     "aida", "aroa", "anpa", "anva", "aipa", "xox", "aiza", "eyj", "glpat", "npm_", "pypi-", "sg.", "hf_",
-    "_v1_", "shpat_", "shpca_", "shppa_", "shpss_", "atatt",
+    "_v1_", "shpat_", "shpca_", "shppa_", "shpss_", "atatt", "mysql", "mariadb", "login", "redis-cli", "mongo",
+    "ldap", "curl", "openssl",
 )  # fmt: skip
 _TWILIO_QUICK = re.compile(r"SK[0-9a-fA-F]{32}")
 
