@@ -4,15 +4,17 @@ importers, hooks), and each secret found is replaced by a marker naming its kind
 `[PRIVATE]`. On by default; MCP_MEMORY_REDACT_SECRETS=false turns the secret scan off (private blocks
 are always dropped).
 
-Covered (after the rule sets of gitleaks, detect-secrets and trufflehog): private key blocks; AWS
-access key ids and secret keys; GitHub, GitLab, OpenAI, Anthropic, Slack, Stripe, Google, npm, PyPI,
-SendGrid, Twilio, Hugging Face, DigitalOcean, Shopify and Atlassian tokens; JWTs; passwords in URLs
-and connection strings; `Authorization: Bearer|Basic` headers; `.npmrc` `_authToken`; Azure account
-keys and SAS signatures; service-account JSON `private_key`/`private_key_id`; generic
-`*_PASSWORD= / *_TOKEN= / *_SECRET= / *_API_KEY=` assignments (shell, `.env`, YAML, JSON, flags); and a
-random-looking string right after a secret word in prose ("the secret key is ..."). Look-alikes are
-left alone: placeholders, environment and template references (`$API_KEY`, `${{ secrets.X }}`,
-`os.environ["PW"]`), hashes (hex), UUIDs, short ids, publishable keys, words.
+Covered (after the rule sets of gitleaks, detect-secrets and trufflehog; the rules are in
+`secret_rules`, the checks on their values in `secret_checks`): private key blocks; AWS access key
+ids and secret keys, also written after the id; provider tokens (GitHub, GitLab, OpenAI, Anthropic,
+Slack, Stripe, Google, npm, PyPI, SendGrid, Twilio, Hugging Face, DigitalOcean, Shopify, Atlassian);
+JWTs; passwords in URLs, connection strings, JDBC/ODBC/query parameters and libpq key=value;
+`Authorization` headers; Azure keys and SAS signatures; service-account JSON keys; `*_PASSWORD= /
+*_TOKEN= / *_SECRET= / *_API_KEY=` assignments; the password flags of the tools that take one
+(`mysql -p`, `sshpass -p`, `docker login -p`, `redis-cli -a`, `curl -u user:pass`, ...); and a
+password or token stated in prose. Look-alikes are left alone: placeholders and references
+(`<password>`, `$API_KEY`, `${{ secrets.X }}`, `os.environ["PW"]`, `changeme`), ports and prompts,
+hashes, UUIDs, ids, dates, paths, URLs without a password, publishable keys, words.
 """
 
 from __future__ import annotations
