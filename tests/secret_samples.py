@@ -148,6 +148,72 @@ SECRETS: list[tuple[str, str, tuple[str, ...]]] = [
     _sample("docker", "docker login -u ci --password ", S("dckr_pat_AbCdEfG" + "hIjKlMnOpQrStUvWx")),
 ]
 
+_AWS_ID = "AKIAIOSFOD" + "NN7EXAMPLE"
+_AWS_SECRET = "wJalrXUtnFEMI/K7MDEN" + "G/bPxRfiCYEXAMPLEKEY"
+
+#: Passwords given to the command-line flag of a tool that takes one (issue 23).
+COMMAND_LINES: list[tuple[str, str, tuple[str, ...]]] = [
+    _sample("mysql", "mysql -u root -p", S("Xk7pQ2" + "mzL9"), " app_db"),
+    _sample("mysql", "mysqldump -uroot -p'", S("S3cr3t!" + "Dump"), "' app > dump.sql"),
+    _sample("mysql", "mysql -h db -u app -p", S("hunter" + "2"), " -e 'show tables'"),
+    _sample("mysql", "mysql --password=", S("Tr0ub4" + "dor99"), " -u root"),
+    _sample("flag", "deploy-cli --token ", S("abcd1234" + "efgh5678"), " --region eu"),
+    _sample("flag", "wget --http-password=", S("W9e7Rt" + "5Yu3"), " https://files.example.com/a.zip"),
+    _sample("sshpass", "sshpass -p '", S("S3cret!" + "Ssh"), "' ssh deploy@10.0.0.5"),
+    _sample("sshpass", "sshpass -p", S("Xk7pQ2" + "mz"), " scp a.tar host:/tmp"),
+    _sample("registry-login", "docker login -u ci -p ", S("S3cretP" + "w42"), " registry.example.com"),
+    _sample("registry-login", "podman login quay.io -u bot -p ", S("Xk7pQ2" + "mzL9")),
+    _sample("redis-cli", "redis-cli -h cache -a ", S("R3d1s" + "Pw99"), " ping"),
+    _sample("mongo", "mongosh --username admin -p ", S("M0ngo" + "Pw77"), " --authenticationDatabase admin"),
+    _sample(
+        "ldap", "ldapsearch -x -D cn=admin,dc=example,dc=org -w ", S("Ld4p" + "Pw55"), " -b dc=example,dc=org"
+    ),
+    _sample("openssl", "openssl rsa -in key.pem -passin pass:", S("K3yP" + "ass11"), " -out plain.pem"),
+    _sample("openssl", "openssl enc -aes-256-cbc -k ", S("Enc" + "Pw2024x"), " -in a -out b"),
+    _sample("keytool", "keytool -list -keystore ks.jks -storepass ", S("St0re" + "Pw88")),
+    _sample("env", "MYSQL_PWD=", S("My5ql" + "Pw"), " mysql -u root"),
+    _sample("curl-user", "curl -u admin:", S("Cu7l" + "Pw66"), " https://api.example.com/v1"),
+    _sample("curl-user", "curl -s --user 'deploy:", S("Dep10y" + "Pw"), "' https://ci.example.com"),
+    _sample("header", "curl -H 'Authorization: Bearer ", S("abc123" + "def456"), "' https://api.example.com"),
+    _sample("header", 'curl --header "X-Api-Key: ', S("k3y" + "4567abcd"), '" https://api.example.com'),
+    _sample("header", "Authorization: token ", S("Tk9" + "x8y7z6w5")),
+]
+
+#: Passwords inside connection strings and their parameters (issue 23).
+CONNECTION_STRINGS: list[tuple[str, str, tuple[str, ...]]] = [
+    _sample("jdbc", "jdbc:mysql://db:3306/app?user=root&password=", S("Jdbc" + "Pw33"), "&useSSL=false"),
+    _sample("jdbc", "jdbc:sqlserver://db:1433;databaseName=app;user=sa;password=", S("Sq1" + "Pw!44"), ";"),
+    _sample("query", "https://api.example.com/v1/items?api_key=", S("abcd12" + "34efgh"), "&page=2"),
+    _sample(
+        "libpq",
+        "host=db.internal port=5432 dbname=app user=app password=",
+        S("Lpq" + "Pw123"),
+        " sslmode=require",
+    ),
+    _sample("libpq", "host=db user=app password='", S("S3cret" + " Pw 9"), "' dbname=app"),
+    _sample("url", "redis://default:", S("R3d" + "isPw"), "@cache.internal:6379"),
+]
+
+#: An AWS secret access key written with its key id, or given to `aws configure` (issue 23).
+AWS_PAIRS: list[tuple[str, str, tuple[str, ...]]] = [
+    _sample("aws-pair", "access key ", S(_AWS_ID), " secret ", S(_AWS_SECRET)),
+    _sample("aws-pair", "Access key ID,Secret access key\n", S(_AWS_ID), ",", S(_AWS_SECRET)),
+    _sample("aws-pair", "key id ", S(_AWS_ID), "\n", S(_AWS_SECRET)),
+    _sample("aws-pair", "aws configure set aws_secret_access_key ", S(_AWS_SECRET)),
+]
+
+#: A password or token stated in a sentence, shorter than a generated key (issue 23).
+PROSE: list[tuple[str, str, tuple[str, ...]]] = [
+    _sample("prose", "the db password is ", S("Xk7p" + "Q2")),
+    _sample("prose", "pw: ", S("Pw9x" + "Lm3q")),
+    _sample("prose", "token = ", S("Xk7pQ2" + "mzL9")),
+    _sample("prose", "the API key for stripe is ", S("abcd12" + "34efgh")),
+    _sample("prose", "change the root password to ", S("Tr0ub" + "4dor"), ", then restart"),
+    _sample("netrc", "machine api.example.com login me password ", S("N3trc" + "Pw")),
+]
+
+SECRETS += COMMAND_LINES + CONNECTION_STRINGS + AWS_PAIRS + PROSE
+
 #: Texts that look like secrets but are not; stored unchanged.
 LOOK_ALIKES: list[str] = [
     "password = os.environ['DB_PASSWORD']",
@@ -214,3 +280,63 @@ LOOK_ALIKES: list[str] = [
     "the CSS class is btn-primary-lg-outline",
     "ImportError: cannot import name 'TokenizerFast' from transformers",
 ]
+
+#: Flags that are not passwords: a port, a prompt, a user, a variable, a file (issue 23).
+COMMAND_LOOK_ALIKES: list[str] = [
+    "mysql -u root -p app_db",
+    "mysql -h db -P 3306 -u root -p",
+    "mysql -p$MYSQL_PWD -u root",
+    "npx serve -p 3000",
+    "ssh -p 2222 deploy@10.0.0.5",
+    "docker run -p 8080:80 nginx",
+    "iperf3 -c host -p 5201",
+    "redis-cli -h cache -p 6379 ping",
+    'sshpass -p "$SSHPASS" ssh host',
+    "docker login -u ci --password-stdin registry.example.com",
+    'curl -u "$USER:$PASS" https://api.example.com',
+    "curl -u admin https://api.example.com",
+    "curl -u $STRIPE_KEY: https://api.stripe.com/v1/charges",
+    'curl -H "Authorization: Bearer $TOKEN" https://api.example.com',
+    "docker run -u 1000:1000 app",
+    "git push -u origin main",
+    "keytool -list -keystore ks.jks -storepass:env STOREPASS",
+    "keytool -list -keystore ks.jks -storepass changeit",
+    "openssl rsa -passin env:KEY_PASS -in key.pem",
+    "mongosh --port 27017 -u admin -p --authenticationDatabase admin",
+]
+
+#: Sentences about passwords and tokens that hold none (issue 23).
+PROSE_LOOK_ALIKES: list[str] = [
+    "reset your password in settings",
+    "the password field is required",
+    "the password is case-sensitive",
+    "the password is SHA-256 hashed",
+    "the password is base64-encoded",
+    "password123 is a bad example",
+    "the password is password123, the classic bad example",
+    "your password must contain 1 digit",
+    "the password file is ~/.pgpass",
+    "the token budget is 8000 tokens",
+    "tokens: 512",
+    "the token was revoked at 2024-05-01T12:00:00Z",
+    "the token endpoint is https://auth.example.com/oauth/token",
+    "the token is sha256:4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d",
+    "the cache key is user:123:profile",
+    "the Authorization: header carries the token",
+    "the api key for stripe is in the vault",
+]
+
+#: Placeholders and references where a password would go, and addresses without one (issue 23).
+PLACEHOLDER_LOOK_ALIKES: list[str] = [
+    "password: <password>",
+    "DB_PASSWORD=${DB_PASSWORD}",
+    "PGPASSWORD=$PASSWORD psql -h db",
+    "password: ****",
+    "host=db user=app password=${PGPASSWORD} dbname=app",
+    "jdbc:postgresql://db:5432/app?user=app&password=${DB_PASSWORD}",
+    "postgres://db.internal:5432/app",
+    "https://github.com/org/repo/blob/main/src/auth/token.py",
+    '"error": "Enter your password please"',
+]
+
+LOOK_ALIKES += COMMAND_LOOK_ALIKES + PROSE_LOOK_ALIKES + PLACEHOLDER_LOOK_ALIKES
