@@ -21,7 +21,6 @@ NOT_YET_MOVED = {
     "hooks/capture.py": 12,
     "hooks/db.py": 10,
     "hooks/recall.py": 13,
-    "services/transfer/restore.py": 12,
 }
 
 
