@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RuleRow",
+    "add_rules",
     "archive_memory",
     "expired_ids",
     "live_rows_by_id",
@@ -48,6 +49,11 @@ async def read_rules(source: QuerySource) -> list[RuleRow]:
 async def replace_rules(conn: Transaction, rules: Sequence[RuleRow], now: float) -> None:
     """Replace every lifecycle rule with `rules` (none: remove them all), created at `now`."""
     await conn.execute("DELETE FROM lifecycle_rules")
+    await add_rules(conn, rules, now)
+
+
+async def add_rules(conn: Transaction, rules: Sequence[RuleRow], now: float) -> None:
+    """Store `rules` after the lifecycle rules there are, created at `now`."""
     await conn.executemany(
         "INSERT INTO lifecycle_rules(action, older_than_days, kind, tag, project, importance_below, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -22,6 +22,7 @@ __all__ = [
     "fetch_episode",
     "insert_episode",
     "insert_step",
+    "insert_steps",
     "last_step",
     "recent_episodes",
     "record_completion",
@@ -29,6 +30,10 @@ __all__ = [
     "steps_of",
 ]
 
+_INSERT_STEP = (
+    "INSERT INTO episode_steps(episode_id, step, action, result, ok, files, created_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
 _COLUMNS = (
     "id, task, context, preconditions, project, tags, outcome, reward, lesson, reflection, "
     "lesson_memory_id, started_at, completed_at, embedding, embedding_model"
@@ -213,9 +218,27 @@ async def insert_step(
 ) -> None:
     """Record step `number` of an episode."""
     await tx.execute(
-        "INSERT INTO episode_steps(episode_id, step, action, result, ok, files, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        _INSERT_STEP,
         (episode, number, action, result, None if ok is None else int(ok), json.dumps(list(files)), at),
+    )
+
+
+async def insert_steps(tx: Transaction, episode: int, steps: Sequence[Step]) -> None:
+    """Record these steps of an episode (an import writes an exported episode's steps at once)."""
+    await tx.executemany(
+        _INSERT_STEP,
+        [
+            (
+                episode,
+                s.number,
+                s.action,
+                s.result,
+                None if s.ok is None else int(s.ok),
+                json.dumps(list(s.files)),
+                s.created_at,
+            )
+            for s in steps
+        ],
     )
 
 

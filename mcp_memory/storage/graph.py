@@ -64,11 +64,13 @@ async def entity_id(source: QuerySource, name: str) -> int | None:
     return int(rows[0][0]) if rows else None
 
 
-async def insert_entity(tx: Transaction, name: str, type_: str, now: float) -> int:
-    """A new entity's id."""
+async def insert_entity(
+    tx: Transaction, name: str, type_: str, now: float, *, updated_at: float | None = None
+) -> int:
+    """A new entity's id: created at `now`, and updated then too unless `updated_at` says when."""
     rows = await tx.execute_fetchall(
         "INSERT INTO entities(name, type, created_at, updated_at) VALUES (?, ?, ?, ?) RETURNING id",
-        (name, type_, now, now),
+        (name, type_, now, now if updated_at is None else updated_at),
     )
     return int(rows[0][0])
 

@@ -22,7 +22,22 @@ import anyio.to_thread
 
 from mcp_memory.errors import InvalidInput
 from mcp_memory.services.app import App
+from mcp_memory.services.episodes.record import format_episode_id
 from mcp_memory.services.transfer.access import FileAccess, tool_access
+from mcp_memory.storage.consolidation import read_rules
+from mcp_memory.storage.ids import format_id
+from mcp_memory.storage.transfer_rows import (
+    all_entities,
+    all_episodes,
+    all_links,
+    all_memories,
+    all_observations,
+    all_relations,
+    all_steps,
+    all_tags,
+    all_versions,
+)
+from mcp_memory.storage.vectors import all_vectors
 
 __all__ = ["FORMAT_VERSION", "ExportResult", "export_memories", "iso_time", "parse_iso_time"]
 
@@ -69,33 +84,28 @@ class ExportResult:
     bytes: int
 
 
-async def _records(app: App, *, include_vectors: bool) -> list[dict[str, Any]]:
-    db = app.db
-    records: list[dict[str, Any]] = []
+def _header(app: App, *, include_vectors: bool) -> dict[str, Any]:
+    info = app.vector_info if include_vectors else None
+    return {
+        "type": "header",
+        "format": "mcp-memory",
+        "version": FORMAT_VERSION,
+        "embedding_model": info.model if info else None,
+        "embedding_dim": info.dim if info else None,
+    }
+
+
+async def _memory_records(app: App, *, include_vectors: bool) -> list[dict[str, Any]]:
+    """Every memory, deleted and archived ones included, with its tags (and vector, if asked)."""
+    tags = await all_tags(app.db)
     info = app.vector_info
-    records.append(
-        {
-            "type": "header",
-            "format": "mcp-memory",
-            "version": FORMAT_VERSION,
-            "embedding_model": info.model if info and include_vectors else None,
-            "embedding_dim": info.dim if info and include_vectors else None,
-        }
-    )
-    tags: dict[int, list[str]] = {}
-    for memory_id, tag in await db.fetchall("SELECT memory_id, tag FROM memory_tags ORDER BY memory_id, tag"):
-        tags.setdefault(int(memory_id), []).append(str(tag))
-    vectors: dict[int, bytes] = {}
-    if include_vectors and info is not None:
-        vectors = {
-            int(r[0]): bytes(r[1])
-            for r in await db.fetchall(f"SELECT memory_id, embedding FROM {info.table}")
-        }
-    for r in await db.fetchall("SELECT * FROM memories ORDER BY id"):
+    vectors = await all_vectors(app.db, info.table) if include_vectors and info is not None else {}
+    records = []
+    for r in await all_memories(app.db):
         rowid = int(r["id"])
         record: dict[str, Any] = {
             "type": "memory",
-            "id": f"m_{rowid}",
+            "id": format_id(rowid),
             "content": r["content"],
             "tags": tags.get(rowid, []),
             "kind": r["kind"],
@@ -116,30 +126,35 @@ async def _records(app: App, *, include_vectors: bool) -> list[dict[str, Any]]:
         if rowid in vectors:
             record["vector"] = base64.b64encode(vectors[rowid]).decode()
         records.append(record)
-    for r in await db.fetchall("SELECT * FROM memory_versions ORDER BY memory_id, version"):
-        records.append(
-            {
-                "type": "version",
-                "memory_id": f"m_{r['memory_id']}",
-                "version": r["version"],
-                "content": r["content"],
-                "tags": json.loads(r["tags"]),
-                "kind": r["kind"],
-                "importance": r["importance"],
-                "metadata": json.loads(r["metadata"]),
-                "valid_from": iso_time(r["valid_from"]),
-                "replaced_at": iso_time(r["replaced_at"]),
-                "replaced_by": r["replaced_by"],
-                "changed": json.loads(r["changed"]),
-            }
-        )
+    return records
+
+
+async def _version_records(app: App) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "version",
+            "memory_id": format_id(int(r["memory_id"])),
+            "version": r["version"],
+            "content": r["content"],
+            "tags": json.loads(r["tags"]),
+            "kind": r["kind"],
+            "importance": r["importance"],
+            "metadata": json.loads(r["metadata"]),
+            "valid_from": iso_time(r["valid_from"]),
+            "replaced_at": iso_time(r["replaced_at"]),
+            "replaced_by": r["replaced_by"],
+            "changed": json.loads(r["changed"]),
+        }
+        for r in await all_versions(app.db)
+    ]
+
+
+async def _graph_records(app: App) -> list[dict[str, Any]]:
+    """Entities with their observations, then relations, then links from memories, by name."""
+    observations = await all_observations(app.db)
     names: dict[int, str] = {}
-    observations: dict[int, list[str]] = {}
-    for entity_id, content in await db.fetchall(
-        "SELECT entity_id, content FROM observations ORDER BY entity_id, created_at, content"
-    ):
-        observations.setdefault(int(entity_id), []).append(str(content))
-    for r in await db.fetchall("SELECT id, name, type, created_at, updated_at FROM entities ORDER BY id"):
+    records: list[dict[str, Any]] = []
+    for r in await all_entities(app.db):
         names[int(r["id"])] = str(r["name"])
         records.append(
             {
@@ -151,69 +166,83 @@ async def _records(app: App, *, include_vectors: bool) -> list[dict[str, Any]]:
                 "updated_at": iso_time(r["updated_at"]),
             }
         )
-    for r in await db.fetchall(
-        "SELECT from_id, type, to_id, created_at FROM relations ORDER BY from_id, type, to_id"
-    ):
-        records.append(
-            {
-                "type": "relation",
-                "from": names[int(r[0])],
-                "to": names[int(r[2])],
-                "relationType": r[1],
-                "created_at": iso_time(r[3]),
-            }
-        )
-    for memory_id, entity_id in await db.fetchall(
-        "SELECT memory_id, entity_id FROM memory_entities ORDER BY memory_id, entity_id"
-    ):
-        records.append({"type": "link", "memory_id": f"m_{memory_id}", "entity": names[int(entity_id)]})
-    steps: dict[int, list[dict[str, Any]]] = {}
-    for s in await db.fetchall("SELECT * FROM episode_steps ORDER BY episode_id, step"):
-        steps.setdefault(int(s["episode_id"]), []).append(
-            {
-                "step": s["step"],
-                "action": s["action"],
-                "result": s["result"],
-                "ok": None if s["ok"] is None else bool(s["ok"]),
-                "files": json.loads(s["files"]),
-                "created_at": iso_time(s["created_at"]),
-            }
-        )
-    for r in await db.fetchall("SELECT * FROM episodes ORDER BY id"):
-        records.append(
-            {
-                "type": "episode",
-                "id": f"e_{r['id']}",
-                "task": r["task"],
-                "context": r["context"],
-                "preconditions": json.loads(r["preconditions"]),
-                "project": r["project"],
-                "tags": json.loads(r["tags"]),
-                "outcome": r["outcome"],
-                "reward": r["reward"],
-                "lesson": r["lesson"],
-                "reflection": r["reflection"],
-                "lesson_memory_id": f"m_{r['lesson_memory_id']}" if r["lesson_memory_id"] else None,
-                "started_at": iso_time(r["started_at"]),
-                "completed_at": iso_time(r["completed_at"]),
-                "steps": steps.get(int(r["id"]), []),
-            }
-        )
-    for r in await db.fetchall(
-        "SELECT action, older_than_days, kind, tag, project, importance_below FROM lifecycle_rules ORDER BY id"
-    ):
-        records.append(
-            {
-                "type": "lifecycle_rule",
-                "action": r[0],
-                "older_than_days": r[1],
-                "kind": r[2],
-                "tag": r[3],
-                "project": r[4],
-                "importance_below": r[5],
-            }
-        )
+    records += [
+        {
+            "type": "relation",
+            "from": names[source],
+            "to": names[target],
+            "relationType": type_,
+            "created_at": iso_time(created_at),
+        }
+        for source, type_, target, created_at in await all_relations(app.db)
+    ]
+    records += [
+        {"type": "link", "memory_id": format_id(memory), "entity": names[entity]}
+        for memory, entity in await all_links(app.db)
+    ]
     return records
+
+
+def _step_record(s: Any) -> dict[str, Any]:
+    return {
+        "step": s["step"],
+        "action": s["action"],
+        "result": s["result"],
+        "ok": None if s["ok"] is None else bool(s["ok"]),
+        "files": json.loads(s["files"]),
+        "created_at": iso_time(s["created_at"]),
+    }
+
+
+async def _episode_records(app: App) -> list[dict[str, Any]]:
+    steps = await all_steps(app.db)
+    return [
+        {
+            "type": "episode",
+            "id": format_episode_id(int(r["id"])),
+            "task": r["task"],
+            "context": r["context"],
+            "preconditions": json.loads(r["preconditions"]),
+            "project": r["project"],
+            "tags": json.loads(r["tags"]),
+            "outcome": r["outcome"],
+            "reward": r["reward"],
+            "lesson": r["lesson"],
+            "reflection": r["reflection"],
+            "lesson_memory_id": format_id(int(r["lesson_memory_id"])) if r["lesson_memory_id"] else None,
+            "started_at": iso_time(r["started_at"]),
+            "completed_at": iso_time(r["completed_at"]),
+            "steps": [_step_record(s) for s in steps.get(int(r["id"]), [])],
+        }
+        for r in await all_episodes(app.db)
+    ]
+
+
+async def _rule_records(app: App) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "lifecycle_rule",
+            "action": rule.action,
+            "older_than_days": rule.older_than_days,
+            "kind": rule.kind,
+            "tag": rule.tag,
+            "project": rule.project,
+            "importance_below": rule.importance_below,
+        }
+        for rule in await read_rules(app.db)
+    ]
+
+
+async def _records(app: App, *, include_vectors: bool) -> list[dict[str, Any]]:
+    """Every record of an export, in the order an import restores them."""
+    return [
+        _header(app, include_vectors=include_vectors),
+        *await _memory_records(app, include_vectors=include_vectors),
+        *await _version_records(app),
+        *await _graph_records(app),
+        *await _episode_records(app),
+        *await _rule_records(app),
+    ]
 
 
 def _quoted(text: str) -> str:

@@ -29,11 +29,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mcp_memory.services.memories.records import parse_id
-from mcp_memory.services.memories.store import content_hash, set_tags
+from mcp_memory.services.memories.store import content_hash
 from mcp_memory.services.transfer.exporting import parse_iso_time
+from mcp_memory.storage import graph, transfer_rows
+from mcp_memory.storage.consolidation import RuleRow, add_rules, read_rules
+from mcp_memory.storage.episodes import Step, insert_steps
+from mcp_memory.storage.ids import parse_id
 from mcp_memory.storage.keyword_rows import sync_keyword_index_many
+from mcp_memory.storage.memories import set_tags
 from mcp_memory.storage.query import Transaction
+from mcp_memory.storage.transfer_rows import EpisodeImport, MemoryImport, MemoryKey
 from mcp_memory.storage.vectors import VectorIndexInfo, write_vectors
 
 __all__ = ["RECORD_TYPES", "Restored", "Tally", "restore_records"]
@@ -89,18 +94,13 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
-async def _insert(conn: Transaction, table: str, row: Mapping[str, Any], wanted_id: int | None = None) -> int:
-    """Insert `row` (column -> value) into `table`, with `wanted_id` as its id when that is free."""
-    if wanted_id is not None and not list(
-        await conn.execute_fetchall(f"SELECT 1 FROM {table} WHERE id = ?", (wanted_id,))
-    ):
-        row = {"id": wanted_id, **row}
-    cursor = await conn.execute(
-        f"INSERT INTO {table}({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", tuple(row.values())
-    )
-    if cursor.lastrowid is None:  # pragma: no cover - INSERT always sets it
-        raise RuntimeError(f"insert into {table} returned no row id")
-    return int(cursor.lastrowid)
+def _episode_rowid(exported_id: Any) -> int | None:
+    """The row id in an exported episode id ('e_12'), or None when it is not one."""
+    text = str(exported_id or "")
+    digits = text[2:]
+    if not (text.startswith("e_") and digits.isascii() and digits.isdigit()) or len(digits) > 18:
+        return None
+    return int(digits)
 
 
 async def restore_records(
@@ -122,57 +122,44 @@ async def restore_records(
     return done
 
 
-def _memory_row(record: Record, now: float) -> dict[str, Any]:
-    return {
-        "content": record["content"],
-        "content_hash": content_hash(record["content"]),
-        "kind": record.get("kind") or "note",
-        "importance": float(record.get("importance", 0.5)),
-        "metadata": _json(record.get("metadata") or {}),
-        "project": record.get("project") or "",
-        "pinned": int(bool(record.get("pinned"))),
-        "pin_note": record.get("pin_note"),
-        "created_at": _time(record.get("created_at")) or now,
-        "updated_at": _time(record.get("updated_at")) or now,
-        "last_accessed_at": _time(record.get("last_accessed_at")),
-        "access_count": int(record.get("access_count", 0)),
-        "expires_at": _time(record.get("expires_at")),
-        "deleted_at": _time(record.get("deleted_at")),
-        "archived_at": _time(record.get("archived_at")),
-        "version": int(record.get("version", 1)),
-    }
+def _memory_row(record: Record, now: float) -> MemoryImport:
+    return MemoryImport(
+        content=record["content"],
+        content_hash=content_hash(record["content"]),
+        kind=record.get("kind") or "note",
+        importance=float(record.get("importance", 0.5)),
+        metadata=_json(record.get("metadata") or {}),
+        project=record.get("project") or "",
+        pinned=bool(record.get("pinned")),
+        pin_note=record.get("pin_note"),
+        created_at=_time(record.get("created_at")) or now,
+        updated_at=_time(record.get("updated_at")) or now,
+        last_accessed_at=_time(record.get("last_accessed_at")),
+        access_count=int(record.get("access_count", 0)),
+        expires_at=_time(record.get("expires_at")),
+        deleted_at=_time(record.get("deleted_at")),
+        archived_at=_time(record.get("archived_at")),
+        version=int(record.get("version", 1)),
+    )
 
 
-async def _deleted_memories(conn: Transaction) -> dict[tuple[str, str], list[tuple[float, int]]]:
+async def _deleted_memories(conn: Transaction) -> dict[tuple[str, str], list[MemoryKey]]:
     """Deleted memories by (project, content hash): one read, since no index covers them."""
-    found: dict[tuple[str, str], list[tuple[float, int]]] = {}
-    for row in await conn.execute_fetchall(
-        "SELECT id, project, content_hash, created_at FROM memories WHERE deleted_at IS NOT NULL"
-    ):
-        found.setdefault((str(row[1]), str(row[2])), []).append((float(row[3]), int(row[0])))
+    found: dict[tuple[str, str], list[MemoryKey]] = {}
+    for key in await transfer_rows.deleted_memory_keys(conn):
+        found.setdefault((key.project, key.content_hash), []).append(key)
     return found
 
 
 async def _present_memory(
-    conn: Transaction,
-    row: Mapping[str, Any],
-    deleted: Mapping[tuple[str, str], list[tuple[float, int]]],
+    conn: Transaction, row: MemoryImport, deleted: Mapping[tuple[str, str], list[MemoryKey]]
 ) -> int | None:
     """The id of the memory `row` already is in the store (see the module's notes), or None."""
-    key = (row["project"], row["content_hash"])
-    live = [
-        (float(r[1]), int(r[0]))
-        for r in await conn.execute_fetchall(
-            "SELECT id, created_at FROM memories WHERE project = ? AND content_hash = ? AND deleted_at IS NULL",
-            key,
-        )
-    ]
-    if live and row["deleted_at"] is None:
-        return live[0][1]
-    return next(
-        (rowid for at, rowid in [*live, *deleted.get(key, [])] if abs(at - row["created_at"]) < _SAME_TIME),
-        None,
-    )
+    live = await transfer_rows.live_memory_keys(conn, row.project, row.content_hash)
+    if live and row.deleted_at is None:
+        return live[0].rowid
+    same_text = [*live, *deleted.get((row.project, row.content_hash), [])]
+    return next((key.rowid for key in same_text if abs(key.created_at - row.created_at) < _SAME_TIME), None)
 
 
 async def _restore_memories(
@@ -189,28 +176,41 @@ async def _restore_memories(
     vector_rows: list[tuple[int, bytes, str, str, float]] = []
     for number, record in records:
         row = _memory_row(record, now)
-        if not 0 <= row["importance"] <= 1:
-            done.problems.append(f"line {number}: importance {row['importance']} is out of range")
+        if not 0 <= row.importance <= 1:
+            done.problems.append(f"line {number}: importance {row.importance} is out of range")
             continue
         present = await _present_memory(conn, row, deleted)
         if present is not None:
             ids.rowids[record["id"]] = present
             tally.present += 1
             continue
-        rowid = await _insert(conn, "memories", row, parse_id(str(record["id"])))
+        rowid = await transfer_rows.insert_memory_row(conn, row, parse_id(str(record["id"])))
         ids.rowids[record["id"]] = rowid
         ids.written.add(record["id"])
         tally.added += 1
         await set_tags(conn, rowid, list(dict.fromkeys(record.get("tags") or [])), new=True)
-        if row["deleted_at"] is None:
+        if row.deleted_at is None:
             indexed.append(rowid)
             if vectors is not None and record.get("vector"):
                 blob = base64.b64decode(record["vector"])
-                vector_rows.append((rowid, blob, row["project"], row["kind"], row["created_at"]))
+                vector_rows.append((rowid, blob, row.project, row.kind, row.created_at))
     await sync_keyword_index_many(conn, indexed)
     if vector_rows and vectors is not None:
         await write_vectors(conn, vectors, vector_rows)
     return ids
+
+
+def _count(tally: Tally, added: bool) -> None:
+    if added:
+        tally.added += 1
+    else:
+        tally.present += 1
+
+
+def _unstorable(*values: Any) -> bool:
+    """Whether a record lacks a value its row must have: the store cannot hold it, so, like a record
+    it has already, it is not written and counts as present."""
+    return any(value is None for value in values)
 
 
 async def _restore_versions(conn: Transaction, records: Numbered, ids: _MemoryIds, done: Restored) -> None:
@@ -220,9 +220,8 @@ async def _restore_versions(conn: Transaction, records: Numbered, ids: _MemoryId
         if record["memory_id"] not in ids.written:
             tally.present += record["memory_id"] in ids.rowids
             continue
-        row = {
-            "memory_id": ids.rowids[record["memory_id"]],
-            "version": record["version"],
+        memory_id, version = ids.rowids[record["memory_id"]], record["version"]
+        columns = {
             "content": record["content"],
             "tags": json.dumps(record["tags"]),
             "kind": record["kind"],
@@ -233,12 +232,10 @@ async def _restore_versions(conn: Transaction, records: Numbered, ids: _MemoryId
             "replaced_by": record["replaced_by"],
             "changed": json.dumps(record["changed"]),
         }
-        cursor = await conn.execute(
-            f"INSERT OR IGNORE INTO memory_versions({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-            tuple(row.values()),
-        )
-        tally.added += cursor.rowcount
-        tally.present += 1 - cursor.rowcount
+        if _unstorable(version, *columns.values()):
+            tally.present += 1
+            continue
+        _count(tally, await transfer_rows.add_version(conn, memory_id, version, **columns))
 
 
 async def _restore_entities(
@@ -248,29 +245,24 @@ async def _restore_entities(
     entities, observations = done.counts["entities"], done.counts["observations"]
     names: dict[str, int] = {}
     for _, record in records:
-        rows = list(await conn.execute_fetchall("SELECT id FROM entities WHERE name = ?", (record["name"],)))
         created = _time(record.get("created_at")) or now
-        if rows:
-            entity_id = int(rows[0][0])
-            entities.present += 1
-        else:
-            row = {
-                "name": record["name"],
-                "type": record.get("entityType") or "unknown",
-                "created_at": created,
-                "updated_at": _time(record.get("updated_at")) or now,
-            }
-            entity_id = await _insert(conn, "entities", row)
-            entities.added += 1
+        entity_id = await graph.entity_id(conn, record["name"])
+        _count(entities, entity_id is None)
+        if entity_id is None:
+            entity_id = await graph.insert_entity(
+                conn,
+                record["name"],
+                record.get("entityType") or "unknown",
+                created,
+                updated_at=_time(record.get("updated_at")) or now,
+            )
         names[record["name"]] = entity_id
         for offset, text in enumerate(record.get("observations") or []):
             # Distinct times keep the exported order, which is by time.
-            cursor = await conn.execute(
-                "INSERT OR IGNORE INTO observations(entity_id, content, created_at) VALUES (?, ?, ?)",
-                (entity_id, text, created + offset * 1e-6),
+            stored = not _unstorable(text) and await graph.add_observation(
+                conn, entity_id, text, created + offset * 1e-6
             )
-            observations.added += cursor.rowcount
-            observations.present += 1 - cursor.rowcount
+            _count(observations, stored)
     return names
 
 
@@ -281,17 +273,14 @@ async def _restore_relations(
     for _, record in records:
         if record["from"] not in names or record["to"] not in names:
             continue
-        cursor = await conn.execute(
-            "INSERT OR IGNORE INTO relations(from_id, type, to_id, created_at) VALUES (?, ?, ?, ?)",
-            (
-                names[record["from"]],
-                record["relationType"],
-                names[record["to"]],
-                _time(record.get("created_at")) or now,
-            ),
+        stored = not _unstorable(record["relationType"]) and await graph.add_relation(
+            conn,
+            names[record["from"]],
+            record["relationType"],
+            names[record["to"]],
+            _time(record.get("created_at")) or now,
         )
-        tally.added += cursor.rowcount
-        tally.present += 1 - cursor.rowcount
+        _count(tally, stored)
 
 
 async def _restore_links(
@@ -301,29 +290,41 @@ async def _restore_links(
     for _, record in records:
         if record["memory_id"] not in ids.rowids or record["entity"] not in names:
             continue
-        cursor = await conn.execute(
-            "INSERT OR IGNORE INTO memory_entities(memory_id, entity_id) VALUES (?, ?)",
-            (ids.rowids[record["memory_id"]], names[record["entity"]]),
+        linked = await graph.link_memory_entity(
+            conn, ids.rowids[record["memory_id"]], names[record["entity"]]
         )
-        tally.added += cursor.rowcount
-        tally.present += 1 - cursor.rowcount
+        _count(tally, linked)
 
 
-def _episode_row(record: Record, ids: _MemoryIds, now: float) -> dict[str, Any]:
-    return {
-        "task": record["task"],
-        "context": record.get("context") or "",
-        "preconditions": json.dumps(record.get("preconditions") or []),
-        "project": record.get("project") or "",
-        "tags": json.dumps(record.get("tags") or []),
-        "outcome": record.get("outcome"),
-        "reward": record.get("reward"),
-        "lesson": record.get("lesson"),
-        "reflection": record.get("reflection"),
-        "lesson_memory_id": ids.rowids.get(record.get("lesson_memory_id") or ""),
-        "started_at": _time(record.get("started_at")) or now,
-        "completed_at": _time(record.get("completed_at")),
-    }
+def _episode_row(record: Record, ids: _MemoryIds, now: float) -> EpisodeImport:
+    return EpisodeImport(
+        task=record["task"],
+        context=record.get("context") or "",
+        preconditions=record.get("preconditions") or [],
+        project=record.get("project") or "",
+        tags=record.get("tags") or [],
+        outcome=record.get("outcome"),
+        reward=record.get("reward"),
+        lesson=record.get("lesson"),
+        reflection=record.get("reflection"),
+        lesson_memory_id=ids.rowids.get(record.get("lesson_memory_id") or ""),
+        started_at=_time(record.get("started_at")) or now,
+        completed_at=_time(record.get("completed_at")),
+    )
+
+
+def _steps(record: Record, now: float) -> list[Step]:
+    return [
+        Step(
+            number=step["step"],
+            action=step["action"],
+            result=step.get("result"),
+            ok=step.get("ok"),
+            files=tuple(step.get("files") or []),
+            created_at=_time(step.get("created_at")) or now,
+        )
+        for step in record.get("steps") or []
+    ]
 
 
 async def _restore_episodes(
@@ -333,34 +334,16 @@ async def _restore_episodes(
     episodes, steps = done.counts["episodes"], done.counts["steps"]
     for _, record in records:
         row = _episode_row(record, ids, now)
-        present = await conn.execute_fetchall(
-            "SELECT 1 FROM episodes WHERE project = ? AND task = ? AND abs(started_at - ?) < ?",
-            (row["project"], row["task"], row["started_at"], _SAME_TIME),
-        )
-        if list(present):
+        if await transfer_rows.episode_started_near(
+            conn, project=row.project, task=row.task, started_at=row.started_at, within=_SAME_TIME
+        ):
             episodes.present += 1
             steps.present += len(record.get("steps") or [])
             continue
-        wanted = str(record.get("id") or "")
-        episode_id = await _insert(conn, "episodes", row, int(wanted[2:]) if wanted[2:].isdigit() else None)
+        episode_id = await transfer_rows.insert_episode_row(conn, row, _episode_rowid(record.get("id")))
         episodes.added += 1
-        step_rows = [
-            (
-                episode_id,
-                step["step"],
-                step["action"],
-                step.get("result"),
-                None if step.get("ok") is None else int(step["ok"]),
-                json.dumps(step.get("files") or []),
-                _time(step.get("created_at")) or now,
-            )
-            for step in record.get("steps") or []
-        ]
-        await conn.executemany(
-            "INSERT INTO episode_steps(episode_id, step, action, result, ok, files, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            step_rows,
-        )
+        step_rows = _steps(record, now)
+        await insert_steps(conn, episode_id, step_rows)
         steps.added += len(step_rows)
 
 
@@ -371,16 +354,17 @@ async def _restore_rules(conn: Transaction, records: Numbered, done: Restored, n
     """Lifecycle rules, only into a store without rules of its own (its rules are its policy); a
     rule identical to a stored one is present."""
     tally = done.counts["rules"]
-    stored = {
-        tuple(row)
-        for row in await conn.execute_fetchall(f"SELECT {', '.join(_RULE_COLUMNS)} FROM lifecycle_rules")
-    }
+    stored = set(await read_rules(conn))
+    written: list[RuleRow] = []
     for number, record in records:
-        row = {column: record.get(column) for column in _RULE_COLUMNS}
-        if tuple(row.values()) in stored:
+        # A rule as the file has it: the store refuses one without an action or an age.
+        fields: dict[str, Any] = {column: record.get(column) for column in _RULE_COLUMNS}
+        rule = RuleRow(**fields)
+        if rule in stored:
             tally.present += 1
         elif stored:
             done.problems.append(f"line {number}: lifecycle rule left out (this store has rules of its own)")
         else:
-            await _insert(conn, "lifecycle_rules", {**row, "created_at": now})
+            written.append(rule)
             tally.added += 1
+    await add_rules(conn, written, now)
