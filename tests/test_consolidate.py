@@ -17,6 +17,12 @@ from mcp_memory.services.search.hybrid import search_memories
 pytestmark = pytest.mark.anyio
 
 
+@pytest.fixture
+def app(engine_app: App) -> App:
+    """Every test here runs on both engines."""
+    return engine_app
+
+
 async def test_dry_run_reports_and_changes_nothing_then_merge_keeps_tags(app: App) -> None:
     """Near-duplicates are reported in a dry run; the real run keeps one with every tag, the other is
     deleted with a version saying where it went."""

@@ -14,6 +14,12 @@ from mcp_memory.services.search.context import build_context, count_tokens
 pytestmark = pytest.mark.anyio
 
 
+@pytest.fixture
+def app(engine_app: App) -> App:
+    """Every test here runs on both engines."""
+    return engine_app
+
+
 async def test_pins_first_then_relevant_then_lessons_without_repeats(app: App) -> None:
     """Pinned memories lead, relevant ones follow, episode lessons close; each memory once."""
     pin = (await store_memory(app, "Never push to main directly", tags=["git"])).id

@@ -29,6 +29,12 @@ async def _episode(
     return eid
 
 
+@pytest.fixture
+def app(engine_app: App) -> App:
+    """Every test here runs on both engines."""
+    return engine_app
+
+
 async def test_completion_reflects_and_stores_the_lesson(app: App) -> None:
     """The reflection names what failed and what worked; the lesson is a memory of kind lesson."""
     eid = await start_episode(

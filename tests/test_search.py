@@ -33,6 +33,12 @@ async def _seed(app: App) -> dict[str, str]:
     return ids
 
 
+@pytest.fixture
+def app(engine_app: App) -> App:
+    """Every test here runs on both engines."""
+    return engine_app
+
+
 async def test_hybrid_finds_the_right_memory_first_and_explains_why(app: App) -> None:
     """The best match ranks first with both signals named in `why`."""
     ids = await _seed(app)

@@ -16,6 +16,7 @@ __all__ = [
     "KEYWORD_ROWS",
     "drop_keyword_row",
     "match_clause",
+    "match_expression",
     "sync_keyword_index",
     "sync_keyword_index_many",
 ]
@@ -31,12 +32,24 @@ KEYWORD_ROWS = (
 _CHUNK = 500
 
 
-def match_clause(alias: str) -> str:
-    """The condition that the keyword index matches the FTS5 expression bound next, for the memories
-    table under `alias`."""
+def match_expression(words: Sequence[str]) -> str | None:
+    """An FTS5 MATCH expression holding any of `words`, each a quoted term (None for no words)."""
+    if not words:
+        return None
+    return " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+def match_clause(alias: str, words: Sequence[str], dialect: str = "sqlite") -> tuple[str, list[str]]:
+    """The condition that the memory under `alias` holds any of `words` as the keyword index stems
+    them, and its parameters, in `dialect`."""
     if not alias.isidentifier():
         raise ValueError(f"bad table alias {alias!r}")
-    return f"{alias}.id IN (SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?)"
+    if dialect == POSTGRES:
+        any_word = " || ".join(["plainto_tsquery('english', ?)"] * len(words))
+        return f"{alias}.search @@ ({any_word})", list(words)
+    return f"{alias}.id IN (SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?)", [
+        match_expression(words) or '""'
+    ]
 
 
 async def sync_keyword_index(conn: Transaction, memory_id: int) -> None:

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mcp_memory.relevance import word_weight
-from mcp_memory.storage.keyword_rows import KEYWORD_ROWS
+from mcp_memory.storage.keyword_rows import KEYWORD_ROWS, match_expression
 from mcp_memory.storage.postgres import search as pg_search
 from mcp_memory.storage.query import POSTGRES, QuerySource, Transaction
 
@@ -272,13 +272,6 @@ async def plan_keywords(db: KeywordSource, words: Sequence[str]) -> KeywordPlan:
 
     common = tuple(w for w in words if w not in kept and not scoreless(w))
     return KeywordPlan(tuple(kept), common, total <= POSTINGS_BUDGET)
-
-
-def match_expression(words: Sequence[str]) -> str | None:
-    """An FTS5 MATCH expression holding any of `words`, each a quoted term (None for no words)."""
-    if not words:
-        return None
-    return " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
 
 
 async def best_matches(

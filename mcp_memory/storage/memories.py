@@ -148,17 +148,20 @@ async def counts_by_project(
     flt: MemoryFilter,
     *,
     excluded: Sequence[str],
-    match: str | None = None,
+    words: Sequence[str] = (),
     limit: int,
 ) -> dict[str, int]:
     """How many memories pass `flt` in each project outside `excluded` ('' is global), most first
-    (then by name), at most `limit` projects; with `match`, only those the keyword index matches."""
+    (then by name), at most `limit` projects; with `words`, only those holding any of them."""
     where, params = flt.sql("m")
-    sql = f"SELECT m.project, count(*) FROM memories m WHERE {where} AND m.project NOT IN ({_marks(len(excluded))})"
-    params = [*params, *excluded]
-    if match:
-        sql += f" AND {match_clause('m')}"
-        params.append(match)
+    sql = f"SELECT m.project, count(*) FROM memories m WHERE {where}"
+    if excluded:
+        sql += f" AND m.project NOT IN ({_marks(len(excluded))})"
+        params = [*params, *excluded]
+    if words:
+        clause, values = match_clause("m", words, source.dialect)
+        sql += f" AND {clause}"
+        params = [*params, *values]
     rows = await source.fetchall(
         sql + " GROUP BY m.project ORDER BY count(*) DESC, m.project LIMIT ?", [*params, limit]
     )

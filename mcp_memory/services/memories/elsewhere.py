@@ -15,14 +15,15 @@ from mcp_memory.storage.memories import counts_by_project
 __all__ = ["counts_elsewhere", "listing_hint", "scope_hint"]
 
 
-async def counts_elsewhere(app: App, flt: MemoryFilter, match: str | None = None) -> dict[str, int]:
-    """Live memories that pass `flt` except for its project scope (and match the FTS5 expression
-    `match`), by project ('' is global), most first; empty when `flt` already covers every project."""
+async def counts_elsewhere(app: App, flt: MemoryFilter, words: Sequence[str] = ()) -> dict[str, int]:
+    """Live memories that pass `flt` except for its project scope (and hold any of `words`, as the
+    keyword index sees them), by project ('' is global), most first; empty when `flt` already covers
+    every project."""
     scoped = flt.scope.projects
     if scoped is None:
         return {}
     everywhere = dataclasses.replace(flt, scope=ProjectScope(None))
-    return await counts_by_project(app.db, everywhere, excluded=scoped, match=match, limit=6)
+    return await counts_by_project(app.db, everywhere, excluded=scoped, words=words, limit=6)
 
 
 def scope_hint(counts: dict[str, int], what: str, scope: MemoryFilter) -> str | None:

@@ -520,7 +520,7 @@ async def _nothing_found(
             "them, or search with the exact names and words the memory would hold)."
         )
         notice = f"{notice} {below}" if notice else below
-    elsewhere = scope_hint(await counts_elsewhere(app, flt, keyword_query(text)), "matches", flt)
+    elsewhere = scope_hint(await counts_elsewhere(app, flt, query_terms(text)), "matches", flt)
     if elsewhere:
         notice = f"{notice} {elsewhere}" if notice else elsewhere
     return notice
