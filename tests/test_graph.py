@@ -34,6 +34,12 @@ async def _chain(app: App) -> None:
     )
 
 
+@pytest.fixture
+def app(engine_app: App) -> App:
+    """Every test here runs on both engines."""
+    return engine_app
+
+
 async def test_upsert_dedupes_and_adds_observations(app: App) -> None:
     """Re-upserting an entity adds only new observations; a relation to a missing entity creates it."""
     await _chain(app)

@@ -22,7 +22,7 @@ from mcp_memory.services.transfer.access import user_access
 from mcp_memory.services.transfer.exporting import export_memories
 from mcp_memory.services.transfer.importing import import_memories
 from mcp_memory.views.maintenance import import_view
-from tests.conftest import db_digest, fake_loader, make_settings
+from tests.conftest import db_digest, fake_loader, make_settings, store_digest
 
 pytestmark = pytest.mark.anyio
 
@@ -69,6 +69,12 @@ async def _fill(app: App) -> None:
     await add_step(app, eid, "pg_upgrade", result="ok", ok=True, files=["ops/upgrade.sh"])
     await complete_episode(app, eid, "success", reward=0.8)
     await set_rules(app, [{"kind": "scratch", "older_than_days": 7, "action": "delete"}])
+
+
+@pytest.fixture
+def app(engine_app: App) -> App:
+    """Every test here runs on both engines."""
+    return engine_app
 
 
 @pytest.mark.parametrize("include_vectors", [False, True])
@@ -125,10 +131,13 @@ async def test_import_into_a_non_empty_database_skips_identical_and_renumbers(
 
 
 async def _table_counts(app: App) -> dict[str, int]:
-    tables = [
-        str(r[0])
-        for r in await app.db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-    ]
+    listing = (
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'mcp_memory' "
+        "AND table_type = 'BASE TABLE' ORDER BY 1"
+        if app.db.dialect == "postgres"
+        else "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+    )
+    tables = [str(r[0]) for r in await app.db.fetchall(listing)]
     return {t: int(await app.db.scalar(f'SELECT count(*) FROM "{t}"')) for t in tables}
 
 
@@ -137,10 +146,9 @@ async def test_importing_the_same_export_twice_adds_nothing_and_says_so(tmp_path
     any table, and its summary reports every record as already present."""
     await _fill(app)
     path = (await export_memories(app, str(app.settings.data_dir / "e.jsonl"), include_vectors=True)).path
-    assert app.db.path is not None
-    before = (await _table_counts(app), db_digest(app.db.path))
+    before = (await _table_counts(app), await store_digest(app))
     into_origin = await import_memories(app, path)
-    assert (await _table_counts(app), db_digest(app.db.path)) == before
+    assert (await _table_counts(app), await store_digest(app)) == before
     assert into_origin.imported == into_origin.episodes == 0
     other = make_settings(tmp_path / "other")
     async with open_app(other, loader=fake_loader()) as target:
@@ -203,11 +211,10 @@ async def test_official_knowledge_graph_file_imports(app: App) -> None:
     assert [(r.source, r.type, r.target) for r in graph.relations] == [
         ("John_Smith", "works_at", "Anthropic")
     ]
-    assert app.db.path is not None
-    before = db_digest(app.db.path)
+    before = await store_digest(app)
     again = await import_memories(app, str(path), format="server-memory")
     assert (again.entities, again.relations, again.present) == (0, 0, {"entities": 2, "relations": 2})
-    assert db_digest(app.db.path) == before
+    assert await store_digest(app) == before
 
 
 async def test_refusals_change_nothing(app: App, tmp_path: Path) -> None:
@@ -224,13 +231,12 @@ async def test_refusals_change_nothing(app: App, tmp_path: Path) -> None:
         await import_memories(app, str(app.settings.data_dir))
     bad = app.settings.data_dir / "bad.jsonl"
     bad.write_text('{"type": "header", "format": "mcp-memory", "version": 1}\n{not json}\n')
-    assert app.db.path is not None
-    before = db_digest(app.db.path)
+    before = await store_digest(app)
     with pytest.raises(InvalidInput, match="line 2"):
         await import_memories(app, str(bad))
     with pytest.raises(InvalidInput, match="server-memory"):
         await import_memories(app, str(_write(tmp_path)))
-    assert db_digest(app.db.path) == before
+    assert await store_digest(app) == before
 
 
 def _write(tmp_path: Path) -> Path:

@@ -175,6 +175,8 @@ async def open_app(
 ) -> AsyncIterator[App]:
     """Open the database (or take `database`, already open: a Postgres engine's, in the tests for
     now) and create the (not yet loaded) embedding service. The app closes the database."""
+    if database is not None:  # the SQLite engine makes the data folder with its file; exports go there too
+        settings.data_dir.expanduser().mkdir(parents=True, exist_ok=True, mode=0o700)
     db = database or await Database.open(
         settings.database, sqlite=settings.sqlite, busy_timeout_ms=settings.busy_timeout_ms
     )

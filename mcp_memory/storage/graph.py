@@ -57,10 +57,20 @@ def _marks(values: Sequence[object]) -> str:
 
 # -- entities -----------------------------------------------------------------------------------------
 
+#: An entity's name equal to the one bound, whatever its case: SQLite's column is NOCASE (its unique
+#: index answers), Postgres' unique index is on lower(name).
+_SAME_NAME = {"sqlite": "name = ?", "postgres": "lower(name) = lower(?)"}
+#: Contains the bound pattern, whatever its case (SQLite's LIKE ignores ASCII case already).
+_CONTAINS = {"sqlite": "LIKE", "postgres": "ILIKE"}
+
+
+def _named(dialect: str) -> str:
+    return _SAME_NAME.get(dialect, _SAME_NAME["sqlite"])
+
 
 async def entity_id(source: QuerySource, name: str) -> int | None:
     """The id of the entity named `name` (any case), or None."""
-    rows = await source.fetchall("SELECT id FROM entities WHERE name = ?", (name,))
+    rows = await source.fetchall(f"SELECT id FROM entities WHERE {_named(source.dialect)}", (name,))
     return int(rows[0][0]) if rows else None
 
 
@@ -100,7 +110,7 @@ async def touch_entity(tx: Transaction, entity: int, now: float) -> None:
 async def delete_entity(tx: Transaction, name: str) -> int:
     """Delete the entity named `name` (its observations, relations and links go with it: the foreign
     keys cascade); how many were deleted (0 or 1)."""
-    cursor = await tx.execute("DELETE FROM entities WHERE name = ?", (name,))
+    cursor = await tx.execute(f"DELETE FROM entities WHERE {_named(tx.dialect)}", (name,))
     return cursor.rowcount
 
 
@@ -128,9 +138,10 @@ async def entities_by_id(source: QuerySource, ids: Sequence[int]) -> dict[int, E
 async def entities_matching(source: QuerySource, text: str, limit: int) -> list[int]:
     """Ids of entities whose name, type or an observation contains `text` (at most `limit`)."""
     like = f"%{text}%"
+    op = _CONTAINS.get(source.dialect, "LIKE")
     rows = await source.fetchall(
-        "SELECT id FROM entities WHERE name LIKE ? OR type LIKE ? UNION "
-        "SELECT entity_id FROM observations WHERE content LIKE ? LIMIT ?",
+        f"SELECT id FROM entities WHERE name {op} ? OR type {op} ? UNION "
+        f"SELECT entity_id FROM observations WHERE content {op} ? LIMIT ?",
         (like, like, like, limit),
     )
     return [int(r[0]) for r in rows]
@@ -139,12 +150,14 @@ async def entities_matching(source: QuerySource, text: str, limit: int) -> list[
 async def entities_within(source: QuerySource, seeds: Sequence[int], depth: int, limit: int) -> list[int]:
     """Ids of the entities within `depth` relation hops (either direction) of `seeds`, the seeds
     included, nearest first (then by id); at most `limit`."""
+    # One recursive step over relations in either direction (Postgres allows the recursive name
+    # once); SQLite answers the OR from the two indexes on relations.
     rows = await source.fetchall(
         f"WITH RECURSIVE walk(id, d) AS (SELECT id, 0 FROM entities WHERE id IN ({_marks(seeds)}) "
-        "UNION SELECT r.to_id, w.d + 1 FROM walk w JOIN relations r ON r.from_id = w.id WHERE w.d < ? "
-        "UNION SELECT r.from_id, w.d + 1 FROM walk w JOIN relations r ON r.to_id = w.id WHERE w.d < ?) "
+        "UNION SELECT CASE WHEN r.from_id = w.id THEN r.to_id ELSE r.from_id END, w.d + 1 "
+        "FROM walk w JOIN relations r ON r.from_id = w.id OR r.to_id = w.id WHERE w.d < ?) "
         "SELECT id, min(d) AS d FROM walk GROUP BY id ORDER BY d, id LIMIT ?",
-        [*seeds, depth, depth, limit],
+        [*seeds, depth, limit],
     )
     return [int(r[0]) for r in rows]
 
@@ -165,7 +178,8 @@ async def add_observation(tx: Transaction, entity: int, content: str, created_at
 async def delete_observation(tx: Transaction, name: str, content: str) -> int:
     """Delete one observation of the entity named `name`; how many were deleted (0 or 1)."""
     cursor = await tx.execute(
-        "DELETE FROM observations WHERE entity_id = (SELECT id FROM entities WHERE name = ?) AND content = ?",
+        f"DELETE FROM observations WHERE entity_id = (SELECT id FROM entities WHERE {_named(tx.dialect)}) "
+        "AND content = ?",
         (name, content),
     )
     return cursor.rowcount
@@ -184,8 +198,8 @@ async def add_relation(tx: Transaction, source: int, type_: str, target: int, no
 async def delete_relation(tx: Transaction, source: str, type_: str, target: str) -> int:
     """Delete the relation `source -type_-> target` between entities named so; how many (0 or 1)."""
     cursor = await tx.execute(
-        "DELETE FROM relations WHERE from_id = (SELECT id FROM entities WHERE name = ?) AND type = ? "
-        "AND to_id = (SELECT id FROM entities WHERE name = ?)",
+        f"DELETE FROM relations WHERE from_id = (SELECT id FROM entities WHERE {_named(tx.dialect)}) "
+        f"AND type = ? AND to_id = (SELECT id FROM entities WHERE {_named(tx.dialect)})",
         (source, type_, target),
     )
     return cursor.rowcount
@@ -224,8 +238,9 @@ async def entities_of_memory(source: QuerySource, memory: int) -> list[int]:
 async def memories_of_entities(source: QuerySource, ids: Sequence[int], limit: int) -> list[int]:
     """Row ids of the live memories linked to any of these entities, newest first; at most `limit`."""
     rows = await source.fetchall(
-        f"SELECT DISTINCT me.memory_id FROM memory_entities me JOIN memories m ON m.id = me.memory_id "
-        f"WHERE me.entity_id IN ({_marks(ids)}) AND {live('m')} ORDER BY m.created_at DESC LIMIT ?",
+        f"SELECT me.memory_id FROM memory_entities me JOIN memories m ON m.id = me.memory_id "
+        f"WHERE me.entity_id IN ({_marks(ids)}) AND {live('m')} GROUP BY me.memory_id "
+        "ORDER BY max(m.created_at) DESC LIMIT ?",
         [*ids, limit],
     )
     return [int(r[0]) for r in rows]
