@@ -33,6 +33,9 @@ SETTINGS_DOC: dict[str, str] = {
     "changing it needs `mcp-memory reindex`.",
     "MCP_MEMORY_EMBEDDING_THREADS": "How many batches of texts the embedding model embeds at once, each on "
     "one core (a single query always uses one). Default: the number of CPU cores.",
+    "MCP_MEMORY_VISIBILITY": "On a shared Postgres (team memory): who may read memories stored without a "
+    "visibility, `team` (every member) or `private` (you alone). Default: team. Meaningless on the SQLite "
+    "file, where every memory is yours.",
     "MCP_MEMORY_PROJECT": "Project name for memories stored without one. Default: the name of the git "
     "repository containing the working directory (else the directory's name), or the client's MCP roots.",
     "MCP_MEMORY_LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR; logs go to stderr. Default: INFO.",
@@ -188,6 +191,7 @@ class Settings:
     hook_capture: bool
     hook_budget_tokens: int
     hook_keep_last_message: bool
+    visibility: str
     #: The working directory the default project is derived from.
     cwd: Path
 
@@ -210,6 +214,7 @@ class Settings:
         "redact_secrets",
         "sqlite",
         "tools",
+        "visibility",
     )
 
     def __init__(self, **values: Any) -> None:
@@ -290,6 +295,7 @@ _DEFAULTS: dict[str, Any] = {
     "hook_capture": True,
     "hook_budget_tokens": 1500,
     "hook_keep_last_message": False,
+    "visibility": "team",
     "cwd": Path.cwd,
 }
 _FACTORIES = {"data_dir", "cwd"}
@@ -314,6 +320,7 @@ _NAMES = {
     "HOOK_CAPTURE": "hook_capture",
     "HOOK_BUDGET_TOKENS": "hook_budget_tokens",
     "HOOK_KEEP_LAST_MESSAGE": "hook_keep_last_message",
+    "VISIBILITY": "visibility",
 }
 _CHECKS: dict[str, Callable[[Any], Any]] = {
     "data_dir": _path,
@@ -333,6 +340,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "hook_capture": _boolean,
     "hook_budget_tokens": _integer(100, 20_000),
     "hook_keep_last_message": _boolean,
+    "visibility": _choice("team", "private"),
     "cwd": _path,
 }
 

@@ -179,3 +179,16 @@ async def test_unicode_digits_are_not_ids(app: App) -> None:
     assert (await get_memories(app, ["²", "m_١٢"])).missing == ("²", "m_١٢")
     with pytest.raises(NotFound):
         await update_memory(app, "m_²", content="x")
+
+
+async def test_visibility_is_checked_everywhere_and_kept_where_it_means_something(app: App) -> None:
+    """'private' and 'team' are accepted on both engines (the SQLite file keeps no column for it: every
+    memory there is its user's), a Postgres row records the one given, and another value is refused
+    with the two to use."""
+    private = await store_memory(app, "only mine", visibility="private")
+    team = await store_memory(app, "everyone's")
+    if app.db.dialect == "postgres":
+        rows = await app.db.fetchall("SELECT id, visibility FROM memories ORDER BY id")
+        assert [(f"m_{r[0]}", r[1]) for r in rows] == [(private.id, "private"), (team.id, "team")]
+    with pytest.raises(InvalidInput, match=r"'team'.*'private'"):
+        await store_memory(app, "x", visibility="public")

@@ -103,6 +103,7 @@ def cmd_store(args: argparse.Namespace, settings: Settings) -> Output:
             pinned=args.pinned,
             expires_at=args.expires,
             project=args.memory_project,
+            visibility=args.visibility,
         ),
     )
     word = "Stored" if result.status == "created" else "Already stored (duplicate):"

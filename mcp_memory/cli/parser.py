@@ -56,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--for-project", dest="memory_project", help="store under this project ('global' for none)"
     )
+    p.add_argument(
+        "--visibility",
+        choices=["team", "private"],
+        help="on a shared team database: team (default, MCP_MEMORY_VISIBILITY) or private (you alone)",
+    )
 
     p = command("search", "Search memories by meaning and keywords.")
     p.add_argument("query", help="what to look for")

@@ -14,7 +14,7 @@ from typing import Any
 from mcp_memory.storage.filters import MemoryFilter
 from mcp_memory.storage.ids import LIVE
 from mcp_memory.storage.keyword_rows import match_clause
-from mcp_memory.storage.query import QuerySource, Transaction
+from mcp_memory.storage.query import POSTGRES, QuerySource, Transaction
 from mcp_memory.storage.rows import MEMORY_COLUMNS
 
 __all__ = [
@@ -184,11 +184,15 @@ async def insert_memory(
     created_at: float,
     updated_at: float,
     expires_at: float | None,
+    visibility: str = "team",
 ) -> int:
-    """Insert a memory row (no tags, not embedded) and answer its row id."""
+    """Insert a memory row (no tags, not embedded) and answer its row id. `visibility` is a column of
+    the shared (Postgres) schema only: on the SQLite file every memory is its one user's."""
+    shared = conn.dialect == POSTGRES
     rows = await conn.execute_fetchall(
         "INSERT INTO memories(content, content_hash, kind, importance, metadata, project, pinned, created_at, "
-        "updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        f"updated_at, expires_at{', visibility' if shared else ''}) "
+        f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?{', ?' if shared else ''}) RETURNING id",
         (
             content,
             content_hash,
@@ -200,6 +204,7 @@ async def insert_memory(
             created_at,
             updated_at,
             expires_at,
+            *((visibility,) if shared else ()),
         ),
     )
     return int(rows[0][0])

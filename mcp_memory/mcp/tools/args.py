@@ -19,6 +19,7 @@ __all__ = [
     "Since",
     "Tags",
     "Until",
+    "Visibility",
     "filter_mapping",
 ]
 
@@ -33,6 +34,13 @@ Project = Annotated[
     Field(
         description="Project scope. Omit for the current project plus global memories; a name for that project "
         "plus global ones; 'global' for global memories only; '*' for all projects."
+    ),
+]
+Visibility = Annotated[
+    Literal["team", "private"] | None,
+    Field(
+        description="On a shared team database: 'team' (every member reads it; the default) or 'private' "
+        "(you alone). Ignored on a local store, where every memory is yours."
     ),
 ]
 Kind = Annotated[

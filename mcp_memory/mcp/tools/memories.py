@@ -11,7 +11,7 @@ from pydantic import Field
 
 from mcp_memory.limits import MAX_CONTENT_BYTES, MAX_QUERY_CHARS
 from mcp_memory.mcp.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
-from mcp_memory.mcp.tools.args import Ids, Kind, Limit, Project, Since, Tags, Until
+from mcp_memory.mcp.tools.args import Ids, Kind, Limit, Project, Since, Tags, Until, Visibility
 from mcp_memory.services.memories import changes, elsewhere
 from mcp_memory.services.memories import store as memories
 from mcp_memory.services.search import hybrid as search
@@ -57,6 +57,7 @@ async def memory_store(
     created_at: Annotated[
         str | None, Field(description="Back-date an imported memory: ISO 8601 or relative.")
     ] = None,
+    visibility: Visibility = None,
 ) -> Annotated[CallToolResult, StoreOutput]:
     """Save something worth remembering across sessions: a decision and its reason, a user preference,
     a fix that worked, a project convention. Storing identical content again returns the existing id
@@ -74,6 +75,7 @@ async def memory_store(
             pinned=pinned,
             expires_at=expires_at,
             created_at=created_at,
+            visibility=visibility,
         )
     return respond(*store_view(result))
 

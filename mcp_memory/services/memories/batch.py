@@ -47,6 +47,7 @@ STORE_FIELDS = {
     "pinned",
     "expires_at",
     "created_at",
+    "visibility",
 }
 
 

@@ -132,6 +132,23 @@ class PreparedMemory:
     created_at: float
     expires_at: float | None
     redacted: int = 0
+    #: Who may read it on a shared database ('team' or 'private'); the SQLite file ignores it.
+    visibility: str = "team"
+
+
+VISIBILITIES = ("team", "private")
+
+
+def clean_visibility(value: str | None, default: str) -> str:
+    """'team' or 'private' (`default` when None); InvalidInput for anything else."""
+    if value is None:
+        return default
+    if value not in VISIBILITIES:
+        raise InvalidInput(
+            f"visibility {value!r} is not valid; use 'team' (every member of a shared database) or "
+            "'private' (you alone)."
+        )
+    return value
 
 
 def clean_and_redact(app: App, content: str) -> tuple[str, int]:
@@ -176,6 +193,7 @@ def prepare_memory(
     pinned: bool = False,
     expires_at: str | None = None,
     created_at: str | None = None,
+    visibility: str | None = None,
     now: float | None = None,
 ) -> PreparedMemory:
     """Validate store arguments; raises before anything is written."""
@@ -201,6 +219,7 @@ def prepare_memory(
         created_at=parse_time(created_at) if created_at else now,
         expires_at=expires,
         redacted=redacted,
+        visibility=clean_visibility(visibility, app.settings.visibility),
     )
 
 
@@ -275,6 +294,7 @@ async def _insert(conn: Transaction, item: PreparedMemory, now: float) -> int:
         created_at=item.created_at,
         updated_at=now,
         expires_at=item.expires_at,
+        visibility=item.visibility,
     )
     await set_tags(conn, rowid, item.tags, new=True)
     return rowid
@@ -292,9 +312,12 @@ async def store_memory(
     pinned: bool = False,
     expires_at: str | None = None,
     created_at: str | None = None,
+    visibility: str | None = None,
 ) -> StoreResult:
     """Store one memory. Identical content already stored in the same project is not stored twice:
-    the existing id comes back with status 'duplicate' and the new tags are added to it."""
+    the existing id comes back with status 'duplicate' and the new tags are added to it. On a shared
+    database `visibility` says who may read it ('team', the default unless the settings say
+    otherwise, or 'private'); the database's row policies hold it to that."""
     now = time.time()
     item = prepare_memory(
         app,
@@ -307,6 +330,7 @@ async def store_memory(
         pinned=pinned,
         expires_at=expires_at,
         created_at=created_at,
+        visibility=visibility,
         now=now,
     )
     app.require_model_match()

@@ -1,0 +1,103 @@
+"""Team memory's privacy through the services themselves: two members, each with their own app
+connected as their own Postgres role, on one shared database. What Alice stores as private reaches
+Bob through no search, listing, read, change, history, graph query or export; what she shares does."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from mcp_memory.errors import InvalidInput, NotFound
+from mcp_memory.services.app import App, open_app
+from mcp_memory.services.graph.entities import link_memory, query_graph
+from mcp_memory.services.memories.changes import delete_memories, update_memory
+from mcp_memory.services.memories.history import memory_history
+from mcp_memory.services.memories.store import get_memories, recent_memories, store_memory
+from mcp_memory.services.search.hybrid import search_memories
+from mcp_memory.services.transfer.exporting import export_memories
+from mcp_memory.storage.postgres.database import PgDatabase
+from mcp_memory.storage.postgres.team import add_member, setup_team
+from tests.conftest import FAKE_DIM, fake_loader, make_settings
+from tests.postgres import PostgresServer
+
+pytestmark = pytest.mark.anyio
+
+PRIVATE = "the launch codename is BLUEFIN, do not share it yet"
+SHARED = "the team builds the service with ninja and clang"
+
+
+@pytest.fixture
+async def members(postgres: PostgresServer, tmp_path: Path) -> AsyncIterator[tuple[App, App]]:
+    """Alice's and Bob's apps on one team database, each connected as their own role."""
+    database = postgres.new_database()
+    admin = postgres.url(database)
+    setup_team(admin, FAKE_DIM)
+    apps = []
+    for name in ("alice", "bob"):
+        add_member(admin, name, f"{name}-pw")
+        db = await PgDatabase.open(postgres.url(database, name, f"{name}-pw"))
+        opened = open_app(make_settings(tmp_path / name), loader=fake_loader(), database=db)  # type: ignore[arg-type]
+        app = await opened.__aenter__()
+        await app.load_model()
+        apps.append((opened, app))
+    yield apps[0][1], apps[1][1]
+    for opened, _ in reversed(apps):
+        await opened.__aexit__(None, None, None)
+
+
+async def test_a_private_memory_reaches_no_other_member(members: tuple[App, App]) -> None:
+    """Bob's searches (every mode), listings, reads, history and export hold nothing of Alice's
+    private memory, while her team memory reaches him and both reach her."""
+    alice, bob = members
+    private = await store_memory(alice, PRIVATE, tags=["bluefin"], visibility="private")
+    shared = await store_memory(alice, SHARED, tags=["build"])
+    for mode in ("hybrid", "keyword", "semantic"):
+        found = await search_memories(bob, "launch codename bluefin", mode=mode, min_relevance=0)
+        assert private.id not in [h.memory.id for h in found.hits], mode
+    assert [h.memory.id for h in (await search_memories(bob, "ninja clang build")).hits][:1] == [shared.id]
+    assert (await get_memories(bob, [private.id])).missing == (private.id,)
+    assert [m.id for m in await recent_memories(bob, limit=50)] == [shared.id]
+    with pytest.raises(NotFound):
+        await memory_history(bob, private.id)
+    exported = await export_memories(bob, str(bob.settings.data_dir / "bob.jsonl"))
+    text = Path(exported.path).read_text(encoding="utf-8")
+    assert "BLUEFIN" not in text.upper()
+    assert "bluefin" not in text
+    assert "ninja" in text
+    mine = await search_memories(alice, "launch codename bluefin", min_relevance=0)
+    assert mine.hits[0].memory.id == private.id
+
+
+async def test_another_member_cannot_change_a_private_memory(members: tuple[App, App]) -> None:
+    """Bob's update and delete of Alice's private memory find nothing to change, and it stays hers,
+    unchanged."""
+    alice, bob = members
+    private = await store_memory(alice, PRIVATE, visibility="private")
+    with pytest.raises(NotFound):
+        await update_memory(bob, private.id, content="overwritten")
+    assert (await delete_memories(bob, [private.id])).missing == (private.id,)
+    assert (await get_memories(alice, [private.id])).memories[0].content == PRIVATE
+
+
+async def test_a_private_memorys_graph_links_are_its_owners(members: tuple[App, App]) -> None:
+    """An entity both can see lists Alice's private memory among its memories for her, not for Bob."""
+    alice, bob = members
+    private = await store_memory(alice, PRIVATE, visibility="private")
+    shared = await store_memory(alice, SHARED)
+    await link_memory(alice, private.id, ["Launch"])
+    await link_memory(alice, shared.id, ["Launch"])
+    assert {m.id for m in (await query_graph(alice, name="Launch")).memories} == {private.id, shared.id}
+    assert {m.id for m in (await query_graph(bob, name="Launch")).memories} == {shared.id}
+
+
+async def test_a_team_memory_is_shared_and_a_bad_visibility_is_refused(members: tuple[App, App]) -> None:
+    """A memory stored without a visibility is the team's (Bob reads it); a visibility that is
+    neither 'team' nor 'private' is refused before anything is written."""
+    alice, bob = members
+    shared = await store_memory(alice, SHARED)
+    assert (await get_memories(bob, [shared.id])).memories[0].content == SHARED
+    with pytest.raises(InvalidInput, match="visibility"):
+        await store_memory(alice, "x", visibility="everyone")
+    assert len(await recent_memories(alice, limit=50)) == 1
