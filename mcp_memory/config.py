@@ -33,6 +33,9 @@ SETTINGS_DOC: dict[str, str] = {
     "changing it needs `mcp-memory reindex`.",
     "MCP_MEMORY_EMBEDDING_THREADS": "How many batches of texts the embedding model embeds at once, each on "
     "one core (a single query always uses one). Default: the number of CPU cores.",
+    "MCP_MEMORY_DATABASE_URL": "A shared Postgres with pgvector for team memory, e.g. "
+    "postgresql://alice@db.example.com/memory (you connect as your own member role; see `mcp-memory team`). "
+    "Default: none, the SQLite file. Needs the `postgres` extra.",
     "MCP_MEMORY_VISIBILITY": "On a shared Postgres (team memory): who may read memories stored without a "
     "visibility, `team` (every member) or `private` (you alone). Default: team. Meaningless on the SQLite "
     "file, where every memory is yours.",
@@ -157,6 +160,15 @@ def _choice(*allowed: str, upper: bool = False) -> Callable[[Any], str]:
     return check
 
 
+def _database_url(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text.startswith(("postgresql://", "postgres://")):
+        raise ValueError("give a postgresql:// URL, e.g. postgresql://alice@db.example.com/memory")
+    return text
+
+
 def _text(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("expected text")
@@ -192,6 +204,7 @@ class Settings:
     hook_budget_tokens: int
     hook_keep_last_message: bool
     visibility: str
+    database_url: str | None
     #: The working directory the default project is derived from.
     cwd: Path
 
@@ -199,6 +212,7 @@ class Settings:
         "busy_timeout_ms",
         "cwd",
         "data_dir",
+        "database_url",
         "db_path",
         "embedding_model",
         "embedding_threads",
@@ -296,6 +310,7 @@ _DEFAULTS: dict[str, Any] = {
     "hook_budget_tokens": 1500,
     "hook_keep_last_message": False,
     "visibility": "team",
+    "database_url": None,
     "cwd": Path.cwd,
 }
 _FACTORIES = {"data_dir", "cwd"}
@@ -321,6 +336,7 @@ _NAMES = {
     "HOOK_BUDGET_TOKENS": "hook_budget_tokens",
     "HOOK_KEEP_LAST_MESSAGE": "hook_keep_last_message",
     "VISIBILITY": "visibility",
+    "DATABASE_URL": "database_url",
 }
 _CHECKS: dict[str, Callable[[Any], Any]] = {
     "data_dir": _path,
@@ -341,6 +357,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "hook_budget_tokens": _integer(100, 20_000),
     "hook_keep_last_message": _boolean,
     "visibility": _choice("team", "private"),
+    "database_url": _database_url,
     "cwd": _path,
 }
 

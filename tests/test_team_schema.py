@@ -222,4 +222,4 @@ def test_the_team_commands_set_up_a_database_and_add_a_member(postgres: Postgres
         assert conn.execute("SELECT count(*) FROM memories").fetchone()[0] == 0
     refused = run("team", "add", "dana", "--database-url", "not-a-url")
     assert refused.returncode == 1
-    assert "--database-url postgresql://" in refused.stderr
+    assert "give a postgresql:// URL" in refused.stderr

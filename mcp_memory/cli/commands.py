@@ -627,9 +627,10 @@ def cmd_team(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.services.maintenance.team import add_team_member, set_up_team
     from mcp_memory.storage.postgres.connect import describe_url
 
-    where = describe_url(args.admin_url or "")
+    admin_url = settings.database_url
+    where = describe_url(admin_url or "")
     if args.action == "setup":
-        report = set_up_team(settings, args.admin_url)
+        report = set_up_team(settings, admin_url)
         done = (
             f"applied schema steps {', '.join(map(str, report.applied))}"
             if report.applied
@@ -642,7 +643,7 @@ def cmd_team(args: argparse.Namespace, settings: Settings) -> Output:
         )
     if not args.name:
         raise InvalidInput("name the member to add: `mcp-memory team add alice --database-url ...`.")
-    member = add_team_member(args.admin_url, args.name, args.password)
+    member = add_team_member(admin_url, args.name, args.password)
     made = "Added member" if member.created else "Updated member"
     password = f" with password {member.password}" if member.password else ""
     return Output(

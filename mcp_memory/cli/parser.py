@@ -21,6 +21,12 @@ def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
         "--db", help="database file (default: MCP_MEMORY_DB or the user data directory)", **kw
     )
     parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="a shared Postgres for team memory instead of the file (MCP_MEMORY_DATABASE_URL)",
+        **kw,
+    )
+    parser.add_argument(
         "--project", help="project for new memories and default searches (MCP_MEMORY_PROJECT)", **kw
     )
     parser.add_argument("--model", help="embedding model (MCP_MEMORY_EMBEDDING_MODEL)", **kw)
@@ -86,18 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(
         "team",
         "Team memory on a shared Postgres with pgvector, run by its administrator: `team setup` creates "
-        "the schema, roles and privacy policies; `team add NAME` adds a member who connects as NAME.",
+        "the schema, roles and privacy policies; `team add NAME` adds a member who connects as NAME. "
+        "Pass the administrator's connection as --database-url.",
     )
     p.add_argument(
         "action", choices=["setup", "add"], help="setup: create or update the schema; add: a member"
     )
     p.add_argument("name", nargs="?", help="add: the member's role name, e.g. alice")
-    p.add_argument(
-        "--database-url",
-        dest="admin_url",
-        metavar="URL",
-        help="the administrator's URL, e.g. postgresql://admin@db.example.com/memory",
-    )
     p.add_argument("--password", help="add: the member's password (default: one is generated and printed)")
 
     p = command("get", "Show memories by id, whole.")

@@ -23,7 +23,11 @@ __all__ = ["main"]
 
 def _settings(args: argparse.Namespace) -> Settings:
     return Settings.load(
-        db_path=args.db, project=args.project, embedding_model=args.model, log_level=args.log_level
+        db_path=args.db,
+        database_url=args.database_url,
+        project=args.project,
+        embedding_model=args.model,
+        log_level=args.log_level,
     )
 
 

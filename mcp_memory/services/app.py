@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import cast
 
 import anyio
 
@@ -173,8 +174,14 @@ async def open_app(
     loader: Callable[[Settings], Embedder] = load_embedder,
     database: Database | None = None,
 ) -> AsyncIterator[App]:
-    """Open the database (or take `database`, already open: a Postgres engine's, in the tests for
-    now) and create the (not yet loaded) embedding service. The app closes the database."""
+    """Open the database (the shared Postgres of `database_url`, else the SQLite file; or take
+    `database`, already open) and create the (not yet loaded) embedding service. The app closes the
+    database. The Postgres engine's database answers the same reads and transactions as the SQLite
+    one (`mcp_memory.storage.postgres.database`), hence the cast until the two share a protocol."""
+    if database is None and settings.database_url:
+        from mcp_memory.storage.postgres.database import PgDatabase
+
+        database = cast(Database, await PgDatabase.open(settings.database_url))
     if database is not None:  # the SQLite engine makes the data folder with its file; exports go there too
         settings.data_dir.expanduser().mkdir(parents=True, exist_ok=True, mode=0o700)
     db = database or await Database.open(
