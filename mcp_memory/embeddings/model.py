@@ -7,7 +7,6 @@ thread, after the server has answered `initialize`.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import threading
@@ -49,7 +48,6 @@ TOKENIZER_SHA256 = {
     "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
     "tokenizer_config.json": "acb92769e8195aabd29b7b2137a9e6d6e25c476a4f15aa4355c233426c61576b",
 }
-_CUSTOM_NAME = "mcp-memory/all-MiniLM-L6-v2-int8"
 #: No ONNX Runtime memory arena: it keeps the peak of the largest batch for the life of the process
 #: (821 MiB anonymous memory after batches of 16 texts of 256 tokens, 182 MiB without it; the speed
 #: of queries and batches was the same within noise).
@@ -238,34 +236,6 @@ def _load_bundled(model_file: Path) -> FastEmbedder:
         threads=1,
         arena=bool(_SESSION_OPTIONS["enable_cpu_mem_arena"]),
     )
-    return FastEmbedder(model, DEFAULT_MODEL, DEFAULT_MODEL_DIM, DEFAULT_MODEL_SHA256)
-
-
-def load_bundled_with_fastembed(model_file: Path) -> FastEmbedder:
-    """The bundled model through fastembed, as it loaded before `DirectModel`; the test that checks
-    the two give the same vectors uses it."""
-    from fastembed import TextEmbedding
-    from fastembed.common.model_description import ModelSource, PoolingType
-
-    # fastembed's registry of custom models is per process and keeps the file's path: one name per
-    # file, so a process opening stores with different cache directories loads each one's own file.
-    name = f"{_CUSTOM_NAME}-{hashlib.sha256(str(model_file).encode()).hexdigest()[:12]}"
-    registered = {m["model"].lower() for m in TextEmbedding.list_supported_models()}
-    if name.lower() not in registered:
-        TextEmbedding.add_custom_model(
-            model=name,
-            pooling=PoolingType.MEAN,
-            normalization=True,
-            sources=ModelSource(hf="sentence-transformers/all-MiniLM-L6-v2"),
-            dim=DEFAULT_MODEL_DIM,
-            # An absolute path: the weights live in the model cache (or the model package), the
-            # tokenizer files here.
-            model_file=str(model_file),
-            description="all-MiniLM-L6-v2, int8 ONNX, bundled with mcp-memory",
-            license="apache-2.0",
-        )
-    model = TextEmbedding(name, specific_model_path=str(TOKENIZER_DIR), threads=1, **_SESSION_OPTIONS)
-    _limit_tokens(model, DEFAULT_MAX_TOKENS)
     return FastEmbedder(model, DEFAULT_MODEL, DEFAULT_MODEL_DIM, DEFAULT_MODEL_SHA256)
 
 

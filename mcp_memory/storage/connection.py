@@ -156,7 +156,6 @@ class Database(Reader):
         library: SqliteLibrary,
         writer: aiosqlite.Connection,
         readers: tuple[aiosqlite.Connection, aiosqlite.Connection],
-        busy_timeout_ms: int,
     ) -> None:
         super().__init__(readers[0])
         self.path = path
@@ -164,9 +163,7 @@ class Database(Reader):
         self._writer = writer
         self._side = readers[1]
         self.side = Reader(readers[1])
-        self._busy_timeout_ms = busy_timeout_ms
         self._write_lock = anyio.Lock()
-        self.vec_loaded = True
         #: Names of TEMP tables made on the reader connection (by features that need scratch space).
         self.temp_tables: set[str] = set()
 
@@ -232,7 +229,7 @@ class Database(Reader):
                 f"cannot open the database at {location} with {library.name} {library.version}: {exc}. "
                 "`mcp-memory doctor` checks the file and the SQLite extension."
             ) from exc
-        db = cls(file_path, library, writer, (reader, side), busy_timeout_ms)
+        db = cls(file_path, library, writer, (reader, side))
         try:
             await migrate(db, library.module.complete_statement)
         except BaseException:
