@@ -194,7 +194,7 @@ async def memory_recent(
 _WRITE = ToolAnnotations(
     read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
 )
-_CHANGE = ToolAnnotations(
+_DESTRUCTIVE_NOT_IDEMPOTENT = ToolAnnotations(
     read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False
 )
 _DELETE = ToolAnnotations(
@@ -205,7 +205,7 @@ TOOLS: tuple[ToolEntry, ...] = (
     (memory_store, "Store a memory", _WRITE),
     (memory_search, "Search memories", READ_ONLY),
     (memory_get, "Get memories by id", READ_ONLY),
-    (memory_update, "Update a memory", _CHANGE),
+    (memory_update, "Update a memory", _DESTRUCTIVE_NOT_IDEMPOTENT),
     (memory_delete, "Delete memories", _DELETE),
     (memory_recent, "Recent memories", READ_ONLY),
 )
