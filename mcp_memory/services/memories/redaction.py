@@ -113,11 +113,19 @@ def _assigned_secret(value: str) -> bool:
     return not _PLACEHOLDER.match(value) and not _CODE_REFERENCE.match(value)
 
 
+#: (kind, pattern, group to replace (0 = whole match), extra check on the replaced text)
+_Rule = tuple[str, re.Pattern[str], int, Callable[[str], bool] | None]
+
+
 @functools.cache
-def _rules() -> list[tuple[str, re.Pattern[str], int, Callable[[str], bool] | None]]:
+def _rules() -> list[_Rule]:
     """The rules, compiled on first use: about 40 ms of regular expressions that a text with no
-    needle (`_may_hold_secrets`) never needs, and a hook process would pay on every call.
-    (kind, pattern, group to replace (0 = whole match), extra check on the replaced text)"""
+    needle (`_may_hold_secrets`) never needs, and a hook process would pay on every call."""
+    return [*_token_rules(), *_assignment_rules()]
+
+
+def _token_rules() -> list[_Rule]:
+    """Keys and tokens known by their own shape: a provider's prefix, a PEM block, a URL's password."""
     return [
         (
             "private-key",
@@ -174,6 +182,13 @@ def _rules() -> list[tuple[str, re.Pattern[str], int, Callable[[str], bool] | No
         ("digitalocean-token", re.compile(r"\bdo[por]_v1_[a-f0-9]{64}\b"), 0, None),
         ("shopify-token", re.compile(r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b"), 0, None),
         ("atlassian-token", re.compile(r"\bATATT3[A-Za-z0-9_=-]{60,}"), 0, None),
+    ]
+
+
+def _assignment_rules() -> list[_Rule]:
+    """Secrets known by what stands before them: an Authorization header, a SAS signature, a name
+    like PASSWORD or API_KEY, a password flag, or a password word in prose."""
+    return [
         (
             "authorization",
             re.compile(
