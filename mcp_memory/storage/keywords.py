@@ -142,19 +142,7 @@ async def _statistics(db: Database, words: Sequence[str]) -> _Statistics:
     prepare = "mm_stems" not in db.temp_tables
     statements: list[tuple[str, Sequence[Any]]] = [(sql, ()) for sql in _SCRATCH] if prepare else []
     if unknown:
-        marks = ", ".join("?" * len(numbers))
-        statements += [
-            (
-                f"INSERT INTO temp.mm_stems(rowid, word) VALUES {', '.join(['(?, ?)'] * len(unknown))}",
-                [value for pair in zip(numbers, unknown, strict=True) for value in pair],
-            ),
-            (
-                "SELECT s.doc, s.term, v.doc FROM temp.mm_stems_vocab s LEFT JOIN temp.mm_fts_vocab v "
-                f"ON v.term = s.term WHERE s.doc IN ({marks}) ORDER BY s.doc, s.offset",
-                numbers,
-            ),
-            (f"DELETE FROM temp.mm_stems WHERE rowid IN ({marks})", numbers),
-        ]
+        statements += _stem_statements(numbers, unknown)
     if stale:
         statements.append(_count_statement(stale))
     need_rows = need_rows or bool(statements)  # one row by its key: free beside other statements
@@ -170,12 +158,7 @@ async def _statistics(db: Database, words: Sequence[str]) -> _Statistics:
         rows = _varint(bytes(block)) if block else 0
         cache[""] = (rows, now, rows)
     if unknown:
-        found: dict[int, list[str]] = {}
-        for number, stem, count in results[1]:
-            found.setdefault(int(number), []).append(str(stem))
-            cache[str(stem)] = (int(count or 0), now, rows)
-        for number, word in zip(numbers, unknown, strict=True):
-            _stems[word] = tuple(found.get(number, ()))
+        _remember_stems(cache, results[1], numbers, unknown, now, rows)
         results = results[3:]
     if stale:
         _remember_counts(cache, stale, results[0], now, rows)
@@ -189,6 +172,42 @@ async def _statistics(db: Database, words: Sequence[str]) -> _Statistics:
         _remember_counts(cache, drifted, recounted, now, rows)
     counts = {s: cache[s][0] for group in stems.values() for s in group if s in cache}
     return _Statistics(stems, counts, rows)
+
+
+def _stem_statements(numbers: Sequence[int], words: Sequence[str]) -> list[tuple[str, Sequence[Any]]]:
+    """Put `words` in the scratch table under `numbers` (one each), read their stems with each
+    stem's document count, and take them out again: three statements for one trip."""
+    marks = ", ".join("?" * len(numbers))
+    return [
+        (
+            f"INSERT INTO temp.mm_stems(rowid, word) VALUES {', '.join(['(?, ?)'] * len(words))}",
+            [value for pair in zip(numbers, words, strict=True) for value in pair],
+        ),
+        (
+            "SELECT s.doc, s.term, v.doc FROM temp.mm_stems_vocab s LEFT JOIN temp.mm_fts_vocab v "
+            f"ON v.term = s.term WHERE s.doc IN ({marks}) ORDER BY s.doc, s.offset",
+            numbers,
+        ),
+        (f"DELETE FROM temp.mm_stems WHERE rowid IN ({marks})", numbers),
+    ]
+
+
+def _remember_stems(
+    cache: dict[str, tuple[int, float, int]],
+    rows_read: Sequence[Any],
+    numbers: Sequence[int],
+    words: Sequence[str],
+    now: float,
+    rows: int,
+) -> None:
+    """Keep each of `words`' stems (from `_stem_statements`' rows: number, stem, document count) and
+    each stem's count."""
+    found: dict[int, list[str]] = {}
+    for number, stem, count in rows_read:
+        found.setdefault(int(number), []).append(str(stem))
+        cache[str(stem)] = (int(count or 0), now, rows)
+    for number, word in zip(numbers, words, strict=True):
+        _stems[word] = tuple(found.get(number, ()))
 
 
 def _count_statement(stems: Sequence[str]) -> tuple[str, Sequence[Any]]:
