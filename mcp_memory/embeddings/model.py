@@ -49,7 +49,7 @@ TOKENIZER_SHA256 = {
     "tokenizer_config.json": "acb92769e8195aabd29b7b2137a9e6d6e25c476a4f15aa4355c233426c61576b",
 }
 #: No ONNX Runtime memory arena: it keeps the peak of the largest batch for the life of the process
-#: (821 MiB anonymous memory after batches of 16 texts of 256 tokens, 182 MiB without it; the speed
+#: (after long batches, several times what the process holds without it: bench/README.md; the speed
 #: of queries and batches was the same within noise).
 _SESSION_OPTIONS: dict[str, Any] = {"enable_cpu_mem_arena": False}
 
@@ -112,11 +112,10 @@ class FastEmbedder:
     `DirectModel` (the same steps without importing fastembed).
 
     The session computes each inference on one thread, and several texts' batches run at once, one
-    per worker (`workers`): ONNX Runtime splitting one small inference over 2 threads used ~7 ms of
-    CPU for a 3.5 ms query, where one thread uses ~4, which the search's SQLite stages beside it
-    need; and 2 batches at once embed more texts per second than one batch on 2 threads (dialog
-    turns, 16 per batch, through ONNX Runtime directly: 316-318 against 281-287 texts/s;
-    bench/README.md)."""
+    per worker (`workers`): ONNX Runtime splitting one small inference over 2 threads spends nearly
+    twice the CPU of one thread for little gain in time, CPU the search's SQLite stages beside it
+    need; and 2 batches at once embed more texts per second than one batch on 2 threads
+    (bench/README.md)."""
 
     def __init__(self, model: Any, model_id: str, dim: int, checksum: str, workers: int = 1) -> None:
         self._model = model

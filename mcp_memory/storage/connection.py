@@ -197,9 +197,9 @@ class Database(Reader):
                 "PRAGMA synchronous = FULL",
                 "PRAGMA temp_store = MEMORY",
                 "PRAGMA cache_size = -4000",
-                # No memory map: pages read through it count in the process's RSS (288 MiB after
-                # loading the codes of 100,000 memories), while the page cache outside it is the
-                # kernel's to reclaim; with the two-stage search the difference in speed was noise.
+                # No memory map: pages read through it count in the process's RSS (bench/README.md),
+                # while the page cache outside it is the kernel's to reclaim; with the two-stage
+                # search the difference in speed was noise.
                 "PRAGMA mmap_size = 0",
             ):
                 conn.execute(pragma)

@@ -166,11 +166,11 @@ async def rescore(
     `where` (a clause over `memories m`), best first; with `wanted`, only the best `wanted` that
     pass (or all there are).
 
-    One statement: the vectors are scored and sorted alone, then the filter is checked on the best
-    of them, in order, until `wanted` pass. Joining the memories into the scoring looked up every
-    candidate's row (1.2 ms instead of 0.5 for 200 candidates at 100,000 memories), though the
-    first stage already applied the project, kind and time clauses and only archived or expired
-    memories fail here. The ids travel as one JSON array (any number of them)."""
+    One statement: the vectors are scored and sorted alone, then the filter is checked on the best of
+    them, in order, until `wanted` pass. Joining the memories into the scoring looked up every
+    candidate's row (slower: bench/README.md), though the first stage already applied the project, kind
+    and time clauses and only archived or expired memories fail here. The ids travel as one JSON array
+    (any number of them)."""
     if not ids:
         return []
     rows = await db.fetchall(

@@ -424,10 +424,8 @@ async def _candidate_stages(
 ) -> _Stages:
     """The keyword and vector stages, at once: the query's embedding (ONNX Runtime) and the keyword
     query (SQLite) both leave the event loop and release the GIL, and the vector stage re-scores on
-    the second reader. Measured in one process, alternating (search p50 / p95): at 100,000 memories
-    19.3 / 30.5 ms against 20.9 / 29.8 on one reader; at 1,000,000 56.7 / 95.0 against 65.0 /
-    116.4. Embedding first and then running the two SQLite stages at once was slower (21.3 ms at
-    100,000)."""
+    the second reader. That measured faster than re-scoring on the one reader, and than embedding
+    first and then running the two SQLite stages at once (figures in bench/README.md)."""
     keyword: list[tuple[int, float]] = []
     semantic: list[tuple[int, float]] = []
     vector = b""
