@@ -12,7 +12,7 @@ from pydantic import Field
 from mcp_memory.limits import MAX_CONTENT_BYTES, MAX_QUERY_CHARS
 from mcp_memory.mcp.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
 from mcp_memory.mcp.tools.args import Ids, Kind, Limit, Project, Since, Tags, Until
-from mcp_memory.services.memories import changes, elsewhere
+from mcp_memory.services.memories import changes, scope_hints
 from mcp_memory.services.memories import store as memories
 from mcp_memory.services.search import hybrid as search
 from mcp_memory.views.memories import delete_view, get_view, recent_view, search_view, store_view, update_view
@@ -187,7 +187,7 @@ async def memory_recent(
     app = await app_from(ctx)
     with user_errors():
         found = await memories.recent_memories(app, limit=limit, project=project, kind=kind, tags=tags)
-        hint = None if found else await elsewhere.listing_hint(app, project=project, kind=kind, tags=tags)
+        hint = None if found else await scope_hints.listing_hint(app, project=project, kind=kind, tags=tags)
     return respond(*recent_view(found, hint))
 
 

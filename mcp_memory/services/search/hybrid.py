@@ -30,7 +30,7 @@ from mcp_memory.errors import InvalidInput
 from mcp_memory.limits import MAX_LIMIT, clean_query
 from mcp_memory.relevance import query_terms
 from mcp_memory.services.app import App
-from mcp_memory.services.memories.elsewhere import counts_elsewhere, scope_hint
+from mcp_memory.services.memories.scope_hints import counts_elsewhere, scope_hint
 from mcp_memory.services.memories.store import Memory, load_memories, record_access
 from mcp_memory.storage.bm25 import bm25_candidates
 from mcp_memory.storage.codes import candidate_count
