@@ -127,7 +127,7 @@ async def test_ranking_before_filtering_gives_the_filtered_ranking(app: App, cod
     )
     if codes_loaded:
         assert app.vector_info is not None
-        await app.quantized.sync(app.db.side, app.vector_info.table)
+        await app.quantized.sync(app.db.second_reader, app.vector_info.table)
         assert len(app.quantized) == 102
     for flt in (
         build_filter(default_project="proj"),  # 12 of 102 pass

@@ -63,7 +63,7 @@ async def test_codes_are_ranked_by_the_float_query_against_their_signs(app: App)
     for _ in range(120):
         await store_memory(app, _text(rng))
     assert app.vector_info is not None
-    await app.quantized.sync(app.db.side, app.vector_info.table)
+    await app.quantized.sync(app.db.second_reader, app.vector_info.table)
     rows = await app.db.fetchall(f"SELECT memory_id, embedding FROM {app.vector_info.table}")
     ids = np.array([int(r[0]) for r in rows])
     stored = np.stack([np.frombuffer(bytes(r[1]), dtype="<f4") for r in rows])

@@ -146,9 +146,9 @@ class Reader:
 class Database(Reader):
     """A writer and two reader connections to one SQLite file (one connection for `:memory:`).
 
-    Reads go to the first reader; `side` is the second, for a query that should not wait behind
-    another: a search's vector stage re-scores there while its keyword stage runs on the first
-    (SQLite releases the GIL while it steps, so the two use both cores)."""
+    Reads go to the first reader; `second_reader` is the second, for a query that should not wait behind
+    another: a search's vector stage re-scores there while its keyword stage runs on the first (SQLite
+    releases the GIL while it steps, so the two use both cores)."""
 
     def __init__(
         self,
@@ -161,8 +161,8 @@ class Database(Reader):
         self.path = path
         self.library = library
         self._writer = writer
-        self._side = readers[1]
-        self.side = Reader(readers[1])
+        self._second = readers[1]
+        self.second_reader = Reader(readers[1])
         self._write_lock = anyio.Lock()
         #: Names of TEMP tables made on the reader connection (by features that need scratch space).
         self.temp_tables: set[str] = set()
@@ -216,12 +216,12 @@ class Database(Reader):
                     )
                 reader = aiosqlite.Connection(connector, 64)
                 await reader
-                side = aiosqlite.Connection(connector, 64)
-                await side
+                second = aiosqlite.Connection(connector, 64)
+                await second
                 # It reads vectors scattered over the file, which a cache barely helps.
-                await side.execute("PRAGMA cache_size = -2000")
+                await second.execute("PRAGMA cache_size = -2000")
             else:
-                reader = side = writer
+                reader = second = writer
         except DatabaseError:
             raise
         except Exception as exc:
@@ -229,7 +229,7 @@ class Database(Reader):
                 f"cannot open the database at {location} with {library.name} {library.version}: {exc}. "
                 "`mcp-memory doctor` checks the file and the SQLite extension."
             ) from exc
-        db = cls(file_path, library, writer, (reader, side))
+        db = cls(file_path, library, writer, (reader, second))
         try:
             await migrate(db, library.module.complete_statement)
         except BaseException:
@@ -239,7 +239,7 @@ class Database(Reader):
 
     async def close(self) -> None:
         """Close the connections; safe to call twice."""
-        connections = (self._reader, self._side, self._writer)
+        connections = (self._reader, self._second, self._writer)
         for conn in {id(c): c for c in connections}.values():
             try:
                 await conn.close()

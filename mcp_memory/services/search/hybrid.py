@@ -239,7 +239,7 @@ async def _semantic_candidates(
         vector = await app.embeddings.embed_query(query)
 
     async def catch_up() -> None:
-        await app.quantized.sync(app.db.side, info.table)
+        await app.quantized.sync(app.db.second_reader, info.table)
 
     # The codes catch up with other writers while the query embeds (a round trip off the path).
     await concurrently(embed, catch_up)
@@ -263,7 +263,7 @@ async def nearest_memories(
         return []
     index = app.quantized
     # On the second reader: a hybrid search's keyword stage is using the first at the same time.
-    reader = app.db.side
+    reader = app.db.second_reader
     if not synced:
         await index.sync(reader, info.table)
     where, params = flt.sql("m")
