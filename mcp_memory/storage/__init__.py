@@ -10,7 +10,7 @@ functions per family.
   `consolidation`, `listings`, `search_rows`, `embedding_rows`, `access_counts`.
 - The indexes: keywords (`keyword_rows`, the FTS5 rows a write keeps in step; `keywords`, the query
   planner; `bm25`, the ranked queries), vectors (`vector_tables`, `vectors`) and the binary codes held
-  in memory (`codes`).
+  in memory (`binary_codes`).
 - `postgres/`: the second engine, a shared Postgres with pgvector (`connect`, `database`, `dialect`,
   `schema`, `team`), behind the same functions.
 

@@ -2,7 +2,7 @@
 sqlite-vec's `vec_quantize_binary` and the columns filters need), and the record in `meta` of which
 model made the vectors (id, dimension, file checksum) and which table holds them.
 
-Search runs in two stages: the binary codes, held in memory by `mcp_memory.storage.codes`, give the
+Search runs in two stages: the binary codes, held in memory by `mcp_memory.storage.binary_codes`, give the
 nearest few hundred candidates, then `rescore` ranks those exactly with sqlite-vec's
 `vec_distance_cosine` over the float vectors. Triggers log every change to the table in
 `vector_changes`, inside the writing transaction, so the in-memory codes of every process follow.

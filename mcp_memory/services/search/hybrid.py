@@ -32,8 +32,8 @@ from mcp_memory.relevance import query_terms
 from mcp_memory.services.app import App
 from mcp_memory.services.memories.scope_hints import counts_elsewhere, scope_hint
 from mcp_memory.services.memories.store import Memory, load_memories, record_access
+from mcp_memory.storage.binary_codes import candidate_count
 from mcp_memory.storage.bm25 import bm25_candidates
-from mcp_memory.storage.codes import candidate_count
 from mcp_memory.storage.filters import MemoryFilter, build_filter
 from mcp_memory.storage.ids import format_id, rowid_of
 from mcp_memory.storage.inline import InlineReader, run_now
@@ -124,7 +124,7 @@ async def _keyword_candidates(app: App, query: str, flt: MemoryFilter, n: int) -
         return []
     # A narrow filter (a small project among others, tags) lets the planner start from the filter's
     # index (`bm25_candidates` says when that pays).
-    index = app.quantized
+    index = app.binary_codes
     narrow = bool(flt.tags) or (len(index) > 0 and index.matching(flt) * 2 < len(index))
     # The rare words alone, and with the common ones (module note of `mcp_memory.storage.keywords`); all the
     # statements in one trip to the reader's thread.
@@ -239,7 +239,7 @@ async def _semantic_candidates(
         vector = await app.embeddings.embed_query(query)
 
     async def catch_up() -> None:
-        await app.quantized.sync(app.db.second_reader, info.table)
+        await app.binary_codes.sync(app.db.second_reader, info.table)
 
     # The codes catch up with other writers while the query embeds (a round trip off the path).
     await concurrently(embed, catch_up)
@@ -261,7 +261,7 @@ async def nearest_memories(
     info = app.vector_info
     if info is None:
         return []
-    index = app.quantized
+    index = app.binary_codes
     # On the second reader: a hybrid search's keyword stage is using the first at the same time.
     reader = app.db.second_reader
     if not synced:

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from mcp_memory.storage import Reader
     from mcp_memory.storage.filters import MemoryFilter
 
-__all__ = ["SHORTLIST_FACTOR", "QuantizedIndex", "candidate_count", "query_code"]
+__all__ = ["SHORTLIST_FACTOR", "BinaryCodes", "candidate_count", "query_code"]
 
 #: `nearest` shortlists this many times the candidates by Hamming distance, then ranks them by the
 #: asymmetric distance. 8 instead of 4 gained next to no recall for a measurable cost (bench/README.md).
@@ -80,7 +80,7 @@ class _MaskKey:
     until: float | None
 
 
-class QuantizedIndex:
+class BinaryCodes:
     """Binary codes of one vector table, kept in step with the database by its change log."""
 
     def __init__(self) -> None:
