@@ -26,7 +26,7 @@ from mcp_memory.embeddings.model import (
 )
 from mcp_memory.embeddings.prepared import REWRITTEN_MODEL_SHA256, prepared_model, rewritten_model
 from mcp_memory.embeddings.rewrite import gather_after_dequantize
-from mcp_memory.heap import release_free_memory, tune_malloc
+from mcp_memory.process_tuning import release_free_memory, tune_malloc
 from tests.conftest import make_settings
 
 

@@ -20,8 +20,8 @@ from mcp_memory.config import DEFAULT_MODEL, Settings
 from mcp_memory.embeddings.checksum import sha256_file
 from mcp_memory.embeddings.prepared import prepared_model
 from mcp_memory.errors import ModelUnavailable
-from mcp_memory.heap import release_free_memory
 from mcp_memory.logs import get_logger
+from mcp_memory.process_tuning import release_free_memory
 
 __all__ = [
     "DEFAULT_MODEL_DIM",

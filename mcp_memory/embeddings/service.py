@@ -167,7 +167,7 @@ class EmbeddingService:
         del embedder
         import gc
 
-        from mcp_memory.heap import release_free_memory
+        from mcp_memory.process_tuning import release_free_memory
 
         gc.collect()
         release_free_memory()

@@ -12,8 +12,8 @@ import anyio
 from mcp_memory.config import Settings
 from mcp_memory.embeddings import Embedder, EmbeddingService, ModelState, load_embedder
 from mcp_memory.errors import ModelMismatch, ModelUnavailable
-from mcp_memory.heap import release_free_memory
 from mcp_memory.logs import get_logger
+from mcp_memory.process_tuning import release_free_memory
 from mcp_memory.projects import project_from_path
 from mcp_memory.storage import Database
 from mcp_memory.storage.binary_codes import BinaryCodes

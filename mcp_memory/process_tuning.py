@@ -1,12 +1,13 @@
-"""Keeping the process's memory small on glibc (Linux): fewer malloc arenas, large blocks given back
-when freed, and free pages handed back after the model loads.
+"""Tuning the process for a server's work: its memory kept small on glibc (Linux: fewer malloc
+arenas, large blocks given back when freed, free pages handed back after the model loads), and the
+GIL handed between threads sooner (`tune_threads`).
 
 Why: glibc keeps freed memory for reuse. Creating the ONNX Runtime session frees tens of MiB of
 scratch, each busy thread gets a malloc arena of its own, and glibc raises its threshold for
 serving large blocks from the heap every time one is freed, so temporary arrays of a search end up
 scattered over the heap. On the server at 100,000 memories these settings left less resident after
 a thousand searches, at the same search times (figures in bench/README.md).
-Elsewhere (macOS, Windows, musl) these calls do nothing.
+Elsewhere (macOS, Windows, musl) the malloc calls do nothing.
 """
 
 from __future__ import annotations
