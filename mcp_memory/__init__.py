@@ -8,8 +8,9 @@ docs/ARCHITECTURE.md draws them):
 - `services`: the memory services by feature family, over one `App` per process;
 - `storage` (the SQLite file and its indexes) and `embeddings` (the model), side by side;
 - foundations, the modules here: `config` (settings), `errors`, `limits`, `logs`, `timeparse`,
-  `projects`, `concurrently`, `heap`, `relevance` (the relevance scale and its floor), `previews`
-  (text shortened for display, never inside a redaction marker).
+  `projects`, `concurrently`, `process_tuning` (glibc's malloc and the GIL's switch interval),
+  `relevance` (the relevance scale and its floor), `previews` (text shortened for display, never
+  inside a redaction marker).
 """
 
 __version__ = "0.1.0"

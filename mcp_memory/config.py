@@ -1,7 +1,7 @@
 """Settings: one object, read once from `MCP_MEMORY_*` environment variables and CLI flags.
 
-Plain standard library (a frozen dataclass checked field by field), so that the command line and the
-client hooks start without importing pydantic (about 0.3 s)."""
+Plain standard library (a slotted, read-only class that checks each field), so that the command line
+and the client hooks start without importing pydantic (about 0.3 s) or dataclasses."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ ROOT_MODULES = {
     "concurrently.py",
     "config.py",
     "errors.py",
-    "heap.py",
+    "process_tuning.py",
     "limits.py",
     "logs.py",
     "previews.py",

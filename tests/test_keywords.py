@@ -127,8 +127,8 @@ async def test_ranking_before_filtering_gives_the_filtered_ranking(app: App, cod
     )
     if codes_loaded:
         assert app.vector_info is not None
-        await app.quantized.sync(app.db.side, app.vector_info.table)
-        assert len(app.quantized) == 102
+        await app.binary_codes.sync(app.db.second_reader, app.vector_info.table)
+        assert len(app.binary_codes) == 102
     for flt in (
         build_filter(default_project="proj"),  # 12 of 102 pass
         build_filter(default_project="proj", project="*"),  # the archived 30 fail

@@ -10,16 +10,23 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
+from mcp_memory.config import DEFAULT_MODEL
 from mcp_memory.embeddings.model import (
+    _SESSION_OPTIONS,
     BATCH_TEXTS,
     BATCH_TOKENS,
     DEFAULT_MAX_TOKENS,
+    DEFAULT_MODEL_DIM,
+    DEFAULT_MODEL_SHA256,
+    TOKENIZER_DIR,
+    FastEmbedder,
     _batches,
+    _limit_tokens,
     verify_default_model,
 )
 from mcp_memory.embeddings.prepared import REWRITTEN_MODEL_SHA256, prepared_model, rewritten_model
 from mcp_memory.embeddings.rewrite import gather_after_dequantize
-from mcp_memory.heap import release_free_memory, tune_malloc
+from mcp_memory.process_tuning import release_free_memory, tune_malloc
 from tests.conftest import make_settings
 
 
@@ -262,13 +269,40 @@ def test_an_unloadable_prepared_graph_falls_back_to_the_verified_original(
     )
 
 
+def _load_bundled_with_fastembed(model_file: Path) -> FastEmbedder:
+    """The bundled model through fastembed, as it loaded before `DirectModel`."""
+    from fastembed import TextEmbedding
+    from fastembed.common.model_description import ModelSource, PoolingType
+
+    # fastembed's registry of custom models is per process and keeps the file's path: one name per
+    # file, so a process opening stores with different cache directories loads each one's own file.
+    name = f"mcp-memory/all-MiniLM-L6-v2-int8-{hashlib.sha256(str(model_file).encode()).hexdigest()[:12]}"
+    registered = {m["model"].lower() for m in TextEmbedding.list_supported_models()}
+    if name.lower() not in registered:
+        TextEmbedding.add_custom_model(
+            model=name,
+            pooling=PoolingType.MEAN,
+            normalization=True,
+            sources=ModelSource(hf="sentence-transformers/all-MiniLM-L6-v2"),
+            dim=DEFAULT_MODEL_DIM,
+            # An absolute path: the weights live in the model cache (or the model package), the
+            # tokenizer files here.
+            model_file=str(model_file),
+            description="all-MiniLM-L6-v2, int8 ONNX, bundled with mcp-memory",
+            license="apache-2.0",
+        )
+    model = TextEmbedding(name, specific_model_path=str(TOKENIZER_DIR), threads=1, **_SESSION_OPTIONS)
+    _limit_tokens(model, DEFAULT_MAX_TOKENS)
+    return FastEmbedder(model, DEFAULT_MODEL, DEFAULT_MODEL_DIM, DEFAULT_MODEL_SHA256)
+
+
 def test_the_bundled_model_without_fastembed_gives_fastembeds_vectors_bit_for_bit(
     original: Path, tmp_path: Path
 ) -> None:
     """`DirectModel` repeats fastembed's tokenizer set-up, inference and pooling; stored vectors made
     by either must be the same, on the original graph and the prepared one, for empty, accented,
     emoji and over-long texts as for sentences, one at a time and in mixed batches."""
-    from mcp_memory.embeddings.model import _load_bundled, load_bundled_with_fastembed
+    from mcp_memory.embeddings.model import _load_bundled
 
     texts = [
         "The staging host is pegasus.internal",
@@ -281,6 +315,6 @@ def test_the_bundled_model_without_fastembed_gives_fastembeds_vectors_bit_for_bi
         *(f"memory {i}: " + "a longer text with several words " * (i % 7) for i in range(40)),
     ]
     for model_file in (original, prepared_model(original, tmp_path / "models")):
-        direct, through = _load_bundled(model_file), load_bundled_with_fastembed(model_file)
+        direct, through = _load_bundled(model_file), _load_bundled_with_fastembed(model_file)
         assert direct.embed(texts) == through.embed(texts)
         assert direct.embed(texts[:1]) == through.embed(texts[:1])

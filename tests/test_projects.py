@@ -56,7 +56,7 @@ def test_stored_and_searched_scopes() -> None:
 async def test_an_empty_answer_says_where_the_memories_are(app: App) -> None:
     """A search or listing scoped to the current project that finds nothing names the projects that
     hold matches and how to reach them; with project='*' they are found."""
-    from mcp_memory.services.memories.elsewhere import listing_hint
+    from mcp_memory.services.memories.scope_hints import listing_hint
     from mcp_memory.services.memories.store import recent_memories, store_memory
     from mcp_memory.services.search.hybrid import search_memories
 

@@ -20,7 +20,7 @@ from mcp_memory.services.memories.changes import delete_memories, update_memory
 from mcp_memory.services.memories.store import store_memory
 from mcp_memory.services.search.hybrid import nearest_memories, search_memories
 from mcp_memory.storage import migrations
-from mcp_memory.storage.codes import query_code
+from mcp_memory.storage.binary_codes import query_code
 from mcp_memory.storage.connection import connect_plain
 from mcp_memory.storage.filters import build_filter
 from tests.conftest import FakeEmbedder, fake_loader, make_settings
@@ -63,7 +63,7 @@ async def test_codes_are_ranked_by_the_float_query_against_their_signs(app: App)
     for _ in range(120):
         await store_memory(app, _text(rng))
     assert app.vector_info is not None
-    await app.quantized.sync(app.db.side, app.vector_info.table)
+    await app.binary_codes.sync(app.db.second_reader, app.vector_info.table)
     rows = await app.db.fetchall(f"SELECT memory_id, embedding FROM {app.vector_info.table}")
     ids = np.array([int(r[0]) for r in rows])
     stored = np.stack([np.frombuffer(bytes(r[1]), dtype="<f4") for r in rows])
@@ -71,7 +71,7 @@ async def test_codes_are_ranked_by_the_float_query_against_their_signs(app: App)
     for _ in range(10):
         query = np.frombuffer((await app.embeddings.embed([_text(rng)]))[0], dtype="<f4")
         scores = signs @ query
-        got = app.quantized.nearest(query.tobytes(), 30)  # a shortlist of 4 x 30: every code
+        got = app.binary_codes.nearest(query.tobytes(), 30)  # a shortlist of 4 x 30: every code
         ranked = [float(scores[ids == i][0]) for i in got]
         assert ranked == sorted(ranked, reverse=True)
         assert np.allclose(ranked, sorted(scores, reverse=True)[:30])
@@ -136,7 +136,7 @@ async def test_codes_follow_writes_from_another_connection(tmp_path: Path) -> No
         await delete_memories(writer, [second.id])
         hits = await search_memories(reader, "redis cache eviction", mode="semantic")
         assert second.id not in [h.memory.id for h in hits.hits]
-        assert len(reader.quantized) == await reader.db.scalar(
+        assert len(reader.binary_codes) == await reader.db.scalar(
             f"SELECT count(*) FROM {reader.vector_info.table}"  # type: ignore[union-attr]
         )
 
@@ -150,13 +150,13 @@ async def test_many_changes_at_once_replay_into_the_right_slots(tmp_path: Path) 
         stored = await batch_store(writer, [{"content": f"note {i} about topic {i % 7}"} for i in range(60)])
         ids = [str(r.id) for r in stored]
         await search_memories(reader, "topic", mode="semantic")
-        assert len(reader.quantized) == 60
+        assert len(reader.binary_codes) == 60
         await delete_memories(writer, ids[:20])
         for memory_id in ids[20:45]:
             await update_memory(writer, memory_id, content=f"rewritten {memory_id} on a new subject")
         await batch_store(writer, [{"content": f"fresh {i} entry"} for i in range(10)])
         await search_memories(reader, "subject", mode="semantic")
-        index = reader.quantized
+        index = reader.binary_codes
         assert len(index) == 50
         table = reader.vector_info.table  # type: ignore[union-attr]
         rows = await reader.db.fetchall(f"SELECT memory_id, code FROM {table}_codes")
@@ -179,7 +179,7 @@ async def test_a_gap_in_the_change_log_reloads_the_codes(tmp_path: Path) -> None
         late = await store_memory(writer, "second memory about tomatoes")
         hits = await search_memories(reader, "tomatoes", mode="semantic")
         assert hits.hits[0].memory.id == late.id
-        assert len(reader.quantized) == 2
+        assert len(reader.binary_codes) == 2
 
 
 async def test_filters_hold_in_both_stages(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -311,7 +311,7 @@ async def test_schema_two_vec0_vectors_are_converted_on_open(
 def test_a_sampled_shortlist_holds_every_slot_of_the_exact_one() -> None:
     """Over many slots the cutoff is estimated from a sample: the slots chosen include every slot the
     exact cutoff chooses, also when the sample misses the nearest ones (then the exact way runs)."""
-    from mcp_memory.storage.codes import _SAMPLE_FROM, _SAMPLE_STEP, _shortlist
+    from mcp_memory.storage.binary_codes import _SAMPLE_FROM, _SAMPLE_STEP, _shortlist
 
     rng = np.random.default_rng(4)
     worst = 385

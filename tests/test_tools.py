@@ -213,6 +213,14 @@ def test_static_tool_names_match_the_tool_modules() -> None:
     assert list(ALL_TOOLS) == list(FAMILY_TOOLS) == CATALOGUE
 
 
+def test_the_core_profile_names_tools_of_the_catalogue_in_its_order() -> None:
+    """The core profile, named tool by tool, holds only catalogue tools and lists them in catalogue order."""
+    from mcp_memory.mcp.names import ALL_TOOLS, CORE_TOOLS
+
+    assert list(CORE_TOOLS) == [name for name in ALL_TOOLS if name in CORE_TOOLS]
+    assert len(set(CORE_TOOLS)) == len(CORE_TOOLS)
+
+
 def test_nothing_heavy_is_imported_before_initialize() -> None:
     """Building the server imports neither the model stack nor the tool modules (they load after
     initialize is answered), so clients get their answer as fast as from a bare MCP server."""

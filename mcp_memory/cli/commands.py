@@ -144,7 +144,7 @@ def cmd_get(args: argparse.Namespace, settings: Settings) -> Output:
 
 
 def cmd_recent(args: argparse.Namespace, settings: Settings) -> Output:
-    from mcp_memory.services.memories.elsewhere import listing_hint
+    from mcp_memory.services.memories.scope_hints import listing_hint
     from mcp_memory.services.memories.store import recent_memories
 
     async def work(app: App) -> tuple[list[Any], str | None]:

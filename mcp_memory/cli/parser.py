@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any
 
 from mcp_memory import __version__
@@ -34,24 +35,24 @@ def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of text", **kw)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    settings_help = "\n".join(f"  {name}\n      {text}" for name, text in SETTINGS_DOC.items())
-    parser = argparse.ArgumentParser(
-        prog="mcp-memory",
-        description="Long-term memory for AI coding agents. Without a command, serves MCP over stdio.",
-        epilog=f"settings (environment variables):\n{settings_help}",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+#: Adds a subcommand (name, help) with the common options and returns its parser (`build_parser`).
+_Command = Callable[[str, str], argparse.ArgumentParser]
+
+
+def _add_selection(p: argparse.ArgumentParser) -> None:
+    """The ids and filters that choose the memories `forget` and `tag` act on."""
+    p.add_argument("ids", nargs="*", help="ids such as m_12 (or choose by the filters below)")
+    p.add_argument(
+        "--where-tag", action="append", dest="where_tags", help="memories with this tag (repeatable)"
     )
-    parser.add_argument("--version", action="version", version=f"mcp-memory {__version__}")
-    _common(parser, top=True)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    p.add_argument("--kind", help="memories of this kind")
+    p.add_argument("--in", dest="scope", help="project scope: a name, 'global', or '*' for all")
+    p.add_argument("--since", help="created at or after: ISO 8601 or e.g. 'last week'")
+    p.add_argument("--until", help="created before: ISO 8601 or relative")
 
-    def command(name: str, help_text: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        _common(p, top=False)
-        return p
 
-    command("serve", "Serve MCP over stdio (the default when no command is given).")
+def _add_store_and_search(command: _Command) -> None:
+    """`store` and `search`."""
     p = command("store", "Store a memory (text as argument, or '-' to read it from stdin).")
     p.add_argument("content", help="the text to remember, or - for stdin")
     p.add_argument("--tag", "-t", action="append", dest="tags", help="a tag (repeatable)")
@@ -89,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--mode", choices=["hybrid", "semantic", "keyword"], default="hybrid", help="default hybrid"
     )
 
+
+def _add_team(command: _Command) -> None:
+    """`team`: the shared Postgres's setup and members."""
     p = command(
         "team",
         "Team memory on a shared Postgres with pgvector, run by its administrator: `team setup` creates "
@@ -101,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", nargs="?", help="add: the member's role name, e.g. alice")
     p.add_argument("--password", help="add: the member's password (default: one is generated and printed)")
 
+
+def _add_reading_and_checks(command: _Command) -> None:
+    """`get`, `recent`, `stats`, `reindex` and `doctor`."""
     p = command("get", "Show memories by id, whole.")
     p.add_argument("ids", nargs="+", help="ids such as m_12")
     p.add_argument("--history", action="store_true", help="include earlier versions")
@@ -116,6 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--repair", action="store_true", help="rebuild the keyword and vector indexes from the memories"
     )
+
+
+def _add_export_import_consolidate(command: _Command) -> None:
+    """`export`, `import` and `consolidate`."""
     p = command(
         "export", "Export everything to a file: jsonl (lossless, re-importable) or markdown (readable)."
     )
@@ -154,6 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"cosine similarity that counts as duplicate (default {MERGE_SIMILARITY}); facts must match too",
     )
 
+
+def _add_pins_graph_episodes(command: _Command) -> None:
+    """`pins`, `graph` and `episodes`."""
     p = command("pins", "List pinned memories, or pin / unpin one.")
     p.add_argument("--pin", metavar="ID", help="pin this memory")
     p.add_argument("--unpin", metavar="ID", help="unpin this memory")
@@ -171,6 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", "-n", type=int, default=20, help="how many to list (default 20)")
     p.add_argument("--in", dest="scope", help="project scope: a name, 'global', or '*' for all")
 
+
+def _add_backup_restore(command: _Command) -> None:
+    """`backup` and `restore`."""
     p = command("backup", "Copy the database to a file (safe while servers run); the copy is checked.")
     p.add_argument("path", help="file to write (0600)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing file")
@@ -180,6 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("path", help="backup file to restore")
 
+
+def _add_history_and_changes(command: _Command) -> None:
+    """`history`, `update`, `delete`, `revert`, `forget` and `tag`."""
     p = command("history", "Show every version of a memory.")
     p.add_argument("id", help="memory id such as m_12")
 
@@ -201,27 +221,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id", help="memory id such as m_12")
     p.add_argument("version", type=int, help="the version to restore (`history ID` lists them)")
 
-    def selection(p: argparse.ArgumentParser) -> None:
-        p.add_argument("ids", nargs="*", help="ids such as m_12 (or choose by the filters below)")
-        p.add_argument(
-            "--where-tag", action="append", dest="where_tags", help="memories with this tag (repeatable)"
-        )
-        p.add_argument("--kind", help="memories of this kind")
-        p.add_argument("--in", dest="scope", help="project scope: a name, 'global', or '*' for all")
-        p.add_argument("--since", help="created at or after: ISO 8601 or e.g. 'last week'")
-        p.add_argument("--until", help="created before: ISO 8601 or relative")
-
     p = command(
         "forget", "Erase memories for good, with their history and graph links (dry run unless --apply)."
     )
-    selection(p)
+    _add_selection(p)
     p.add_argument("--apply", action="store_true", help="erase them (default: only report what would go)")
 
     p = command("tag", "Add and remove tags on memories chosen by id or filter.")
-    selection(p)
+    _add_selection(p)
     p.add_argument("--add", action="append", default=[], help="a tag to add (repeatable)")
     p.add_argument("--remove", action="append", default=[], help="a tag to remove (repeatable)")
 
+
+def _add_init(command: _Command) -> None:
+    """`init`: the client configuration and hooks."""
     p = command(
         "init",
         "Print the config entry for Claude Code, Cursor and Claude Desktop (and add it to Claude Code).",
@@ -255,6 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="Claude Code scope (default user)",
     )
 
+
+def _add_tail_hook_completion_tools(command: _Command) -> None:
+    """`tail`, `hook`, `completion` and `tools`."""
     p = command("tail", "Show memories as they are written (Ctrl-C stops).")
     p.add_argument("--in", dest="scope", help="project scope: a name, 'global', or '*' for all (default '*')")
     p.add_argument("-n", "--last", type=int, default=5, help="start with the last N memories (default 5)")
@@ -282,4 +298,34 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("tools", "List the MCP tools this server offers (--json prints the tools/list result).")
     p.add_argument("--markdown", action="store_true", help="print the README's tool reference table")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole parser: the common options, then every command in the order `--help` lists them."""
+    settings_help = "\n".join(f"  {name}\n      {text}" for name, text in SETTINGS_DOC.items())
+    parser = argparse.ArgumentParser(
+        prog="mcp-memory",
+        description="Long-term memory for AI coding agents. Without a command, serves MCP over stdio.",
+        epilog=f"settings (environment variables):\n{settings_help}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"mcp-memory {__version__}")
+    _common(parser, top=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        _common(p, top=False)
+        return p
+
+    command("serve", "Serve MCP over stdio (the default when no command is given).")
+    _add_store_and_search(command)
+    _add_team(command)
+    _add_reading_and_checks(command)
+    _add_export_import_consolidate(command)
+    _add_pins_graph_episodes(command)
+    _add_backup_restore(command)
+    _add_history_and_changes(command)
+    _add_init(command)
+    _add_tail_hook_completion_tools(command)
     return parser

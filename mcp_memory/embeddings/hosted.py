@@ -241,8 +241,8 @@ def _main(argv: Sequence[str]) -> int:
     options = json.loads(argv[0])
     channels = [socket.socket(fileno=int(fd)) for fd in argv[1:3]]
     from mcp_memory.embeddings.model import load_embedder
-    from mcp_memory.heap import tune_malloc, tune_threads
     from mcp_memory.logs import configure_logging
+    from mcp_memory.process_tuning import tune_malloc, tune_threads
 
     tune_malloc()
     tune_threads()

@@ -7,7 +7,6 @@ thread, after the server has answered `initialize`.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import threading
@@ -21,8 +20,8 @@ from mcp_memory.config import DEFAULT_MODEL, Settings
 from mcp_memory.embeddings.checksum import sha256_file
 from mcp_memory.embeddings.prepared import prepared_model
 from mcp_memory.errors import ModelUnavailable
-from mcp_memory.heap import release_free_memory
 from mcp_memory.logs import get_logger
+from mcp_memory.process_tuning import release_free_memory
 
 __all__ = [
     "DEFAULT_MODEL_DIM",
@@ -49,9 +48,8 @@ TOKENIZER_SHA256 = {
     "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
     "tokenizer_config.json": "acb92769e8195aabd29b7b2137a9e6d6e25c476a4f15aa4355c233426c61576b",
 }
-_CUSTOM_NAME = "mcp-memory/all-MiniLM-L6-v2-int8"
 #: No ONNX Runtime memory arena: it keeps the peak of the largest batch for the life of the process
-#: (821 MiB anonymous memory after batches of 16 texts of 256 tokens, 182 MiB without it; the speed
+#: (after long batches, several times what the process holds without it: bench/README.md; the speed
 #: of queries and batches was the same within noise).
 _SESSION_OPTIONS: dict[str, Any] = {"enable_cpu_mem_arena": False}
 
@@ -114,11 +112,10 @@ class FastEmbedder:
     `DirectModel` (the same steps without importing fastembed).
 
     The session computes each inference on one thread, and several texts' batches run at once, one
-    per worker (`workers`): ONNX Runtime splitting one small inference over 2 threads used ~7 ms of
-    CPU for a 3.5 ms query, where one thread uses ~4, which the search's SQLite stages beside it
-    need; and 2 batches at once embed more texts per second than one batch on 2 threads (dialog
-    turns, 16 per batch, through ONNX Runtime directly: 316-318 against 281-287 texts/s;
-    bench/README.md)."""
+    per worker (`workers`): ONNX Runtime splitting one small inference over 2 threads spends nearly
+    twice the CPU of one thread for little gain in time, CPU the search's SQLite stages beside it
+    need; and 2 batches at once embed more texts per second than one batch on 2 threads
+    (bench/README.md)."""
 
     def __init__(self, model: Any, model_id: str, dim: int, checksum: str, workers: int = 1) -> None:
         self._model = model
@@ -238,34 +235,6 @@ def _load_bundled(model_file: Path) -> FastEmbedder:
         threads=1,
         arena=bool(_SESSION_OPTIONS["enable_cpu_mem_arena"]),
     )
-    return FastEmbedder(model, DEFAULT_MODEL, DEFAULT_MODEL_DIM, DEFAULT_MODEL_SHA256)
-
-
-def load_bundled_with_fastembed(model_file: Path) -> FastEmbedder:
-    """The bundled model through fastembed, as it loaded before `DirectModel`; the test that checks
-    the two give the same vectors uses it."""
-    from fastembed import TextEmbedding
-    from fastembed.common.model_description import ModelSource, PoolingType
-
-    # fastembed's registry of custom models is per process and keeps the file's path: one name per
-    # file, so a process opening stores with different cache directories loads each one's own file.
-    name = f"{_CUSTOM_NAME}-{hashlib.sha256(str(model_file).encode()).hexdigest()[:12]}"
-    registered = {m["model"].lower() for m in TextEmbedding.list_supported_models()}
-    if name.lower() not in registered:
-        TextEmbedding.add_custom_model(
-            model=name,
-            pooling=PoolingType.MEAN,
-            normalization=True,
-            sources=ModelSource(hf="sentence-transformers/all-MiniLM-L6-v2"),
-            dim=DEFAULT_MODEL_DIM,
-            # An absolute path: the weights live in the model cache (or the model package), the
-            # tokenizer files here.
-            model_file=str(model_file),
-            description="all-MiniLM-L6-v2, int8 ONNX, bundled with mcp-memory",
-            license="apache-2.0",
-        )
-    model = TextEmbedding(name, specific_model_path=str(TOKENIZER_DIR), threads=1, **_SESSION_OPTIONS)
-    _limit_tokens(model, DEFAULT_MAX_TOKENS)
     return FastEmbedder(model, DEFAULT_MODEL, DEFAULT_MODEL_DIM, DEFAULT_MODEL_SHA256)
 
 

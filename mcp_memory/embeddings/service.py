@@ -49,7 +49,6 @@ class EmbeddingService:
         self._settings = settings
         self._loader = loader
         self._embedder: Embedder | None = None
-        self._ready = anyio.Event()
         self._load_lock = anyio.Lock()
         self._limiter = anyio.CapacityLimiter(1)
         self._single = anyio.CapacityLimiter(2)
@@ -82,8 +81,6 @@ class EmbeddingService:
         async with self._load_lock:
             if self.state in (ModelState.READY, ModelState.LOADING):
                 return
-            if self.state is ModelState.UNLOADED:
-                self._ready = anyio.Event()  # a reload: waiters wait for this one
             self.state = ModelState.LOADING
             started = time.monotonic()
             try:
@@ -100,17 +97,6 @@ class EmbeddingService:
                 _log.info(
                     "embedding model ready", model=embedder.model_id, seconds=round(self.load_seconds, 2)
                 )
-            finally:
-                self._ready.set()
-
-    async def wait_settled(self, within: float | None = None) -> bool:
-        """Wait until loading has finished (ready or failed); True if it has."""
-        if within is None:
-            await self._ready.wait()
-            return True
-        with anyio.move_on_after(within):
-            await self._ready.wait()
-        return self._ready.is_set()
 
     def unavailable_reason(self) -> str:
         """Why semantic search cannot run right now, in words for the user."""
@@ -181,7 +167,7 @@ class EmbeddingService:
         del embedder
         import gc
 
-        from mcp_memory.heap import release_free_memory
+        from mcp_memory.process_tuning import release_free_memory
 
         gc.collect()
         release_free_memory()

@@ -19,8 +19,12 @@ ALL_TOOLS: tuple[str, ...] = (
     "memory_stats", "memory_health", "memory_consolidate", "memory_lifecycle", "memory_export",
     "memory_import", "memory_forget", "memory_reindex",
 )  # fmt: skip
-#: The memory tools, pins and context.
-CORE_TOOLS: tuple[str, ...] = ALL_TOOLS[:12]
+#: The memory tools, pins and context, in catalogue order.
+CORE_TOOLS: tuple[str, ...] = (
+    "memory_store", "memory_search", "memory_get", "memory_update", "memory_delete", "memory_recent",
+    "memory_similar", "memory_timeline", "memory_context",
+    "memory_pin", "memory_unpin", "memory_pins",
+)  # fmt: skip
 
 
 def select_tools(spec: str) -> list[str]:

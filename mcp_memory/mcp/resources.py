@@ -38,6 +38,12 @@ def _resource_errors() -> Iterator[None]:
 
 def register_resources_and_prompts(server: MCPServer[Any], state: ServerState) -> None:
     """Add the resources and prompts to `server`; they read the App from `state`."""
+    _register_resources(server, state)
+    _register_prompts(server, state)
+
+
+def _register_resources(server: MCPServer[Any], state: ServerState) -> None:
+    """`memory://pins`, `memory://recent`, `memory://stats` and `memory://memory/{id}`."""
 
     @server.resource(
         "memory://pins",
@@ -100,6 +106,10 @@ def register_resources_and_prompts(server: MCPServer[Any], state: ServerState) -
         if not result.memories:
             raise ResourceError(f"no memory {id}; memory_search finds ids.")
         return _json(memory_out(result.memories[0], with_history=True).model_dump(mode="json"))
+
+
+def _register_prompts(server: MCPServer[Any], state: ServerState) -> None:
+    """`recall` and `save_lessons`."""
 
     @server.prompt(
         name="recall",

@@ -23,12 +23,12 @@ from pydantic import ValidationError
 from mcp_memory import __version__
 from mcp_memory.config import Settings
 from mcp_memory.embeddings import Embedder, load_embedder
-from mcp_memory.heap import tune_malloc, tune_threads
 from mcp_memory.logs import get_logger
 from mcp_memory.mcp.arguments import closed_schema, explain_invalid, unknown_arguments
 from mcp_memory.mcp.names import select_tools
 from mcp_memory.mcp.resources import register_resources_and_prompts
 from mcp_memory.mcp.state import ServerState
+from mcp_memory.process_tuning import tune_malloc, tune_threads
 from mcp_memory.services.app import App, open_app
 from mcp_memory.services.maintenance.indexing import finish_pending, run_worker
 

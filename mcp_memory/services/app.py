@@ -13,11 +13,11 @@ import anyio
 from mcp_memory.config import Settings
 from mcp_memory.embeddings import Embedder, EmbeddingService, ModelState, load_embedder
 from mcp_memory.errors import ModelMismatch, ModelUnavailable
-from mcp_memory.heap import release_free_memory
 from mcp_memory.logs import get_logger
+from mcp_memory.process_tuning import release_free_memory
 from mcp_memory.projects import project_from_path
 from mcp_memory.storage import Database
-from mcp_memory.storage.codes import QuantizedIndex
+from mcp_memory.storage.binary_codes import BinaryCodes
 from mcp_memory.storage.query import SQLITE, Transaction
 from mcp_memory.storage.rows import ACCESS_UPDATE
 from mcp_memory.storage.vectors import (
@@ -41,7 +41,7 @@ class App:
         self.embeddings = embeddings
         self.default_project = settings.project or project_from_path(settings.cwd)
         self.vector_info: VectorIndexInfo | None = None
-        self.quantized = QuantizedIndex()
+        self.binary_codes = BinaryCodes()
         self.mismatch: str | None = None
         #: Set whenever a memory is stored without its vector, to wake the embedding worker.
         self.pending_event = anyio.Event()
@@ -99,7 +99,7 @@ class App:
         memories). The server calls it after the model; CLI commands leave it to the search."""
         if self.semantic_ready() and self.vector_info is not None and self.db.dialect == SQLITE:
             try:
-                await self.quantized.sync(self.db, self.vector_info.table)
+                await self.binary_codes.sync(self.db, self.vector_info.table)
             except Exception as exc:  # the first search loads them and reports any error
                 _log.warning("could not load the vector codes yet", error=str(exc))
             release_free_memory()  # the rows read to build the arrays

@@ -1,5 +1,18 @@
-"""Storage: the SQLite file (connections, extension loading, pragmas, migrations), the vector, code and
-keyword indexes, the filters shared by queries, and backup.
+"""Storage: the SQLite file, its indexes, and every SQL statement the package runs, behind typed
+functions per family.
+
+- The file: `connection` (the `Database`, its writer and two readers, pragmas), `library` (which
+  sqlite3 module), `inline` (a transaction in one hop; the quick CLI's `InlineReader`), `migrations`,
+  `backup`, `sqlite_facts` (what only SQLite answers: size, integrity, build, date functions).
+- What every query shares: `query` (`QuerySource`, `Transaction`), `ids` (public ids, the live-memory
+  condition), `filters` (scope, kind, tags, time as SQL), `rows` (the columns a memory is built from).
+- The families: `memories` (rows and tags), `history`, `pins`, `graph`, `episodes`, `counts`,
+  `consolidation`, `listings`, `search_rows`, `embedding_rows`, `access_counts`.
+- The indexes: keywords (`keyword_rows`, the FTS5 rows a write keeps in step; `keywords`, the query
+  planner; `bm25`, the ranked queries), vectors (`vector_tables`, `vectors`) and the binary codes held
+  in memory (`binary_codes`).
+- `postgres/`: the second engine, a shared Postgres with pgvector (`connect`, `database`, `dialect`,
+  `schema`, `team`), behind the same functions.
 
 Knows nothing of tools, the CLI or the services; may import only the foundations.
 """

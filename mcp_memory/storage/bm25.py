@@ -51,11 +51,11 @@ async def bm25_candidates(
     best ranked. `narrow`: the filter passes few memories. Every statement goes in one trip, and a
     second trip only when the filter rejected too many of the `reach` ranked rows.
 
-    When most memories pass the filter (the usual case: this project's memories fill the store),
-    FTS5 alone ranks `reach` rows, then only those memories are looked up. Joining inside the ranked
-    query looks up every matching memory (up to `keywords.POSTINGS_BUDGET` of them) before sorting: 9.1 -> 6.9
-    ms per search at 100,000 memories. A narrow filter (a small project among others, tags) keeps
-    the joined query, where the planner can start from the filter's index."""
+    When most memories pass the filter (the usual case: this project's memories fill the store), FTS5
+    alone ranks `reach` rows, then only those memories are looked up. Joining inside the ranked query
+    looks up every matching memory (up to `keywords.POSTINGS_BUDGET` of them) before sorting, slower at
+    100,000 memories (bench/README.md). A narrow filter (a small project among others, tags) keeps the
+    joined query, where the planner can start from the filter's index."""
     where, params = flt.sql("m")
     order = "rowid DESC" if newest else "rank"
 
@@ -70,7 +70,7 @@ async def bm25_candidates(
 
     def ranked(match: str) -> tuple[str, list[Any]]:
         # CROSS JOIN and NOT INDEXED: the ranked rows are the outer loop and each memory is found by
-        # its id (else the planner may walk a project's index: 24 ms instead of 3).
+        # its id (else the planner may walk a project's index, several times slower: bench/README.md).
         return (
             "SELECT m.id, f.rank FROM (SELECT rowid, bm25(memories_fts) AS rank FROM memories_fts "
             f"WHERE memories_fts MATCH ? ORDER BY {order} LIMIT ?) f "

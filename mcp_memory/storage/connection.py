@@ -158,9 +158,9 @@ class Reader:
 class Database(Reader):
     """A writer and two reader connections to one SQLite file (one connection for `:memory:`).
 
-    Reads go to the first reader; `side` is the second, for a query that should not wait behind
-    another: a search's vector stage re-scores there while its keyword stage runs on the first
-    (SQLite releases the GIL while it steps, so the two use both cores)."""
+    Reads go to the first reader; `second_reader` is the second, for a query that should not wait behind
+    another: a search's vector stage re-scores there while its keyword stage runs on the first (SQLite
+    releases the GIL while it steps, so the two use both cores)."""
 
     def __init__(
         self,
@@ -168,17 +168,14 @@ class Database(Reader):
         library: SqliteLibrary,
         writer: aiosqlite.Connection,
         readers: tuple[aiosqlite.Connection, aiosqlite.Connection],
-        busy_timeout_ms: int,
     ) -> None:
         super().__init__(readers[0])
         self.path = path
         self.library = library
         self._writer = writer
-        self._side = readers[1]
-        self.side = Reader(readers[1])
-        self._busy_timeout_ms = busy_timeout_ms
+        self._second = readers[1]
+        self.second_reader = Reader(readers[1])
         self._write_lock = anyio.Lock()
-        self.vec_loaded = True
         #: Names of TEMP tables made on the reader connection (by features that need scratch space).
         self.temp_tables: set[str] = set()
 
@@ -212,9 +209,9 @@ class Database(Reader):
                 "PRAGMA synchronous = FULL",
                 "PRAGMA temp_store = MEMORY",
                 "PRAGMA cache_size = -4000",
-                # No memory map: pages read through it count in the process's RSS (288 MiB after
-                # loading the codes of 100,000 memories), while the page cache outside it is the
-                # kernel's to reclaim; with the two-stage search the difference in speed was noise.
+                # No memory map: pages read through it count in the process's RSS (bench/README.md),
+                # while the page cache outside it is the kernel's to reclaim; with the two-stage
+                # search the difference in speed was noise.
                 "PRAGMA mmap_size = 0",
             ):
                 conn.execute(pragma)
@@ -231,12 +228,12 @@ class Database(Reader):
                     )
                 reader = aiosqlite.Connection(connector, 64)
                 await reader
-                side = aiosqlite.Connection(connector, 64)
-                await side
+                second = aiosqlite.Connection(connector, 64)
+                await second
                 # It reads vectors scattered over the file, which a cache barely helps.
-                await side.execute("PRAGMA cache_size = -2000")
+                await second.execute("PRAGMA cache_size = -2000")
             else:
-                reader = side = writer
+                reader = second = writer
         except DatabaseError:
             raise
         except Exception as exc:
@@ -244,7 +241,7 @@ class Database(Reader):
                 f"cannot open the database at {location} with {library.name} {library.version}: {exc}. "
                 "`mcp-memory doctor` checks the file and the SQLite extension."
             ) from exc
-        db = cls(file_path, library, writer, (reader, side), busy_timeout_ms)
+        db = cls(file_path, library, writer, (reader, second))
         try:
             await migrate(db, library.module.complete_statement)
         except BaseException:
@@ -254,7 +251,7 @@ class Database(Reader):
 
     async def close(self) -> None:
         """Close the connections; safe to call twice."""
-        connections = (self._reader, self._side, self._writer)
+        connections = (self._reader, self._second, self._writer)
         for conn in {id(c): c for c in connections}.values():
             try:
                 await conn.close()

@@ -13,15 +13,15 @@ full question for every memory holding a rare word:
 
 Taking the second score where both have one, the best of the union is the full question's best among
 memories holding a rare word; what is lost is a memory holding only common words, which BM25 ranks
-low. At 100,000 derived memories this kept 0.98 of the full query's top 10 at a budget of 4,000 and
-cost 8 ms instead of 39 (bench/README.md). Below a few thousand memories nothing is ever common.
+low. At 100,000 derived memories this kept almost all of the full query's top 10 at a budget of 4,000
+in a fraction of its time (bench/README.md). Below a few thousand memories nothing is ever common.
 When even the rarest word is over the budget, the newest memories holding it are taken (FTS5 walks
 its lists by row id, so that costs only the rows returned) with their BM25.
 
 A word held by at least half the memories is left out of the common words: FTS5's BM25 gives it an
 IDF of 1e-6 (log((N - n + 0.5) / (n + 0.5)) is not positive), so it changes no score, yet the ranked
-query would walk its whole list to count it ("s" of "Caroline's" in 67,000 of 100,000 memories:
-the keyword stage 5.8 -> 4.8 ms, bench/README.md).
+query would walk its whole list to count it ("s" of "Caroline's", held by most memories of the
+derived corpus: bench/README.md).
 
 Document frequencies come from an `fts5vocab` table over the keyword index (kept for a few minutes:
 counting is the costly part at a million memories) and the words' stems from a scratch FTS5 table
@@ -130,8 +130,8 @@ async def _statistics(db: KeywordSource, words: Sequence[str]) -> _Statistics:
 
     Stems of new words come from a scratch FTS5 table with the index's tokenizer (rows numbered by
     us, so that two searches stemming at once do not read each other's), joined to the index's
-    vocabulary for their counts. fts5vocab counts a stem by walking its whole list: 6 ms per question
-    at 1,000,000 memories, up to 29 ms for the commonest words, every time; the counts only decide
+    vocabulary for their counts. fts5vocab counts a stem by walking its whole list, every time (costly
+    at a million memories, most for the commonest words: bench/README.md); the counts only decide
     which words are rare and how much each weighs, so they are kept for FREQUENCY_TTL seconds, unless
     the store has grown or shrunk by more than `_DRIFT` since they were counted (then they are counted
     again: a store searched while empty and filled right after must not weigh its words by the empty
@@ -162,19 +162,7 @@ async def _statistics(db: KeywordSource, words: Sequence[str]) -> _Statistics:
     prepare = "mm_stems" not in db.temp_tables
     statements: list[tuple[str, Sequence[Any]]] = [(sql, ()) for sql in _SCRATCH] if prepare else []
     if unknown:
-        marks = ", ".join("?" * len(numbers))
-        statements += [
-            (
-                f"INSERT INTO temp.mm_stems(rowid, word) VALUES {', '.join(['(?, ?)'] * len(unknown))}",
-                [value for pair in zip(numbers, unknown, strict=True) for value in pair],
-            ),
-            (
-                "SELECT s.doc, s.term, v.doc FROM temp.mm_stems_vocab s LEFT JOIN temp.mm_fts_vocab v "
-                f"ON v.term = s.term WHERE s.doc IN ({marks}) ORDER BY s.doc, s.offset",
-                numbers,
-            ),
-            (f"DELETE FROM temp.mm_stems WHERE rowid IN ({marks})", numbers),
-        ]
+        statements += _stem_statements(numbers, unknown)
     if stale:
         statements.append(_count_statement(stale))
     need_rows = need_rows or bool(statements)  # one row by its key: free beside other statements
@@ -190,12 +178,7 @@ async def _statistics(db: KeywordSource, words: Sequence[str]) -> _Statistics:
         rows = _varint(bytes(block)) if block else 0
         cache[""] = (rows, now, rows)
     if unknown:
-        found: dict[int, list[str]] = {}
-        for number, stem, count in results[1]:
-            found.setdefault(int(number), []).append(str(stem))
-            cache[str(stem)] = (int(count or 0), now, rows)
-        for number, word in zip(numbers, unknown, strict=True):
-            _stems[word] = tuple(found.get(number, ()))
+        _remember_stems(cache, results[1], numbers, unknown, now, rows)
         results = results[3:]
     if stale:
         _remember_counts(cache, stale, results[0], now, rows)
@@ -209,6 +192,42 @@ async def _statistics(db: KeywordSource, words: Sequence[str]) -> _Statistics:
         _remember_counts(cache, drifted, recounted, now, rows)
     counts = {s: cache[s][0] for group in stems.values() for s in group if s in cache}
     return _Statistics(stems, counts, rows)
+
+
+def _stem_statements(numbers: Sequence[int], words: Sequence[str]) -> list[tuple[str, Sequence[Any]]]:
+    """Put `words` in the scratch table under `numbers` (one each), read their stems with each
+    stem's document count, and take them out again: three statements for one trip."""
+    marks = ", ".join("?" * len(numbers))
+    return [
+        (
+            f"INSERT INTO temp.mm_stems(rowid, word) VALUES {', '.join(['(?, ?)'] * len(words))}",
+            [value for pair in zip(numbers, words, strict=True) for value in pair],
+        ),
+        (
+            "SELECT s.doc, s.term, v.doc FROM temp.mm_stems_vocab s LEFT JOIN temp.mm_fts_vocab v "
+            f"ON v.term = s.term WHERE s.doc IN ({marks}) ORDER BY s.doc, s.offset",
+            numbers,
+        ),
+        (f"DELETE FROM temp.mm_stems WHERE rowid IN ({marks})", numbers),
+    ]
+
+
+def _remember_stems(
+    cache: dict[str, tuple[int, float, int]],
+    rows_read: Sequence[Any],
+    numbers: Sequence[int],
+    words: Sequence[str],
+    now: float,
+    rows: int,
+) -> None:
+    """Keep each of `words`' stems (from `_stem_statements`' rows: number, stem, document count) and
+    each stem's count."""
+    found: dict[int, list[str]] = {}
+    for number, stem, count in rows_read:
+        found.setdefault(int(number), []).append(str(stem))
+        cache[str(stem)] = (int(count or 0), now, rows)
+    for number, word in zip(numbers, words, strict=True):
+        _stems[word] = tuple(found.get(number, ()))
 
 
 def _count_statement(stems: Sequence[str]) -> tuple[str, Sequence[Any]]:
@@ -351,9 +370,9 @@ async def words_held(source: QuerySource, stats: WordStats, rowids: Sequence[int
     A word is held when, for each of its stems (the keyword index's own porter stems), a word of the
     memory starts with it: "caches" and "caching" hold "cache" (stem "cach"); a stem ending in "i"
     that came from a "y" also matches the "y" ("happy" for "happiness", stem "happi"). One regular
-    expression finds the memory's words that start with any stem, so the texts are scanned once in C:
-    1.5 ms for 100 memories at 10,000, where tokenising them in a scratch FTS5 table took 6 (its
-    inserts and deletes kept merging segments). It may count a longer word ("runtime" for "run")
+    expression finds the memory's words that start with any stem, so the texts are scanned once in C,
+    faster than tokenising them in a scratch FTS5 table, whose inserts and deletes kept merging
+    segments (bench/README.md). It may count a longer word ("runtime" for "run")
     that the index would not."""
     words = stats.words
     ids = list(dict.fromkeys(int(r) for r in rowids))

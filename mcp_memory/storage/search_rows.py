@@ -37,7 +37,7 @@ async def neighbourhood(
     `wanted` that pass `flt`, and the vectors of `need` that `table` holds.
 
     The id-restricted query says NOT INDEXED: with a project filter the planner otherwise walks the
-    whole project's index instead of looking the ids up (6 ms instead of 0.1 at 100,000 memories);
+    whole project's index instead of looking the ids up (far slower at 100,000: bench/README.md);
     the primary-key lookup stays allowed."""
     statements: list[tuple[str, Sequence[Any]]] = []
     if wanted:

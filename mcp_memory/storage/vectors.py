@@ -2,7 +2,7 @@
 sqlite-vec's `vec_quantize_binary` and the columns filters need), and the record in `meta` of which
 model made the vectors (id, dimension, file checksum) and which table holds them.
 
-Search runs in two stages: the binary codes, held in memory by `mcp_memory.storage.codes`, give the
+Search runs in two stages: the binary codes, held in memory by `mcp_memory.storage.binary_codes`, give the
 nearest few hundred candidates, then `rescore` ranks those exactly with sqlite-vec's
 `vec_distance_cosine` over the float vectors. Triggers log every change to the table in
 `vector_changes`, inside the writing transaction, so the in-memory codes of every process follow.
@@ -173,11 +173,11 @@ async def rescore(
     `where` (a clause over `memories m`), best first; with `wanted`, only the best `wanted` that
     pass (or all there are).
 
-    One statement: the vectors are scored and sorted alone, then the filter is checked on the best
-    of them, in order, until `wanted` pass. Joining the memories into the scoring looked up every
-    candidate's row (1.2 ms instead of 0.5 for 200 candidates at 100,000 memories), though the
-    first stage already applied the project, kind and time clauses and only archived or expired
-    memories fail here. The ids travel as one JSON array (any number of them)."""
+    One statement: the vectors are scored and sorted alone, then the filter is checked on the best of
+    them, in order, until `wanted` pass. Joining the memories into the scoring looked up every
+    candidate's row (slower: bench/README.md), though the first stage already applied the project, kind
+    and time clauses and only archived or expired memories fail here. The ids travel as one JSON array
+    (any number of them)."""
     if not ids:
         return []
     rows = await db.fetchall(

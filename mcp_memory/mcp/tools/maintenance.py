@@ -208,14 +208,14 @@ async def memory_reindex(ctx: Context) -> Annotated[CallToolResult, ReindexOutpu
     return respond(out, f"Re-embedded {r.embedded} memories with {r.model} in {r.seconds:.1f}s.")
 
 
-_CHANGE = ToolAnnotations(
+_DESTRUCTIVE_IDEMPOTENT = ToolAnnotations(
     read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
 )
 TOOLS: tuple[ToolEntry, ...] = (
     (memory_stats, "Memory statistics", READ_ONLY),
     (memory_health, "Health checks", READ_ONLY),
-    (memory_consolidate, "Consolidate memories", _CHANGE),
-    (memory_lifecycle, "Lifecycle rules", _CHANGE),
+    (memory_consolidate, "Consolidate memories", _DESTRUCTIVE_IDEMPOTENT),
+    (memory_lifecycle, "Lifecycle rules", _DESTRUCTIVE_IDEMPOTENT),
     (
         memory_export,
         "Export memories",
@@ -232,6 +232,6 @@ TOOLS: tuple[ToolEntry, ...] = (
             read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
         ),
     ),
-    (memory_forget, "Erase memories permanently", _CHANGE),
-    (memory_reindex, "Re-embed all memories", _CHANGE),
+    (memory_forget, "Erase memories permanently", _DESTRUCTIVE_IDEMPOTENT),
+    (memory_reindex, "Re-embed all memories", _DESTRUCTIVE_IDEMPOTENT),
 )

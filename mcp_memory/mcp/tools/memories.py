@@ -12,7 +12,7 @@ from pydantic import Field
 from mcp_memory.limits import MAX_CONTENT_BYTES, MAX_QUERY_CHARS
 from mcp_memory.mcp.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
 from mcp_memory.mcp.tools.args import Ids, Kind, Limit, Project, Since, Tags, Until, Visibility
-from mcp_memory.services.memories import changes, elsewhere
+from mcp_memory.services.memories import changes, scope_hints
 from mcp_memory.services.memories import store as memories
 from mcp_memory.services.search import hybrid as search
 from mcp_memory.views.memories import delete_view, get_view, recent_view, search_view, store_view, update_view
@@ -189,14 +189,14 @@ async def memory_recent(
     app = await app_from(ctx)
     with user_errors():
         found = await memories.recent_memories(app, limit=limit, project=project, kind=kind, tags=tags)
-        hint = None if found else await elsewhere.listing_hint(app, project=project, kind=kind, tags=tags)
+        hint = None if found else await scope_hints.listing_hint(app, project=project, kind=kind, tags=tags)
     return respond(*recent_view(found, hint))
 
 
 _WRITE = ToolAnnotations(
     read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
 )
-_CHANGE = ToolAnnotations(
+_DESTRUCTIVE_NOT_IDEMPOTENT = ToolAnnotations(
     read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False
 )
 _DELETE = ToolAnnotations(
@@ -207,7 +207,7 @@ TOOLS: tuple[ToolEntry, ...] = (
     (memory_store, "Store a memory", _WRITE),
     (memory_search, "Search memories", READ_ONLY),
     (memory_get, "Get memories by id", READ_ONLY),
-    (memory_update, "Update a memory", _CHANGE),
+    (memory_update, "Update a memory", _DESTRUCTIVE_NOT_IDEMPOTENT),
     (memory_delete, "Delete memories", _DELETE),
     (memory_recent, "Recent memories", READ_ONLY),
 )

@@ -1,8 +1,8 @@
 """Consolidation and lifecycle rules.
 
 `consolidate` merges near-duplicates (cosine similarity at or above a threshold, within one project,
-and nothing said by the merged memory missing from the survivor: see `sameness`) into one survivor
-that keeps every tag, removes expired memories, and applies the lifecycle rules.
+and nothing said by the merged memory missing from the survivor: see `fact_containment`) into one
+survivor that keeps every tag, removes expired memories, and applies the lifecycle rules.
 Pinned memories are never merged away, expired or touched by rules. Everything it removes is a soft
 delete with a version recording why, so it can be reverted. It is a dry run unless told otherwise.
 """
@@ -18,7 +18,7 @@ from mcp_memory.errors import InvalidInput, LimitExceeded
 from mcp_memory.limits import MAX_LIFECYCLE_RULES as _MAX_RULES
 from mcp_memory.limits import MERGE_SIMILARITY, clean_kind, clean_tags
 from mcp_memory.services.app import App
-from mcp_memory.services.maintenance.sameness import contained_in
+from mcp_memory.services.maintenance.fact_containment import contained_in
 from mcp_memory.services.memories.changes import soft_delete
 from mcp_memory.services.memories.store import record_version, retag, tags_by_id
 from mcp_memory.storage.consolidation import (
@@ -185,7 +185,7 @@ def _find_merges(
     """Merges per project: (survivor, [(merged row, its similarity to the survivor)]).
 
     A memory is merged into a survivor only when the two are at least `threshold` similar *and*
-    everything it says is contained in the survivor (`sameness.contained_in`: no number, date,
+    everything it says is contained in the survivor (`fact_containment.contained_in`: no number, date,
     version, identifier, name or word of its own, the same negation and opposites). Each merged
     memory is compared with its survivor directly, never through a chain of neighbours."""
     import numpy as np

@@ -109,7 +109,7 @@ def memory_from_row(row: Any, tags: Iterable[str]) -> Memory:
 
 async def load_memories(db: QuerySource, ids: Sequence[int]) -> dict[int, Memory]:
     """Live memories by row id, with their tags: two queries in one trip to the reader's thread (a
-    trip costs ~0.3 ms, a memory_get's whole service 0.7)."""
+    trip is a large share of a memory_get's whole service: bench/README.md)."""
     rows, tags = await live_rows_with_tags(db, ids)
     return {int(r["id"]): memory_from_row(r, tags.get(int(r["id"]), [])) for r in rows}
 

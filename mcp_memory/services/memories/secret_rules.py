@@ -45,6 +45,11 @@ def compiled_rules() -> list[Rule]:
     """The rules, compiled on first use: about 40 ms of regular expressions that a text with no
     needle (`may_hold_secrets`) never needs, and a hook process would pay on every call.
     (kind, pattern, group to replace (0 = whole match), extra check on the replaced text)"""
+    return [*_provider_keys(), *_headers_and_flags(), *_passwords(), *_prose_and_rest()]
+
+
+def _provider_keys() -> list[Rule]:
+    """Keys and tokens with a shape of their own (private keys, cloud and service tokens, JWTs, URLs with a password): part 1 of `compiled_rules`, whose order they keep."""
     return [
         (
             "private-key",
@@ -111,6 +116,12 @@ def compiled_rules() -> list[Rule]:
         ),
         ("gitlab-token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}"), 0, None),
         ("npm-token", re.compile(r"\bnpm_[A-Za-z0-9]{36}\b"), 0, None),
+    ]
+
+
+def _headers_and_flags() -> list[Rule]:
+    """More service tokens, authorization headers, SAS signatures, and the first password flags and assignments: part 2 of `compiled_rules`, whose order they keep."""
+    return [
         ("pypi-token", re.compile(r"\bpypi-AgE[A-Za-z0-9_-]{50,}"), 0, None),
         ("sendgrid-key", re.compile(r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b"), 0, None),
         ("twilio-key", re.compile(r"\bSK[0-9a-fA-F]{32}\b"), 0, None),
@@ -172,6 +183,12 @@ def compiled_rules() -> list[Rule]:
             2,
             assigned_secret,
         ),
+    ]
+
+
+def _passwords() -> list[Rule]:
+    """Passwords given as flags, options and assignments, and generic keys: part 3 of `compiled_rules`, whose order they keep."""
+    return [
         (
             "password",
             _flag_of("ldap(?:search|add|modify|delete|passwd|whoami|compare|modrdn|exop)", "-w", r"\s*"),
@@ -231,6 +248,12 @@ def compiled_rules() -> list[Rule]:
             2,
             lambda v: assigned_secret(v) and random_looking(v),
         ),
+    ]
+
+
+def _prose_and_rest() -> list[Rule]:
+    """Passwords and secrets written in prose, and the remaining command-line forms: part 4 of `compiled_rules`, whose order they keep."""
+    return [
         (
             "password",
             # --password VALUE, --api-token VALUE (a flag and its value apart)

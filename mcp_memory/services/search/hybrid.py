@@ -30,10 +30,10 @@ from mcp_memory.errors import InvalidInput
 from mcp_memory.limits import MAX_LIMIT, clean_query
 from mcp_memory.relevance import query_terms
 from mcp_memory.services.app import App
-from mcp_memory.services.memories.elsewhere import counts_elsewhere, scope_hint
+from mcp_memory.services.memories.scope_hints import counts_elsewhere, scope_hint
 from mcp_memory.services.memories.store import Memory, load_memories, record_access
+from mcp_memory.storage.binary_codes import candidate_count
 from mcp_memory.storage.bm25 import keyword_candidates
-from mcp_memory.storage.codes import candidate_count
 from mcp_memory.storage.filters import MemoryFilter, build_filter
 from mcp_memory.storage.ids import format_id, rowid_of
 from mcp_memory.storage.keywords import (
@@ -116,7 +116,7 @@ async def _keyword_candidates(app: App, query: str, flt: MemoryFilter, n: int) -
     plan = await plan_keywords(app.db, query_terms(query))
     # A narrow filter (a small project among others, tags) lets the planner start from the filter's
     # index (`bm25_candidates` says when that pays).
-    index = app.quantized
+    index = app.binary_codes
     narrow = bool(flt.tags) or (len(index) > 0 and index.matching(flt) * 2 < len(index))
     # The rare words alone, and with the common ones (module note of `mcp_memory.storage.keywords`);
     # all the statements in one trip to the reader's thread.
@@ -227,7 +227,7 @@ async def _semantic_candidates(
 
     async def catch_up() -> None:
         if app.db.dialect == SQLITE:  # Postgres searches its own index: nothing held here
-            await app.quantized.sync(app.db.side, info.table)
+            await app.binary_codes.sync(app.db.second_reader, info.table)
 
     # The codes catch up with other writers while the query embeds (a round trip off the path).
     await concurrently(embed, catch_up)
@@ -251,9 +251,9 @@ async def nearest_memories(
         return []
     if app.db.dialect == POSTGRES:  # pgvector's own index, as the connecting member sees the rows
         return await pg_search.nearest(app.db, vector, flt, n, exclude=exclude)
-    index = app.quantized
+    index = app.binary_codes
     # On the second reader: a hybrid search's keyword stage is using the first at the same time.
-    reader = app.db.side
+    reader = app.db.second_reader
     if not synced:
         await index.sync(reader, info.table)
     where, params = flt.sql("m")
@@ -414,10 +414,8 @@ async def _candidate_stages(
 ) -> _Stages:
     """The keyword and vector stages, at once: the query's embedding (ONNX Runtime) and the keyword
     query (SQLite) both leave the event loop and release the GIL, and the vector stage re-scores on
-    the second reader. Measured in one process, alternating (search p50 / p95): at 100,000 memories
-    19.3 / 30.5 ms against 20.9 / 29.8 on one reader; at 1,000,000 56.7 / 95.0 against 65.0 /
-    116.4. Embedding first and then running the two SQLite stages at once was slower (21.3 ms at
-    100,000)."""
+    the second reader. That measured faster than re-scoring on the one reader, and than embedding
+    first and then running the two SQLite stages at once (figures in bench/README.md)."""
     keyword: list[tuple[int, float]] = []
     semantic: list[tuple[int, float]] = []
     vector = b""

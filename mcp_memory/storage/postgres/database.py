@@ -125,7 +125,7 @@ class PgDatabase:
         self._pool = pool
         self.temp_tables: set[str] = set()
         #: One pool serves every read; a search's two stages share it (the SQLite engine's second reader).
-        self.side = self
+        self.second_reader = self
 
     @classmethod
     async def open(cls, url: str, *, max_size: int = 4) -> PgDatabase:

@@ -3,19 +3,19 @@
 Every stored vector has a binary code beside it (sqlite-vec's `vec_quantize_binary`: bit i is set when
 dimension i is positive, 48 bytes for 384 dimensions). This module keeps those codes, and the columns
 filters need (project, kind, created_at), in numpy arrays held column by column, so that one query
-costs a few vectorised passes: about 0.5-0.9 ms for 100,000 memories and 6 ms for a million on this
-machine's 2 cores. A shortlist by Hamming distance is ordered by the asymmetric distance (the float
-query against each code's signs), and the best are re-scored exactly from the float vectors in
-SQLite (`vectors.rescore`), which keeps at least 0.95 of exact search's recall@10 (bench/README.md).
+costs a few vectorised passes (milliseconds even at a million memories: bench/README.md). A shortlist
+by Hamming distance is ordered by the asymmetric distance (the float query against each code's signs),
+and the best are re-scored exactly from the float vectors in SQLite (`vectors.rescore`), which keeps
+at least 0.95 of exact search's recall@10 (bench/README.md).
 
-Why not sqlite-vec's own `vec0` KNN: its top-k selection costs O(rows x k) (46 ms at k = 400 over
-100,000 bit vectors, 153 ms at k = 1,000) and a `vec0` point lookup 0.15 ms, so neither the wide first
-stage nor the re-scoring fits. Nothing here is a second copy of the truth: the database stays the one
-record and the arrays follow it through `vector_changes`, a log that triggers on the vector table fill
-inside the writing transaction. Before each search the index reads the log past its last position
-(one primary-key lookup when nothing changed) and re-reads the rows it names, so writes by this
-process, another server or the CLI are seen by the next search. A gap in the log (pruned while this
-process was idle), a switch of table by `reindex`, or a restored file reloads everything.
+Why not sqlite-vec's own `vec0` KNN: its top-k selection costs O(rows x k) and each `vec0` point
+lookup is costly too, so neither the wide first stage nor the re-scoring fits (bench/README.md).
+Nothing here is a second copy of the truth: the database stays the one record and the arrays follow it
+through `vector_changes`, a log that triggers on the vector table fill inside the writing transaction.
+Before each search the index reads the log past its last position (one primary-key lookup when nothing
+changed) and re-reads the rows it names, so writes by this process, another server or the CLI are seen
+by the next search. A gap in the log (pruned while this process was idle), a switch of table by
+`reindex`, or a restored file reloads everything.
 """
 
 from __future__ import annotations
@@ -34,10 +34,10 @@ if TYPE_CHECKING:
     from mcp_memory.storage import Reader
     from mcp_memory.storage.filters import MemoryFilter
 
-__all__ = ["SHORTLIST_FACTOR", "QuantizedIndex", "candidate_count", "query_code"]
+__all__ = ["SHORTLIST_FACTOR", "BinaryCodes", "candidate_count", "query_code"]
 
 #: `nearest` shortlists this many times the candidates by Hamming distance, then ranks them by the
-#: asymmetric distance. 8 instead of 4 gained 0.005 of recall for 0.5 ms at 100,000 memories.
+#: asymmetric distance. 8 instead of 4 gained next to no recall for a measurable cost (bench/README.md).
 SHORTLIST_FACTOR = 4
 #: From this many codes, `nearest_async` scans in a worker thread.
 _THREAD_FROM = 50_000
@@ -50,9 +50,9 @@ _MAX_REPLAY = 20_000
 def candidate_count(wanted: int, size: int) -> int:
     """How many codes to re-score for `wanted` results among `size` vectors.
 
-    Measured on the derived corpora (bench/perf.py), with the asymmetric second pass of `nearest`:
-    200 candidates keep 0.99 of exact recall@10 at 100,000 memories (Hamming order alone: 400 for
-    0.98), and at 937,000 memories 400 keep 0.97 (Hamming order alone: 1,171)."""
+    Chosen on the derived corpora (bench/perf.py) with the asymmetric second pass of `nearest`: these
+    counts keep exact search's recall@10 within the goal at 100,000 and at a million memories, with
+    at most half the candidates Hamming order alone would need (the recall of each: bench/README.md)."""
     return max(200, 4 * wanted, size // 2000)
 
 
@@ -80,7 +80,7 @@ class _MaskKey:
     until: float | None
 
 
-class QuantizedIndex:
+class BinaryCodes:
     """Binary codes of one vector table, kept in step with the database by its change log."""
 
     def __init__(self) -> None:
@@ -303,8 +303,8 @@ class QuantizedIndex:
 
     async def nearest_async(self, vector: bytes, count: int, flt: MemoryFilter | None = None) -> list[int]:
         """`nearest`, in a worker thread for a large index so the event loop keeps serving the
-        keyword stage meanwhile (the scan takes 6 ms at a million codes, and numpy releases the GIL
-        while it runs). The lock keeps a concurrent sync from changing the arrays under it."""
+        keyword stage meanwhile (the scan takes milliseconds at a million codes, and numpy releases
+        the GIL while it runs). The lock keeps a concurrent sync from changing the arrays under it."""
         if self._size < _THREAD_FROM:
             return self.nearest(vector, count, flt)
         async with self._lock:
@@ -356,10 +356,10 @@ def _shortlist(distance: np.ndarray, wanted: int, worst: int) -> np.ndarray:
     (a few more when sampled); cheaper than a partition over every slot.
 
     The cutoff comes from a histogram (distances are small integers). Over a million slots that
-    histogram alone took 1.3 ms, so a large index takes the cutoff at 1.25 x `wanted` from a sample
-    of every 16th distance and checks it: a cutoff at least as large as the exact one selects every
-    slot the exact one does (the asymmetric pass then ranks a few more); a smaller one is replaced by
-    the exact cutoff."""
+    histogram alone is a large share of the scan (bench/README.md), so a large index takes the cutoff at
+    1.25 x `wanted` from a sample of every 16th distance and checks it: a cutoff at least as large as
+    the exact one selects every slot the exact one does (the asymmetric pass then ranks a few more); a
+    smaller one is replaced by the exact cutoff."""
     import numpy as np
 
     if len(distance) >= _SAMPLE_FROM:

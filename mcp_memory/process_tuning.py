@@ -1,12 +1,13 @@
-"""Keeping the process's memory small on glibc (Linux): fewer malloc arenas, large blocks given back
-when freed, and free pages handed back after the model loads.
+"""Tuning the process for a server's work: its memory kept small on glibc (Linux: fewer malloc
+arenas, large blocks given back when freed, free pages handed back after the model loads), and the
+GIL handed between threads sooner (`tune_threads`).
 
 Why: glibc keeps freed memory for reuse. Creating the ONNX Runtime session frees tens of MiB of
 scratch, each busy thread gets a malloc arena of its own, and glibc raises its threshold for
 serving large blocks from the heap every time one is freed, so temporary arrays of a search end up
-scattered over the heap. Measured on the server at 100,000 memories, after 1,000 searches: 258 MiB
-resident without these settings, 243 MiB with them, the same search times.
-Elsewhere (macOS, Windows, musl) these calls do nothing.
+scattered over the heap. On the server at 100,000 memories these settings left less resident after
+a thousand searches, at the same search times (figures in bench/README.md).
+Elsewhere (macOS, Windows, musl) the malloc calls do nothing.
 """
 
 from __future__ import annotations
@@ -64,6 +65,6 @@ GIL_SWITCH_INTERVAL = 0.0005
 def tune_threads() -> None:
     """Hand the GIL to a waiting thread after 0.5 ms instead of Python's 5. A search runs Python on
     the event loop (matching words, scoring) while its question is embedded on a worker thread, whose
-    every step back into Python waited up to 5 ms for the GIL: over stdio at 300 memories the vector
-    stage took 24 ms instead of 16, the search 41 ms instead of 28 (one run each, alternated)."""
+    every step back into Python waited up to 5 ms for the GIL, which slowed the vector stage and the
+    whole search over stdio (figures in bench/README.md)."""
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)

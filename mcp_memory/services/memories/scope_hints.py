@@ -1,5 +1,5 @@
-"""Where else memories are: when a search or a listing scoped to the current project finds nothing,
-how many would match in other projects, so the caller learns to widen the scope instead of concluding
+"""Scope hints: when a search or a listing scoped to the current project finds nothing, how many
+memories would match in other projects, so the caller learns to widen the scope instead of concluding
 that nothing was stored."""
 
 from __future__ import annotations
