@@ -178,6 +178,11 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> Output:
 
     async def main() -> tuple[list[Any], dict[str, int] | None]:
         repaired = None
+        if args.repair and settings.database_url:
+            raise InvalidInput(
+                "--repair rebuilds the SQLite file's keyword and vector indexes; on Postgres they are "
+                "columns of each memory, kept by the database itself."
+            )
         if args.repair:
             db = await Database.open(
                 settings.database, sqlite=settings.sqlite, busy_timeout_ms=settings.busy_timeout_ms

@@ -69,7 +69,10 @@ def quick_output(command: str, args: argparse.Namespace, settings: Settings) -> 
 
 
 def _open(settings: Settings) -> tuple[sqlite3.Connection, SqliteLibrary] | None:
-    """A read connection to an existing database at the schema this version writes, else None."""
+    """A read connection to an existing database at the schema this version writes, else None (and
+    always None on a shared Postgres: the full command answers there)."""
+    if settings.database_url:
+        return None
     path = settings.database
     if not path.is_file():
         return None

@@ -44,7 +44,11 @@ def _library(preference: str) -> Any:
 
 
 def open_database(settings: Settings) -> sqlite3.Connection | None:
-    """A connection to the memory database, or None when there is none yet or it predates hooks."""
+    """A connection to the memory database, or None when there is none yet or it predates hooks.
+    None on a shared Postgres too, for now: the hooks read the SQLite file only, so there they stay
+    quiet (README, Team memory)."""
+    if settings.database_url:
+        return None
     path = settings.database
     if not path.exists():
         return None

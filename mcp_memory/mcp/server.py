@@ -31,6 +31,7 @@ from mcp_memory.mcp.state import ServerState
 from mcp_memory.process_tuning import tune_malloc, tune_threads
 from mcp_memory.services.app import App, open_app
 from mcp_memory.services.maintenance.indexing import finish_pending, run_worker
+from mcp_memory.storage.postgres.connect import describe_url
 
 if TYPE_CHECKING:
     from mcp_memory.embeddings.hosted import EarlyHost
@@ -172,9 +173,13 @@ def build_server(
             _log.info(
                 "mcp-memory serving",
                 version=__version__,
-                database=str(app.db.path),
+                database=describe_url(app.settings.database_url)
+                if app.settings.database_url
+                else str(app.db.path),
                 project=app.default_project,
-                sqlite=f"{app.db.library.name} {app.db.library.version}",
+                engine="postgres"
+                if app.settings.database_url
+                else f"{app.db.library.name} {app.db.library.version}",
             )
             if load_model:
                 tasks.start_soon(_load_model_when_ready, app, client_answered)

@@ -18,7 +18,7 @@ from mcp_memory.errors import DatabaseError, InvalidInput
 from mcp_memory.limits import user_path
 from mcp_memory.storage import LATEST_SCHEMA_VERSION, choose_sqlite
 
-__all__ = ["BackupInfo", "backup_database", "inspect_backup", "restore_database"]
+__all__ = ["BackupInfo", "backup_database", "inspect_backup", "refuse_on_postgres", "restore_database"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +81,18 @@ def inspect_backup(settings: Settings, path: Path) -> BackupInfo:
     )
 
 
+def refuse_on_postgres(settings: Settings, what: str) -> None:
+    """A clear error for work on the SQLite file alone (`what`) while the memory is in Postgres."""
+    if settings.database_url:
+        raise DatabaseError(
+            f"{what} works on the SQLite file; with MCP_MEMORY_DATABASE_URL set the memory is in Postgres: "
+            "back it up with pg_dump (or your provider's backups), or copy it out with `mcp-memory export`."
+        )
+
+
 def backup_database(settings: Settings, target: Path, *, overwrite: bool = False) -> BackupInfo:
     """Copy the live database to `target` (0600) while it may be in use, then check the copy."""
+    refuse_on_postgres(settings, "backup")
     source_path = settings.database
     if not source_path.exists():
         raise DatabaseError(f"there is no database at {source_path} to back up.")
@@ -116,6 +126,7 @@ class RestoreInfo:
 
 def restore_database(settings: Settings, source: Path) -> RestoreInfo:
     """Check `source`, keep the current database beside itself, then copy `source` into it."""
+    refuse_on_postgres(settings, "restore")
     source = user_path(str(source)).resolve()
     info = inspect_backup(settings, source)
     live = settings.database

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mcp_memory.storage.ids import LIVE, live
+from mcp_memory.storage.query import POSTGRES
 from mcp_memory.storage.sqlite_facts import SIZE_STATEMENTS
 
 if TYPE_CHECKING:
@@ -66,10 +67,21 @@ async def _count(source: QuerySource, sql: str) -> int:
     return _number(await source.fetchall(sql))
 
 
+#: On Postgres the size is the memories' tables' (two numbers again, to keep the trip's shape).
+_PG_SIZE = (
+    "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname = current_schema() AND c.relkind = 'r'",
+    "SELECT 1",
+)
+
+
 async def count_store_rows(source: QuerySource) -> StoreCounts:
     """Every number of `StoreCounts`, in one trip."""
+    queries = _QUERIES
+    if source.dialect == POSTGRES:
+        queries = tuple(_PG_SIZE[SIZE_STATEMENTS.index(q)] if q in SIZE_STATEMENTS else q for q in _QUERIES)
     (live_rows, deleted, pending, kinds, projects, tags, pages, page_size, schema) = await source.fetch_many(
-        [(sql, ()) for sql in _QUERIES]
+        [(sql, ()) for sql in queries]
     )
     return StoreCounts(
         memories=_number(live_rows),

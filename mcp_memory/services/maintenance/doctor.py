@@ -19,7 +19,7 @@ from mcp_memory.storage import LATEST_SCHEMA_VERSION, Database, choose_sqlite
 from mcp_memory.storage.connection import connect_plain
 from mcp_memory.storage.counts import count_embedded, count_live, schema_version
 from mcp_memory.storage.keywords import count_keyword_rows, rebuild_keyword_index
-from mcp_memory.storage.query import Transaction
+from mcp_memory.storage.query import POSTGRES, Transaction
 from mcp_memory.storage.sqlite_facts import integrity_problems, probe_fts5, probe_vec_version, vec_version
 from mcp_memory.storage.vectors import (
     count_vectors,
@@ -139,18 +139,20 @@ async def database_checks(db: Database, *, quick: bool = False) -> list[Check]:
                 "" if ok else "run `mcp-memory doctor --repair`",
             )
         )
-    pending = await pending_count(db)
-    checks.append(
-        Check(
-            "pending embeddings",
-            True,
-            f"{pending} memories wait for their vector"
-            + (" (semantic search does not find them yet)" if pending else ""),
-            "`mcp-memory doctor --repair` embeds them now (so does any running server)" if pending else "",
-            warning=bool(pending),
-        )
-    )
+    checks.append(await _pending_check(db))
     return checks
+
+
+async def _pending_check(db: Database) -> Check:
+    pending = await pending_count(db)
+    return Check(
+        "pending embeddings",
+        True,
+        f"{pending} memories wait for their vector"
+        + (" (semantic search does not find them yet)" if pending else ""),
+        "`mcp-memory doctor --repair` embeds them now (so does any running server)" if pending else "",
+        warning=bool(pending),
+    )
 
 
 def _check_model_files(settings: Settings) -> Check:
@@ -181,8 +183,51 @@ def _check_model_files(settings: Settings) -> Check:
     return Check("model files", True, f"{files.onnx} and tokenizer files match their sha256{note}")
 
 
+async def _postgres_checks(url: str) -> list[Check]:
+    """A shared database: reachable as this member, set up, with pgvector and its row policies on,
+    and the member held to them."""
+    from mcp_memory.storage.postgres.connect import describe_url
+    from mcp_memory.storage.postgres.database import PgDatabase
+    from mcp_memory.storage.postgres.schema import MIGRATIONS
+    from mcp_memory.storage.postgres.team import postgres_facts
+
+    where = describe_url(url)
+    try:
+        db = await PgDatabase.open(url)
+    except MemoryServerError as exc:
+        return [Check("database", False, str(exc), "check the URL, the network and the role's password")]
+    try:
+        facts = await postgres_facts(db)
+    finally:
+        await db.close()
+    latest = max(m.version for m in MIGRATIONS)
+    return [
+        Check("database", True, f"{where} as {facts.role}"),
+        Check(
+            "schema",
+            facts.schema_version == latest,
+            f"version {facts.schema_version} (this version knows {latest})",
+            "" if facts.schema_version == latest else "an administrator runs `mcp-memory team setup` again",
+        ),
+        Check(
+            "pgvector", facts.pgvector is not None, facts.pgvector or "missing", "run `mcp-memory team setup`"
+        ),
+        Check(
+            "privacy",
+            facts.policies_on and not facts.bypasses_policies,
+            "row-level security on; this role is held to it"
+            if not facts.bypasses_policies
+            else f"{facts.role} bypasses row-level security (an administrator): it reads every member's private memories",
+            "" if not facts.bypasses_policies else "connect as a member role (`mcp-memory team add NAME`)",
+            warning=facts.bypasses_policies and facts.policies_on,
+        ),
+    ]
+
+
 async def run_checks(settings: Settings, *, load_model: bool = True) -> list[Check]:
     """Every check, in order; a failed step skips only what depends on it."""
+    if settings.database_url:
+        return [_check_model_files(settings), *await _postgres_checks(settings.database_url)]
     checks, can_open = _check_sqlite(settings)
     checks.append(_check_model_files(settings))
     if load_model:
@@ -247,41 +292,21 @@ async def repair_indexes(db: Database) -> dict[str, int]:
 
 async def health_checks(app: App) -> list[Check]:
     """The running server's view of itself: extension, model, database and indexes."""
-    checks: list[Check] = []
-    try:
-        version = await vec_version(app.db)
-        checks.append(
-            Check(
-                "extension",
-                True,
-                f"sqlite-vec {version} loaded ({app.db.library.name} {app.db.library.version})",
-            )
+    if app.db.dialect == POSTGRES:
+        from mcp_memory.storage.postgres.connect import engine_version
+
+        engine = Check(
+            "extension", True, f"{await engine_version(app.db)} (shared database, row-level security)"
         )
-    except Exception as exc:
-        checks.append(Check("extension", False, f"sqlite-vec not usable: {exc}", "run `mcp-memory doctor`"))
-    state = app.embeddings.state.value
-    model_ok = app.embeddings.ready or state in ("waiting", "loading")
-    detail = f"{app.settings.embedding_model}: {state}"
-    if app.embeddings.load_seconds is not None:
-        detail += f" (loaded in {app.embeddings.load_seconds:.1f}s)"
-    checks.append(
-        Check(
-            "model",
-            model_ok and not app.embeddings.error,
-            detail if not app.embeddings.error else f"{detail}: {app.embeddings.error}",
-            "" if model_ok else "run `mcp-memory doctor`",
-        )
-    )
-    checks.append(
-        Check(
-            "model matches database",
-            app.mismatch is None,
-            app.mismatch or "ok",
-            "run `mcp-memory reindex`" if app.mismatch else "",
-        )
-    )
-    checks.extend(await database_checks(app.db, quick=True))
+        checks = [engine, *_model_checks(app), await _pending_check(app.db)]
+    else:
+        checks = [
+            await _extension_check(app),
+            *_model_checks(app),
+            *await database_checks(app.db, quick=True),
+        ]
     pending = next(c for c in checks if c.name == "pending embeddings")
+    state = app.embeddings.state.value
     if pending.detail[0] != "0" and not (app.embeddings.ready or state in ("waiting", "loading")):
         checks[checks.index(pending)] = Check(
             pending.name,
@@ -290,3 +315,35 @@ async def health_checks(app: App) -> list[Check]:
             "fix the model (see the model check)",
         )
     return checks
+
+
+async def _extension_check(app: App) -> Check:
+    try:
+        version = await vec_version(app.db)
+        return Check(
+            "extension", True, f"sqlite-vec {version} loaded ({app.db.library.name} {app.db.library.version})"
+        )
+    except Exception as exc:
+        return Check("extension", False, f"sqlite-vec not usable: {exc}", "run `mcp-memory doctor`")
+
+
+def _model_checks(app: App) -> list[Check]:
+    state = app.embeddings.state.value
+    model_ok = app.embeddings.ready or state in ("waiting", "loading")
+    detail = f"{app.settings.embedding_model}: {state}"
+    if app.embeddings.load_seconds is not None:
+        detail += f" (loaded in {app.embeddings.load_seconds:.1f}s)"
+    return [
+        Check(
+            "model",
+            model_ok and not app.embeddings.error,
+            detail if not app.embeddings.error else f"{detail}: {app.embeddings.error}",
+            "" if model_ok else "run `mcp-memory doctor`",
+        ),
+        Check(
+            "model matches database",
+            app.mismatch is None,
+            app.mismatch or "ok",
+            "run `mcp-memory reindex`" if app.mismatch else "",
+        ),
+    ]

@@ -7,12 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mcp_memory.errors import ModelUnavailable
+from mcp_memory.errors import DatabaseError, ModelUnavailable
 from mcp_memory.logs import get_logger
 from mcp_memory.services.app import App
 from mcp_memory.services.maintenance.counts import Stats, count_store
 from mcp_memory.storage.counts import count_live
 from mcp_memory.storage.embedding_rows import live_batch, live_hashes, mark_all_unembedded
+from mcp_memory.storage.postgres.connect import describe_url, engine_version
 from mcp_memory.storage.query import Transaction
 from mcp_memory.storage.vectors import (
     VectorIndexInfo,
@@ -35,10 +36,11 @@ _log = get_logger(__name__)
 async def collect_stats(app: App) -> Stats:
     """Counts by kind, project and tag, database size, and the state of the model and indexes."""
     db = app.db
+    shared = app.settings.database_url
     return await count_store(
         db,
-        database_path=str(db.path or ":memory:"),
-        sqlite=f"{db.library.name} {db.library.version}",
+        database_path=describe_url(shared) if shared else str(db.path or ":memory:"),
+        sqlite=await engine_version(db) if shared else f"{db.library.name} {db.library.version}",
         embedding_model=app.settings.embedding_model,
         model_state=app.embeddings.state.value,
         model_problem=app.mismatch or app.embeddings.error,
@@ -61,6 +63,12 @@ async def reindex(
     """Re-embed every live memory with the configured model into a new vector table, then switch to it
     in one transaction. Until the switch the old index keeps serving; an interrupted reindex leaves it
     in place and only an unused table behind (dropped by the next reindex)."""
+    if app.settings.database_url:
+        raise DatabaseError(
+            "reindex rebuilds the SQLite file's vector table; on a shared Postgres a team re-embeds by setting "
+            "up a database for the new model and `mcp-memory migrate`-ing into it (not yet built). Keep the "
+            "model the team database was set up for."
+        )
     started = time.perf_counter()
     await app.embeddings.load()
     embedder = app.embeddings.embedder

@@ -8,7 +8,7 @@ from typing import Any
 
 from mcp_memory.errors import DatabaseError
 
-__all__ = ["CONNECT_TIMEOUT_S", "SCHEMA", "connect", "describe_url", "psycopg_module"]
+__all__ = ["CONNECT_TIMEOUT_S", "SCHEMA", "connect", "describe_url", "engine_version", "psycopg_module"]
 
 #: The schema that holds mcp-memory's tables in the shared database.
 SCHEMA = "mcp_memory"
@@ -53,3 +53,12 @@ def connect(url: str, *, autocommit: bool = False) -> Any:
         raise DatabaseError(
             f"the database at {describe_url(url)} is unreachable: {reason}; nothing was changed."
         ) from exc
+
+
+async def engine_version(source: Any) -> str:
+    """'PostgreSQL 18.6, pgvector 0.8.6': what the stats show where SQLite shows its library."""
+    rows = await source.fetchall(
+        "SELECT current_setting('server_version'), (SELECT extversion FROM pg_extension WHERE extname = 'vector')"
+    )
+    server, vector = (rows[0][0], rows[0][1]) if rows else ("?", None)
+    return f"PostgreSQL {server}" + (f", pgvector {vector}" if vector else "")

@@ -18,7 +18,15 @@ from mcp_memory.errors import DatabaseError, InvalidInput
 from mcp_memory.storage.postgres.connect import SCHEMA, connect, psycopg_module
 from mcp_memory.storage.postgres.schema import GROUP_ROLE, MIGRATIONS, checksum, migration_sql
 
-__all__ = ["Member", "SetupReport", "add_member", "applied_versions", "setup_team"]
+__all__ = [
+    "Member",
+    "PostgresFacts",
+    "SetupReport",
+    "add_member",
+    "applied_versions",
+    "postgres_facts",
+    "setup_team",
+]
 
 _ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -134,3 +142,30 @@ def add_member(admin_url: str, name: str, password: str | None = None) -> Member
             sql.SQL("ALTER ROLE {} SET search_path = {}, public").format(role, sql.Identifier(SCHEMA))
         )
     return Member(name, not exists, generated)
+
+
+@dataclass(frozen=True, slots=True)
+class PostgresFacts:
+    """What `mcp-memory doctor` checks of a shared database, as the connecting member sees it."""
+
+    role: str
+    bypasses_policies: bool
+    schema_version: int
+    pgvector: str | None
+    policies_on: bool
+
+
+async def postgres_facts(source: Any) -> PostgresFacts:
+    """The facts of the database `source` reads (a `PgDatabase`), in one trip."""
+    (role,), (version,), (vector,), (policies,) = await source.fetch_many(
+        [
+            (
+                "SELECT current_user, (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user)",
+                (),
+            ),
+            ("SELECT coalesce(max(version), 0) FROM schema_migrations", ()),
+            ("SELECT (SELECT extversion FROM pg_extension WHERE extname = 'vector')", ()),
+            ("SELECT relrowsecurity FROM pg_class WHERE oid = to_regclass('memories')", ()),
+        ]
+    )
+    return PostgresFacts(str(role[0]), bool(role[1]), int(version[0]), vector[0], bool(policies[0]))

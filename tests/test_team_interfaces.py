@@ -1,0 +1,119 @@
+"""The interfaces on a shared Postgres: the command line and the MCP server, run by two members with
+MCP_MEMORY_DATABASE_URL, store, find and keep private as the services do; what only the SQLite file
+has (backup, reindex, the index repair) says what to do instead."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from mcp import Client
+
+from mcp_memory.mcp.server import build_server
+from mcp_memory.storage.postgres.team import add_member, setup_team
+from tests.conftest import FAKE_DIM, fake_loader, make_settings, wait_for_model
+from tests.postgres import PostgresServer
+
+
+@pytest.fixture
+def team_urls(postgres: PostgresServer) -> dict[str, str]:
+    """A team database for the bundled model's vectors, with members alice and bob: URL by role."""
+    database = postgres.new_database()
+    admin = postgres.url(database)
+    setup_team(admin, 384)
+    urls = {"admin": admin}
+    for name in ("alice", "bob"):
+        add_member(admin, name, f"{name}-pw")
+        urls[name] = postgres.url(database, name, f"{name}-pw")
+    return urls
+
+
+def _cli(tmp_path: Path, url: str, *argv: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MCP_MEMORY_DATABASE_URL": url, "MCP_MEMORY_DATA_DIR": str(tmp_path / "data")}
+    env.pop("MCP_MEMORY_DB", None)
+    return subprocess.run(
+        [sys.executable, "-m", "mcp_memory", *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.mark.e2e
+def test_the_command_line_on_a_team_database(tmp_path: Path, team_urls: dict[str, str]) -> None:
+    """Alice stores a team and a private memory from the command line; Bob's search finds the first
+    and not the second, her own finds both; stats and doctor answer; backup, reindex and the
+    repair refuse with what to do instead."""
+    alice, bob = team_urls["alice"], team_urls["bob"]
+    stored = _cli(tmp_path, alice, "store", "the deploy runs from the ci-release branch", "-t", "deploy")
+    assert stored.returncode == 0, stored.stderr
+    private = _cli(
+        tmp_path,
+        alice,
+        "store",
+        "my own note: the staging password rotates on fridays",
+        "--visibility",
+        "private",
+    )
+    assert private.returncode == 0, private.stderr
+    bob_found = json.loads(
+        _cli(
+            tmp_path, bob, "--json", "search", "deploy branch staging fridays", "--min-relevance", "0"
+        ).stdout
+    )
+    bob_texts = [r["content"] for r in bob_found["results"]]
+    assert "the deploy runs from the ci-release branch" in bob_texts
+    assert not any("fridays" in t for t in bob_texts)
+    alice_found = json.loads(
+        _cli(tmp_path, alice, "--json", "search", "staging fridays", "--min-relevance", "0").stdout
+    )
+    assert any("fridays" in r["content"] for r in alice_found["results"])
+    stats = json.loads(_cli(tmp_path, bob, "--json", "stats").stdout)
+    assert stats["memories"] == 1
+    doctor = _cli(tmp_path, bob, "doctor", "--no-model")
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    assert "held to it" in doctor.stdout
+    for argv, words in (
+        (("backup", str(tmp_path / "copy.db")), "pg_dump"),
+        (("reindex",), "setting up a database for the new model"),
+        (("doctor", "--repair", "--no-model"), "kept by the database itself"),
+    ):
+        refused = _cli(tmp_path, alice, *argv)
+        assert refused.returncode == 1, argv
+        assert words in refused.stderr, (argv, refused.stderr)
+
+
+@pytest.mark.anyio
+async def test_the_mcp_server_on_a_team_database(tmp_path: Path, postgres: PostgresServer) -> None:
+    """Two MCP servers, one per member, on one team database: a private memory stored through one
+    server's memory_store is found by its owner's memory_search and not by the other's."""
+    database = postgres.new_database()
+    admin = postgres.url(database)
+    setup_team(admin, FAKE_DIM)
+    clients = {}
+    for name in ("alice", "bob"):
+        add_member(admin, name, f"{name}-pw")
+        settings = make_settings(tmp_path / name, database_url=postgres.url(database, name, f"{name}-pw"))
+        clients[name] = build_server(settings, loader=fake_loader())
+    async with Client(clients["alice"], mode="legacy") as alice, Client(clients["bob"], mode="legacy") as bob:
+        await wait_for_model(alice)
+        await wait_for_model(bob)
+        stored = await alice.call_tool(
+            "memory_store", {"content": "the launch codename is BLUEFIN", "visibility": "private"}
+        )
+        assert not stored.is_error, stored.content
+        shared = await alice.call_tool("memory_store", {"content": "the launch is planned for march"})
+        assert not shared.is_error
+        query = {"query": "launch codename march", "min_relevance": 0}
+        theirs = (await bob.call_tool("memory_search", query)).structured_content
+        mine = (await alice.call_tool("memory_search", query)).structured_content
+        assert theirs is not None
+        assert mine is not None
+        assert [r["content"] for r in theirs["results"]] == ["the launch is planned for march"]
+        assert "the launch codename is BLUEFIN" in [r["content"] for r in mine["results"]]
