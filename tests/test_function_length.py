@@ -13,7 +13,7 @@ LIMIT = 80
 #: Functions still over the limit, with their length, in modules other work is rewriting (the hooks,
 #: services/transfer/, the tool modules, views/, cli/commands.py, cli/run.py): each is split there.
 #: A length may only go down; a function not named here has at most LIMIT lines.
-NOT_YET_SPLIT = {}
+NOT_YET_SPLIT: dict[str, int] = {}
 
 
 def function_lengths(source: str) -> dict[str, int]:
