@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mcp_memory.storage.ids import live
+from mcp_memory.storage.postgres.search import any_word_query
 from mcp_memory.storage.query import POSTGRES, Transaction
 
 __all__ = [
@@ -45,8 +46,7 @@ def match_clause(alias: str, words: Sequence[str], dialect: str = "sqlite") -> t
     if not alias.isidentifier():
         raise ValueError(f"bad table alias {alias!r}")
     if dialect == POSTGRES:
-        any_word = " || ".join(["plainto_tsquery('english', ?)"] * len(words))
-        return f"{alias}.search @@ ({any_word})", list(words)
+        return f"{alias}.search @@ {any_word_query(words)}", list(words)
     return f"{alias}.id IN (SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?)", [
         match_expression(words) or '""'
     ]

@@ -139,7 +139,7 @@ async def _statistics(db: KeywordSource, words: Sequence[str]) -> _Statistics:
     one row by its key), read with any other statement and otherwise after `_ROWS_TTL` seconds.
     On Postgres the same figures come from its own stemmer and index (`postgres.search`)."""
     if db.dialect == POSTGRES:
-        return _Statistics(*await pg_search.statistics(db, words))
+        return await _postgres_statistics(db, words)
     now = time.monotonic()
     cache = _frequencies.setdefault(db, {})
     if len(cache) > _STEM_CACHE_LIMIT:
@@ -247,6 +247,38 @@ def _remember_counts(
     counted = {str(r[0]): int(r[1]) for r in rows_read}
     for stem in stems:
         cache[stem] = (counted.get(stem, 0), now, rows)
+
+
+async def _postgres_statistics(db: KeywordSource, words: Sequence[str]) -> _Statistics:
+    """`_statistics` on Postgres, kept by the same rules: counts reused for FREQUENCY_TTL seconds
+    unless the store has drifted since (`_drifted`), N for `_ROWS_TTL`; the stems and counts come from
+    Postgres' stemmer and index, as the connecting member sees the rows."""
+    now = time.monotonic()
+    cache = _frequencies.setdefault(db, {})
+    if len(cache) > _STEM_CACHE_LIMIT:
+        cache.clear()
+    stems = await pg_search.word_stems(db, words)
+    wanted = sorted({s for group in stems.values() for s in group})
+    need_rows = "" not in cache or now - cache[""][1] > _ROWS_TTL
+    rows = cache[""][0] if "" in cache else 0
+
+    def stale(stem: str) -> bool:
+        entry = cache.get(stem)
+        return entry is None or now - entry[1] > FREQUENCY_TTL or _drifted(entry[2], rows)
+
+    counted, fresh_rows = await pg_search.stem_counts(
+        db, [s for s in wanted if stale(s)], with_rows=need_rows
+    )
+    if fresh_rows is not None:
+        rows = fresh_rows
+        cache[""] = (rows, now, rows)
+        # N was read just now and the store has changed since some of these counts: count them again.
+        drifted = [s for s in wanted if s not in counted and s in cache and _drifted(cache[s][2], rows)]
+        if drifted:
+            counted.update((await pg_search.stem_counts(db, drifted, with_rows=False))[0])
+    for stem, count in counted.items():
+        cache[stem] = (count, now, rows)
+    return _Statistics(stems, {s: cache[s][0] for s in wanted if s in cache}, rows)
 
 
 def _drifted(counted_at: int, rows: int) -> bool:

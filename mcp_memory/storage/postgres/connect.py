@@ -8,7 +8,15 @@ from typing import Any
 
 from mcp_memory.errors import DatabaseError
 
-__all__ = ["CONNECT_TIMEOUT_S", "SCHEMA", "connect", "describe_url", "engine_version", "psycopg_module"]
+__all__ = [
+    "CONNECT_TIMEOUT_S",
+    "SCHEMA",
+    "connect",
+    "describe_url",
+    "engine_version",
+    "psycopg_module",
+    "unreachable",
+]
 
 #: The schema that holds mcp-memory's tables in the shared database.
 SCHEMA = "mcp_memory"
@@ -49,10 +57,15 @@ def connect(url: str, *, autocommit: bool = False) -> Any:
             options=f"-c search_path={SCHEMA},public",
         )
     except psycopg.OperationalError as exc:
-        reason = " ".join(str(exc).split())
-        raise DatabaseError(
-            f"the database at {describe_url(url)} is unreachable: {reason}; nothing was changed."
-        ) from exc
+        raise unreachable(url, exc) from exc
+
+
+def unreachable(url: str, exc: BaseException) -> DatabaseError:
+    """The one error for a server that cannot be reached, naming it without its password."""
+    reason = " ".join(str(exc).split()) or type(exc).__name__
+    return DatabaseError(
+        f"the database at {describe_url(url)} is unreachable: {reason}; nothing was changed."
+    )
 
 
 async def engine_version(source: Any) -> str:

@@ -22,7 +22,13 @@ import anyio.to_thread
 from mcp_memory.errors import DatabaseError
 from mcp_memory.logs import get_logger
 from mcp_memory.storage.inline import run_now
-from mcp_memory.storage.postgres.connect import CONNECT_TIMEOUT_S, SCHEMA, describe_url, psycopg_module
+from mcp_memory.storage.postgres.connect import (
+    CONNECT_TIMEOUT_S,
+    SCHEMA,
+    describe_url,
+    psycopg_module,
+    unreachable,
+)
 from mcp_memory.storage.postgres.dialect import register_vectors, row_factory, to_postgres
 from mcp_memory.storage.query import POSTGRES, QuerySource, Transaction
 
@@ -148,7 +154,7 @@ class PgDatabase:
                 pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
             except Exception as exc:
                 pool.close()
-                raise _unreachable(url, exc) from exc
+                raise unreachable(url, exc) from exc
             return pool
 
         db = cls(url, await anyio.to_thread.run_sync(start))
@@ -172,7 +178,7 @@ class PgDatabase:
                 return work(conn)
         except Exception as exc:
             if _is_gone(exc):
-                raise _unreachable(self.url, exc) from exc
+                raise unreachable(self.url, exc) from exc
             raise
 
     async def run_reads(self, reads: Callable[[QuerySource], Coroutine[Any, Any, _T]]) -> _T:
@@ -186,13 +192,7 @@ class PgDatabase:
 
     async def fetch_many(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
         """The rows of each statement, in one trip to the pool."""
-
-        def work(conn: Any) -> list[list[Any]]:
-            return [
-                list(conn.execute(to_postgres(sql), params or None).fetchall()) for sql, params in statements
-            ]
-
-        return await anyio.to_thread.run_sync(self._run, work)
+        return await self.run_reads(lambda source: source.fetch_many(statements))
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         """Rows of one read query."""
@@ -237,7 +237,7 @@ class PgDatabase:
                 delay = min(delay * 2, 1.0)
             except Exception as exc:
                 if _is_gone(exc):
-                    raise _unreachable(self.url, exc) from exc
+                    raise unreachable(self.url, exc) from exc
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -267,11 +267,4 @@ def _is_gone(exc: BaseException) -> bool:
     return isinstance(exc, (psycopg.OperationalError, PoolTimeout)) and not isinstance(
         exc,
         (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected, psycopg.errors.QueryCanceled),
-    )
-
-
-def _unreachable(url: str, exc: BaseException) -> DatabaseError:
-    reason = " ".join(str(exc).split()) or type(exc).__name__
-    return DatabaseError(
-        f"the database at {describe_url(url)} is unreachable: {reason}; nothing was changed."
     )

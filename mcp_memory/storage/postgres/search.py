@@ -9,7 +9,6 @@ The same calibrated relevance as on SQLite is computed from these (`mcp_memory.r
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,23 +16,25 @@ from mcp_memory.storage.filters import MemoryFilter
 from mcp_memory.storage.query import QuerySource
 
 __all__ = [
+    "LIVE_ROWS",
+    "any_word_query",
     "keyword_candidates",
     "memory_texts",
     "nearest",
-    "statistics",
+    "stem_counts",
     "vectors_by_id",
+    "word_stems",
 ]
 
-#: Seconds a word's document count (and the number of memories) is reused before it is counted again.
-_COUNT_TTL = 300.0
-_counts: dict[tuple[int, str], tuple[int, float]] = {}
 _stem_cache: dict[str, tuple[str, ...]] = {}
-_CACHE_LIMIT = 50_000
+_STEM_CACHE_LIMIT = 50_000
 
 _LEXEMES = (
     "SELECT w.ord, lexeme FROM unnest(?::text[]) WITH ORDINALITY AS w(word, ord), "
     "unnest(tsvector_to_array(to_tsvector('english', w.word))) AS lexeme ORDER BY w.ord"
 )
+#: The live memories (those the connecting member can see: row-level security applies).
+LIVE_ROWS = "SELECT count(*) FROM memories WHERE deleted_at IS NULL"
 
 
 def _query(stems: Sequence[str]) -> str:
@@ -41,17 +42,10 @@ def _query(stems: Sequence[str]) -> str:
     return " | ".join("'" + s.replace("'", "''") + "'" for s in stems)
 
 
-async def statistics(
-    source: QuerySource, words: Sequence[str]
-) -> tuple[dict[str, tuple[str, ...]], dict[str, int], int]:
-    """Each word's stems (Postgres' English stemmer), each stem's number of live memories holding it,
-    and the number of live memories; counts are kept `_COUNT_TTL` seconds per database."""
-    now = time.monotonic()
-    if len(_counts) > _CACHE_LIMIT:
-        _counts.clear()
-    if len(_stem_cache) > _CACHE_LIMIT:
+async def word_stems(source: QuerySource, words: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """Each word's stems by Postgres' English stemmer (kept per process: they depend on no data)."""
+    if len(_stem_cache) > _STEM_CACHE_LIMIT:
         _stem_cache.clear()
-    key = id(source)
     unknown = [w for w in dict.fromkeys(words) if w not in _stem_cache]
     if unknown:
         found: dict[int, list[str]] = {}
@@ -59,26 +53,26 @@ async def statistics(
             found.setdefault(int(ord_) - 1, []).append(str(lexeme))
         for index, word in enumerate(unknown):
             _stem_cache[word] = tuple(found.get(index, ()))
-    stems = {w: _stem_cache[w] for w in words}
-    wanted = sorted({s for group in stems.values() for s in group})
-    stale = [s for s in ["", *wanted] if (key, s) not in _counts or now - _counts[(key, s)][1] > _COUNT_TTL]
-    if stale:
-        statements: list[tuple[str, Sequence[Any]]] = [
-            ("SELECT count(*) FROM memories WHERE deleted_at IS NULL", ())
-            if stem == ""
-            else (
-                "SELECT count(*) FROM memories WHERE search @@ ?::tsquery AND deleted_at IS NULL",
-                [_query([stem])],
-            )
-            for stem in stale
-        ]
-        for stem, rows in zip(stale, await source.fetch_many(statements), strict=True):
-            _counts[(key, stem)] = (int(rows[0][0]), now)
-    counts = {s: _counts[(key, s)][0] for s in wanted}
-    return stems, counts, _counts[(key, "")][0]
+    return {w: _stem_cache[w] for w in words}
 
 
-def _words_query(words: Sequence[str]) -> str:
+async def stem_counts(
+    source: QuerySource, stems: Sequence[str], *, with_rows: bool
+) -> tuple[dict[str, int], int | None]:
+    """How many live memories hold each of `stems` (the GIN index answers), and, `with_rows`, how
+    many live memories there are; one trip."""
+    statements: list[tuple[str, Sequence[Any]]] = [
+        ("SELECT count(*) FROM memories WHERE search @@ ?::tsquery AND deleted_at IS NULL", [_query([stem])])
+        for stem in stems
+    ]
+    if with_rows:
+        statements.append((LIVE_ROWS, ()))
+    results = await source.fetch_many(statements) if statements else []
+    counts = {stem: int(rows[0][0]) for stem, rows in zip(stems, results, strict=False)}
+    return counts, int(results[-1][0][0]) if with_rows else None
+
+
+def any_word_query(words: Sequence[str]) -> str:
     """SQL for a tsquery matching any of `words`, each stemmed as the index stems it (one parameter
     per word)."""
     return "(" + " || ".join(["plainto_tsquery('english', ?)"] * len(words)) + ")"
@@ -103,8 +97,8 @@ async def keyword_candidates(
     order = "m.id DESC" if newest else "score DESC, m.id"
     every = [*rare, *common]
     rows = await source.fetchall(
-        f"SELECT m.id, ts_rank_cd(m.search, {_words_query(every)}) AS score FROM memories m "
-        f"WHERE m.search @@ {_words_query(rare)} AND {where} ORDER BY {order} LIMIT ?",
+        f"SELECT m.id, ts_rank_cd(m.search, {any_word_query(every)}) AS score FROM memories m "
+        f"WHERE m.search @@ {any_word_query(rare)} AND {where} ORDER BY {order} LIMIT ?",
         [*every, *rare, *params, n],
     )
     return {int(r[0]): float(r[1]) for r in rows}
