@@ -85,7 +85,8 @@ def test_ctrl_c_stops_the_server_quietly(tmp_path: Path, after: str) -> None:
                 time.sleep(0.05)
             model = _children(proc.pid)
             os.killpg(proc.pid, signal.SIGINT)
-            assert proc.wait(timeout=30) == 130
+            code = proc.wait(timeout=30)
+            assert code == 130, log.read_text()  # its stderr says why, when it is not 130
         finally:
             proc.kill()
             proc.wait()
