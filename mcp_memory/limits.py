@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from mcp_memory.errors import InvalidInput, LimitExceeded
+from mcp_memory.errors import Argument, InvalidInput, LimitExceeded, Operation
 
 TYPE_CHECKING = False  # typing is not imported at run time: a hook process starts faster
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ def clean_content(content: str) -> str:
     """Content without surrounding whitespace; refused when empty or over 1 MB."""
     text = content.strip()
     if not text:
-        raise InvalidInput("content is empty; pass the text to remember in `content`.")
+        raise InvalidInput("content is empty; give the text to remember as ", Argument("content"), ".")
     size = len(text.encode("utf-8"))
     if size > MAX_CONTENT_BYTES:
         raise LimitExceeded(
@@ -170,7 +170,13 @@ def clean_ids(ids: Iterable[str]) -> list[str]:
     """Ids as given, duplicates dropped; between 1 and 1,000."""
     result = list(dict.fromkeys(str(i).strip() for i in ids))
     if not result:
-        raise InvalidInput("no ids given; memory_search and memory_recent return ids like 'm_12'.")
+        raise InvalidInput(
+            "no ids given; ",
+            Operation("memory_search"),
+            " and ",
+            Operation("memory_recent"),
+            " return ids like 'm_12'.",
+        )
     if len(result) > MAX_IDS:
         raise LimitExceeded(f"{len(result)} ids given; at most {MAX_IDS:,} per call.")
     return result

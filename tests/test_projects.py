@@ -66,9 +66,9 @@ async def test_an_empty_answer_says_where_the_memories_are(app: App) -> None:
     found = await search_memories(app, "deploy", mode="keyword")
     assert found.hits == ()
     assert found.notice is not None
-    assert "no matches in 'proj'" in found.notice
-    assert "2 in project webapp, 1 in project api" in found.notice
-    assert "project='*'" in found.notice
+    assert "no matches in 'proj'" in str(found.notice)
+    assert "2 in project webapp, 1 in project api" in str(found.notice)
+    assert "project='*'" in str(found.notice)
     everywhere = await search_memories(app, "deploy", mode="keyword", project="*")
     assert {"deploys use blue green switching", "deploy notes for the api"} <= {
         h.memory.content for h in everywhere.hits
@@ -76,5 +76,5 @@ async def test_an_empty_answer_says_where_the_memories_are(app: App) -> None:
     assert await recent_memories(app) == []
     hint = await listing_hint(app)
     assert hint is not None
-    assert "3 in project webapp, 1 in project api" in hint
+    assert "3 in project webapp, 1 in project api" in str(hint)
     assert await listing_hint(app, project="*") is None

@@ -169,7 +169,7 @@ async def test_before_the_model_is_ready_store_is_durable_and_search_uses_keywor
         assert not stored.embedded
         result = await search_memories(app, "pegasus")
         assert result.mode_used == "keyword"
-        assert "still loading" in (result.notice or "")
+        assert "still loading" in str(result.notice or "")
         assert [h.memory.id for h in result.hits] == [stored.id]
         release.set()
         with anyio.fail_after(5):
@@ -205,7 +205,7 @@ async def test_a_different_model_refuses_vector_writes_until_reindex(tmp_path: P
             await store_memory(app, "new memory")
         result = await search_memories(app, "vectors model")
         assert result.mode_used == "keyword"
-        assert "mcp-memory reindex" in (result.notice or "")
+        assert "mcp-memory reindex" in str(result.notice or "")
         done = await reindex(app)
         assert (done.embedded, done.model, done.dim, done.previous_model) == (1, "model-b", 32, "model-a")
         assert (await store_memory(app, "new memory")).embedded
@@ -269,8 +269,8 @@ async def test_a_question_nothing_answers_gets_an_empty_answer_that_says_so(app:
     result = await search_memories(app, "weekend on-call rotation for the billing pager")
     assert result.hits == ()
     assert result.weaker >= 1
-    assert "nothing cleared the relevance floor 0.30" in (result.notice or "")
-    assert "min_relevance=0" in (result.notice or "")
+    assert "nothing cleared the relevance floor 0.30" in str(result.notice or "")
+    assert "min_relevance=0" in str(result.notice or "")
     everything = await search_memories(
         app, "weekend on-call rotation for the billing pager", min_relevance=0, limit=3
     )

@@ -7,16 +7,16 @@ import argparse
 import shlex
 import sys
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
 
 from mcp_memory.cli.output import Output, get_output, memory_line, recent_output, stats_output
+from mcp_memory.cli.spelling import CommandLineSpelling
 from mcp_memory.cli.ui import paint, progress_for
 from mcp_memory.config import Settings
-from mcp_memory.errors import InvalidInput
+from mcp_memory.errors import InvalidInput, Message
 from mcp_memory.services.app import App, open_app
 from mcp_memory.timeparse import format_time
 
@@ -130,10 +130,11 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> Output:
             mode=args.mode,
         ),
     )
+    out = search_view(result, args.query, spelling=CommandLineSpelling("search"))[0]
     lines = [f"{h.relevance:.2f}  {memory_line(h.memory)}\n    why: {'; '.join(h.why)}" for h in result.hits]
-    if result.notice:
-        lines.insert(0, f"note: {result.notice}")
-    return Output(search_view(result, args.query)[0], "\n".join(lines) or "No matching memories.")
+    if out.notice:
+        lines.insert(0, f"note: {out.notice}")
+    return Output(out, "\n".join(lines) or "No matching memories.")
 
 
 def cmd_get(args: argparse.Namespace, settings: Settings) -> Output:
@@ -147,7 +148,7 @@ def cmd_recent(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.services.memories.scope_hints import listing_hint
     from mcp_memory.services.memories.store import recent_memories
 
-    async def work(app: App) -> tuple[list[Any], str | None]:
+    async def work(app: App) -> tuple[list[Any], Message | None]:
         found = await recent_memories(app, limit=args.limit, project=args.scope)
         return found, None if found else await listing_hint(app, project=args.scope)
 
@@ -163,18 +164,16 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> Output:
 
 def cmd_reindex(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.services.maintenance.stats import reindex
+    from mcp_memory.views.maintenance import reindex_view
 
     result = _with_app(settings, lambda app: reindex(app, progress=progress_for("re-embedding", args.json)))
-    return Output(
-        result,
-        f"Re-embedded {result.embedded} memories with {result.model} ({result.dim} dimensions) "
-        f"in {result.seconds:.1f}s.",
-    )
+    return Output(*reindex_view(result))
 
 
 def cmd_doctor(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.services.maintenance.doctor import repair_indexes, run_checks
     from mcp_memory.storage import Database
+    from mcp_memory.views.maintenance import doctor_view
 
     async def main() -> tuple[list[Any], dict[str, int] | None]:
         repaired = None
@@ -199,16 +198,8 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> Output:
         return await run_checks(settings, load_model=not args.no_model), repaired
 
     checks, repaired = anyio.run(main)
-    lines = []
-    if repaired is not None:
-        lines.append("repaired: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in repaired.items()))
-    for c in checks:
-        label = "FAIL" if not c.ok else "warn" if c.warning else "ok  "
-        lines.append(f"{label} {c.name}: {c.detail}" + (f"\n     fix: {c.fix}" if c.fix else ""))
-    failed = [c for c in checks if not c.ok]
-    lines.append("all checks passed" if not failed else f"{len(failed)} check(s) failed")
-    data = {"checks": [asdict(c) for c in checks], "repaired": repaired}
-    return Output(data, "\n".join(lines), 1 if failed else 0)
+    out, text = doctor_view(checks, repaired, spelling=CommandLineSpelling("doctor"))
+    return Output(out, text, 0 if out.ok else 1)
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> Output:
@@ -255,36 +246,24 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> Output:
 
 
 def cmd_consolidate(args: argparse.Namespace, settings: Settings) -> Output:
-    from mcp_memory.services.maintenance.consolidate import consolidate, merge_text
+    from mcp_memory.services.maintenance.consolidate import consolidate
     from mcp_memory.views.maintenance import consolidate_view
 
     report = _with_app(
         settings, lambda app: consolidate(app, dry_run=not args.apply, similarity=args.similarity)
     )
-    verb = "would" if report.dry_run else "did"
-    out = consolidate_view(report)[0]
-    lines = [merge_text(m, verb.capitalize()) for m in report.merges]
-    if report.expired:
-        lines.append(f"{verb} remove expired: {', '.join(report.expired)}")
-    lines += [f"{verb} {a.action} {', '.join(a.ids)} ({a.rule})" for a in report.rules]
-    if report.skipped:
-        lines.append(report.skipped)
-    if report.dry_run and (report.merges or report.expired or report.rules):
-        lines.append("run again with --apply to make these changes")
-    return Output(out, "\n".join(lines) or "Nothing to consolidate.")
+    return Output(*consolidate_view(report, spelling=CommandLineSpelling("consolidate")))
 
 
 def cmd_pins(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.services.memories.pins import list_pins, set_pinned
-    from mcp_memory.views.models import pins_view
+    from mcp_memory.views.models import pin_view, pins_view
 
     if args.pin or args.unpin:
         memory = _with_app(
             settings, lambda app: set_pinned(app, args.pin or args.unpin, bool(args.pin), args.note)
         )
-        from mcp_memory.views.models import memory_brief
-
-        return Output(memory_brief(memory), f"{'Pinned' if memory.pinned else 'Unpinned'} {memory.id}.")
+        return Output(*pin_view(memory))
     found = _with_app(settings, lambda app: list_pins(app, args.scope))
     lines = [memory_line(m) + (f"\n    pinned because: {m.pin_note}" if m.pin_note else "") for m in found]
     return Output(pins_view(found)[0], "\n".join(lines) or "No pinned memories.")
@@ -292,6 +271,7 @@ def cmd_pins(args: argparse.Namespace, settings: Settings) -> Output:
 
 def cmd_graph(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.services.graph.entities import query_graph
+    from mcp_memory.views.graph import subgraph_view
 
     sub = _with_app(
         settings,
@@ -302,33 +282,17 @@ def cmd_graph(args: argparse.Namespace, settings: Settings) -> Output:
     lines = [f"{e.name} ({e.type})" + "".join(f"\n    - {o}" for o in e.observations) for e in sub.entities]
     lines += [f"{r.source} -{r.type}-> {r.target}" for r in sub.relations]
     lines += [memory_line(m) for m in sub.memories]
-    return Output(sub, "\n".join(lines) or "Nothing found.")
+    return Output(subgraph_view(sub)[0], "\n".join(lines) or "Nothing found.")
 
 
 def cmd_episodes(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.services.episodes.record import get_episode, list_episodes
+    from mcp_memory.views.episodes import episode_detail_view, episodes_view
 
     if args.show:
-        episode = _with_app(settings, lambda app: get_episode(app, args.show))
-        steps = [
-            f"  {s.number}. {s.action}"
-            + ("" if s.ok is None else (" [ok]" if s.ok else " [failed]"))
-            + (f" -> {s.result}" if s.result else "")
-            for s in episode.steps
-        ]
-        text = "\n".join(
-            [
-                f"{episode.id} {episode.outcome or 'open'}: {episode.task}",
-                *steps,
-                episode.reflection or "(not completed)",
-            ]
-        )
-        return Output(episode, text)
+        return Output(*episode_detail_view(_with_app(settings, lambda app: get_episode(app, args.show))))
     found = _with_app(settings, lambda app: list_episodes(app, project=args.scope, limit=args.limit))
-    lines = [
-        f"{e.id} {(format_time(e.started_at) or '')[:10]} {e.outcome or 'open':8} {e.task}" for e in found
-    ]
-    return Output(found, "\n".join(lines) or "No episodes yet.")
+    return Output(*episodes_view(found))
 
 
 def cmd_history(args: argparse.Namespace, settings: Settings) -> Output:
@@ -591,7 +555,8 @@ def cmd_delete(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.services.memories.changes import delete_memories
     from mcp_memory.views.memories import delete_view
 
-    out, text = delete_view(_with_app(settings, lambda app: delete_memories(app, args.ids)))
+    result = _with_app(settings, lambda app: delete_memories(app, args.ids))
+    out, text = delete_view(result, spelling=CommandLineSpelling("delete"))
     return Output(out, text, 1 if out.missing and not out.deleted else 0)
 
 
@@ -609,7 +574,7 @@ def cmd_forget(args: argparse.Namespace, settings: Settings) -> Output:
 
     ids, flt = _selection(args)
     result = _with_app(settings, lambda app: forget_memories(app, ids=ids, flt=flt, dry_run=not args.apply))
-    out, text = forget_view(result)
+    out, text = forget_view(result, spelling=CommandLineSpelling("forget"))
     if out.sample:
         text += f"\n{'would erase' if out.dry_run else 'erased'}: {', '.join(out.sample)}" + (
             " ..." if out.count > len(out.sample) else ""
@@ -619,7 +584,7 @@ def cmd_forget(args: argparse.Namespace, settings: Settings) -> Output:
 
 def cmd_tag(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.services.memories.batch import batch_tag
-    from mcp_memory.views.maintenance import tag_view
+    from mcp_memory.views.batch import tag_view
 
     ids, flt = _selection(args)
     result = _with_app(

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mcp_memory.cli.ui import paint
+from mcp_memory.errors import Message
 from mcp_memory.timeparse import format_time
 
 __all__ = ["Output", "get_output", "memory_line", "recent_output", "stats_output", "view"]
@@ -56,11 +57,15 @@ def get_output(result: Any, *, include_history: bool) -> Output:
     )
 
 
-def recent_output(found: Sequence[Any], hint: str | None) -> Output:
+def recent_output(found: Sequence[Any], hint: Message | None) -> Output:
     """`recent`: the newest memories, or where else memories are when there are none here."""
+    from mcp_memory.cli.spelling import CommandLineSpelling
+
+    spelling = CommandLineSpelling("recent")
     return Output(
-        lambda: view("memories", "recent_view")(list(found), hint)[0],
-        "\n".join(memory_line(m) for m in found) or (f"note: {hint}" if hint else "No memories yet."),
+        lambda: view("memories", "recent_view")(list(found), hint, spelling=spelling)[0],
+        "\n".join(memory_line(m) for m in found)
+        or (f"note: {hint.spelled(spelling)}" if hint else "No memories yet."),
     )
 
 

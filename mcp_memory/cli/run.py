@@ -59,24 +59,11 @@ def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
         print(text)
 
 
-#: Tool argument spellings in service messages, as the command line spells them.
-_FLAGS = (
-    ("pass overwrite=true", "pass --overwrite"),
-    ("dry_run=false", "--apply"),
-    ("project='*'", "--in '*'"),
-    (" (command line: --in '*')", ""),
-    (" (command line: --apply)", ""),
-    ("in `content`", "as the text argument"),
-    ("memory_search finds ids", "`mcp-memory search` finds ids"),
-    ("memory_history lists", "`mcp-memory history ID` lists"),
-    ("memory_get", "`mcp-memory get`"),
-)
+def _for_the_command_line(exc: MemoryServerError, command: str) -> str:
+    """The error on one line, its hints in the command line's terms (flags and commands)."""
+    from mcp_memory.cli.spelling import CommandLineSpelling
 
-
-def _for_the_command_line(message: str) -> str:
-    for tool_spelling, flag in _FLAGS:
-        message = message.replace(tool_spelling, flag)
-    return " ".join(message.split())
+    return " ".join(exc.message.spelled(CommandLineSpelling(command)).split())
 
 
 #: Said once on stderr when the server starts with a terminal for its input (stdout stays the protocol's).
@@ -139,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _emit(args, output.data, output.text)
         return output.exit_code
     except MemoryServerError as exc:
-        print(f"mcp-memory: {_for_the_command_line(str(exc))}", file=sys.stderr)
+        print(f"mcp-memory: {_for_the_command_line(exc, command)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

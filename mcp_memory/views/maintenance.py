@@ -1,30 +1,44 @@
-"""Views of maintenance results: statistics, consolidation, export, import, forgetting."""
+"""Views of maintenance results: statistics, health checks, consolidation, lifecycle rules, export,
+import, forgetting, re-embedding."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from mcp_memory.services.maintenance.consolidate import ConsolidateReport, merge_text
-from mcp_memory.services.maintenance.stats import Stats
-from mcp_memory.services.memories.batch import BulkResult
+from mcp_memory.errors import Argument, Message, Spelling
+from mcp_memory.services.maintenance.consolidate import ConsolidateReport, LifecycleRule, merge_text
+from mcp_memory.services.maintenance.doctor import Check
+from mcp_memory.services.maintenance.stats import ReindexResult, Stats
 from mcp_memory.services.memories.history import ForgetResult
 from mcp_memory.services.transfer.exporting import ExportResult
 from mcp_memory.services.transfer.importing import ImportResult
-from mcp_memory.views.models import BulkOutput
+from mcp_memory.views.models import BulkOutput, CheckOut
+from mcp_memory.views.render import count
 
 __all__ = [
     "ConsolidateOutput",
+    "DoctorOutput",
     "ExportOutput",
+    "HealthOutput",
     "ImportOutput",
+    "LifecycleOutput",
+    "ReindexOutput",
     "StatsOutput",
+    "check_text",
     "consolidate_view",
+    "doctor_view",
     "export_view",
     "forget_view",
+    "health_view",
     "import_summary",
     "import_view",
+    "lifecycle_view",
+    "reindex_view",
     "stats_view",
-    "tag_view",
 ]
+
+#: What a dry run says to make its changes: `dry_run=false` to a tool, `--apply` on the command line.
+_APPLY = Argument("dry_run", False)
 
 
 class StatsOutput(BaseModel):
@@ -75,6 +89,28 @@ class ConsolidateOutput(BaseModel):
     skipped: str | None = None
 
 
+class HealthOutput(BaseModel):
+    ok: bool = True
+    checks: list[CheckOut] = Field(default_factory=list)
+
+
+class DoctorOutput(HealthOutput):
+    """`doctor`: the checks, as memory_health gives its own, and what `--repair` did."""
+
+    repaired: dict[str, int] | None = None
+
+
+class LifecycleOutput(BaseModel):
+    rules: list[str] = Field(default_factory=list)
+
+
+class ReindexOutput(BaseModel):
+    embedded: int
+    model: str
+    dim: int
+    seconds: float
+
+
 class ExportOutput(BaseModel):
     path: str
     format: str
@@ -106,13 +142,13 @@ class ImportOutput(BaseModel):
 def stats_view(s: Stats) -> tuple[StatsOutput, str]:
     out = StatsOutput(**{k: getattr(s, k) for k in StatsOutput.model_fields})
     text = (
-        f"{s.memories} memories ({s.deleted} deleted, {s.pending_embeddings} awaiting vectors), "
+        f"{count(s.memories, 'memory')} ({s.deleted} deleted, {s.pending_embeddings} awaiting vectors), "
         f"{s.database_bytes / 1e6:.1f} MB, model {s.embedding_model} ({s.model_state})."
     )
     return out, text
 
 
-def consolidate_view(r: ConsolidateReport) -> tuple[ConsolidateOutput, str]:
+def consolidate_view(r: ConsolidateReport, *, spelling: Spelling) -> tuple[ConsolidateOutput, str]:
     out = ConsolidateOutput(
         dry_run=r.dry_run,
         merges=[
@@ -138,14 +174,15 @@ def consolidate_view(r: ConsolidateReport) -> tuple[ConsolidateOutput, str]:
     if r.skipped:
         lines.append(r.skipped)
     if r.dry_run and (r.merges or r.expired or r.rules):
-        lines.append("Run again with dry_run=false (command line: --apply) to make these changes.")
+        lines.append(Message.of("Run again with ", _APPLY, " to make these changes.").spelled(spelling))
     return out, "\n".join(lines) or "Nothing to consolidate."
 
 
 def export_view(r: ExportResult) -> tuple[ExportOutput, str]:
     out = ExportOutput(**{k: getattr(r, k) for k in ExportOutput.model_fields})
     return out, (
-        f"Wrote {out.memories} memories, {out.entities} entities and {out.episodes} episodes to {out.path} "
+        f"Wrote {count(out.memories, 'memory')}, {count(out.entities, 'entity')} and "
+        f"{count(out.episodes, 'episode')} to {out.path} "
         f"({out.bytes:,} bytes)."
     )
 
@@ -162,16 +199,16 @@ def import_summary(r: ImportResult) -> str:
         ("steps", r.steps),
     ]
     parts = []
-    for kind, count in written:
+    for kind, number in written:
         present = r.present.get(kind, 0)
-        if kind in ("versions", "links", "steps") and not count and not present:
+        if kind in ("versions", "links", "steps") and not number and not present:
             continue  # only exports carry these; the other formats say nothing of them
         notes = [f"{present} already present"] if present else []
         refused = r.skipped - present if kind == "memories" else 0
         notes += [f"{refused} skipped"] if refused > 0 else []
-        parts.append(f"{count} {kind}" + (f" ({', '.join(notes)})" if notes else ""))
+        parts.append(f"{number} {kind}" + (f" ({', '.join(notes)})" if notes else ""))
     text = f"Imported {', '.join(parts)}."
-    if not any(count for _, count in written) and any(r.present.values()) and not r.problems:
+    if not any(number for _, number in written) and any(r.present.values()) and not r.problems:
         text += " Nothing new: everything in the file was already stored."
     return text
 
@@ -198,17 +235,55 @@ def import_view(r: ImportResult) -> tuple[ImportOutput, str]:
     return out, text
 
 
-def forget_view(r: ForgetResult) -> tuple[BulkOutput, str]:
+def forget_view(r: ForgetResult, *, spelling: Spelling) -> tuple[BulkOutput, str]:
     out = BulkOutput(dry_run=r.dry_run, count=r.count, sample=list(r.sample), missing=list(r.missing))
-    text = f"{'Would erase' if r.dry_run else 'Erased'} {r.count} memories for good."
+    text = f"{'Would erase' if r.dry_run else 'Erased'} {count(r.count, 'memory')} for good."
     if r.dry_run and r.count:
-        text += " Run again with dry_run=false (command line: --apply) to erase them."
+        text += Message.of(" Run again with ", _APPLY, " to erase them.").spelled(spelling)
     return out, text
 
 
-def tag_view(r: BulkResult) -> tuple[BulkOutput, str]:
-    out = BulkOutput(dry_run=False, count=r.count, sample=list(r.sample), missing=list(r.missing))
-    text = f"Changed tags on {out.count} memories."
-    if out.missing:
-        text += f" Not found: {', '.join(out.missing)}."
-    return out, text
+def _check_out(c: Check, spelling: Spelling) -> CheckOut:
+    fix = c.fix.spelled(spelling) if isinstance(c.fix, Message) else c.fix
+    return CheckOut(name=c.name, ok=c.ok, detail=c.detail, fix=fix, warning=c.warning)
+
+
+def check_text(c: CheckOut) -> str:
+    """One check on one line: FAIL, warn or ok, its name and detail, and the fix when it needs one."""
+    label = "FAIL" if not c.ok else "warn" if c.warning else "ok"
+    return f"{label} {c.name}: {c.detail}" + (f" (fix: {c.fix})" if c.fix and (c.warning or not c.ok) else "")
+
+
+def health_view(checks: list[Check], *, spelling: Spelling) -> tuple[HealthOutput, str]:
+    out = HealthOutput(ok=all(c.ok for c in checks), checks=[_check_out(c, spelling) for c in checks])
+    return out, "\n".join(check_text(c) for c in out.checks)
+
+
+def doctor_view(
+    checks: list[Check], repaired: dict[str, int] | None, *, spelling: Spelling
+) -> tuple[DoctorOutput, str]:
+    """The checks in memory_health's records, what was repaired, and the verdict: a page for a person
+    at a terminal, each fix on its own line."""
+    health = health_view(checks, spelling=spelling)[0]
+    out = DoctorOutput(ok=health.ok, checks=health.checks, repaired=repaired)
+    lines = []
+    if repaired is not None:
+        lines.append("repaired: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in repaired.items()))
+    for c in out.checks:
+        label = "FAIL" if not c.ok else "warn" if c.warning else "ok  "
+        lines.append(f"{label} {c.name}: {c.detail}" + (f"\n     fix: {c.fix}" if c.fix else ""))
+    failed = sum(not c.ok for c in checks)
+    lines.append("all checks passed" if not failed else f"{count(failed, 'check')} failed")
+    return out, "\n".join(lines)
+
+
+def lifecycle_view(rules: list[LifecycleRule]) -> tuple[LifecycleOutput, str]:
+    out = LifecycleOutput(rules=[r.describe() for r in rules])
+    return out, "\n".join(out.rules) or "No lifecycle rules."
+
+
+def reindex_view(r: ReindexResult) -> tuple[ReindexOutput, str]:
+    out = ReindexOutput(embedded=r.embedded, model=r.model, dim=r.dim, seconds=round(r.seconds, 2))
+    return out, (
+        f"Re-embedded {count(r.embedded, 'memory')} with {r.model} ({r.dim} dimensions) in {r.seconds:.1f}s."
+    )

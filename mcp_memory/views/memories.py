@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mcp_memory.errors import Message, Operation, Spelling
 from mcp_memory.services.memories.changes import DeleteResult, UpdateResult
 from mcp_memory.services.memories.store import GetResult, Memory, StoreResult
 from mcp_memory.services.search.hybrid import SearchResult
@@ -17,7 +18,7 @@ from mcp_memory.views.models import (
     search_hit_out,
     structured,
 )
-from mcp_memory.views.render import as_text
+from mcp_memory.views.render import as_text, count
 
 __all__ = ["delete_view", "get_view", "recent_view", "search_view", "store_view", "update_view"]
 
@@ -41,16 +42,16 @@ def store_view(result: StoreResult) -> tuple[StoreOutput, str]:
     return out, text
 
 
-def search_view(found: SearchResult, query: str) -> tuple[SearchOutput, str]:
+def search_view(found: SearchResult, query: str, *, spelling: Spelling) -> tuple[SearchOutput, str]:
     """The structured output, and its text written from it (`as_text`: the same fields, so a client
-    that shows the model only one of them loses nothing)."""
+    that shows the model only one of them loses nothing). The notice's hints in `spelling`."""
     hits = [search_hit_out(h) for h in found.hits]
     out = SearchOutput(
         results=hits,
         count=len(hits),
         mode=found.mode,
         mode_used=None if found.mode_used == found.mode else found.mode_used,
-        notice=found.notice,
+        notice=found.notice.spelled(spelling) if found.notice else None,
     )
     return out, as_text(structured(out))
 
@@ -82,19 +83,21 @@ def update_view(result: UpdateResult) -> tuple[UpdateOutput, str]:
     return out, text
 
 
-def delete_view(result: DeleteResult) -> tuple[DeleteOutput, str]:
+def delete_view(result: DeleteResult, *, spelling: Spelling) -> tuple[DeleteOutput, str]:
     out = DeleteOutput(
         deleted=result.deleted, deleted_ids=list(result.deleted_ids), missing=list(result.missing)
     )
-    text = f"Deleted {out.deleted} memor{'y' if out.deleted == 1 else 'ies'} (memory_revert or `mcp-memory revert` brings one back)."
+    back = Message.of(" (", Operation("memory_revert"), " brings one back).").spelled(spelling)
+    text = f"Deleted {count(out.deleted, 'memory')}{back}"
     if out.missing:
         text += f" Not found: {', '.join(out.missing)}."
     return out, text
 
 
-def recent_view(found: list[Memory], hint: str | None) -> tuple[RecentOutput, str]:
-    out = RecentOutput(memories=[memory_out(m) for m in found], count=len(found), notice=hint)
+def recent_view(found: list[Memory], hint: Message | None, *, spelling: Spelling) -> tuple[RecentOutput, str]:
+    notice = hint.spelled(spelling) if hint else None
+    out = RecentOutput(memories=[memory_out(m) for m in found], count=len(found), notice=notice)
     text = "\n\n".join(memory_text(m) for m in out.memories) or (
-        f"Note: {hint}" if hint else "No memories yet."
+        f"Note: {notice}" if notice else "No memories yet."
     )
     return out, text

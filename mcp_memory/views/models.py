@@ -29,6 +29,7 @@ __all__ = [
     "memory_brief",
     "memory_out",
     "memory_text",
+    "pin_view",
     "pins_view",
     "search_hit_out",
     "structured",
@@ -261,3 +262,8 @@ def pins_view(found: list[Memory]) -> tuple[MemoriesOutput, str]:
     """Pinned memories, each with its pin note."""
     out = MemoriesOutput(memories=[memory_brief(m) for m in found], count=len(found))
     return out, "\n\n".join(memory_text(m) for m in out.memories) or "No pinned memories."
+
+
+def pin_view(memory: Memory) -> tuple[MemoryBrief, str]:
+    """A memory just pinned or unpinned."""
+    return memory_brief(memory), f"{'Pinned' if memory.pinned else 'Unpinned'} {memory.id}."

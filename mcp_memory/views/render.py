@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["as_text"]
+__all__ = ["as_text", "count"]
 
 
 def _scalar(value: Any) -> str:
@@ -58,3 +58,14 @@ def _lines(data: Mapping[str, Any], indent: str) -> list[str]:
 def as_text(data: Mapping[str, Any]) -> str:
     """`data` (a tool's structured content) as readable lines holding every field and value."""
     return "\n".join(_lines(data, ""))
+
+
+_PLURALS = {"memory": "memories", "entity": "entities", "is": "are", "was": "were"}
+
+
+def count(number: int, word: str) -> str:
+    """`number` and `word`, its last word plural unless it is one: "1 memory", "3 new entities"."""
+    if number == 1:
+        return f"{number} {word}"
+    head, _, last = word.rpartition(" ")
+    return f"{number} {head + ' ' if head else ''}{_PLURALS.get(last, last + 's')}"

@@ -6,31 +6,16 @@ from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from mcp_memory.limits import MAX_BATCH
 from mcp_memory.mcp.tools._common import ToolEntry, app_from, respond, user_errors
 from mcp_memory.mcp.tools.args import Filter, OptionalIds, filter_mapping
 from mcp_memory.services.memories import batch
-from mcp_memory.views.maintenance import tag_view
+from mcp_memory.views.batch import BatchStoreOutput, batch_delete_view, batch_store_view, tag_view
 from mcp_memory.views.models import BulkOutput
 
 __all__ = ["TOOLS"]
-
-
-class ItemResult(BaseModel):
-    index: int
-    ok: bool
-    id: str | None
-    status: str | None
-    error: str | None
-    redacted: int
-
-
-class BatchStoreOutput(BaseModel):
-    results: list[ItemResult] = Field(default_factory=list)
-    stored: int
-    failed: int
 
 
 async def memory_batch_store(
@@ -49,18 +34,7 @@ async def memory_batch_store(
     app = await app_from(ctx)
     with user_errors():
         results = await batch.batch_store(app, items)
-    out = BatchStoreOutput(
-        results=[
-            ItemResult(index=r.index, ok=r.ok, id=r.id, status=r.status, error=r.error, redacted=r.redacted)
-            for r in results
-        ],
-        stored=sum(r.ok for r in results),
-        failed=sum(not r.ok for r in results),
-    )
-    text = f"Stored {out.stored} of {len(results)}." + "".join(
-        f"\nitem {r.index}: {r.error}" for r in out.results if not r.ok
-    )
-    return respond(out, text)
+    return respond(*batch_store_view(results))
 
 
 async def memory_batch_tag(
@@ -88,13 +62,7 @@ async def memory_batch_delete(
     app = await app_from(ctx)
     with user_errors():
         result = await batch.batch_delete(app, ids=ids, flt=filter_mapping(filter), dry_run=dry_run)
-    out = BulkOutput(
-        dry_run=result.dry_run, count=result.count, sample=list(result.sample), missing=list(result.missing)
-    )
-    verb = "Would delete" if out.dry_run else "Deleted"
-    return respond(
-        out, f"{verb} {out.count} memories" + (f", e.g. {', '.join(out.sample)}." if out.sample else ".")
-    )
+    return respond(*batch_delete_view(result))
 
 
 TOOLS: tuple[ToolEntry, ...] = (

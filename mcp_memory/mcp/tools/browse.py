@@ -6,21 +6,14 @@ from typing import Annotated, Literal
 
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from mcp_memory.limits import MAX_TOKEN_BUDGET, MIN_TOKEN_BUDGET
 from mcp_memory.mcp.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
 from mcp_memory.mcp.tools.args import Limit, MemoryId, Project, Since, Until
-from mcp_memory.previews import preview
 from mcp_memory.services.search import browse, context
-from mcp_memory.views.models import (
-    MemoryBrief,
-    SearchOutput,
-    memory_brief,
-    search_hit_out,
-    structured,
-)
-from mcp_memory.views.render import as_text
+from mcp_memory.views.browse import ContextOutput, TimelineOutput, context_view, similar_view, timeline_view
+from mcp_memory.views.models import SearchOutput
 
 __all__ = ["TOOLS"]
 
@@ -33,24 +26,7 @@ async def memory_similar(
     app = await app_from(ctx)
     with user_errors():
         hits = await browse.similar_memories(app, id, limit=limit)
-    results = [search_hit_out(h) for h in hits]
-    out = SearchOutput(
-        results=results,
-        count=len(results),
-        mode="semantic",
-        notice=None if results else "no other memory is similar enough (relevance under the floor).",
-    )
-    return respond(out, as_text(structured(out)))
-
-
-class Bucket(BaseModel):
-    start: str
-    count: int
-    top: list[MemoryBrief]
-
-
-class TimelineOutput(BaseModel):
-    buckets: list[Bucket] = Field(default_factory=list)
+    return respond(*similar_view(hits))
 
 
 async def memory_timeline(
@@ -65,22 +41,7 @@ async def memory_timeline(
     app = await app_from(ctx)
     with user_errors():
         buckets = await browse.timeline(app, since=since, until=until, project=project, bucket=bucket)
-    out = TimelineOutput(
-        buckets=[Bucket(start=b.start, count=b.count, top=[memory_brief(m) for m in b.top]) for b in buckets]
-    )
-    lines = [
-        f"{b.start}: {b.count} — " + "; ".join(f"[{m.id}] {preview(m.content, 80)}" for m in b.top)
-        for b in out.buckets
-    ]
-    return respond(out, "\n".join(lines) or "No memories in that range.")
-
-
-class ContextOutput(BaseModel):
-    text: str
-    ids: list[str] = Field(default_factory=list)
-    episodes: list[str] = Field(default_factory=list)
-    tokens: int
-    budget: int
+    return respond(*timeline_view(buckets))
 
 
 async def memory_context(
@@ -98,14 +59,7 @@ async def memory_context(
     app = await app_from(ctx)
     with user_errors():
         result = await context.build_context(app, query=query, token_budget=token_budget, project=project)
-    out = ContextOutput(
-        text=result.text,
-        ids=list(result.ids),
-        episodes=list(result.episodes),
-        tokens=result.tokens,
-        budget=result.budget,
-    )
-    return respond(out, result.text or "Nothing stored yet.")
+    return respond(*context_view(result))
 
 
 TOOLS: tuple[ToolEntry, ...] = (

@@ -6,23 +6,30 @@ from typing import Annotated, Literal
 
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from mcp_memory.limits import MAX_LIMIT
 from mcp_memory.mcp.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
 from mcp_memory.mcp.tools.args import Project, Tags
 from mcp_memory.services.episodes import patterns
 from mcp_memory.services.episodes import record as episodes
-from mcp_memory.timeparse import format_time
+from mcp_memory.views.episodes import (
+    EpisodeOut,
+    EpisodeSearchOutput,
+    PatternsOutput,
+    StartOutput,
+    StepOutput,
+    complete_view,
+    episode_search_view,
+    patterns_view,
+    start_view,
+    step_view,
+)
 
 __all__ = ["TOOLS"]
 
 EpisodeId = Annotated[str, Field(description="From episode_start, e.g. 'e_3'.")]
 Outcome = Literal["success", "failure", "partial"]
-
-
-class StartOutput(BaseModel):
-    episode_id: str
 
 
 async def episode_start(
@@ -44,11 +51,7 @@ async def episode_start(
         episode_id = await episodes.start_episode(
             app, task, context=context, preconditions=preconditions, project=project, tags=tags
         )
-    return respond(StartOutput(episode_id=episode_id), f"Started {episode_id}.")
-
-
-class StepOutput(BaseModel):
-    step: int
+    return respond(*start_view(episode_id))
 
 
 async def episode_step(
@@ -63,50 +66,7 @@ async def episode_step(
     app = await app_from(ctx)
     with user_errors():
         number = await episodes.add_step(app, episode_id, action, result=result, ok=ok, files=files)
-    return respond(StepOutput(step=number), f"Step {number} recorded.")
-
-
-class StepOut(BaseModel):
-    number: int
-    action: str
-    result: str | None = None
-    ok: bool | None = None
-    created_at: str | None = None
-
-
-class EpisodeOut(BaseModel):
-    id: str
-    task: str
-    outcome: str | None = None
-    reward: float | None = None
-    lesson: str | None = None
-    reflection: str | None = None
-    lesson_memory_id: str | None = None
-    completed_at: str | None = None
-    steps: list[StepOut] = Field(default_factory=list)
-
-
-def episode_out(e: episodes.Episode) -> EpisodeOut:
-    return EpisodeOut(
-        id=e.id,
-        task=e.task,
-        outcome=e.outcome,
-        reward=e.reward,
-        lesson=e.lesson,
-        reflection=e.reflection,
-        lesson_memory_id=e.lesson_memory_id,
-        completed_at=format_time(e.completed_at),
-        steps=[
-            StepOut(
-                number=s.number,
-                action=s.action,
-                result=s.result,
-                ok=s.ok,
-                created_at=format_time(s.created_at),
-            )
-            for s in e.steps
-        ],
-    )
+    return respond(*step_view(number))
 
 
 async def episode_complete(
@@ -123,18 +83,7 @@ async def episode_complete(
     app = await app_from(ctx)
     with user_errors():
         episode = await episodes.complete_episode(app, episode_id, outcome, reward=reward, lesson=lesson)
-    return respond(episode_out(episode), episode.reflection or "")
-
-
-class EpisodeHitOut(BaseModel):
-    episode: EpisodeOut
-    score: float
-    why: list[str] = Field(default_factory=list)
-
-
-class EpisodeSearchOutput(BaseModel):
-    results: list[EpisodeHitOut] = Field(default_factory=list)
-    notice: str | None = None
+    return respond(*complete_view(episode))
 
 
 async def episode_search(
@@ -153,27 +102,7 @@ async def episode_search(
         hits, notice = await episodes.search_episodes(
             app, query, outcome=outcome, project=project, limit=limit
         )
-    out = EpisodeSearchOutput(
-        results=[EpisodeHitOut(episode=episode_out(h.episode), score=h.score, why=list(h.why)) for h in hits],
-        notice=notice,
-    )
-    lines = [
-        f"{h.episode.id} ({h.episode.outcome}, {h.score:.2f}): {h.episode.task}\n  lesson: {h.episode.lesson}"
-        for h in out.results
-    ]
-    return respond(out, "\n".join(lines) or "No similar episodes.")
-
-
-class PatternOut(BaseModel):
-    kind: str
-    description: str
-    support: int
-    rate: float
-    episodes: list[str] = Field(default_factory=list)
-
-
-class PatternsOutput(BaseModel):
-    patterns: list[PatternOut] = Field(default_factory=list)
+    return respond(*episode_search_view(hits, notice))
 
 
 async def episode_patterns(
@@ -186,20 +115,7 @@ async def episode_patterns(
     app = await app_from(ctx)
     with user_errors():
         found = await patterns.episode_patterns(app, project=project, min_support=min_support)
-    out = PatternsOutput(
-        patterns=[
-            PatternOut(
-                kind=p.kind,
-                description=p.description,
-                support=p.support,
-                rate=p.rate,
-                episodes=list(p.episodes),
-            )
-            for p in found
-        ]
-    )
-    lines = [f"{p.description} (support {p.support}, rate {p.rate:.0%})" for p in out.patterns]
-    return respond(out, "\n".join(lines) or "No recurring patterns yet.")
+    return respond(*patterns_view(found))
 
 
 _WRITE = ToolAnnotations(

@@ -11,10 +11,20 @@ from pydantic import BaseModel, ConfigDict, Field
 from mcp_memory.limits import MAX_GRAPH_DEPTH, MAX_GRAPH_ITEMS
 from mcp_memory.mcp.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
 from mcp_memory.mcp.tools.args import OptionalIds, Project
-from mcp_memory.previews import preview
 from mcp_memory.services.graph import entities as graph
 from mcp_memory.services.graph import extraction
-from mcp_memory.views.models import MemoryBrief, memory_brief
+from mcp_memory.views.graph import (
+    BuildOutput,
+    GraphDeleteOutput,
+    LinkOutput,
+    SubgraphOutput,
+    UpsertOutput,
+    build_view,
+    graph_delete_view,
+    link_view,
+    subgraph_view,
+    upsert_view,
+)
 
 __all__ = ["TOOLS"]
 
@@ -42,13 +52,6 @@ class ObservationsIn(BaseModel):
     observations: list[str]
 
 
-class UpsertOutput(BaseModel):
-    entities_created: int
-    entities_updated: int
-    observations_added: int
-    relations_created: int
-
-
 async def graph_upsert(
     ctx: Context,
     entities: Annotated[
@@ -65,22 +68,7 @@ async def graph_upsert(
         result = await graph.upsert_graph(
             app, [e.model_dump() for e in entities or []], [r.as_mapping() for r in relations or []]
         )
-    out = UpsertOutput(
-        entities_created=result.entities_created,
-        entities_updated=result.entities_updated,
-        observations_added=result.observations_added,
-        relations_created=result.relations_created,
-    )
-    return respond(
-        out,
-        f"{out.entities_created} entities created, {out.entities_updated} updated, "
-        f"{out.observations_added} observations added, {out.relations_created} relations created.",
-    )
-
-
-class LinkOutput(BaseModel):
-    links: int
-    entities_created: int
+    return respond(*upsert_view(result))
 
 
 async def graph_link(
@@ -97,27 +85,7 @@ async def graph_link(
     app = await app_from(ctx)
     with user_errors():
         links, created = await graph.link_memory(app, memory_id, entities)
-    return respond(LinkOutput(links=links, entities_created=created), f"{links} link(s) made.")
-
-
-class EntityOut(BaseModel):
-    name: str
-    type: str
-    observations: list[str] = Field(default_factory=list)
-
-
-class RelationOut(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
-    source: str = Field(alias="from")
-    target: str = Field(alias="to")
-    type: str
-
-
-class SubgraphOutput(BaseModel):
-    entities: list[EntityOut] = Field(default_factory=list)
-    relations: list[RelationOut] = Field(default_factory=list)
-    memories: list[MemoryBrief] = Field(default_factory=list)
-    truncated: bool = False
+    return respond(*link_view(links, created))
 
 
 async def graph_query(
@@ -139,27 +107,7 @@ async def graph_query(
     app = await app_from(ctx)
     with user_errors():
         sub = await graph.query_graph(app, name=name, memory_id=memory_id, query=query, depth=depth)
-    out = SubgraphOutput(
-        entities=[
-            EntityOut(name=e.name, type=e.type, observations=list(e.observations)) for e in sub.entities
-        ],
-        relations=[
-            RelationOut.model_validate({"from": r.source, "to": r.target, "type": r.type})
-            for r in sub.relations
-        ],
-        memories=[memory_brief(m) for m in sub.memories],
-        truncated=sub.truncated,
-    )
-    lines = [f"{e.name} ({e.type})" + "".join(f"\n  - {o}" for o in e.observations) for e in out.entities]
-    lines += [f"{r.source} -{r.type}-> {r.target}" for r in out.relations]
-    lines += [f"[{m.id}] {preview(m.content, 200)}" for m in out.memories]
-    return respond(out, "\n".join(lines) or "Nothing found.")
-
-
-class GraphDeleteOutput(BaseModel):
-    entities: int
-    relations: int
-    observations: int
+    return respond(*subgraph_view(sub))
 
 
 async def graph_delete(
@@ -179,18 +127,7 @@ async def graph_delete(
             [r.as_mapping() for r in relations or []],
             [o.model_dump() for o in observations or []],
         )
-    out = GraphDeleteOutput(
-        entities=result.entities, relations=result.relations, observations=result.observations
-    )
-    return respond(
-        out, f"Deleted {out.entities} entities, {out.relations} relations, {out.observations} observations."
-    )
-
-
-class BuildOutput(BaseModel):
-    memories: int
-    entities_created: int
-    links: int
+    return respond(*graph_delete_view(result))
 
 
 async def graph_build(
@@ -201,10 +138,7 @@ async def graph_build(
     app = await app_from(ctx)
     with user_errors():
         result = await extraction.build_graph(app, ids=ids, project=project)
-    out = BuildOutput(memories=result.memories, entities_created=result.entities_created, links=result.links)
-    return respond(
-        out, f"Read {out.memories} memories: {out.entities_created} new entities, {out.links} links."
-    )
+    return respond(*build_view(result))
 
 
 _ADD = ToolAnnotations(

@@ -9,6 +9,7 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field
 
+from mcp_memory.errors import TOOL_SPELLING
 from mcp_memory.limits import MERGE_SIMILARITY
 from mcp_memory.mcp.tools._common import READ_ONLY, ToolEntry, app_from, file_access, respond, user_errors
 from mcp_memory.mcp.tools.args import Filter, OptionalIds, filter_mapping
@@ -19,15 +20,21 @@ from mcp_memory.services.transfer import exporting, importing
 from mcp_memory.views.maintenance import (
     ConsolidateOutput,
     ExportOutput,
+    HealthOutput,
     ImportOutput,
+    LifecycleOutput,
+    ReindexOutput,
     StatsOutput,
     consolidate_view,
     export_view,
     forget_view,
+    health_view,
     import_view,
+    lifecycle_view,
+    reindex_view,
     stats_view,
 )
-from mcp_memory.views.models import BulkOutput, CheckOut
+from mcp_memory.views.models import BulkOutput
 
 __all__ = ["TOOLS"]
 
@@ -40,31 +47,13 @@ async def memory_stats(ctx: Context) -> Annotated[CallToolResult, StatsOutput]:
     return respond(*stats_view(s))
 
 
-class HealthOutput(BaseModel):
-    ok: bool = True
-    checks: list[CheckOut] = Field(default_factory=list)
-
-
 async def memory_health(ctx: Context) -> Annotated[CallToolResult, HealthOutput]:
     """Health checks (database integrity, extension, model loaded or loading, pending embeddings,
     schema version, index consistency), each ok or not with a reason."""
     app = await app_from(ctx)
     with user_errors():
         checks = await doctor.health_checks(app)
-    out = HealthOutput(
-        ok=all(c.ok for c in checks),
-        checks=[
-            CheckOut(name=c.name, ok=c.ok, detail=c.detail, fix=c.fix, warning=c.warning) for c in checks
-        ],
-    )
-    return respond(
-        out,
-        "\n".join(
-            f"{'FAIL' if not c.ok else 'warn' if c.warning else 'ok'} {c.name}: {c.detail}"
-            + (f" (fix: {c.fix})" if c.fix and (c.warning or not c.ok) else "")
-            for c in checks
-        ),
-    )
+    return respond(*health_view(checks, spelling=TOOL_SPELLING))
 
 
 async def memory_consolidate(
@@ -81,7 +70,7 @@ async def memory_consolidate(
     app = await app_from(ctx)
     with user_errors():
         r = await consolidate.consolidate(app, dry_run=dry_run, similarity=similarity)
-    return respond(*consolidate_view(r))
+    return respond(*consolidate_view(r, spelling=TOOL_SPELLING))
 
 
 class RuleIn(BaseModel):
@@ -92,10 +81,6 @@ class RuleIn(BaseModel):
     tag: str | None = None
     project: str | None = None
     importance_below: float | None = Field(default=None, ge=0, le=1)
-
-
-class LifecycleOutput(BaseModel):
-    rules: list[str] = Field(default_factory=list)
 
 
 async def memory_lifecycle(
@@ -113,8 +98,7 @@ async def memory_lifecycle(
             if rules is not None
             else await consolidate.get_rules(app)
         )
-    out = LifecycleOutput(rules=[r.describe() for r in current])
-    return respond(out, "\n".join(out.rules) or "No lifecycle rules.")
+    return respond(*lifecycle_view(current))
 
 
 async def memory_export(
@@ -188,14 +172,7 @@ async def memory_forget(
     app = await app_from(ctx)
     with user_errors():
         r = await history.forget_memories(app, ids=ids, flt=filter_mapping(filter), dry_run=dry_run)
-    return respond(*forget_view(r))
-
-
-class ReindexOutput(BaseModel):
-    embedded: int
-    model: str
-    dim: int
-    seconds: float
+    return respond(*forget_view(r, spelling=TOOL_SPELLING))
 
 
 async def memory_reindex(ctx: Context) -> Annotated[CallToolResult, ReindexOutput]:
@@ -204,8 +181,7 @@ async def memory_reindex(ctx: Context) -> Annotated[CallToolResult, ReindexOutpu
     app = await app_from(ctx)
     with user_errors():
         r = await maintenance.reindex(app)
-    out = ReindexOutput(embedded=r.embedded, model=r.model, dim=r.dim, seconds=round(r.seconds, 2))
-    return respond(out, f"Re-embedded {r.embedded} memories with {r.model} in {r.seconds:.1f}s.")
+    return respond(*reindex_view(r))
 
 
 _DESTRUCTIVE_IDEMPOTENT = ToolAnnotations(

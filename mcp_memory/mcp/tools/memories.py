@@ -9,6 +9,7 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
+from mcp_memory.errors import TOOL_SPELLING
 from mcp_memory.limits import MAX_CONTENT_BYTES, MAX_QUERY_CHARS
 from mcp_memory.mcp.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
 from mcp_memory.mcp.tools.args import Ids, Kind, Limit, Project, Since, Tags, Until, Visibility
@@ -132,7 +133,7 @@ async def memory_search(
             mode=mode,
             diversify=diversify,
         )
-    return respond(*search_view(found, query))
+    return respond(*search_view(found, query, spelling=TOOL_SPELLING))
 
 
 async def memory_get(
@@ -175,7 +176,7 @@ async def memory_delete(ctx: Context, ids: Ids) -> Annotated[CallToolResult, Del
     app = await app_from(ctx)
     with user_errors():
         result = await changes.delete_memories(app, ids)
-    return respond(*delete_view(result))
+    return respond(*delete_view(result, spelling=TOOL_SPELLING))
 
 
 async def memory_recent(
@@ -190,7 +191,7 @@ async def memory_recent(
     with user_errors():
         found = await memories.recent_memories(app, limit=limit, project=project, kind=kind, tags=tags)
         hint = None if found else await scope_hints.listing_hint(app, project=project, kind=kind, tags=tags)
-    return respond(*recent_view(found, hint))
+    return respond(*recent_view(found, hint, spelling=TOOL_SPELLING))
 
 
 _WRITE = ToolAnnotations(

@@ -12,7 +12,7 @@ from mcp_memory.limits import MAX_PIN_NOTE
 from mcp_memory.mcp.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
 from mcp_memory.mcp.tools.args import MemoryId, Project
 from mcp_memory.services.memories import pins
-from mcp_memory.views.models import MemoriesOutput, MemoryBrief, memory_brief, pins_view
+from mcp_memory.views.models import MemoriesOutput, MemoryBrief, pin_view, pins_view
 
 __all__ = ["TOOLS"]
 
@@ -27,7 +27,7 @@ async def memory_pin(
     app = await app_from(ctx)
     with user_errors():
         memory = await pins.set_pinned(app, id, True, note)
-    return respond(memory_brief(memory), f"Pinned {memory.id}.")
+    return respond(*pin_view(memory))
 
 
 async def memory_unpin(ctx: Context, id: MemoryId) -> Annotated[CallToolResult, MemoryBrief]:
@@ -35,7 +35,7 @@ async def memory_unpin(ctx: Context, id: MemoryId) -> Annotated[CallToolResult, 
     app = await app_from(ctx)
     with user_errors():
         memory = await pins.set_pinned(app, id, False)
-    return respond(memory_brief(memory), f"Unpinned {memory.id}.")
+    return respond(*pin_view(memory))
 
 
 async def memory_pins(ctx: Context, project: Project = None) -> Annotated[CallToolResult, MemoriesOutput]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from mcp_memory import relevance
-from mcp_memory.errors import InvalidInput, LimitExceeded, NotFound
+from mcp_memory.errors import InvalidInput, LimitExceeded, NotFound, Operation
 from mcp_memory.limits import MAX_EPISODE_STEPS as _MAX_STEPS
 from mcp_memory.limits import MAX_EPISODE_TEXT as _MAX_TEXT
 from mcp_memory.limits import MAX_LIMIT, clean_tags
@@ -78,7 +78,9 @@ def _episode_rowid(episode_id: str) -> int:
         text = text[2:]
     if not (text.isascii() and text.isdigit()) or len(text) > 18:
         raise NotFound(
-            f"{episode_id!r} is not an episode id; ids look like 'e_3' (episode_start returns one)."
+            f"{episode_id!r} is not an episode id; ids look like 'e_3' (",
+            Operation("episode_start"),
+            " returns one).",
         )
     return int(text)
 
@@ -126,7 +128,7 @@ async def start_episode(
 async def _open_episode(conn: Transaction, rowid: int, episode_id: str) -> EpisodeRow:
     row = await episode_rows.fetch_episode(conn, rowid)
     if row is None:
-        raise NotFound(f"no episode {episode_id}; episode_start opens one.")
+        raise NotFound(f"no episode {episode_id}; ", Operation("episode_start"), " opens one.")
     if row.completed_at is not None:
         raise InvalidInput(f"episode {episode_id} is already complete ({row.outcome}); start a new one.")
     return row
@@ -262,7 +264,7 @@ async def complete_episode(
     given = scrub(app, _text(lesson, "lesson")) or None
     row = await episode_rows.fetch_episode(app.db, rowid)
     if row is None:
-        raise NotFound(f"no episode {episode_id}; episode_start opens one.")
+        raise NotFound(f"no episode {episode_id}; ", Operation("episode_start"), " opens one.")
     steps = (await episode_rows.steps_of(app.db, [rowid])).get(rowid, [])
     reflection, lesson_text = reflect(row.task, steps, outcome, given)
     item = prepare_memory(

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mcp_memory.errors import InvalidInput, LimitExceeded, NotFound
+from mcp_memory.errors import Argument, InvalidInput, LimitExceeded, NotFound, Operation
 from mcp_memory.limits import MAX_GRAPH_DEPTH as MAX_DEPTH
 from mcp_memory.limits import MAX_GRAPH_ITEMS as MAX_ITEMS
 from mcp_memory.limits import MAX_GRAPH_NAME as MAX_NAME
@@ -172,7 +172,7 @@ async def link_memory(
 
     async def work(conn: Transaction) -> tuple[int, int]:
         if await fetch_memory_row(conn, rowid, live_only=True) is None:
-            raise NotFound(f"no memory {memory_id}; memory_search finds ids.")
+            raise NotFound(f"no memory {memory_id}; ", Operation("memory_search"), " finds ids.")
         links = created = 0
         for name in clean:
             entity_id, new = await graph_rows.ensure_entity(conn, name, entity_type, now)
@@ -189,7 +189,9 @@ async def _seeds(app: App, name: str | None, memory_id: str | None, query: str |
         found = await graph_rows.entity_id(app.db, _name(name))
         if found is None:
             raise NotFound(
-                f"no entity named {name!r}; graph_query with query='…' searches names and observations."
+                f"no entity named {name!r}; ",
+                Operation("graph_query", (Argument("query", "…"),)),
+                " searches names and observations.",
             )
         return [found]
     if memory_id is not None:
@@ -212,7 +214,15 @@ async def query_graph(
     """The subgraph within `depth` hops (either direction) of the entities named, linked to a memory, or
     matching a text (in name, type or observations), with the memories linked to its entities."""
     if sum(x is not None for x in (name, memory_id, query)) != 1:
-        raise InvalidInput("give exactly one of name, memory_id or query.")
+        raise InvalidInput(
+            "give exactly one of ",
+            Argument("name"),
+            ", ",
+            Argument("memory_id"),
+            " or ",
+            Argument("query"),
+            ".",
+        )
     if not 0 <= depth <= MAX_DEPTH:
         raise InvalidInput(f"depth {depth} is out of range; use 0 to {MAX_DEPTH}.")
     seeds = await _seeds(app, name, memory_id, query)

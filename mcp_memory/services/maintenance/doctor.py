@@ -12,7 +12,7 @@ import anyio
 
 from mcp_memory.config import DEFAULT_MODEL, Settings
 from mcp_memory.embeddings import verify_default_model
-from mcp_memory.errors import MemoryServerError
+from mcp_memory.errors import MemoryServerError, Message, Operation
 from mcp_memory.services.app import App
 from mcp_memory.services.maintenance.indexing import pending_count
 from mcp_memory.storage import LATEST_SCHEMA_VERSION, Database, choose_sqlite
@@ -36,7 +36,8 @@ class Check:
     name: str
     ok: bool
     detail: str
-    fix: str = ""
+    #: What to do about it; a `Message` when it names a tool or an argument.
+    fix: str | Message = ""
     #: Passing, but worth the user's attention (shown as `warn`, with its fix).
     warning: bool = False
 
@@ -344,6 +345,6 @@ def _model_checks(app: App) -> list[Check]:
             "model matches database",
             app.mismatch is None,
             app.mismatch or "ok",
-            "run `mcp-memory reindex`" if app.mismatch else "",
+            Message.of("run ", Operation("memory_reindex")) if app.mismatch else "",
         ),
     ]

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mcp_memory.errors import InvalidInput, NotFound
+from mcp_memory.errors import InvalidInput, NotFound, Operation
 from mcp_memory.limits import clean_ids, clean_kind, clean_metadata, clean_tags
 from mcp_memory.services.app import App
 from mcp_memory.services.memories.store import (
@@ -122,7 +122,9 @@ async def update_memory(
         row = await fetch_memory_row(conn, rowid, extra=("content_hash",), live_only=True)
         if row is None:
             raise NotFound(
-                f"no memory {memory_id}; it was deleted or never existed. memory_search finds ids."
+                f"no memory {memory_id}; it was deleted or never existed. ",
+                Operation("memory_search"),
+                " finds ids.",
             )
         old_tags = (await tags_by_id(conn, [rowid]))[rowid]
         changed = update.changed(row, old_tags)

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mcp_memory.errors import InvalidInput, NotFound
+from mcp_memory.errors import Argument, InvalidInput, NotFound, Operation
 from mcp_memory.services.app import App
 from mcp_memory.services.memories.selection import select_memories
 from mcp_memory.services.memories.store import (
@@ -59,7 +59,9 @@ async def memory_history(app: App, memory_id: str) -> HistoryResult:
     row = await fetch_memory_row(app.db, rowid, extra=_HISTORY_EXTRA)
     if row is None:
         raise NotFound(
-            f"no memory {memory_id}; memory_search finds ids (forgotten memories have no history)."
+            f"no memory {memory_id}; ",
+            Operation("memory_search"),
+            " finds ids (forgotten memories have no history).",
         )
     tags = (await tags_by_id(app.db, [rowid]))[rowid]
     current = MemoryVersion(
@@ -86,7 +88,11 @@ async def revert_memory(app: App, memory_id: str, version: int) -> Memory:
     rowid = resolve_id(memory_id)
     old = await version_state(app.db, rowid, version)
     if old is None:
-        raise NotFound(f"{memory_id} has no version {version}; memory_history lists its versions.")
+        raise NotFound(
+            f"{memory_id} has no version {version}; ",
+            Operation("memory_history", (Argument("id", memory_id),)),
+            " lists its versions.",
+        )
     app.require_model_match()
     vectors = await app.embed_for_write([str(old["content"])])
     info = app.vector_info

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from mcp_memory.errors import InvalidInput, NotFound
+from mcp_memory.errors import InvalidInput, NotFound, Operation
 from mcp_memory.limits import MAX_PIN_NOTE as _MAX_NOTE
 from mcp_memory.services.app import App
 from mcp_memory.services.memories.store import Memory, load_memories, resolve_id
@@ -27,7 +27,7 @@ async def set_pinned(app: App, memory_id: str, pinned: bool, note: str | None = 
     async def work(conn: Transaction) -> None:
         kept_note = (note.strip() or None) if (pinned and note) else None
         if not await set_pin(conn, rowid, pinned, kept_note, time.time()):
-            raise NotFound(f"no memory {memory_id}; memory_search finds ids.")
+            raise NotFound(f"no memory {memory_id}; ", Operation("memory_search"), " finds ids.")
 
     await app.db.write(work)
     return (await load_memories(app.db, [rowid]))[rowid]

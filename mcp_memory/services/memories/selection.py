@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from mcp_memory.errors import InvalidInput
+from mcp_memory.errors import Argument, InvalidInput
 from mcp_memory.limits import MAX_SELECTED, clean_ids
 from mcp_memory.services.app import App
 from mcp_memory.services.memories.store import parse_id
@@ -30,7 +30,11 @@ async def select_memories(
     A filter must name at least one criterion, so an empty one never selects everything."""
     if (ids is None) == (flt is None):
         raise InvalidInput(
-            "give either ids (e.g. ['m_12']) or a filter (e.g. {'tags': ['old']}), not both or neither."
+            "give either ids (e.g. ",
+            Argument("ids", ["m_12"]),
+            ") or a filter (e.g. ",
+            Argument("filter", {"tags": ["old"]}),
+            "), not both or neither.",
         )
     if ids is not None:
         wanted = clean_ids(ids)

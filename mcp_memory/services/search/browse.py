@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mcp_memory import relevance
-from mcp_memory.errors import InvalidInput, ModelUnavailable, NotFound
+from mcp_memory.errors import InvalidInput, ModelUnavailable, NotFound, Operation
 from mcp_memory.limits import MAX_LIMIT
 from mcp_memory.relevance import query_terms
 from mcp_memory.services.app import App
@@ -33,7 +33,7 @@ async def similar_memories(
     rowid = resolve_id(memory_id)
     found = await load_memories(app.db, [rowid])
     if rowid not in found:
-        raise NotFound(f"no memory {memory_id}; memory_search finds ids.")
+        raise NotFound(f"no memory {memory_id}; ", Operation("memory_search"), " finds ids.")
     source = found[rowid]
     await app.await_semantic(app.settings.model_wait_seconds)
     info = app.vector_info

@@ -26,7 +26,7 @@ from typing import Literal
 
 from mcp_memory import relevance
 from mcp_memory.concurrently import concurrently
-from mcp_memory.errors import InvalidInput
+from mcp_memory.errors import Argument, InvalidInput, Message
 from mcp_memory.limits import MAX_LIMIT, clean_query
 from mcp_memory.relevance import query_terms
 from mcp_memory.services.app import App
@@ -100,7 +100,7 @@ class SearchResult:
     hits: tuple[SearchHit, ...]
     mode: SearchMode
     mode_used: SearchMode
-    notice: str | None
+    notice: Message | None
     #: Candidates left out because their relevance was under the floor.
     weaker: int = 0
 
@@ -397,7 +397,7 @@ def _floor(app: App, mode: str, limit: int, min_relevance: float | None) -> floa
     return floor
 
 
-async def _mode_used(app: App, requested: SearchMode) -> tuple[SearchMode, str | None]:
+async def _mode_used(app: App, requested: SearchMode) -> tuple[SearchMode, Message | None]:
     """The mode the search can answer in, and the notice saying why when it is not `requested`."""
     if requested != "keyword":
         # Right after start the model is usually a second from ready: a semantic search waits for it,
@@ -405,7 +405,7 @@ async def _mode_used(app: App, requested: SearchMode) -> tuple[SearchMode, str |
         wait = app.settings.model_wait_seconds
         await app.await_semantic(wait if requested == "semantic" else wait / 10)
     if requested != "keyword" and not app.semantic_ready():
-        return "keyword", f"answered from keywords only: {app.semantic_unavailable_reason()}."
+        return "keyword", Message.of(f"answered from keywords only: {app.semantic_unavailable_reason()}.")
     return requested, None
 
 
@@ -507,20 +507,21 @@ def _hits(ranking: _Ranking, stages: _Stages, terms: Sequence[str]) -> list[Sear
 
 
 async def _nothing_found(
-    app: App, notice: str | None, weaker: int, floor: float, flt: MemoryFilter, text: str
-) -> str | None:
+    app: App, notice: Message | None, weaker: int, floor: float, flt: MemoryFilter, text: str
+) -> Message | None:
     """The notice of a search with no results: how many weaker matches the floor left out, and
     where else the question has matches."""
     if weaker:
-        below = (
+        below = Message.of(
             f"nothing cleared the relevance floor {floor:.2f}: {weaker} weaker "
-            f"{'match was' if weaker == 1 else 'matches were'} left out (pass min_relevance=0 to see "
-            "them, or search with the exact names and words the memory would hold)."
+            f"{'match was' if weaker == 1 else 'matches were'} left out (pass ",
+            Argument("min_relevance", 0),
+            " to see them, or search with the exact names and words the memory would hold).",
         )
-        notice = f"{notice} {below}" if notice else below
+        notice = notice.then(below) if notice else below
     elsewhere = scope_hint(await counts_elsewhere(app, flt, query_terms(text)), "matches", flt)
     if elsewhere:
-        notice = f"{notice} {elsewhere}" if notice else elsewhere
+        notice = notice.then(elsewhere) if notice else elsewhere
     return notice
 
 

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mcp_memory.errors import InvalidInput, LimitExceeded
+from mcp_memory.errors import Argument, InvalidInput, LimitExceeded
 from mcp_memory.limits import (
     MAX_IMPORT_BYTES,
     MAX_IMPORT_FILES,
@@ -176,7 +176,9 @@ class FileAccess:
                 raise InvalidInput(f"{target} is not a regular file.")
             if not overwrite:
                 raise InvalidInput(
-                    f"{target} already exists; pass overwrite=true to replace it, or choose another path."
+                    f"{target} already exists; pass ",
+                    Argument("overwrite", True),
+                    " to replace it, or choose another path.",
                 )
             if self.restricted and not is_our_export(target):
                 raise self._refuse(
