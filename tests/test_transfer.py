@@ -265,3 +265,19 @@ async def test_paths_naming_an_unknown_user_are_refused(app: App) -> None:
         await import_memories(app, "~no_such_user_zz9/export.jsonl")
     with pytest.raises(InvalidInput, match="NUL"):
         await export_memories(app, "bad\x00name.jsonl")
+
+
+async def test_memories_stored_after_an_import_get_new_ids(tmp_path: Path, app: App) -> None:
+    """An import that kept the exported ids leaves the store's id counter past them: the next
+    memory and episode stored get fresh ids (on Postgres an identity column does not move by itself)."""
+    source = make_settings(tmp_path / "source")
+    async with open_app(source, loader=fake_loader()) as origin:
+        await origin.load_model()
+        await _fill(origin)
+        path = (await export_memories(origin, str(source.data_dir / "e.jsonl"))).path
+    await import_memories(app, path, access=user_access(app))
+    fresh = await store_memory(app, "stored after the import")
+    assert fresh.id not in {"m_1", "m_2", "m_3"}
+    episode = await start_episode(app, "after the import")
+    assert episode != "e_1"
+    assert (await get_memories(app, [fresh.id])).memories[0].content == "stored after the import"

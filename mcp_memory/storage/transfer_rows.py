@@ -1,6 +1,7 @@
 """The rows only moving data in and out touches: an export reads every row of each table in a stable
 order, an import writes memories and episodes whole, with the id they had in the exported store when
-that id is free here, and recognises what is already stored.
+that id is free here (on SQLite; a shared Postgres numbers its rows itself), and recognises what is
+already stored.
 
 Reads take a `QuerySource`, writes a `Transaction`; rows come back as the engine's rows (read by
 column name) or plain values. What a record means, and when one counts as already present, is the
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mcp_memory.storage.ids import LIVE
-from mcp_memory.storage.query import QuerySource, Transaction
+from mcp_memory.storage.query import POSTGRES, QuerySource, Transaction
 from mcp_memory.storage.rows import MEMORY_COLUMNS
 
 __all__ = [
@@ -212,8 +213,11 @@ async def episode_started_near(
 
 
 async def _free_id(tx: Transaction, table: str, wanted: int | None) -> int | None:
-    """`wanted` when no row of `table` (memories or episodes) has that id, else None."""
-    if wanted is None:
+    """`wanted` when no row of `table` (memories or episodes) has that id, else None. On a shared
+    Postgres always None: its identity columns number every writer's rows (an id written by hand
+    would leave the counter behind it, and another member's private rows are not visible to check),
+    so an import there keeps the exported order, not the numbers."""
+    if wanted is None or tx.dialect == POSTGRES:
         return None
     taken = await tx.fetchall(f"SELECT 1 FROM {table} WHERE id = ?", (wanted,))
     return None if taken else wanted

@@ -17,8 +17,9 @@ already in the store, and such a record is counted as present, not written again
 - lifecycle rule: all six fields; the export's rules are written only into a store without rules of
   its own (a store's rules are its policy), and otherwise reported as left out.
 
-Into an empty store every id is kept; a colliding id is renumbered, and versions, links and
-lessons follow the new number.
+Into an empty SQLite store every id is kept; a colliding id is renumbered, and versions, links and
+lessons follow the new number. A shared Postgres numbers every row itself, in the exported order (an
+empty one gives back the exported numbers but for the gaps of memories forgotten before the export).
 """
 
 from __future__ import annotations
