@@ -192,3 +192,20 @@ async def test_visibility_is_checked_everywhere_and_kept_where_it_means_somethin
         assert [(f"m_{r[0]}", r[1]) for r in rows] == [(private.id, "private"), (team.id, "team")]
     with pytest.raises(InvalidInput, match=r"'team'.*'private'"):
         await store_memory(app, "x", visibility="public")
+
+
+async def test_visibility_on_the_sqlite_file_changes_nothing(app: App) -> None:
+    """The SQLite file is its user's alone: an update asking for a visibility keeps the memory as it
+    is (no new version), a bad value is refused, and the memory shows no team fields. (On Postgres:
+    tests/test_team_privacy.py.)"""
+    if app.db.dialect != "sqlite":
+        pytest.skip("the SQLite file's rule")
+    stored = await store_memory(app, "the release train leaves on tuesdays", visibility="private")
+    before = await store_digest(app)
+    result = await update_memory(app, stored.id, visibility="private")
+    assert (result.version, result.changed) == (1, ())
+    assert await store_digest(app) == before
+    with pytest.raises(InvalidInput, match="visibility 'secret' is not valid"):
+        await update_memory(app, stored.id, visibility="secret")
+    memory = (await get_memories(app, [stored.id])).memories[0]
+    assert (memory.visibility, memory.created_by, memory.updated_by) == (None, None, None)

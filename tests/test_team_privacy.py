@@ -101,3 +101,40 @@ async def test_a_team_memory_is_shared_and_a_bad_visibility_is_refused(members: 
     with pytest.raises(InvalidInput, match="visibility"):
         await store_memory(alice, "x", visibility="everyone")
     assert len(await recent_memories(alice, limit=50)) == 1
+
+
+async def test_sharing_and_unsharing_a_memory_and_who_wrote_it(members: tuple[App, App]) -> None:
+    """Alice shares a private memory with the team, Bob then sees and changes it, and the memory and
+    its history name who stored it and who wrote each version; Bob cannot make it private (it is
+    Alice's), Alice can, and then it is gone from Bob's reads again."""
+    alice, bob = members
+    note = await store_memory(alice, PRIVATE, visibility="private")
+    assert (await get_memories(bob, [note.id])).missing == (note.id,)
+    shared = await update_memory(alice, note.id, visibility="team")
+    assert shared.changed == ("visibility",)
+    seen = (await get_memories(bob, [note.id])).memories[0]
+    assert (seen.visibility, seen.created_by, seen.updated_by) == ("team", "alice", "alice")
+    await update_memory(bob, note.id, content=PRIVATE + " (until the keynote)")
+    with pytest.raises(InvalidInput, match="only its owner can make it private"):
+        await update_memory(bob, note.id, visibility="private")
+    changed = (await get_memories(alice, [note.id])).memories[0]
+    assert (changed.created_by, changed.updated_by, changed.version) == ("alice", "bob", 3)
+    history = await memory_history(alice, note.id)
+    assert [v.version for v in history.versions] == [3, 2, 1]
+    assert dict(history.authors) == {1: "alice", 2: "alice", 3: "bob"}
+    assert [v.changed_by for v in history.versions[1:]] == ["bob", "alice"]
+    await update_memory(alice, note.id, visibility="private")
+    assert (await get_memories(bob, [note.id])).missing == (note.id,)
+    found = await search_memories(bob, "launch codename keynote", min_relevance=0)
+    assert note.id not in [h.memory.id for h in found.hits]
+
+
+async def test_reading_a_memory_does_not_make_the_reader_its_author(members: tuple[App, App]) -> None:
+    """Counting Bob's reads of Alice's team memory (an UPDATE of the row) leaves updated_by alone."""
+    alice, bob = members
+    stored = await store_memory(alice, SHARED)
+    await get_memories(bob, [stored.id])
+    await bob.flush_access()
+    memory = (await get_memories(alice, [stored.id])).memories[0]
+    assert memory.access_count >= 1
+    assert memory.updated_by == "alice"

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import anyio
 
-from mcp_memory.cli.output import Output, get_output, memory_line, recent_output, stats_output
+from mcp_memory.cli.output import Output, get_output, memory_line, recent_output, stats_output, view
 from mcp_memory.cli.spelling import CommandLineSpelling
 from mcp_memory.cli.ui import paint, progress_for
 from mcp_memory.config import Settings
@@ -544,7 +544,13 @@ def cmd_update(args: argparse.Namespace, settings: Settings) -> Output:
     result = _with_app(
         settings,
         lambda app: update_memory(
-            app, args.id, content=content, tags=args.tags, kind=args.kind, importance=args.importance
+            app,
+            args.id,
+            content=content,
+            tags=args.tags,
+            kind=args.kind,
+            importance=args.importance,
+            visibility=args.visibility,
         ),
     )
     out, text = update_view(result)
@@ -620,3 +626,50 @@ def cmd_team(args: argparse.Namespace, settings: Settings) -> Output:
         member,
         f"{made} {member.name}{password} at {where}; they connect as the role {member.name}.",
     )
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.services.transfer.migrate import (
+        check_ends,
+        configured_store,
+        copy_store,
+        parse_store,
+        store_settings,
+    )
+    from mcp_memory.views.maintenance import import_summary
+
+    source = parse_store(args.source) if args.source else configured_store(settings)
+    target = parse_store(args.target)
+    check_ends(source, target)
+
+    async def main() -> Any:
+        async with (
+            open_app(store_settings(settings, source)) as origin,
+            open_app(store_settings(settings, target)) as destination,
+        ):
+            destination.model_on_demand = True
+            migrated = await copy_store(origin, destination, visibility=args.visibility)
+            embedded = await _embed_pending(destination, quiet=args.json)
+            return migrated, embedded
+
+    migrated, embedded = anyio.run(main)
+    result = migrated.result
+    text = import_summary(result).replace(
+        "Imported ", f"Copied from {migrated.source} into {migrated.target}: ", 1
+    )
+    text += f" Vectors kept: {result.vectors_kept}; embedded now: {embedded}."
+    if migrated.visibility == "private" and result.imported:
+        text += (
+            " The memories are private (yours alone): share one with `mcp-memory update ID --visibility "
+            "team`, or run the migration into a new database with --visibility team."
+        )
+    text += "".join(f"\n  skipped {problem}" for problem in result.problems)
+    data = {
+        "source": migrated.source,
+        "target": migrated.target,
+        "visibility": migrated.visibility,
+        "embedded": embedded,
+        **view("maintenance", "import_view")(result)[0].model_dump(),
+        "vectors_kept": result.vectors_kept,
+    }
+    return Output(data, text)

@@ -92,7 +92,7 @@ def _add_store_and_search(command: _Command) -> None:
 
 
 def _add_team(command: _Command) -> None:
-    """`team`: the shared Postgres's setup and members."""
+    """`team` (the shared Postgres's setup and members) and `migrate` (into it and out of it)."""
     p = command(
         "team",
         "Team memory on a shared Postgres with pgvector, run by its administrator: `team setup` creates "
@@ -104,6 +104,28 @@ def _add_team(command: _Command) -> None:
     )
     p.add_argument("name", nargs="?", help="add: the member's role name, e.g. alice")
     p.add_argument("--password", help="add: the member's password (default: one is generated and printed)")
+
+    p = command(
+        "migrate",
+        "Copy every memory, version, pin, graph entry and episode from one store into another: your "
+        "SQLite file into a shared Postgres (--to postgresql://...), or a Postgres database into a file "
+        "(--from postgresql://... --to PATH). Vectors are kept when the model matches; a second run "
+        "adds nothing already there.",
+    )
+    p.add_argument(
+        "--to", dest="target", required=True, help="the store to fill: a postgresql:// URL or a file path"
+    )
+    p.add_argument(
+        "--from",
+        dest="source",
+        help="the store to copy (default: the configured one, MCP_MEMORY_DATABASE_URL or the SQLite file)",
+    )
+    p.add_argument(
+        "--visibility",
+        choices=["private", "team"],
+        default="private",
+        help="into Postgres: private (default: yours alone, shared later one by one) or team (every member)",
+    )
 
 
 def _add_reading_and_checks(command: _Command) -> None:
@@ -211,6 +233,11 @@ def _add_history_and_changes(command: _Command) -> None:
     )
     p.add_argument("--kind", help="new kind: note, fact, decision, preference, lesson, ...")
     p.add_argument("--importance", type=float, help="0 trivial .. 1 critical")
+    p.add_argument(
+        "--visibility",
+        choices=["team", "private"],
+        help="on a shared team database: share it with every member, or keep it yours alone (its owner only)",
+    )
 
     p = command(
         "delete", "Delete memories (recoverable: `revert` brings one back; `forget` erases for good)."

@@ -148,6 +148,20 @@ class Reader:
 
         return await self.run(work)
 
+    async def read_snapshot(self, reads: Callable[[QuerySource], Coroutine[Any, Any, _T]]) -> _T:
+        """`reads(source)` as `run_reads`, inside one read transaction: every statement sees the
+        database as it was at the first, whatever other connections commit meanwhile (an export
+        reads a dozen tables that must agree)."""
+
+        def work(conn: sqlite3.Connection) -> _T:
+            conn.execute("BEGIN")
+            try:
+                return run_now(reads(InlineReader(conn)))
+            finally:
+                conn.execute("ROLLBACK")  # it only read
+
+        return await self.run(work)
+
     async def fetch_many(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
         """Several statements in order in one trip to the connection's thread (each awaited
         statement is a round trip of its own: ~70 microseconds idle, more beside a search); the

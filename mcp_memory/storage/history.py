@@ -7,7 +7,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from mcp_memory.storage.query import QuerySource, Transaction
+from mcp_memory.storage.query import POSTGRES, QuerySource, Transaction
 
 __all__ = ["record_version", "version_rows", "version_state"]
 
@@ -48,12 +48,14 @@ async def record_version(
 
 
 async def version_rows(source: QuerySource, memory_ids: Sequence[int]) -> list[Any]:
-    """The kept versions of these memories, by memory, newest first (tags and changed as JSON text)."""
+    """The kept versions of these memories, by memory, newest first (tags and changed as JSON text;
+    on Postgres with `changed_by`, the member whose change replaced each)."""
     if not memory_ids:
         return []
     marks = ", ".join("?" * len(memory_ids))
+    columns = f"{_VERSION_COLUMNS}, changed_by" if source.dialect == POSTGRES else _VERSION_COLUMNS
     return await source.fetchall(
-        f"SELECT {_VERSION_COLUMNS} FROM memory_versions WHERE memory_id IN ({marks}) "
+        f"SELECT {columns} FROM memory_versions WHERE memory_id IN ({marks}) "
         "ORDER BY memory_id, version DESC",
         list(memory_ids),
     )

@@ -2,7 +2,7 @@
 (insert, rewrite, soft delete, purge) inside the caller's transaction.
 
 Reads take a `QuerySource`, writes a `Transaction`. Rows come back as the engine's rows of
-`MEMORY_COLUMNS` (read by column name); what a memory means is the services' business. Nothing here
+`memory_columns` (read by column name); what a memory means is the services' business. Nothing here
 imports the connection layer, so the command line's quick commands can run these reads.
 """
 
@@ -15,7 +15,7 @@ from mcp_memory.storage.filters import MemoryFilter
 from mcp_memory.storage.ids import LIVE
 from mcp_memory.storage.keyword_rows import match_clause
 from mcp_memory.storage.query import POSTGRES, QuerySource, Transaction
-from mcp_memory.storage.rows import MEMORY_COLUMNS
+from mcp_memory.storage.rows import memory_columns
 
 __all__ = [
     "CHUNK",
@@ -32,6 +32,7 @@ __all__ = [
     "purge_memories",
     "rewrite_memory",
     "rows_by_id",
+    "session_member",
     "set_tags",
     "tags_by_id",
 ]
@@ -78,7 +79,11 @@ async def live_rows_with_tags(
         return [], {}
     rows, tag_rows = await source.fetch_many(
         [
-            (f"SELECT {MEMORY_COLUMNS} FROM memories WHERE id IN ({_marks(len(ids))}) AND {LIVE}", list(ids)),
+            (
+                f"SELECT {memory_columns(source.dialect)} FROM memories "
+                f"WHERE id IN ({_marks(len(ids))}) AND {LIVE}",
+                list(ids),
+            ),
             _tags_statement(ids),
         ]
     )
@@ -90,7 +95,8 @@ async def rows_by_id(source: QuerySource, ids: Sequence[int]) -> dict[int, Any]:
     if not ids:
         return {}
     rows = await source.fetchall(
-        f"SELECT {MEMORY_COLUMNS} FROM memories WHERE id IN ({_marks(len(ids))})", list(ids)
+        f"SELECT {memory_columns(source.dialect)} FROM memories WHERE id IN ({_marks(len(ids))})",
+        list(ids),
     )
     return {int(r["id"]): r for r in rows}
 
@@ -98,7 +104,8 @@ async def rows_by_id(source: QuerySource, ids: Sequence[int]) -> dict[int, Any]:
 async def live_row_by_hash(source: QuerySource, project: str, digest: str) -> Any | None:
     """The live row (`MEMORY_COLUMNS`) in `project` whose content has this hash, or None."""
     rows = await source.fetchall(
-        f"SELECT {MEMORY_COLUMNS} FROM memories WHERE project = ? AND content_hash = ? AND {LIVE} LIMIT 1",
+        f"SELECT {memory_columns(source.dialect)} FROM memories "
+        f"WHERE project = ? AND content_hash = ? AND {LIVE} LIMIT 1",
         (project, digest),
     )
     return next(iter(rows), None)
@@ -238,14 +245,34 @@ async def rewrite_memory(
     metadata: str,
     now: float,
     undelete: bool = False,
+    visibility: str | None = None,
 ) -> None:
-    """Give a memory these columns as a new version (`undelete`: and bring it back if deleted)."""
+    """Give a memory these columns as a new version (`undelete`: and bring it back if deleted;
+    `visibility`, on a shared Postgres: who may read it from now on)."""
     restore = "deleted_at = NULL, " if undelete else ""
+    shared = visibility is not None and conn.dialect == POSTGRES
     await conn.execute(
         "UPDATE memories SET content = ?, content_hash = ?, kind = ?, importance = ?, metadata = ?, "
-        f"{restore}updated_at = ?, version = version + 1 WHERE id = ?",
-        (content, content_hash, kind, importance, metadata, now, memory_id),
+        f"{restore}{'visibility = ?, ' if shared else ''}updated_at = ?, version = version + 1 WHERE id = ?",
+        (
+            content,
+            content_hash,
+            kind,
+            importance,
+            metadata,
+            *((visibility,) if shared else ()),
+            now,
+            memory_id,
+        ),
     )
+
+
+async def session_member(source: QuerySource) -> str | None:
+    """The member (role) this connection acts as on a shared Postgres; None on the SQLite file."""
+    if source.dialect != POSTGRES:
+        return None
+    rows = await source.fetchall("SELECT current_user")
+    return str(rows[0][0])
 
 
 async def mark_deleted(conn: Transaction, memory_id: int, now: float) -> None:

@@ -71,6 +71,8 @@ class MemoryImport:
     deleted_at: float | None
     archived_at: float | None
     version: int
+    #: Who may read it on a shared Postgres ('team' or 'private'); SQLite has no such column.
+    visibility: str = "team"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,8 @@ class EpisodeImport:
     lesson_memory_id: int | None
     started_at: float
     completed_at: float | None
+    #: Who may read it on a shared Postgres ('team' or 'private'); SQLite has no such column.
+    visibility: str = "team"
 
 
 def _grouped(rows: Sequence[Any]) -> dict[int, list[Any]]:
@@ -255,6 +259,8 @@ async def insert_memory_row(tx: Transaction, memory: MemoryImport, wanted: int |
         "archived_at": memory.archived_at,
         "version": memory.version,
     }
+    if tx.dialect == POSTGRES:
+        row["visibility"] = memory.visibility
     return await _insert_row(tx, "memories", row, wanted)
 
 
@@ -274,6 +280,8 @@ async def insert_episode_row(tx: Transaction, episode: EpisodeImport, wanted: in
         "started_at": episode.started_at,
         "completed_at": episode.completed_at,
     }
+    if tx.dialect == POSTGRES:
+        row["visibility"] = episode.visibility
     return await _insert_row(tx, "episodes", row, wanted)
 
 

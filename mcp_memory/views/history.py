@@ -21,6 +21,7 @@ class VersionBrief(BaseModel):
     when: str | None = None
     replaced_by: str
     changed: list[str] = Field(default_factory=list)
+    by: str | None = Field(default=None, description="shared database: the member who wrote this version")
 
 
 class HistoryOutput(BaseModel):
@@ -45,6 +46,7 @@ def history_view(result: HistoryResult) -> tuple[HistoryOutput, str]:
                 when=format_time(v.valid_from),
                 replaced_by=v.replaced_by,
                 changed=list(v.changed),
+                by=result.authors.get(v.version),
             )
             for v in result.versions
         ],
@@ -52,6 +54,7 @@ def history_view(result: HistoryResult) -> tuple[HistoryOutput, str]:
     lines = [f"{out.id}: version {out.current_version}" + (" (deleted)" if out.deleted else "")]
     lines += [
         f"v{v.version} {v.when}"
+        + (f" by {v.by}" if v.by else "")
         + (f" — replaced by {v.replaced_by} ({', '.join(v.changed)})" if v.replaced_by else " — current")
         + f"\n{v.content}"
         for v in out.versions

@@ -58,6 +58,9 @@ class VersionOut(BaseModel):
     replaced_at: str | None = None
     replaced_by: str = Field(description="update, merge or delete: what replaced this version")
     changed: list[str] = Field(default_factory=list, description="fields the replacing version changed")
+    changed_by: str | None = Field(
+        default=None, description="shared database: the member whose change replaced this version"
+    )
 
 
 class MemoryOut(BaseModel):
@@ -79,6 +82,13 @@ class MemoryOut(BaseModel):
         default=True, description="whether the memory has its vector yet (false briefly after start)"
     )
     history: list[VersionOut] | None = None
+    visibility: str | None = Field(
+        default=None, description="shared database: team (every member) or private (its owner alone)"
+    )
+    created_by: str | None = Field(default=None, description="shared database: the member who stored it")
+    updated_by: str | None = Field(
+        default=None, description="shared database: the member who changed it last"
+    )
 
 
 class SearchHitOut(BaseModel):
@@ -161,6 +171,7 @@ def _version_out(v: MemoryVersion) -> VersionOut:
         replaced_at=format_time(v.replaced_at),
         replaced_by=v.replaced_by,
         changed=list(v.changed),
+        changed_by=v.changed_by,
     )
 
 
@@ -182,6 +193,9 @@ def memory_out(m: Memory, *, with_history: bool = False) -> MemoryOut:
         version=m.version,
         embedded=m.embedded,
         history=[_version_out(v) for v in m.history] if with_history else None,
+        visibility=m.visibility,
+        created_by=m.created_by,
+        updated_by=m.updated_by,
     )
 
 

@@ -43,6 +43,13 @@ Visibility = Annotated[
         "(you alone). Ignored on a local store, where every memory is yours."
     ),
 ]
+NewVisibility = Annotated[
+    Literal["team", "private"] | None,
+    Field(
+        description="On a shared team database: share it with every member ('team') or keep it to "
+        "yourself ('private'; only its owner may). Ignored on a local store."
+    ),
+]
 Kind = Annotated[
     str | None,
     Field(description="Kind of memory, e.g. note, fact, decision, preference, lesson, snippet."),

@@ -12,7 +12,7 @@ from pydantic import Field
 from mcp_memory.errors import TOOL_SPELLING
 from mcp_memory.limits import MAX_CONTENT_BYTES, MAX_QUERY_CHARS
 from mcp_memory.mcp.tools._common import READ_ONLY, ToolEntry, app_from, respond, user_errors
-from mcp_memory.mcp.tools.args import Ids, Kind, Limit, Project, Since, Tags, Until, Visibility
+from mcp_memory.mcp.tools.args import Ids, Kind, Limit, NewVisibility, Project, Since, Tags, Until, Visibility
 from mcp_memory.services.memories import changes, scope_hints
 from mcp_memory.services.memories import store as memories
 from mcp_memory.services.search import hybrid as search
@@ -159,13 +159,21 @@ async def memory_update(
     kind: Kind = None,
     importance: Annotated[float | None, Field(ge=0, le=1, description="0 trivial .. 1 critical.")] = None,
     metadata: Annotated[dict[str, Any] | None, Field(description="New metadata (replaces the old).")] = None,
+    visibility: NewVisibility = None,
 ) -> Annotated[CallToolResult, UpdateOutput]:
     """Correct or refine a memory instead of storing a contradicting one. The previous version is kept
     in its history."""
     app = await app_from(ctx)
     with user_errors():
         result = await changes.update_memory(
-            app, id, content=content, tags=tags, kind=kind, importance=importance, metadata=metadata
+            app,
+            id,
+            content=content,
+            tags=tags,
+            kind=kind,
+            importance=importance,
+            metadata=metadata,
+            visibility=visibility,
         )
     return respond(*update_view(result))
 

@@ -3,6 +3,7 @@ leaves search and listings, its last state stays in history)."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from mcp_memory.limits import clean_ids, clean_kind, clean_metadata, clean_tags
 from mcp_memory.services.app import App
 from mcp_memory.services.memories.store import (
     clean_and_redact,
+    clean_visibility,
     content_hash,
     format_id,
     importance_value,
@@ -26,9 +28,9 @@ from mcp_memory.services.memories.store import (
     tags_by_id,
 )
 from mcp_memory.storage.keyword_rows import drop_keyword_row
-from mcp_memory.storage.memories import mark_deleted, rewrite_memory
-from mcp_memory.storage.query import Transaction
-from mcp_memory.storage.rows import fetch_memory_row
+from mcp_memory.storage.memories import mark_deleted, rewrite_memory, session_member
+from mcp_memory.storage.query import POSTGRES, Transaction
+from mcp_memory.storage.rows import fetch_memory_row, has_column
 from mcp_memory.storage.vectors import VectorIndexInfo, forget_vector, update_vector_metadata, write_vectors
 
 __all__ = ["DeleteResult", "UpdateResult", "delete_memories", "soft_delete", "update_memory"]
@@ -60,6 +62,7 @@ class _Update:
     importance: float | None
     metadata: str | None
     redacted: int
+    visibility: str | None = None
 
     def changed(self, row: Any, old_tags: Sequence[str]) -> list[str]:
         """The fields whose new value differs from the memory's `row` and tags."""
@@ -69,6 +72,12 @@ class _Update:
             ("kind", self.kind is not None and self.kind != row["kind"]),
             ("importance", self.importance is not None and self.importance != row["importance"]),
             ("metadata", self.metadata is not None and self.metadata != row["metadata"]),
+            (
+                "visibility",  # only a shared Postgres has the column; the SQLite file is all yours
+                self.visibility is not None
+                and has_column(row, "visibility")
+                and self.visibility != row["visibility"],
+            ),
         )
         return [name for name, changed in differs if changed]
 
@@ -104,14 +113,21 @@ async def update_memory(
     kind: str | None = None,
     importance: float | None = None,
     metadata: Mapping[str, Any] | None = None,
+    visibility: str | None = None,
 ) -> UpdateResult:
-    """Change a memory; the previous state is kept as a version. Tags and metadata are replaced."""
+    """Change a memory; the previous state is kept as a version. Tags and metadata are replaced.
+    `visibility` ('team' or 'private') matters on a shared Postgres, where only a memory's owner may
+    make it private; the SQLite file has no one else to hide from and leaves it as it is."""
     rowid = resolve_id(memory_id)
-    if content is None and tags is None and kind is None and importance is None and metadata is None:
+    given = (content, tags, kind, importance, metadata, visibility)
+    if all(value is None for value in given):
         raise InvalidInput(
-            "nothing to update; pass at least one of content, tags, kind, importance, metadata."
+            "nothing to update; pass at least one of content, tags, kind, importance, metadata, visibility."
         )
-    update = _clean_update(app, content, tags, kind, importance, metadata)
+    update = dataclasses.replace(
+        _clean_update(app, content, tags, kind, importance, metadata),
+        visibility=clean_visibility(visibility, "team") if visibility is not None else None,
+    )
     if update.content is not None:
         app.require_model_match()
     vectors = await app.embed_for_write([update.content]) if update.content is not None else None
@@ -119,7 +135,9 @@ async def update_memory(
     now = time.time()
 
     async def work(conn: Transaction) -> UpdateResult:
-        row = await fetch_memory_row(conn, rowid, extra=("content_hash",), live_only=True)
+        shared = conn.dialect == POSTGRES
+        extra = ("content_hash", "owner") if shared else ("content_hash",)
+        row = await fetch_memory_row(conn, rowid, extra=extra, live_only=True)
         if row is None:
             raise NotFound(
                 f"no memory {memory_id}; it was deleted or never existed. ",
@@ -128,6 +146,8 @@ async def update_memory(
             )
         old_tags = (await tags_by_id(conn, [rowid]))[rowid]
         changed = update.changed(row, old_tags)
+        if "visibility" in changed and update.visibility == "private":
+            await _require_owner(conn, row, memory_id)
         if not changed:
             return UpdateResult(memory_id, int(row["version"]), (), bool(row["embedded"]), update.redacted)
         await record_version(conn, row, old_tags, "update", changed, now)
@@ -139,6 +159,15 @@ async def update_memory(
     if not result.embedded:
         app.wake_worker()
     return result
+
+
+async def _require_owner(conn: Transaction, row: Any, memory_id: str) -> None:
+    """Refuse to make another member's memory private (the row policy would refuse it too)."""
+    if row["owner"] != await session_member(conn):
+        raise InvalidInput(
+            f"{memory_id} belongs to {row['owner']}: only its owner can make it private; nothing was "
+            "changed. Store your own private copy instead."
+        )
 
 
 async def _write_update(
@@ -170,6 +199,7 @@ async def _write_update(
         if "metadata" in changed and update.metadata is not None
         else str(row["metadata"]),
         now=now,
+        visibility=update.visibility if "visibility" in changed else None,
     )
     if "tags" in changed and update.tags is not None:
         await set_tags(conn, rowid, update.tags)

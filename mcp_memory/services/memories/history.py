@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mcp_memory.errors import Argument, InvalidInput, NotFound, Operation
@@ -28,7 +28,7 @@ from mcp_memory.services.memories.store import (
 from mcp_memory.storage.history import version_state
 from mcp_memory.storage.memories import purge_memories, rewrite_memory
 from mcp_memory.storage.query import Transaction
-from mcp_memory.storage.rows import fetch_memory_row
+from mcp_memory.storage.rows import fetch_memory_row, has_column
 from mcp_memory.storage.vectors import forget_vector, write_vectors
 
 __all__ = ["ForgetResult", "HistoryResult", "forget_memories", "memory_history", "revert_memory"]
@@ -43,6 +43,8 @@ class HistoryResult:
     current_version: int
     deleted: bool
     versions: tuple[MemoryVersion, ...]
+    #: On a shared Postgres: who wrote each version (by number); empty on the SQLite file.
+    authors: Mapping[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +80,23 @@ async def memory_history(app: App, memory_id: str) -> HistoryResult:
     )
     older = (await versions_of(app.db, [rowid])).get(rowid, [])
     return HistoryResult(
-        format_id(rowid), int(row["version"]), row["deleted_at"] is not None, (current, *older)
+        format_id(rowid),
+        int(row["version"]),
+        row["deleted_at"] is not None,
+        (current, *older),
+        authors=_authors(row, older),
     )
+
+
+def _authors(row: Any, older: Sequence[MemoryVersion]) -> dict[int, str]:
+    """On a shared Postgres, the member who wrote each version: the first its creator, each later one
+    whoever replaced the version before it, the current one the last to change the memory."""
+    if not has_column(row, "created_by"):
+        return {}
+    authors = {1: str(row["created_by"])}
+    authors.update({v.version + 1: v.changed_by for v in older if v.changed_by})
+    authors[int(row["version"])] = str(row["updated_by"])
+    return authors
 
 
 async def revert_memory(app: App, memory_id: str, version: int) -> Memory:

@@ -21,6 +21,7 @@ from mcp_memory.storage.history import version_rows
 from mcp_memory.storage.ids import format_id, parse_id
 from mcp_memory.storage.memories import live_rows_with_tags, newest_ids
 from mcp_memory.storage.query import QuerySource
+from mcp_memory.storage.rows import has_column
 
 __all__ = [
     "GetResult",
@@ -52,6 +53,8 @@ class MemoryVersion:
     replaced_at: float
     replaced_by: str
     changed: tuple[str, ...]
+    #: On a shared Postgres: the member whose change replaced this version.
+    changed_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,10 @@ class Memory:
     pin_note: str | None = None
     archived_at: float | None = None
     history: tuple[MemoryVersion, ...] = field(default=())
+    #: On a shared Postgres: 'team' or 'private', and the members who stored and last changed it.
+    visibility: str | None = None
+    created_by: str | None = None
+    updated_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +92,8 @@ class GetResult:
 
 
 def memory_from_row(row: Any, tags: Iterable[str]) -> Memory:
-    """A `Memory` from a row of `MEMORY_COLUMNS` and its tags."""
+    """A `Memory` from a row of `memory_columns` (the team's columns too, on Postgres) and its tags."""
+    team = has_column(row, "visibility")
     return Memory(
         id=format_id(int(row["id"])),
         content=str(row["content"]),
@@ -104,6 +112,9 @@ def memory_from_row(row: Any, tags: Iterable[str]) -> Memory:
         embedded=bool(row["embedded"]),
         pin_note=row["pin_note"],
         archived_at=row["archived_at"],
+        visibility=row["visibility"] if team else None,
+        created_by=row["created_by"] if team else None,
+        updated_by=row["updated_by"] if team else None,
     )
 
 
@@ -127,6 +138,7 @@ def version_from_row(row: Any) -> MemoryVersion:
         replaced_at=float(row["replaced_at"]),
         replaced_by=str(row["replaced_by"]),
         changed=tuple(json.loads(row["changed"])),
+        changed_by=row["changed_by"] if has_column(row, "changed_by") else None,
     )
 
 

@@ -26,6 +26,7 @@ from mcp_memory.services.episodes.record import format_episode_id
 from mcp_memory.services.transfer.access import FileAccess, tool_access
 from mcp_memory.storage.consolidation import read_rules
 from mcp_memory.storage.ids import format_id
+from mcp_memory.storage.query import QuerySource
 from mcp_memory.storage.transfer_rows import (
     all_entities,
     all_episodes,
@@ -37,9 +38,16 @@ from mcp_memory.storage.transfer_rows import (
     all_tags,
     all_versions,
 )
-from mcp_memory.storage.vectors import all_vectors
+from mcp_memory.storage.vectors import VectorIndexInfo, all_vectors
 
-__all__ = ["FORMAT_VERSION", "ExportResult", "export_memories", "iso_time", "parse_iso_time"]
+__all__ = [
+    "FORMAT_VERSION",
+    "ExportResult",
+    "export_memories",
+    "export_records",
+    "iso_time",
+    "parse_iso_time",
+]
 
 FORMAT_VERSION = 1
 
@@ -95,13 +103,14 @@ def _header(app: App, *, include_vectors: bool) -> dict[str, Any]:
     }
 
 
-async def _memory_records(app: App, *, include_vectors: bool) -> list[dict[str, Any]]:
+async def _memory_records(
+    source: QuerySource, info: VectorIndexInfo | None, *, include_vectors: bool
+) -> list[dict[str, Any]]:
     """Every memory, deleted and archived ones included, with its tags (and vector, if asked)."""
-    tags = await all_tags(app.db)
-    info = app.vector_info
-    vectors = await all_vectors(app.db, info.table) if include_vectors and info is not None else {}
+    tags = await all_tags(source)
+    vectors = await all_vectors(source, info.table) if include_vectors and info is not None else {}
     records = []
-    for r in await all_memories(app.db):
+    for r in await all_memories(source):
         rowid = int(r["id"])
         record: dict[str, Any] = {
             "type": "memory",
@@ -129,7 +138,7 @@ async def _memory_records(app: App, *, include_vectors: bool) -> list[dict[str, 
     return records
 
 
-async def _version_records(app: App) -> list[dict[str, Any]]:
+async def _version_records(source: QuerySource) -> list[dict[str, Any]]:
     return [
         {
             "type": "version",
@@ -145,16 +154,16 @@ async def _version_records(app: App) -> list[dict[str, Any]]:
             "replaced_by": r["replaced_by"],
             "changed": json.loads(r["changed"]),
         }
-        for r in await all_versions(app.db)
+        for r in await all_versions(source)
     ]
 
 
-async def _graph_records(app: App) -> list[dict[str, Any]]:
+async def _graph_records(source: QuerySource) -> list[dict[str, Any]]:
     """Entities with their observations, then relations, then links from memories, by name."""
-    observations = await all_observations(app.db)
+    observations = await all_observations(source)
     names: dict[int, str] = {}
     records: list[dict[str, Any]] = []
-    for r in await all_entities(app.db):
+    for r in await all_entities(source):
         names[int(r["id"])] = str(r["name"])
         records.append(
             {
@@ -169,16 +178,16 @@ async def _graph_records(app: App) -> list[dict[str, Any]]:
     records += [
         {
             "type": "relation",
-            "from": names[source],
+            "from": names[start],
             "to": names[target],
             "relationType": type_,
             "created_at": iso_time(created_at),
         }
-        for source, type_, target, created_at in await all_relations(app.db)
+        for start, type_, target, created_at in await all_relations(source)
     ]
     records += [
         {"type": "link", "memory_id": format_id(memory), "entity": names[entity]}
-        for memory, entity in await all_links(app.db)
+        for memory, entity in await all_links(source)
     ]
     return records
 
@@ -194,8 +203,8 @@ def _step_record(s: Any) -> dict[str, Any]:
     }
 
 
-async def _episode_records(app: App) -> list[dict[str, Any]]:
-    steps = await all_steps(app.db)
+async def _episode_records(source: QuerySource) -> list[dict[str, Any]]:
+    steps = await all_steps(source)
     return [
         {
             "type": "episode",
@@ -214,11 +223,11 @@ async def _episode_records(app: App) -> list[dict[str, Any]]:
             "completed_at": iso_time(r["completed_at"]),
             "steps": [_step_record(s) for s in steps.get(int(r["id"]), [])],
         }
-        for r in await all_episodes(app.db)
+        for r in await all_episodes(source)
     ]
 
 
-async def _rule_records(app: App) -> list[dict[str, Any]]:
+async def _rule_records(source: QuerySource) -> list[dict[str, Any]]:
     return [
         {
             "type": "lifecycle_rule",
@@ -229,20 +238,25 @@ async def _rule_records(app: App) -> list[dict[str, Any]]:
             "project": rule.project,
             "importance_below": rule.importance_below,
         }
-        for rule in await read_rules(app.db)
+        for rule in await read_rules(source)
     ]
 
 
-async def _records(app: App, *, include_vectors: bool) -> list[dict[str, Any]]:
-    """Every record of an export, in the order an import restores them."""
-    return [
-        _header(app, include_vectors=include_vectors),
-        *await _memory_records(app, include_vectors=include_vectors),
-        *await _version_records(app),
-        *await _graph_records(app),
-        *await _episode_records(app),
-        *await _rule_records(app),
-    ]
+async def export_records(app: App, *, include_vectors: bool) -> list[dict[str, Any]]:
+    """Every record of an export, in the order an import restores them, read in one snapshot (what
+    other writers commit meanwhile is in all of the tables or in none)."""
+    info = app.vector_info
+
+    async def reads(source: QuerySource) -> list[dict[str, Any]]:
+        return [
+            *await _memory_records(source, info, include_vectors=include_vectors),
+            *await _version_records(source),
+            *await _graph_records(source),
+            *await _episode_records(source),
+            *await _rule_records(source),
+        ]
+
+    return [_header(app, include_vectors=include_vectors), *await app.db.read_snapshot(reads)]
 
 
 def _quoted(text: str) -> str:
@@ -314,7 +328,7 @@ async def export_memories(
     if format not in ("jsonl", "markdown"):
         raise InvalidInput(f"format {format!r} is not valid; use jsonl (lossless) or markdown (readable).")
     target = (access or tool_access(app)).write_target(path, overwrite=overwrite)
-    records = await _records(app, include_vectors=include_vectors)
+    records = await export_records(app, include_vectors=include_vectors)
     if format == "jsonl":
         body = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in records)
     else:

@@ -32,7 +32,7 @@ from mcp_memory.services.transfer.access import FileAccess, tool_access
 from mcp_memory.services.transfer.exporting import FORMAT_VERSION
 from mcp_memory.services.transfer.restore import restore_records
 
-__all__ = ["ImportResult", "import_memories"]
+__all__ = ["ImportResult", "import_memories", "restore_export"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +53,7 @@ class ImportResult:
     links: int = 0
     steps: int = 0
     present: Mapping[str, int] = field(default_factory=dict)
+    vectors_kept: int = 0  # memories written with the vector the file carried
 
 
 def _read_lines(source: Path) -> list[tuple[int, dict[str, Any]]]:
@@ -141,7 +142,9 @@ async def import_memories(
             present={kind: count for kind, count in present.items() if count},
         )
     records, redacted = _scrubbed(app, records)
-    return dataclasses.replace(await _import_jsonl(app, records), redacted=redacted)
+    return dataclasses.replace(
+        await restore_export(app, records, visibility=app.settings.visibility), redacted=redacted
+    )
 
 
 def _scrubbed(
@@ -172,7 +175,12 @@ def _scrubbed(
     return out, total
 
 
-async def _import_jsonl(app: App, records: list[tuple[int, dict[str, Any]]]) -> ImportResult:
+async def restore_export(
+    app: App, records: list[tuple[int, dict[str, Any]]], *, visibility: str
+) -> ImportResult:
+    """Write the numbered records of an `mcp-memory` export (header first) in one transaction; the
+    exported vectors are kept when they were made by this store's model. `visibility` is what the
+    memories and episodes get on a shared Postgres."""
     header = next((r for _, r in records if r["type"] == "header"), None)
     if header is None or header.get("format") != "mcp-memory":
         raise InvalidInput(
@@ -190,7 +198,9 @@ async def _import_jsonl(app: App, records: list[tuple[int, dict[str, Any]]]) -> 
     )
     now = time.time()
     done = await app.db.write(
-        lambda conn: restore_records(conn, records, vectors=info if vectors_usable else None, now=now)
+        lambda conn: restore_records(
+            conn, records, vectors=info if vectors_usable else None, now=now, visibility=visibility
+        )
     )
     app.wake_worker()
     added = {kind: tally.added for kind, tally in done.counts.items()}
@@ -206,4 +216,5 @@ async def _import_jsonl(app: App, records: list[tuple[int, dict[str, Any]]]) -> 
         links=added["links"],
         steps=added["steps"],
         present={kind: tally.present for kind, tally in done.counts.items() if tally.present},
+        vectors_kept=done.vectors_kept,
     )

@@ -77,6 +77,8 @@ class Restored:
 
     counts: dict[str, Tally] = field(default_factory=lambda: {kind: Tally() for kind in RECORD_TYPES})
     problems: list[str] = field(default_factory=list)
+    #: Memories written with their exported vector (the others wait for the embedding worker).
+    vectors_kept: int = 0
 
 
 @dataclass(slots=True)
@@ -105,25 +107,31 @@ def _episode_rowid(exported_id: Any) -> int | None:
 
 
 async def restore_records(
-    conn: Transaction, records: Numbered, *, vectors: VectorIndexInfo | None, now: float
+    conn: Transaction,
+    records: Numbered,
+    *,
+    vectors: VectorIndexInfo | None,
+    now: float,
+    visibility: str = "team",
 ) -> Restored:
     """Write an export's records (header already checked) in the caller's transaction. `vectors`:
-    the index the exported vectors fit, or None to leave memories to the embedding worker."""
+    the index the exported vectors fit, or None to leave memories to the embedding worker.
+    `visibility`: on a shared Postgres, who may read the memories and episodes written."""
     by_type: dict[str, list[tuple[int, Record]]] = {}
     for number, record in records:
         by_type.setdefault(str(record["type"]), []).append((number, record))
     done = Restored()
-    ids = await _restore_memories(conn, by_type.get("memory", []), done, vectors, now)
+    ids = await _restore_memories(conn, by_type.get("memory", []), done, vectors, now, visibility)
     await _restore_versions(conn, by_type.get("version", []), ids, done)
     names = await _restore_entities(conn, by_type.get("entity", []), done, now)
     await _restore_relations(conn, by_type.get("relation", []), names, done, now)
     await _restore_links(conn, by_type.get("link", []), ids, names, done)
-    await _restore_episodes(conn, by_type.get("episode", []), ids, done, now)
+    await _restore_episodes(conn, by_type.get("episode", []), ids, done, now, visibility)
     await _restore_rules(conn, by_type.get("lifecycle_rule", []), done, now)
     return done
 
 
-def _memory_row(record: Record, now: float) -> MemoryImport:
+def _memory_row(record: Record, now: float, visibility: str) -> MemoryImport:
     return MemoryImport(
         content=record["content"],
         content_hash=content_hash(record["content"]),
@@ -141,6 +149,7 @@ def _memory_row(record: Record, now: float) -> MemoryImport:
         deleted_at=_time(record.get("deleted_at")),
         archived_at=_time(record.get("archived_at")),
         version=int(record.get("version", 1)),
+        visibility=visibility,
     )
 
 
@@ -169,6 +178,7 @@ async def _restore_memories(
     done: Restored,
     vectors: VectorIndexInfo | None,
     now: float,
+    visibility: str,
 ) -> _MemoryIds:
     ids = _MemoryIds()
     tally = done.counts["memories"]
@@ -176,7 +186,7 @@ async def _restore_memories(
     indexed: list[int] = []
     vector_rows: list[tuple[int, bytes, str, str, float]] = []
     for number, record in records:
-        row = _memory_row(record, now)
+        row = _memory_row(record, now, visibility)
         if not 0 <= row.importance <= 1:
             done.problems.append(f"line {number}: importance {row.importance} is out of range")
             continue
@@ -198,6 +208,7 @@ async def _restore_memories(
     await sync_keyword_index_many(conn, indexed)
     if vector_rows and vectors is not None:
         await write_vectors(conn, vectors, vector_rows)
+        done.vectors_kept += len(vector_rows)
     return ids
 
 
@@ -297,7 +308,7 @@ async def _restore_links(
         _count(tally, linked)
 
 
-def _episode_row(record: Record, ids: _MemoryIds, now: float) -> EpisodeImport:
+def _episode_row(record: Record, ids: _MemoryIds, now: float, visibility: str) -> EpisodeImport:
     return EpisodeImport(
         task=record["task"],
         context=record.get("context") or "",
@@ -311,6 +322,7 @@ def _episode_row(record: Record, ids: _MemoryIds, now: float) -> EpisodeImport:
         lesson_memory_id=ids.rowids.get(record.get("lesson_memory_id") or ""),
         started_at=_time(record.get("started_at")) or now,
         completed_at=_time(record.get("completed_at")),
+        visibility=visibility,
     )
 
 
@@ -329,12 +341,12 @@ def _steps(record: Record, now: float) -> list[Step]:
 
 
 async def _restore_episodes(
-    conn: Transaction, records: Numbered, ids: _MemoryIds, done: Restored, now: float
+    conn: Transaction, records: Numbered, ids: _MemoryIds, done: Restored, now: float, visibility: str
 ) -> None:
     """Episodes with their steps; one already present (same project, task and start) is left whole."""
     episodes, steps = done.counts["episodes"], done.counts["steps"]
     for _, record in records:
-        row = _episode_row(record, ids, now)
+        row = _episode_row(record, ids, now, visibility)
         if await transfer_rows.episode_started_near(
             conn, project=row.project, task=row.task, started_at=row.started_at, within=_SAME_TIME
         ):

@@ -190,6 +190,17 @@ class PgDatabase:
 
         return await anyio.to_thread.run_sync(self._run, work)
 
+    async def read_snapshot(self, reads: Callable[[QuerySource], Coroutine[Any, Any, _T]]) -> _T:
+        """`reads(source)` as `run_reads`, inside one repeatable-read, read-only transaction: every
+        statement sees the database as it was at the first."""
+
+        def work(conn: Any) -> _T:
+            with conn.transaction():
+                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                return run_now(reads(PgTransaction(conn)))
+
+        return await anyio.to_thread.run_sync(self._run, work)
+
     async def fetch_many(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
         """The rows of each statement, in one trip to the pool."""
         return await self.run_reads(lambda source: source.fetch_many(statements))

@@ -99,6 +99,23 @@ $$;
 CREATE TRIGGER memory_tags_text AFTER INSERT OR DELETE ON memory_tags
     FOR EACH ROW EXECUTE FUNCTION memory_tags_text();
 
+-- Who changed a memory last is the engine's word, not the client's: a change (a new version, a
+-- delete or restore) names the member making it; reads counted, vectors and tags text written leave
+-- the name as it was, and no one can write another name in.
+CREATE FUNCTION memory_updated_by() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' OR NEW.version IS DISTINCT FROM OLD.version
+            OR NEW.deleted_at IS DISTINCT FROM OLD.deleted_at THEN
+        NEW.updated_by := current_user;
+    ELSE
+        NEW.updated_by := OLD.updated_by;
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER memory_updated_by BEFORE INSERT OR UPDATE ON memories
+    FOR EACH ROW EXECUTE FUNCTION memory_updated_by();
+
 CREATE TABLE memory_versions (
     memory_id BIGINT NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
     version INTEGER NOT NULL,
