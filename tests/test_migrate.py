@@ -176,8 +176,10 @@ def test_migrate_on_the_command_line(tmp_path: Path, postgres: PostgresServer) -
     other = tmp_path / "desktop" / "memory.db"
     back = _cli(tmp_path, "migrate", "--from", urls["alice"], "--to", str(other))
     assert back.returncode == 0, back.stderr
-    assert "Copied from" in back.stdout and "1 memories" in back.stdout
+    assert "Copied from" in back.stdout
+    assert "1 memory," in back.stdout
     rows = sqlite3.connect(other).execute("SELECT content FROM memories").fetchall()
     assert rows == [("the staging cluster is in eu-west-3",)]
     same = _cli(tmp_path, "migrate", "--to", str(tmp_path / "data" / "memory.db"))
-    assert same.returncode != 0 and "the same store" in same.stderr
+    assert same.returncode != 0
+    assert "the same store" in same.stderr

@@ -198,6 +198,7 @@ def import_summary(r: ImportResult) -> str:
         ("episodes", r.episodes),
         ("steps", r.steps),
     ]
+    singular = {"memories": "memory", "entities": "entity"}
     parts = []
     for kind, number in written:
         present = r.present.get(kind, 0)
@@ -206,7 +207,9 @@ def import_summary(r: ImportResult) -> str:
         notes = [f"{present} already present"] if present else []
         refused = r.skipped - present if kind == "memories" else 0
         notes += [f"{refused} skipped"] if refused > 0 else []
-        parts.append(f"{number} {kind}" + (f" ({', '.join(notes)})" if notes else ""))
+        parts.append(
+            count(number, singular.get(kind, kind[:-1])) + (f" ({', '.join(notes)})" if notes else "")
+        )
     text = f"Imported {', '.join(parts)}."
     if not any(number for _, number in written) and any(r.present.values()) and not r.problems:
         text += " Nothing new: everything in the file was already stored."
