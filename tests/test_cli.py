@@ -406,6 +406,27 @@ def test_init_entries_carry_the_database_it_names(
     assert not any(part.startswith("MCP_MEMORY_DB=") for part in plain["claude_code"])
 
 
+def test_init_entries_carry_a_shared_database(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With MCP_MEMORY_DATABASE_URL set, the entries pass it (and a private default visibility), and
+    init says where the memories live without printing the password, and where a password belongs."""
+    monkeypatch.setenv("PATH", "/nonexistent")
+    url = "postgresql://alice:s3cret-pw@db.example.com/memory"
+    monkeypatch.setenv("MCP_MEMORY_DATABASE_URL", url)
+    monkeypatch.setenv("MCP_MEMORY_VISIBILITY", "private")
+    assert main(["init", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    env = data["cursor"]["mcpServers"]["memory"]["env"]
+    assert (env["MCP_MEMORY_DATABASE_URL"], env["MCP_MEMORY_VISIBILITY"]) == (url, "private")
+    assert f"MCP_MEMORY_DATABASE_URL={url}" in data["claude_code"]
+    assert main(["init"]) == 0
+    text = capsys.readouterr().out.split("Memories are stored in", 1)[1]
+    assert text.startswith(" the shared Postgres at postgresql://alice:***@db.example.com/memory")
+    assert "s3cret-pw" not in text
+    assert "~/.pgpass" in text
+
+
 def test_init_says_when_nothing_was_added(
     settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

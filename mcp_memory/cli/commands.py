@@ -334,6 +334,22 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> Output:
     )
 
 
+def _store_line(settings: Settings, env: dict[str, str]) -> str:
+    """Where init's entries keep memories, and what it had to write into them for that."""
+    passes = f" (the entries pass {', '.join(env)})" if env else ""
+    if not settings.database_url:
+        return f"Memories are stored in {settings.database}{passes}."
+    from mcp_memory.storage.postgres.connect import describe_url
+
+    line = f"Memories are stored in the shared Postgres at {describe_url(settings.database_url)}{passes}."
+    if describe_url(settings.database_url) != settings.database_url:
+        line += (
+            " The URL's password is written into each client's settings: leave it out of the URL and "
+            "keep it in ~/.pgpass (chmod 600) instead, which the Postgres driver reads."
+        )
+    return line
+
+
 def cmd_init(args: argparse.Namespace, settings: Settings) -> Output:
     import json as json_module
     import shutil
@@ -364,8 +380,7 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> Output:
             paint("Claude Desktop", "bold") + f" ({desktop})",
             json_module.dumps({"mcpServers": {"memory": entry}}, indent=2),
             "",
-            f"Memories are stored in {settings.database}"
-            + (f" (the entries pass {', '.join(env)})." if env else "."),
+            _store_line(settings, env),
             f"Clients start: {shlex.join(command)}",
             *([launch.note] if launch.note else []),
         ]

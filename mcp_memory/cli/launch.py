@@ -145,6 +145,10 @@ def store_environment(settings: Settings) -> dict[str, str]:
     """The settings that decide which memories and vectors a client sees, as environment variables,
     when they differ from the defaults (a client started without them would use another store)."""
     env: dict[str, str] = {}
+    if settings.database_url:
+        env["MCP_MEMORY_DATABASE_URL"] = settings.database_url
+        if settings.visibility != "team":
+            env["MCP_MEMORY_VISIBILITY"] = settings.visibility
     if settings.db_path is not None:
         env["MCP_MEMORY_DB"] = str(settings.database.absolute())
     if settings.data_dir.expanduser().absolute() != default_data_dir().absolute():
