@@ -165,7 +165,9 @@ def test_migrate_on_the_command_line(tmp_path: Path, postgres: PostgresServer) -
     assert (report["imported"], report["vectors_kept"], report["embedded"]) == (1, 1, 0)
     assert report["visibility"] == "private"
     assert "alice-pw" not in moved.stdout
-    text = _cli(tmp_path, "migrate", "--to", urls["alice"]).stdout
+    # Again, with the URL already the configured store (as the README's steps have it): the source is
+    # still this machine's file, and nothing new is written.
+    text = _cli(tmp_path, "migrate", "--to", urls["alice"], url=urls["alice"]).stdout
     assert "0 memories (1 already present)" in text, text
     found = json.loads(
         _cli(

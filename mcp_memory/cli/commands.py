@@ -646,15 +646,15 @@ def cmd_team(args: argparse.Namespace, settings: Settings) -> Output:
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> Output:
     from mcp_memory.services.transfer.migrate import (
         check_ends,
-        configured_store,
         copy_store,
+        default_source,
         parse_store,
         store_settings,
     )
     from mcp_memory.views.maintenance import import_summary
 
-    source = parse_store(args.source) if args.source else configured_store(settings)
     target = parse_store(args.target)
+    source = parse_store(args.source) if args.source else default_source(settings, target)
     check_ends(source, target)
 
     async def main() -> Any:

@@ -118,7 +118,8 @@ def _add_team(command: _Command) -> None:
     p.add_argument(
         "--from",
         dest="source",
-        help="the store to copy (default: the configured one, MCP_MEMORY_DATABASE_URL or the SQLite file)",
+        help="the store to copy (default: into Postgres, this machine's SQLite file; into a file, "
+        "MCP_MEMORY_DATABASE_URL's database)",
     )
     p.add_argument(
         "--visibility",

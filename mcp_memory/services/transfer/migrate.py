@@ -33,6 +33,7 @@ __all__ = [
     "check_ends",
     "configured_store",
     "copy_store",
+    "default_source",
     "parse_store",
     "store_settings",
 ]
@@ -72,6 +73,14 @@ def configured_store(settings: Settings) -> Store:
     if settings.database_url:
         return Store(url=settings.database_url)
     return Store(path=settings.database.resolve())
+
+
+def default_source(settings: Settings, target: Store) -> Store:
+    """What a migration copies when not told: into Postgres, this machine's SQLite file (even with
+    MCP_MEMORY_DATABASE_URL already set to the target); into a file, the configured store."""
+    if target.url is not None:
+        return Store(path=settings.database.resolve())
+    return configured_store(settings)
 
 
 def store_settings(settings: Settings, store: Store) -> Settings:
