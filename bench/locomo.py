@@ -1,12 +1,17 @@
 """Retrieval quality on LoCoMo, through the product's own store and search paths.
 
     uv run python bench/locomo.py [--data PATH] [--samples conv-26,conv-30] [--limit-questions N] [--folds]
+                                  [--engines sqlite,postgres]
 
 Each conversation is stored in its own fresh database, one memory per dialog turn
 (`"<speaker>: <text>"`, created_at = the session's date, through memory_batch_store's service).
 Every question with evidence is run through memory_search's service with default settings. Prints
 recall@5, recall@10, hit@10 and MRR for categories 1-4 together and per category, category 5
 separately, and the search latency p50. A benchmark, not a test.
+
+`--engines sqlite,postgres` runs every conversation on both engines in the same run (Postgres: a
+local embedded one, a fresh team database per conversation, connected as a member) and prints each
+table, then the differences.
 
 The data: ../shared/bench/locomo-dev.json when present. LoCoMo itself (Maharana et al., ACL 2024,
 CC BY-NC 4.0) is at https://github.com/snap-research/locomo (data/locomo10.json).
@@ -103,6 +108,7 @@ async def run_sample(
     limit_questions: int | None,
     budget_share: float | None = None,
     grid: list[dict[str, Any]] | None = None,
+    database_url: str | None = None,
 ) -> tuple[list[dict[str, Any]], list[float]]:
     """The rows of every question (with `grid`, one set of rows per setting, each row tagged with its
     setting's index) and the search latencies."""
@@ -113,7 +119,11 @@ async def run_sample(
     known = {t["dia_id"] for t in items}
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings.load(
-            env={}, db_path=Path(tmp) / "locomo.db", data_dir=Path(tmp), project="locomo"
+            env={},
+            db_path=Path(tmp) / "locomo.db",
+            data_dir=Path(tmp),
+            project="locomo",
+            database_url=database_url,
         )
         async with open_app(settings) as app:
             app.model_on_demand = True
@@ -241,6 +251,11 @@ def main() -> None:
         help="cross-validate the search's tunables (session lift weights, how related neighbours must be, "
         "relevance floor) over a small grid: tune on three conversations, report on the other two, rotate",
     )
+    parser.add_argument(
+        "--engines",
+        default="sqlite",
+        help="sqlite (default), postgres, or sqlite,postgres: both in the same run, then the differences",
+    )
     args = parser.parse_args()
     if not args.data.exists():
         print(
@@ -260,19 +275,45 @@ def main() -> None:
         }
         cross_validate(by_sample)
         return
+    engines = args.engines.split(",")
+    if engines == ["sqlite"]:
+        report(samples, args, None)
+        return
+    from pg_server import local_postgres
+
+    with local_postgres() as new_database:
+        figures = {
+            engine: report(samples, args, new_database if engine == "postgres" else None)
+            for engine in engines
+        }
+    if len(figures) == 2:
+        (a, fa), (b, fb) = figures.items()
+        print(
+            f"\n{b} - {a}, categories 1-4: "
+            + ", ".join(f"{k} {fb[k] - fa[k]:+.3f}" for k in ("recall@10", "mrr"))
+        )
+
+
+def report(samples: list[dict[str, Any]], args: argparse.Namespace, new_database: Any) -> dict[str, float]:
+    """Run every conversation on one engine (Postgres when `new_database` makes its databases); print
+    the table; answer categories 1-4's figures."""
     rows: list[dict[str, Any]] = []
     latencies: list[float] = []
+    engine = "postgres" if new_database else "sqlite"
     for sample in samples:
-        sample_rows, sample_latencies = anyio.run(run_sample, sample, args.limit_questions, args.budget_share)
+        url = new_database() if new_database else None
+        sample_rows, sample_latencies = anyio.run(
+            run_sample, sample, args.limit_questions, args.budget_share, None, url
+        )
         rows += sample_rows
         latencies += sample_latencies
         m = metrics([r for r in sample_rows if r["category"] != 5])
         print(
-            f"{sample['sample_id']}: recall@10 {m['recall@10']:.3f} MRR {m['mrr']:.3f} ({m['n']} questions)",
+            f"{engine} {sample['sample_id']}: recall@10 {m['recall@10']:.3f} MRR {m['mrr']:.3f} ({m['n']} questions)",
             file=sys.stderr,
         )
     main_rows = [r for r in rows if r["category"] != 5]
-    print(f"LoCoMo, {len(samples)} conversations, {len(rows)} questions with evidence")
+    print(f"LoCoMo on {engine}, {len(samples)} conversations, {len(rows)} questions with evidence")
     print("| set | n | recall@5 | recall@10 | hit@10 | MRR |\n|---|---|---|---|---|---|")
 
     def line(name: str, subset: list[dict[str, Any]]) -> None:
@@ -291,6 +332,7 @@ def main() -> None:
         f"search latency p50 {statistics.median(latencies) * 1000:.1f} ms, "
         f"p95 {sorted(latencies)[int(0.95 * (len(latencies) - 1))] * 1000:.1f} ms"
     )
+    return metrics(main_rows)
 
 
 if __name__ == "__main__":

@@ -85,7 +85,7 @@ class PgTransaction:
         self._conn = conn
 
     def execute(self, sql: str, parameters: Sequence[Any] = ()) -> Any:
-        return _Ready(PgCursor(self._conn.execute(to_postgres(sql), parameters or None)))
+        return _Ready(PgCursor(self._conn.execute(to_postgres(sql), parameters or None, binary=True)))
 
     def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> Any:
         with self._conn.cursor() as cursor:
@@ -93,13 +93,13 @@ class PgTransaction:
             return _Ready(PgCursor(cursor))
 
     async def execute_fetchall(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
-        return list(self._conn.execute(to_postgres(sql), parameters or None).fetchall())
+        return list(self._conn.execute(to_postgres(sql), parameters or None, binary=True).fetchall())
 
     fetchall = execute_fetchall
 
     async def fetch_many(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
         return [
-            list(self._conn.execute(to_postgres(sql), params or None).fetchall())
+            list(self._conn.execute(to_postgres(sql), params or None, binary=True).fetchall())
             for sql, params in statements
         ]
 

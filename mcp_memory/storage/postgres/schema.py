@@ -99,13 +99,18 @@ $$;
 CREATE TRIGGER memory_tags_text AFTER INSERT OR DELETE ON memory_tags
     FOR EACH ROW EXECUTE FUNCTION memory_tags_text();
 
--- Who changed a memory last is the engine's word, not the client's: a change (a new version, a
--- delete or restore) names the member making it; reads counted, vectors and tags text written leave
--- the name as it was, and no one can write another name in.
+-- Who changed a memory last is the engine's word, not the client's: a change to what it says or
+-- how it is kept (text, tags, kind, importance, metadata, project, pin, visibility, expiry, delete,
+-- archive, version) names the member making it; a counted read or a vector written leaves the name
+-- as it was, and no one can write another name in.
 CREATE FUNCTION memory_updated_by() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'INSERT' OR NEW.version IS DISTINCT FROM OLD.version
-            OR NEW.deleted_at IS DISTINCT FROM OLD.deleted_at THEN
+    IF TG_OP = 'INSERT' OR ROW(NEW.content, NEW.tags_text, NEW.kind, NEW.importance, NEW.metadata,
+            NEW.project, NEW.pinned, NEW.pin_note, NEW.visibility, NEW.expires_at, NEW.deleted_at,
+            NEW.archived_at, NEW.version)
+        IS DISTINCT FROM ROW(OLD.content, OLD.tags_text, OLD.kind, OLD.importance, OLD.metadata,
+            OLD.project, OLD.pinned, OLD.pin_note, OLD.visibility, OLD.expires_at, OLD.deleted_at,
+            OLD.archived_at, OLD.version) THEN
         NEW.updated_by := current_user;
     ELSE
         NEW.updated_by := OLD.updated_by;

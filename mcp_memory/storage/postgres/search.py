@@ -22,7 +22,6 @@ __all__ = [
     "memory_texts",
     "nearest",
     "stem_counts",
-    "vectors_by_id",
     "word_stems",
 ]
 
@@ -129,13 +128,3 @@ async def nearest(
         [question, *params, question, n],
     )
     return [(int(r[0]), float(r[1])) for r in rows]
-
-
-async def vectors_by_id(source: QuerySource, rowids: Sequence[int]) -> dict[int, bytes]:
-    """The float32 blobs of the memories of `rowids` that have a vector."""
-    if not rowids:
-        return {}
-    rows = await source.fetchall(
-        "SELECT id, embedding FROM memories WHERE id = ANY(?) AND embedding IS NOT NULL", [list(rowids)]
-    )
-    return {int(r[0]): bytes(r[1]) for r in rows}
