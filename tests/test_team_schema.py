@@ -223,3 +223,33 @@ def test_the_team_commands_set_up_a_database_and_add_a_member(postgres: Postgres
     refused = run("team", "add", "dana", "--database-url", "not-a-url")
     assert refused.returncode == 1
     assert "give a postgresql:// URL" in refused.stderr
+
+
+def test_a_member_of_one_team_holds_nothing_in_another_teams_database(
+    team: dict[str, str], postgres: PostgresServer
+) -> None:
+    """Roles are the whole server's: Alice, a member of the first team's database, can read none of a
+    second team's database on the same server (each database has its own members' group), and
+    becomes able to only when she is added to it."""
+    other = postgres.new_database()
+    other_admin = postgres.url(other)
+    setup_team(other_admin, DIMENSION)
+    add_member(other_admin, "carol", "carol-pw")
+    _store(postgres.url(other, "carol", "carol-pw"), "the second team's roadmap", "team")
+    alice_there = postgres.url(other, "alice", "alice-pw")
+    with _as(alice_there) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute("SELECT content FROM mcp_memory.memories").fetchall()
+    add_member(other_admin, "alice")
+    with _as(alice_there) as conn:
+        assert conn.execute("SELECT content FROM memories").fetchall() == [("the second team's roadmap",)]
+
+
+def test_group_roles_are_plain_names_one_per_database() -> None:
+    """Each database's group role is a plain identifier; names that fold alike still differ."""
+    from mcp_memory.storage.postgres.schema import group_role
+
+    assert group_role("memory") == "mcp_memory_members_memory"
+    folded = {group_role("Team-A"), group_role("team_a"), group_role("team-a")}
+    assert len(folded) == 3
+    assert all(len(name) <= 63 and name.replace("_", "").isalnum() for name in folded)
+    assert len(group_role("x" * 63)) <= 63

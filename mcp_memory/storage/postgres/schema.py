@@ -21,14 +21,23 @@ edited once released.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 
 from mcp_memory.storage.postgres.connect import SCHEMA
 
-__all__ = ["GROUP_ROLE", "MIGRATIONS", "PgMigration", "migration_sql"]
+__all__ = ["MIGRATIONS", "PgMigration", "group_role", "migration_sql"]
 
-#: The role every member is granted; the tables' privileges are granted to it.
-GROUP_ROLE = "mcp_memory_members"
+
+def group_role(database: str) -> str:
+    """The role every member of the team in `database` is granted; the tables' privileges are granted
+    to it. One per database, since roles are the whole server's: a member of one team's database
+    holds no privilege in another's on the same server. A plain identifier (a database name that is
+    not one is folded, with a short hash so two names cannot fold alike)."""
+    plain = re.sub(r"[^a-z0-9_]", "_", database.lower())
+    if plain != database or len(plain) > 40:
+        plain = f"{plain[:32]}_{hashlib.sha256(database.encode()).hexdigest()[:8]}"
+    return f"mcp_memory_members_{plain}"
 
 _V1 = """
 CREATE TABLE meta (
@@ -311,11 +320,11 @@ class PgMigration:
 MIGRATIONS: tuple[PgMigration, ...] = (PgMigration(1, "the team schema with row-level security", _V1),)
 
 
-def migration_sql(migration: PgMigration, dimension: int) -> str:
-    """The step's SQL for a store whose vectors have `dimension` numbers."""
+def migration_sql(migration: PgMigration, dimension: int, group: str) -> str:
+    """The step's SQL for a store whose vectors have `dimension` numbers, its members in `group`."""
     if not 1 <= dimension <= 16000:
         raise ValueError(f"vector dimension {dimension} is out of range")
-    values = {"{schema}": SCHEMA, "{group}": GROUP_ROLE, "{dimension}": str(int(dimension))}
+    values = {"{schema}": SCHEMA, "{group}": group, "{dimension}": str(int(dimension))}
     text = migration.sql
     for name, value in values.items():
         text = text.replace(name, value)

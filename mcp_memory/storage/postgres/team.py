@@ -16,7 +16,7 @@ from typing import Any
 
 from mcp_memory.errors import DatabaseError, InvalidInput
 from mcp_memory.storage.postgres.connect import SCHEMA, connect, psycopg_module
-from mcp_memory.storage.postgres.schema import GROUP_ROLE, MIGRATIONS, checksum, migration_sql
+from mcp_memory.storage.postgres.schema import MIGRATIONS, checksum, group_role, migration_sql
 
 __all__ = [
     "Member",
@@ -58,15 +58,15 @@ def applied_versions(conn: Any) -> dict[int, str]:
     return {int(r[0]): str(r[1]) for r in rows}
 
 
-def _prepare(conn: Any) -> None:
+def _prepare(conn: Any, group: str) -> None:
     sql = psycopg_module().sql
-    conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+    _create_vector_extension(conn)
     conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(SCHEMA)))
-    exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (GROUP_ROLE,)).fetchone()
+    exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (group,)).fetchone()
     if exists is None:
-        conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(GROUP_ROLE)))
+        conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(group)))
     conn.execute(
-        sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(SCHEMA), sql.Identifier(GROUP_ROLE))
+        sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(SCHEMA), sql.Identifier(group))
     )
     conn.execute(
         f"CREATE TABLE IF NOT EXISTS {SCHEMA}.schema_migrations (version INTEGER PRIMARY KEY, "
@@ -74,9 +74,32 @@ def _prepare(conn: Any) -> None:
     )
     conn.execute(
         sql.SQL("GRANT SELECT ON {}.schema_migrations TO {}").format(
-            sql.Identifier(SCHEMA), sql.Identifier(GROUP_ROLE)
+            sql.Identifier(SCHEMA), sql.Identifier(group)
         )
     )
+
+
+def _create_vector_extension(conn: Any) -> None:
+    """pgvector in the database, or an error saying how to get it where the role may not create it
+    (a managed service's administrator is rarely a superuser)."""
+    installed = conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'vector'").fetchone()
+    if installed:
+        return
+    psycopg = psycopg_module()
+    try:
+        with conn.transaction():
+            conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raise DatabaseError(
+            "this role may not create the pgvector extension; enable it first (your provider's "
+            "dashboard, or `CREATE EXTENSION vector;` as a superuser in this database), then run "
+            "`mcp-memory team setup` again. Nothing was changed."
+        ) from exc
+    except psycopg.errors.FeatureNotSupported as exc:
+        raise DatabaseError(
+            f"this Postgres has no pgvector extension to install ({exc}); use a server with pgvector "
+            "0.8 or newer. Nothing was changed."
+        ) from exc
 
 
 def setup_team(admin_url: str, dimension: int) -> SetupReport:
@@ -86,10 +109,11 @@ def setup_team(admin_url: str, dimension: int) -> SetupReport:
     applied: list[int] = []
     with connect(admin_url) as conn:
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('mcp-memory setup'))")
-        _prepare(conn)
+        group = group_role(conn.info.dbname)
+        _prepare(conn, group)
         recorded = applied_versions(conn)
         for migration in MIGRATIONS:
-            text = migration_sql(migration, dimension)
+            text = migration_sql(migration, dimension, group)
             if migration.version in recorded:
                 if recorded[migration.version] != checksum(text):
                     raise DatabaseError(
@@ -137,7 +161,7 @@ def add_member(admin_url: str, name: str, password: str | None = None) -> Member
             conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(role, sql.Literal(password)))
         elif password is not None:
             conn.execute(sql.SQL("ALTER ROLE {} WITH LOGIN PASSWORD {}").format(role, sql.Literal(password)))
-        conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(GROUP_ROLE), role))
+        conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(group_role(conn.info.dbname)), role))
         conn.execute(
             sql.SQL("ALTER ROLE {} SET search_path = {}, public").format(role, sql.Identifier(SCHEMA))
         )
