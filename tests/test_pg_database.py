@@ -125,6 +125,19 @@ def test_an_unreachable_server_is_a_clear_error() -> None:
         anyio.run(PgDatabase.open, "postgresql://alice:pw@127.0.0.1:1/memory")
 
 
+def test_a_refused_connection_says_why_at_once(postgres: PostgresServer) -> None:
+    """A role the server does not know is refused with libpq's reason and where a password belongs,
+    not after a pool's timeout as 'unreachable'; the password never appears."""
+    url = postgres.url(postgres.new_database(), "nobody", "s3cret-pw")
+    with pytest.raises(DatabaseError) as refused:
+        anyio.run(PgDatabase.open, url)
+    message = str(refused.value)
+    assert "refused the connection" in message
+    assert 'role "nobody" does not exist' in message
+    assert "~/.pgpass" in message
+    assert "s3cret-pw" not in message
+
+
 def test_the_server_stopped_and_started_under_a_live_database() -> None:
     """While the server is down a call fails with a clear error and changes nothing; once it is back
     the same database object reconnects and works, without being reopened."""

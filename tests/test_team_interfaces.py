@@ -53,6 +53,9 @@ def test_the_command_line_on_a_team_database(tmp_path: Path, team_urls: dict[str
     alice, bob = team_urls["alice"], team_urls["bob"]
     stored = _cli(tmp_path, alice, "store", "the deploy runs from the ci-release branch", "-t", "deploy")
     assert stored.returncode == 0, stored.stderr
+    assert "in the shared database at" in stored.stdout
+    assert "(team)" in stored.stdout
+    assert "alice-pw" not in stored.stdout
     private = _cli(
         tmp_path,
         alice,

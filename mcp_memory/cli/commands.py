@@ -107,7 +107,15 @@ def cmd_store(args: argparse.Namespace, settings: Settings) -> Output:
         ),
     )
     word = "Stored" if result.status == "created" else "Already stored (duplicate):"
-    return Output(store_view(result)[0], f"{word} {result.id}{_redacted_note(result.redacted)}")
+    where = ""
+    if (
+        settings.database_url and result.status == "created"
+    ):  # a shell without the variable stores into the file
+        from mcp_memory.storage.postgres.connect import describe_url
+
+        visibility = args.visibility or settings.visibility
+        where = f" in the shared database at {describe_url(settings.database_url)} ({visibility})"
+    return Output(store_view(result)[0], f"{word} {result.id}{where}{_redacted_note(result.redacted)}")
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> Output:
@@ -372,7 +380,7 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> Output:
     text = "\n".join(
         [
             paint("Claude Code", "bold"),
-            "  " + " ".join(claude),
+            "  " + shlex.join(claude),
             "",
             paint("Cursor", "bold") + " (.cursor/mcp.json in a project, or ~/.cursor/mcp.json)",
             json_module.dumps({"mcpServers": {"memory": entry}}, indent=2),
@@ -465,7 +473,13 @@ def _init_hooks(args: argparse.Namespace, settings: Settings, data: dict[str, An
             lines.append(f"Cursor hooks {'added to' if changed else 'already in'} {cursor_file}.")
         if wants_claude or args.cursor_hooks:
             data["hook_command"] = f"{head} hook ..."
-            lines.append(f"The hooks run: {head} hook <client> <event>")
+            shown = _without_password(head, settings)
+            lines.append(f"The hooks run: {shown} hook <client> <event>")
+            if settings.database_url:
+                lines.append(
+                    "On a shared Postgres the hooks stay quiet for now (they read the SQLite file "
+                    "only): recall and lessons come through the tools until they learn Postgres."
+                )
         if args.cursor_rules:
             path = install.write_rules(settings.cwd, _session_block_for(settings))
             data["cursor_rules"] = str(path)
@@ -473,6 +487,15 @@ def _init_hooks(args: argparse.Namespace, settings: Settings, data: dict[str, An
     except (OSError, ValueError) as exc:
         raise InvalidInput(f"could not update the client settings: {exc}") from exc
     return ("\n" + "\n".join(lines)) if lines else ""
+
+
+def _without_password(text: str, settings: Settings) -> str:
+    """`text` with the shared database URL's password masked, for what init prints."""
+    if not settings.database_url:
+        return text
+    from mcp_memory.storage.postgres.connect import describe_url
+
+    return text.replace(settings.database_url, describe_url(settings.database_url))
 
 
 def _session_block_for(settings: Settings) -> str:

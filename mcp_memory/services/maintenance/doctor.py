@@ -211,7 +211,10 @@ async def _postgres_checks(url: str) -> list[Check]:
             "" if facts.schema_version == latest else "an administrator runs `mcp-memory team setup` again",
         ),
         Check(
-            "pgvector", facts.pgvector is not None, facts.pgvector or "missing", "run `mcp-memory team setup`"
+            "pgvector",
+            facts.pgvector is not None,
+            facts.pgvector or "missing",
+            "" if facts.pgvector else "an administrator runs `mcp-memory team setup`",
         ),
         Check(
             "privacy",

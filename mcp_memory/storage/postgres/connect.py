@@ -14,6 +14,7 @@ __all__ = [
     "connect",
     "describe_url",
     "engine_version",
+    "probe",
     "psycopg_module",
     "unreachable",
 ]
@@ -66,6 +67,26 @@ def unreachable(url: str, exc: BaseException) -> DatabaseError:
     return DatabaseError(
         f"the database at {describe_url(url)} is unreachable: {reason}; nothing was changed."
     )
+
+
+_REFUSED = ("password authentication failed", "no password supplied", 'role "', "does not exist")
+
+
+def probe(url: str) -> None:
+    """Connect once, straight away, so a refusal says why (libpq's own words: a wrong password, a
+    missing ~/.pgpass entry, no such role or database) at once, instead of a pool's timeout."""
+    psycopg = psycopg_module()
+    try:
+        psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S).close()
+    except psycopg.OperationalError as exc:
+        reason = " ".join(str(exc).split())
+        if any(part in reason for part in _REFUSED):
+            raise DatabaseError(
+                f"the database at {describe_url(url)} refused the connection: {reason}. Check the role "
+                "and its password: in the URL, or in ~/.pgpass (chmod 600; its host field must match "
+                "the URL's host exactly, its line host:port:database:role:password). Nothing was changed."
+            ) from exc
+        raise unreachable(url, exc) from exc
 
 
 async def engine_version(source: Any) -> str:

@@ -26,6 +26,7 @@ from mcp_memory.storage.postgres.connect import (
     CONNECT_TIMEOUT_S,
     SCHEMA,
     describe_url,
+    probe,
     psycopg_module,
     unreachable,
 )
@@ -140,6 +141,7 @@ class PgDatabase:
         from psycopg_pool import ConnectionPool
 
         def start() -> Any:
+            probe(url)
             pool = ConnectionPool(
                 url,
                 min_size=1,

@@ -39,6 +39,7 @@ def group_role(database: str) -> str:
         plain = f"{plain[:32]}_{hashlib.sha256(database.encode()).hexdigest()[:8]}"
     return f"mcp_memory_members_{plain}"
 
+
 _V1 = """
 CREATE TABLE meta (
     key TEXT PRIMARY KEY,
