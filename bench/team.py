@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -42,7 +43,10 @@ from mcp_memory.services.transfer.migrate import copy_store
 async def measure(db: Path, url: str, questions: list[str], searches: int, stores: int) -> dict[str, Any]:
     """Fill the Postgres database from the file, then time both engines call by call."""
     folder = Path(tempfile.mkdtemp(prefix="mcp-memory-team-bench-"))
-    file_settings = Settings.load(env={}, db_path=db, data_dir=db.parent, project="bench")
+    copy = folder / "memory.db"  # the stores measured go into a copy, not perf.py's cached file
+    shutil.copyfile(db, copy)
+    db = copy
+    file_settings = Settings.load(env={}, db_path=db, data_dir=folder / "lite", project="bench")
     shared_settings = Settings.load(env={}, data_dir=folder, project="bench", database_url=url)
     warm_file(db)
     async with open_app(file_settings) as lite, open_app(shared_settings) as shared:
@@ -71,6 +75,7 @@ async def measure(db: Path, url: str, questions: list[str], searches: int, store
                 await store_memory(app, f"{question} (noted by the {name} run, {n})")
                 times[name]["store"].append(time.perf_counter() - t0)
         count = int(await shared.db.scalar("SELECT count(*) FROM memories"))
+    shutil.rmtree(folder, ignore_errors=True)
     return {"times": times, "fill": fill, "copied": migrated.result.imported, "count": count}
 
 

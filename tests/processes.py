@@ -23,9 +23,11 @@ from mcp import Client, StdioServerParameters
 from mcp_memory.storage.connection import connect_plain
 
 
-def server_env(db: Path) -> dict[str, str]:
+def server_env(db: Path | str) -> dict[str, str]:
+    """A server's environment for the store `db`: a SQLite file, or a shared Postgres's URL."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MCP_MEMORY_")}
-    env.update(MCP_MEMORY_DB=str(db), MCP_MEMORY_PROJECT="soak", MCP_MEMORY_LOG_LEVEL="ERROR")
+    where = {"MCP_MEMORY_DATABASE_URL": db} if isinstance(db, str) else {"MCP_MEMORY_DB": str(db)}
+    env.update(where, MCP_MEMORY_PROJECT="soak", MCP_MEMORY_LOG_LEVEL="ERROR")
     return env
 
 
@@ -40,7 +42,7 @@ class Ledger:
 
 
 async def client_writer(
-    db: Path, name: str, ledger: Ledger, *, rounds: int | None = None, until: float | None = None
+    db: Path | str, name: str, ledger: Ledger, *, rounds: int | None = None, until: float | None = None
 ) -> None:
     """One server process: store, update, delete and search for a fixed number of `rounds` (tests: the
     same work however slow the machine) or until `until` (monotonic time; the soak benchmark)."""
@@ -80,7 +82,7 @@ async def client_writer(
             i += 1
 
 
-def cli_writer(db: Path, count: int, ledger: Ledger) -> None:
+def cli_writer(db: Path | str, count: int, ledger: Ledger) -> None:
     """The CLI storing memories (each call its own process) while the servers write."""
     for i in range(count):
         text = f"the command line stored memory {i}"
@@ -99,7 +101,7 @@ def cli_writer(db: Path, count: int, ledger: Ledger) -> None:
 
 
 async def run_writers(
-    db: Path,
+    db: Path | str,
     *,
     rounds: int | None = None,
     seconds: float | None = None,
@@ -155,6 +157,32 @@ def check_database(db: Path, ledger: Ledger) -> list[str]:
     return problems
 
 
+def check_postgres(url: str, ledger: Ledger) -> list[str]:
+    """`check_database` for a shared Postgres (read as the member who wrote): every acknowledged write
+    there as acknowledged, and the vectors in step with the memories marked embedded (the keyword
+    entries are a generated column of the row: always in step)."""
+    import psycopg
+
+    problems: list[str] = []
+    with psycopg.connect(url, options="-c search_path=mcp_memory,public") as conn:
+        rows = {
+            f"m_{r[0]}": (r[1], r[2]) for r in conn.execute("SELECT id, content, deleted_at FROM memories")
+        }
+        for memory_id, text in ledger.content.items():
+            if memory_id not in rows:
+                problems.append(f"lost {memory_id}")
+            elif memory_id in ledger.deleted and rows[memory_id][1] is None:
+                problems.append(f"{memory_id} was deleted but is live")
+            elif rows[memory_id][0] != text:
+                problems.append(f"{memory_id} has {rows[memory_id][0]!r}, acknowledged {text!r}")
+        out_of_step = conn.execute(
+            "SELECT count(*) FROM memories WHERE (embedded = 1) != (embedding IS NOT NULL)"
+        ).fetchone()[0]
+        if out_of_step:
+            problems.append(f"{out_of_step} memories whose vector is not as their embedded flag says")
+    return problems
+
+
 def _send(proc: subprocess.Popen[bytes], message: dict[str, Any]) -> None:
     assert proc.stdin is not None
     proc.stdin.write((json.dumps(message) + "\n").encode())
@@ -191,7 +219,7 @@ def initialize(proc: subprocess.Popen[bytes]) -> None:
     _send(proc, {"jsonrpc": "2.0", "method": "notifications/initialized"})
 
 
-def crash_trial(db: Path, rng: random.Random, batch: int = 20) -> Ledger:
+def crash_trial(db: Path | str, rng: random.Random, batch: int = 20) -> Ledger:
     """Start a server, send batch stores one after another, kill -9 it at a random moment, and return
     what it had acknowledged before dying."""
     ledger = Ledger()

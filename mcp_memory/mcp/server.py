@@ -200,7 +200,7 @@ def build_server(
     server = MemoryServer(
         name="mcp-memory",
         title="mcp-memory",
-        description="Long-term memory for AI coding agents: local, one SQLite file, hybrid search.",
+        description="Long-term memory for AI coding agents: hybrid search over a local SQLite file or a shared team Postgres.",
         instructions=INSTRUCTIONS,
         version=__version__,
         lifespan=lifespan,

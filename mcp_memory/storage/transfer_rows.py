@@ -33,11 +33,10 @@ __all__ = [
     "all_steps",
     "all_tags",
     "all_versions",
-    "deleted_memory_keys",
     "episode_started_near",
     "insert_episode_row",
     "insert_memory_row",
-    "live_memory_keys",
+    "memory_keys",
 ]
 
 
@@ -182,24 +181,16 @@ def _keys(rows: Sequence[Any]) -> list[MemoryKey]:
     return [MemoryKey(int(r[0]), str(r[1]), str(r[2]), float(r[3])) for r in rows]
 
 
-async def deleted_memory_keys(source: QuerySource) -> list[MemoryKey]:
-    """The keys of every deleted memory (one read: no index covers deleted memories)."""
-    return _keys(
-        await source.fetchall(
-            f"SELECT id, project, content_hash, created_at FROM memories WHERE NOT ({LIVE})"
-        )
+async def memory_keys(source: QuerySource) -> tuple[list[MemoryKey], list[MemoryKey]]:
+    """The keys of every live memory and of every deleted one, in one read: an import then checks
+    each record in memory, not with a query per record (which, inside the import's own transaction
+    on a table its statistics still call empty, a planner may answer by scanning every row)."""
+    rows = await source.fetchall(
+        f"SELECT id, project, content_hash, created_at, CASE WHEN {LIVE} THEN 1 ELSE 0 END FROM memories"
     )
-
-
-async def live_memory_keys(source: QuerySource, project: str, content_hash: str) -> list[MemoryKey]:
-    """The keys of the live memories in `project` whose content has this hash."""
-    return _keys(
-        await source.fetchall(
-            f"SELECT id, project, content_hash, created_at FROM memories "
-            f"WHERE project = ? AND content_hash = ? AND {LIVE}",
-            (project, content_hash),
-        )
-    )
+    live = _keys([r for r in rows if r[4]])
+    gone = _keys([r for r in rows if not r[4]])
+    return live, gone
 
 
 async def episode_started_near(

@@ -153,22 +153,34 @@ def _memory_row(record: Record, now: float, visibility: str) -> MemoryImport:
     )
 
 
-async def _deleted_memories(conn: Transaction) -> dict[tuple[str, str], list[MemoryKey]]:
-    """Deleted memories by (project, content hash): one read, since no index covers them."""
-    found: dict[tuple[str, str], list[MemoryKey]] = {}
-    for key in await transfer_rows.deleted_memory_keys(conn):
-        found.setdefault((key.project, key.content_hash), []).append(key)
-    return found
+@dataclass(slots=True)
+class _Stored:
+    """The store's memories by (project, content hash), live and deleted: read once, then kept up
+    to date with what the import writes, so a file holding the same memory twice stores it once."""
+
+    live: dict[tuple[str, str], list[MemoryKey]] = field(default_factory=dict)
+    gone: dict[tuple[str, str], list[MemoryKey]] = field(default_factory=dict)
+
+    def add(self, key: MemoryKey, *, live: bool) -> None:
+        (self.live if live else self.gone).setdefault((key.project, key.content_hash), []).append(key)
 
 
-async def _present_memory(
-    conn: Transaction, row: MemoryImport, deleted: Mapping[tuple[str, str], list[MemoryKey]]
-) -> int | None:
+async def _stored_memories(conn: Transaction) -> _Stored:
+    stored = _Stored()
+    live, gone = await transfer_rows.memory_keys(conn)
+    for key in live:
+        stored.add(key, live=True)
+    for key in gone:
+        stored.add(key, live=False)
+    return stored
+
+
+def _present_memory(row: MemoryImport, stored: _Stored) -> int | None:
     """The id of the memory `row` already is in the store (see the module's notes), or None."""
-    live = await transfer_rows.live_memory_keys(conn, row.project, row.content_hash)
+    live = stored.live.get((row.project, row.content_hash), [])
     if live and row.deleted_at is None:
         return live[0].rowid
-    same_text = [*live, *deleted.get((row.project, row.content_hash), [])]
+    same_text = [*live, *stored.gone.get((row.project, row.content_hash), [])]
     return next((key.rowid for key in same_text if abs(key.created_at - row.created_at) < _SAME_TIME), None)
 
 
@@ -182,7 +194,7 @@ async def _restore_memories(
 ) -> _MemoryIds:
     ids = _MemoryIds()
     tally = done.counts["memories"]
-    deleted = await _deleted_memories(conn)
+    stored = await _stored_memories(conn)
     indexed: list[int] = []
     vector_rows: list[tuple[int, bytes, str, str, float]] = []
     for number, record in records:
@@ -190,12 +202,14 @@ async def _restore_memories(
         if not 0 <= row.importance <= 1:
             done.problems.append(f"line {number}: importance {row.importance} is out of range")
             continue
-        present = await _present_memory(conn, row, deleted)
+        present = _present_memory(row, stored)
         if present is not None:
             ids.rowids[record["id"]] = present
             tally.present += 1
             continue
         rowid = await transfer_rows.insert_memory_row(conn, row, parse_id(str(record["id"])))
+        key = MemoryKey(rowid, row.project, row.content_hash, row.created_at)
+        stored.add(key, live=row.deleted_at is None)
         ids.rowids[record["id"]] = rowid
         ids.written.add(record["id"])
         tally.added += 1

@@ -82,6 +82,9 @@ CREATE INDEX memories_pending ON memories(id) WHERE embedded = 0 AND deleted_at 
 CREATE INDEX memories_by_owner ON memories(owner, visibility);
 CREATE INDEX memories_search ON memories USING gin (search);
 CREATE INDEX memories_embedding ON memories USING hnsw (embedding vector_cosine_ops);
+-- The vector stays in the row (out of line only when the row would not fit a page): an exact scan,
+-- and the re-scoring of a few hundred candidates, then read no TOAST table.
+ALTER TABLE memories ALTER COLUMN embedding SET STORAGE MAIN;
 
 -- The vectors as the family modules read them (memory id, vector), under the reader's own policies.
 CREATE VIEW memory_vectors WITH (security_invoker = true) AS
