@@ -281,3 +281,22 @@ async def test_memories_stored_after_an_import_get_new_ids(tmp_path: Path, app: 
     episode = await start_episode(app, "after the import")
     assert episode != "e_1"
     assert (await get_memories(app, [fresh.id])).memories[0].content == "stored after the import"
+
+
+async def test_a_file_holding_one_memory_twice_stores_it_once(app: App) -> None:
+    """Two records of the same live text in one project (another tool's merge of two exports) become
+    one memory; the second counts as present."""
+    header = {"type": "header", "format": "mcp-memory", "version": 1}
+    same = {"type": "memory", "content": "the build cache lives in /var/cache/ci", "project": "ops"}
+    lines = [
+        header,
+        {**same, "id": "m_1"},
+        {**same, "id": "m_2", "created_at": "2026-01-02T00:00:00.000000Z"},
+    ]
+    path = app.settings.data_dir / "twice.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    result = await import_memories(app, str(path), access=user_access(app))
+    assert (result.imported, result.present.get("memories")) == (1, 1)
+    found = await search_memories(app, "build cache", project="ops", mode="keyword")
+    assert len(found.hits) == 1
