@@ -161,6 +161,29 @@ def test_the_statistics_views_hide_private_rows(team: dict[str, str]) -> None:
     assert all("bluefin" not in str(r[0]).lower() for r in rows)
 
 
+def test_the_word_counting_functions_count_only_what_the_caller_may_read(team: dict[str, str]) -> None:
+    """The schema's counting functions (which run as the schema's owner, so the GIN index serves
+    them) count the team's rows and the caller's own private ones: Bob's count of a word only
+    Alice's private memory holds is 0, hers is 1; the live counts differ by her private memory; the
+    functions answer counts for any text given, and nothing else."""
+    _store(team["alice"], PRIVATE_TEXT, "private")
+    _store(team["alice"], "the team builds with ninja", "team")
+    counts = "SELECT stem, n FROM visible_stem_counts(ARRAY['bluefin', 'ninja', 'x'' OR 1=1 --'])"
+    with _as(team["bob"]) as conn:
+        assert dict(conn.execute(counts).fetchall()) == {"bluefin": 0, "ninja": 1, "x' OR 1=1 --": 0}
+        assert conn.execute("SELECT visible_live_count()").fetchone()[0] == 1
+    with _as(team["alice"]) as conn:
+        assert dict(conn.execute(counts).fetchall())["bluefin"] == 1
+        assert conn.execute("SELECT visible_live_count()").fetchone()[0] == 2
+    with psycopg.connect(team["admin"], autocommit=True) as conn:
+        conn.execute("CREATE ROLE outsider LOGIN PASSWORD 'outsider-pw'")
+    database = team["database"]
+    outsider = team["admin"].replace("postgres:@", "outsider:outsider-pw@", 1)
+    assert database in outsider
+    with _as(outsider) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute("SELECT mcp_memory.visible_live_count()").fetchone()
+
+
 def test_a_member_name_must_be_a_plain_role_name(team: dict[str, str]) -> None:
     """A name that would need quoting is refused with what to use instead, and no role is made."""
     with pytest.raises(InvalidInput, match="plain role name"):

@@ -308,6 +308,27 @@ GRANT UPDATE (content, content_hash, kind, importance, metadata, project, pinned
 GRANT UPDATE (task, context, preconditions, project, tags, outcome, reward, lesson, reflection,
     lesson_memory_id, completed_at, embedding, embedding_model, visibility) ON episodes TO {group};
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {group};
+
+-- The word statistics the relevance needs, over the rows the caller may read (the team's, and
+-- their own private ones). Under row-level security a member's own query cannot use the GIN index
+-- for them (full-text matching is not a leakproof operator, so Postgres filters after the policy,
+-- scanning every row); these run as the schema's owner, so the index serves them, and apply the
+-- privacy rule themselves. They take lexemes and answer counts, never a row or a text.
+CREATE INDEX memories_live_by_reader ON memories(visibility, owner) WHERE deleted_at IS NULL;
+CREATE FUNCTION visible_stem_counts(stems TEXT[]) RETURNS TABLE(stem TEXT, n BIGINT)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = {schema}, pg_catalog AS $$
+    SELECT s, (SELECT count(*) FROM memories m
+               WHERE m.search @@ quote_literal(s)::tsquery AND m.deleted_at IS NULL
+                 AND (m.visibility = 'team' OR m.owner = session_user))
+    FROM unnest(stems) AS s
+$$;
+CREATE FUNCTION visible_live_count() RETURNS BIGINT
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = {schema}, pg_catalog AS $$
+    SELECT count(*) FROM memories m
+    WHERE m.deleted_at IS NULL AND (m.visibility = 'team' OR m.owner = session_user)
+$$;
+REVOKE ALL ON FUNCTION visible_stem_counts(TEXT[]), visible_live_count() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION visible_stem_counts(TEXT[]), visible_live_count() TO {group};
 """
 
 

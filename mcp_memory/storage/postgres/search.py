@@ -32,13 +32,9 @@ _LEXEMES = (
     "SELECT w.ord, lexeme FROM unnest(?::text[]) WITH ORDINALITY AS w(word, ord), "
     "unnest(tsvector_to_array(to_tsvector('english', w.word))) AS lexeme ORDER BY w.ord"
 )
-#: The live memories (those the connecting member can see: row-level security applies).
-LIVE_ROWS = "SELECT count(*) FROM memories WHERE deleted_at IS NULL"
-
-
-def _query(stems: Sequence[str]) -> str:
-    """A tsquery text matching any of `stems` (already lexemes: each quoted, none stemmed again)."""
-    return " | ".join("'" + s.replace("'", "''") + "'" for s in stems)
+#: The live memories the connecting member can see (the team's and their own; the schema's function
+#: counts them with an index, where the member's own query would scan under the row policies).
+LIVE_ROWS = "SELECT visible_live_count()"
 
 
 async def word_stems(source: QuerySource, words: Sequence[str]) -> dict[str, tuple[str, ...]]:
@@ -58,16 +54,16 @@ async def word_stems(source: QuerySource, words: Sequence[str]) -> dict[str, tup
 async def stem_counts(
     source: QuerySource, stems: Sequence[str], *, with_rows: bool
 ) -> tuple[dict[str, int], int | None]:
-    """How many live memories hold each of `stems` (the GIN index answers), and, `with_rows`, how
-    many live memories there are; one trip."""
-    statements: list[tuple[str, Sequence[Any]]] = [
-        ("SELECT count(*) FROM memories WHERE search @@ ?::tsquery AND deleted_at IS NULL", [_query([stem])])
-        for stem in stems
-    ]
+    """How many live memories the member can read hold each of `stems`, and, `with_rows`, how many
+    live memories they can read; one trip. The schema's functions count (with the GIN index, and the
+    privacy rule applied there: `schema.py`)."""
+    statements: list[tuple[str, Sequence[Any]]] = []
+    if stems:
+        statements.append(("SELECT stem, n FROM visible_stem_counts(?::text[])", [list(stems)]))
     if with_rows:
         statements.append((LIVE_ROWS, ()))
     results = await source.fetch_many(statements) if statements else []
-    counts = {stem: int(rows[0][0]) for stem, rows in zip(stems, results, strict=False)}
+    counts = {str(r[0]): int(r[1]) for r in results[0]} if stems else {}
     return counts, int(results[-1][0][0]) if with_rows else None
 
 
