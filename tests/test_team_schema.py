@@ -161,18 +161,23 @@ def test_the_statistics_views_hide_private_rows(team: dict[str, str]) -> None:
     assert all("bluefin" not in str(r[0]).lower() for r in rows)
 
 
-def test_the_word_counting_functions_count_only_what_the_caller_may_read(team: dict[str, str]) -> None:
-    """The schema's counting functions (which run as the schema's owner, so the GIN index serves
-    them) count the team's rows and the caller's own private ones: Bob's count of a word only
-    Alice's private memory holds is 0, hers is 1; the live counts differ by her private memory; the
-    functions answer counts for any text given, and nothing else."""
+def test_the_keyword_functions_answer_only_what_the_caller_may_read(team: dict[str, str]) -> None:
+    """The schema's keyword functions (which run as the schema's owner, so the GIN index serves
+    them) see the team's rows and the caller's own private ones: Bob's count of a word only Alice's
+    private memory holds is 0, hers is 1; the live counts and the matches differ by her private
+    memory; text given as a stem is only ever a stem; an outsider may not call them."""
     _store(team["alice"], PRIVATE_TEXT, "private")
     _store(team["alice"], "the team builds with ninja", "team")
     counts = "SELECT stem, n FROM visible_stem_counts(ARRAY['bluefin', 'ninja', 'x'' OR 1=1 --'])"
     with _as(team["bob"]) as conn:
         assert dict(conn.execute(counts).fetchall()) == {"bluefin": 0, "ninja": 1, "x' OR 1=1 --": 0}
         assert conn.execute("SELECT visible_live_count()").fetchone()[0] == 1
+        matches = (
+            "SELECT id FROM visible_keyword_matches(to_tsquery('bluefin | ninja'), to_tsquery('bluefin'))"
+        )
+        assert len(conn.execute(matches).fetchall()) == 1  # the team memory only
     with _as(team["alice"]) as conn:
+        assert len(conn.execute(matches).fetchall()) == 2
         assert dict(conn.execute(counts).fetchall())["bluefin"] == 1
         assert conn.execute("SELECT visible_live_count()").fetchone()[0] == 2
     with psycopg.connect(team["admin"], autocommit=True) as conn:

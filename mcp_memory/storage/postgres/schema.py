@@ -327,8 +327,20 @@ CREATE FUNCTION visible_live_count() RETURNS BIGINT
     SELECT count(*) FROM memories m
     WHERE m.deleted_at IS NULL AND (m.visibility = 'team' OR m.owner = session_user)
 $$;
-REVOKE ALL ON FUNCTION visible_stem_counts(TEXT[]), visible_live_count() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION visible_stem_counts(TEXT[]), visible_live_count() TO {group};
+-- The keyword stage's matches, for the same reason: the live rows the caller may read that match
+-- `matching`, each with its cover-density rank on `ranking`; ids and ranks only (the caller joins
+-- them to the rows it reads under the policies, and filters and orders there).
+CREATE FUNCTION visible_keyword_matches(matching TSQUERY, ranking TSQUERY)
+    RETURNS TABLE(id BIGINT, score REAL)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = {schema}, pg_catalog AS $$
+    SELECT m.id, ts_rank_cd(m.search, ranking) FROM memories m
+    WHERE m.search @@ matching AND m.deleted_at IS NULL
+      AND (m.visibility = 'team' OR m.owner = session_user)
+$$;
+REVOKE ALL ON FUNCTION visible_stem_counts(TEXT[]), visible_live_count(),
+    visible_keyword_matches(TSQUERY, TSQUERY) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION visible_stem_counts(TEXT[]), visible_live_count(),
+    visible_keyword_matches(TSQUERY, TSQUERY) TO {group};
 """
 
 

@@ -91,10 +91,13 @@ async def keyword_candidates(
     where, params = flt.sql("m")
     order = "m.id DESC" if newest else "score DESC, m.id"
     every = [*rare, *common]
+    # The matches come from the schema's function (the GIN index serves it; the member's own query
+    # could not use it under the row policies: `schema.py`), joined to the rows the member reads.
     rows = await source.fetchall(
-        f"SELECT m.id, ts_rank_cd(m.search, {any_word_query(every)}) AS score FROM memories m "
-        f"WHERE m.search @@ {any_word_query(rare)} AND {where} ORDER BY {order} LIMIT ?",
-        [*every, *rare, *params, n],
+        f"SELECT m.id, h.score FROM visible_keyword_matches({any_word_query(rare)}, "
+        f"{any_word_query(every)}) AS h JOIN memories m ON m.id = h.id "
+        f"WHERE {where} ORDER BY {order} LIMIT ?",
+        [*rare, *every, *params, n],
     )
     return {int(r[0]): float(r[1]) for r in rows}
 
