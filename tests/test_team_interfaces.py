@@ -120,3 +120,22 @@ async def test_the_mcp_server_on_a_team_database(tmp_path: Path, postgres: Postg
         assert mine is not None
         assert [r["content"] for r in theirs["results"]] == ["the launch is planned for march"]
         assert "the launch codename is BLUEFIN" in [r["content"] for r in mine["results"]]
+
+
+def test_team_setup_and_add_on_the_command_line(tmp_path: Path, postgres: PostgresServer) -> None:
+    """`team setup` then `team add` as the administrator: the new member's password is printed once
+    with their URL and .pgpass line; adding them again keeps the password and says so; the admin's
+    password is never printed."""
+    admin = postgres.url(postgres.new_database(), "postgres", "admin-secret")
+    setup = _cli(tmp_path, admin, "team", "setup")
+    assert setup.returncode == 0, setup.stderr
+    assert "applied schema steps 1" in setup.stdout
+    added = _cli(tmp_path, admin, "team", "add", "carol")
+    assert added.returncode == 0, added.stderr
+    assert "Added member carol with password " in added.stdout
+    assert "Their URL: postgresql://carol@" in added.stdout
+    assert ":carol:" in added.stdout.split("~/.pgpass line (chmod 600): ", 1)[1]
+    again = _cli(tmp_path, admin, "team", "add", "carol")
+    assert "Updated member carol (password unchanged)" in again.stdout
+    assert "with password" not in again.stdout
+    assert "admin-secret" not in setup.stdout + added.stdout + again.stdout

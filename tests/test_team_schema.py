@@ -281,3 +281,16 @@ def test_group_roles_are_plain_names_one_per_database() -> None:
     assert len(folded) == 3
     assert all(len(name) <= 63 and name.replace("_", "").isalnum() for name in folded)
     assert len(group_role("x" * 63)) <= 63
+
+
+def test_a_members_url_and_pgpass_line_from_the_admin_url() -> None:
+    """`team add` prints the member's URL (the admin's without its credentials) and a .pgpass line
+    libpq reads (':' and '\\' escaped; any host for a Unix socket)."""
+    from mcp_memory.storage.postgres.connect import member_url, pgpass_line
+
+    url = member_url("postgresql://admin:pw@db.example.com:6543/memory?sslmode=require", "alice")
+    assert url == "postgresql://alice@db.example.com:6543/memory?sslmode=require"
+    assert pgpass_line(url, "a:b\\c") == "db.example.com:6543:memory:alice:a\\:b\\\\c"
+    socket = member_url("postgresql://postgres@/memory?host=/tmp/pg", "bob")
+    assert socket == "postgresql://bob@/memory?host=/tmp/pg"
+    assert pgpass_line(socket, "pw") == "*:5432:memory:bob:pw"

@@ -658,12 +658,19 @@ def cmd_team(args: argparse.Namespace, settings: Settings) -> Output:
     if not args.name:
         raise InvalidInput("name the member to add: `mcp-memory team add alice --database-url ...`.")
     member = add_team_member(admin_url, args.name, args.password)
+    from mcp_memory.storage.postgres.connect import member_url, pgpass_line
+
     made = "Added member" if member.created else "Updated member"
-    password = f" with password {member.password}" if member.password else ""
-    return Output(
-        member,
-        f"{made} {member.name}{password} at {where}; they connect as the role {member.name}.",
-    )
+    password = f" with password {member.password} (shown once)" if member.password else ""
+    unchanged = "" if member.created or args.password else " (password unchanged)"
+    url = member_url(admin_url or "", member.name)
+    lines = [
+        f"{made} {member.name}{password}{unchanged} at {where}; they connect as the role {member.name}.",
+        f"Their URL: {url}",
+    ]
+    if member.password:
+        lines.append(f"Their ~/.pgpass line (chmod 600): {pgpass_line(url, member.password)}")
+    return Output(member, "\n".join(lines))
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> Output:

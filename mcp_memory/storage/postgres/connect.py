@@ -14,6 +14,8 @@ __all__ = [
     "connect",
     "describe_url",
     "engine_version",
+    "member_url",
+    "pgpass_line",
     "probe",
     "psycopg_module",
     "unreachable",
@@ -67,6 +69,28 @@ def unreachable(url: str, exc: BaseException) -> DatabaseError:
     return DatabaseError(
         f"the database at {describe_url(url)} is unreachable: {reason}; nothing was changed."
     )
+
+
+def member_url(admin_url: str, member: str) -> str:
+    """`admin_url` for the role `member`, without a password (the member keeps theirs in ~/.pgpass)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(admin_url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{member}@{host}"))
+
+
+def pgpass_line(url: str, password: str) -> str:
+    """The ~/.pgpass line for `url`'s role and `password` (':' and '\\' escaped, as libpq reads them)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    host = parts.hostname or query.get("host", ["localhost"])[0]
+    if host.startswith("/"):  # a Unix socket: libpq names the default folder 'localhost', others by path
+        host = "*"
+    fields = [host, str(parts.port or 5432), parts.path.lstrip("/") or "*", parts.username or "*", password]
+    return ":".join(f.replace("\\", "\\\\").replace(":", "\\:") for f in fields)
 
 
 _REFUSED = ("password authentication failed", "no password supplied", 'role "', "does not exist")
