@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
-from mcp_memory.errors import InvalidInput
+from mcp_memory.errors import InvalidInput, NotFound
 from mcp_memory.services.app import App, open_app
+from mcp_memory.services.graph.entities import query_graph, upsert_graph
 from mcp_memory.services.memories.store import get_memories, store_memory
 from mcp_memory.services.search.hybrid import search_memories
 from mcp_memory.services.transfer.exporting import export_records
@@ -93,17 +94,22 @@ async def test_the_file_into_postgres_and_back_loses_nothing(
 async def test_a_migration_is_private_to_its_member_unless_asked(
     tmp_path: Path, postgres: PostgresServer
 ) -> None:
-    """Alice's migrated memories are hers alone by default; Bob's, migrated with team visibility, are
-    everyone's. Each is owned by (and names) the member who migrated it."""
+    """Alice's migrated memories are hers alone by default, and her knowledge graph stays out of the
+    team's shared graph; Bob's, migrated with team visibility, are everyone's. Each is owned by (and
+    names) the member who migrated it."""
     urls = _team(postgres)
     async with _sqlite_app(tmp_path / "a") as mine, _sqlite_app(tmp_path / "b") as his:
         await store_memory(mine, "alice keeps her ssh keys in a hardware token")
+        await upsert_graph(mine, [{"name": "YubiKey", "type": "device", "observations": ["alice's 5C"]}], [])
         await store_memory(his, "the team deploys with the release script on fridays")
         async with (
             _postgres_app(urls["alice"], tmp_path / "alice") as alice,
             _postgres_app(urls["bob"], tmp_path / "bob") as bob,
         ):
-            await copy_store(mine, alice, visibility="private")
+            private = await copy_store(mine, alice, visibility="private")
+            assert any("knowledge graph (1 entities" in p for p in private.result.problems)
+            with pytest.raises(NotFound):
+                await query_graph(bob, name="YubiKey")
             await copy_store(his, bob, visibility="team")
             bob_sees = await search_memories(bob, "ssh keys hardware token deploys", min_relevance=0)
             assert [h.memory.content for h in bob_sees.hits] == [

@@ -127,15 +127,16 @@ def test_team_setup_and_add_on_the_command_line(tmp_path: Path, postgres: Postgr
     with their URL and .pgpass line; adding them again keeps the password and says so; the admin's
     password is never printed."""
     admin = postgres.url(postgres.new_database(), "postgres", "admin-secret")
+    name = f"member_{os.urandom(4).hex()}"  # roles are the whole server's: a name no test used
     setup = _cli(tmp_path, admin, "team", "setup")
     assert setup.returncode == 0, setup.stderr
     assert "applied schema steps 1" in setup.stdout
-    added = _cli(tmp_path, admin, "team", "add", "carol")
+    added = _cli(tmp_path, admin, "team", "add", name)
     assert added.returncode == 0, added.stderr
-    assert "Added member carol with password " in added.stdout
-    assert "Their URL: postgresql://carol@" in added.stdout
-    assert ":carol:" in added.stdout.split("~/.pgpass line (chmod 600): ", 1)[1]
-    again = _cli(tmp_path, admin, "team", "add", "carol")
-    assert "Updated member carol (password unchanged)" in again.stdout
+    assert f"Added member {name} with password " in added.stdout
+    assert f"Their URL: postgresql://{name}@" in added.stdout
+    assert f":{name}:" in added.stdout.split("~/.pgpass line (chmod 600): ", 1)[1]
+    again = _cli(tmp_path, admin, "team", "add", name)
+    assert f"Updated member {name} (password unchanged)" in again.stdout
     assert "with password" not in again.stdout
     assert "admin-secret" not in setup.stdout + added.stdout + again.stdout

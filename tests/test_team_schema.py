@@ -189,6 +189,20 @@ def test_the_keyword_functions_answer_only_what_the_caller_may_read(team: dict[s
         conn.execute("SELECT mcp_memory.visible_live_count()").fetchone()
 
 
+def test_the_keyword_functions_ignore_a_members_temporary_tables(team: dict[str, str]) -> None:
+    """A member's temporary table named `memories` (searched before the schema for unqualified
+    names) does not stand in for ours inside the functions that run as the schema's owner; a stem
+    with a backslash or a quote is counted, not parsed; the applied steps are setup's alone."""
+    _store(team["alice"], "the team builds with ninja", "team")
+    with _as(team["bob"]) as conn:
+        conn.execute("CREATE TEMP TABLE memories (id BIGINT, deleted_at FLOAT, visibility TEXT, owner TEXT)")
+        assert conn.execute("SELECT visible_live_count()").fetchone()[0] == 1
+        stems = "SELECT stem, n FROM visible_stem_counts(ARRAY[E'a\\\\b', 'o''brien', 'ninja'])"
+        assert dict(conn.execute(stems).fetchall()) == {"a\\b": 0, "o'brien": 0, "ninja": 1}
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("INSERT INTO mcp_memory.schema_migrations VALUES (2, 'x', 'y', 0)")
+
+
 def test_a_member_name_must_be_a_plain_role_name(team: dict[str, str]) -> None:
     """A name that would need quoting is refused with what to use instead, and no role is made."""
     with pytest.raises(InvalidInput, match="plain role name"):
@@ -294,3 +308,22 @@ def test_a_members_url_and_pgpass_line_from_the_admin_url() -> None:
     socket = member_url("postgresql://postgres@/memory?host=/tmp/pg", "bob")
     assert socket == "postgresql://bob@/memory?host=/tmp/pg"
     assert pgpass_line(socket, "pw") == "*:5432:memory:bob:pw"
+
+
+def test_doctor_tells_a_role_that_reads_every_row_from_a_member(team: dict[str, str]) -> None:
+    """The administrator who set the database up owns its tables (and here is a superuser): the
+    facts doctor reports say it bypasses the row policies; a member is held to them."""
+    import anyio
+
+    from mcp_memory.storage.postgres.database import PgDatabase
+    from mcp_memory.storage.postgres.team import postgres_facts
+
+    async def facts(url: str) -> bool:
+        db = await PgDatabase.open(url)
+        try:
+            return (await postgres_facts(db)).bypasses_policies
+        finally:
+            await db.close()
+
+    assert anyio.run(facts, team["admin"]) is True
+    assert anyio.run(facts, team["alice"]) is False

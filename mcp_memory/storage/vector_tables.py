@@ -5,8 +5,12 @@ builds the index's reads and writes on top)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from mcp_memory.errors import DatabaseError
+from mcp_memory.storage.query import POSTGRES
 
 if TYPE_CHECKING:
     from mcp_memory.storage.query import QuerySource, Transaction
@@ -49,8 +53,25 @@ async def read_meta(source: QuerySource) -> VectorIndexInfo | None:
         model=values.get("embedding_model", ""),
         dim=int(values.get("embedding_dim", "0")),
         checksum=values.get("embedding_checksum", ""),
-        table=values["vec_table"],
+        table=checked_table(values["vec_table"], source.dialect),
     )
+
+
+_OUR_TABLES = re.compile(r"^memories_vec(_[0-9]{1,9})?$")
+
+
+def checked_table(name: str, dialect: str) -> str:
+    """The vector table's name as recorded, once it is one this program makes: it is pasted into
+    SQL. On a shared Postgres, whose `meta` every member may write, the name is never read from it
+    (the vectors are the memory row's column, seen through one fixed view)."""
+    if dialect == POSTGRES:
+        return "memory_vectors"
+    if not _OUR_TABLES.match(name):
+        raise DatabaseError(
+            f"the vector table recorded in the database ({name[:40]!r}) is not one mcp-memory makes; "
+            "another tool changed the meta table. Restore a backup, or run `mcp-memory reindex`."
+        )
+    return name
 
 
 #: Change-log entries kept; a process further behind than this reloads its codes.

@@ -26,6 +26,7 @@ from mcp_memory.storage.vector_tables import (
     CHANGES_KEPT,
     VectorIndexInfo,
     activate_vector_table,
+    checked_table,
     codes_table,
     create_vector_table,
     drop_leftover_vector_table,
@@ -195,7 +196,7 @@ async def rescore(
 async def live_table(conn: Transaction) -> str | None:
     """The live vec0 table's name as recorded, read inside the caller's transaction."""
     rows = list(await conn.execute_fetchall("SELECT value FROM meta WHERE key = 'vec_table'"))
-    return str(rows[0][0]) if rows else None
+    return checked_table(str(rows[0][0]), conn.dialect) if rows else None
 
 
 async def forget_vector(conn: Transaction, memory_id: int) -> None:

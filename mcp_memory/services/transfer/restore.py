@@ -38,7 +38,7 @@ from mcp_memory.storage.episodes import Step, insert_steps
 from mcp_memory.storage.ids import parse_id
 from mcp_memory.storage.keyword_rows import sync_keyword_index_many
 from mcp_memory.storage.memories import set_tags
-from mcp_memory.storage.query import Transaction
+from mcp_memory.storage.query import POSTGRES, Transaction
 from mcp_memory.storage.transfer_rows import EpisodeImport, MemoryImport, MemoryKey
 from mcp_memory.storage.vectors import VectorIndexInfo, write_vectors
 
@@ -123,9 +123,18 @@ async def restore_records(
     done = Restored()
     ids = await _restore_memories(conn, by_type.get("memory", []), done, vectors, now, visibility)
     await _restore_versions(conn, by_type.get("version", []), ids, done)
-    names = await _restore_entities(conn, by_type.get("entity", []), done, now)
-    await _restore_relations(conn, by_type.get("relation", []), names, done, now)
-    await _restore_links(conn, by_type.get("link", []), ids, names, done)
+    if conn.dialect == POSTGRES and visibility == "private" and by_type.get("entity"):
+        # A shared database's knowledge graph is the team's (entities and observations have no
+        # owner): private memories must not bring their graph with them.
+        done.problems.append(
+            f"the knowledge graph ({len(by_type['entity'])} entities, "
+            f"{len(by_type.get('relation', []))} relations) was left out: on a shared database the "
+            "graph is the whole team's; import or migrate with visibility team to share it"
+        )
+    else:
+        names = await _restore_entities(conn, by_type.get("entity", []), done, now)
+        await _restore_relations(conn, by_type.get("relation", []), names, done, now)
+        await _restore_links(conn, by_type.get("link", []), ids, names, done)
     await _restore_episodes(conn, by_type.get("episode", []), ids, done, now, visibility)
     await _restore_rules(conn, by_type.get("lifecycle_rule", []), done, now)
     return done

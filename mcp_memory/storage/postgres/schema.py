@@ -313,18 +313,21 @@ GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {group};
 -- their own private ones). Under row-level security a member's own query cannot use the GIN index
 -- for them (full-text matching is not a leakproof operator, so Postgres filters after the policy,
 -- scanning every row); these run as the schema's owner, so the index serves them, and apply the
--- privacy rule themselves. They take lexemes and answer counts, never a row or a text.
+-- privacy rule themselves. They take lexemes and answer counts, never a row or a text. Their
+-- search_path ends with pg_temp and every table is named with its schema: a member's temporary
+-- table or view called `memories` must never stand in for ours inside them.
 CREATE INDEX memories_live_by_reader ON memories(visibility, owner) WHERE deleted_at IS NULL;
 CREATE FUNCTION visible_stem_counts(stems TEXT[]) RETURNS TABLE(stem TEXT, n BIGINT)
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = {schema}, pg_catalog AS $$
-    SELECT s, (SELECT count(*) FROM memories m
-               WHERE m.search @@ quote_literal(s)::tsquery AND m.deleted_at IS NULL
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, {schema}, pg_temp AS $$
+    SELECT s, (SELECT count(*) FROM {schema}.memories m
+               WHERE m.search @@ (chr(39) || replace(replace(s, chr(92), chr(92) || chr(92)), chr(39), chr(39) || chr(39)) || chr(39))::tsquery
+                 AND m.deleted_at IS NULL
                  AND (m.visibility = 'team' OR m.owner = session_user))
     FROM unnest(stems) AS s
 $$;
 CREATE FUNCTION visible_live_count() RETURNS BIGINT
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = {schema}, pg_catalog AS $$
-    SELECT count(*) FROM memories m
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, {schema}, pg_temp AS $$
+    SELECT count(*) FROM {schema}.memories m
     WHERE m.deleted_at IS NULL AND (m.visibility = 'team' OR m.owner = session_user)
 $$;
 -- The keyword stage's matches, for the same reason: the live rows the caller may read that match
@@ -332,8 +335,8 @@ $$;
 -- them to the rows it reads under the policies, and filters and orders there).
 CREATE FUNCTION visible_keyword_matches(matching TSQUERY, ranking TSQUERY)
     RETURNS TABLE(id BIGINT, score REAL)
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = {schema}, pg_catalog AS $$
-    SELECT m.id, ts_rank_cd(m.search, ranking) FROM memories m
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, {schema}, pg_temp AS $$
+    SELECT m.id, ts_rank_cd(m.search, ranking) FROM {schema}.memories m
     WHERE m.search @@ matching AND m.deleted_at IS NULL
       AND (m.visibility = 'team' OR m.owner = session_user)
 $$;
@@ -341,6 +344,9 @@ REVOKE ALL ON FUNCTION visible_stem_counts(TEXT[]), visible_live_count(),
     visible_keyword_matches(TSQUERY, TSQUERY) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION visible_stem_counts(TEXT[]), visible_live_count(),
     visible_keyword_matches(TSQUERY, TSQUERY) TO {group};
+-- The record of applied steps is setup's alone (a member who could write it could make a later
+-- setup skip a step).
+REVOKE INSERT, UPDATE, DELETE ON schema_migrations FROM {group};
 """
 
 

@@ -184,7 +184,11 @@ async def postgres_facts(source: Any) -> PostgresFacts:
     (role,), (version,), (vector,), (policies,) = await source.fetch_many(
         [
             (
-                "SELECT current_user, (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user)",
+                # A superuser, a role exempt from row security, or the tables' owner (row security
+                # is not forced on them) reads every row.
+                "SELECT current_user, (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user) "
+                "OR pg_has_role(current_user, (SELECT relowner FROM pg_class "
+                "WHERE oid = to_regclass('memories')), 'USAGE')",
                 (),
             ),
             ("SELECT coalesce(max(version), 0) FROM schema_migrations", ()),
