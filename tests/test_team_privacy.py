@@ -138,3 +138,19 @@ async def test_reading_a_memory_does_not_make_the_reader_its_author(members: tup
     memory = (await get_memories(alice, [stored.id])).memories[0]
     assert memory.access_count >= 1
     assert memory.updated_by == "alice"
+
+
+async def test_episodes_follow_the_visibility_setting_and_their_lesson_too(members: tuple[App, App]) -> None:
+    """With MCP_MEMORY_VISIBILITY=private, Alice's episode is hers alone, and so is the lesson memory
+    its completion stores; Bob sees neither."""
+    from mcp_memory.services.episodes.record import complete_episode, list_episodes, start_episode
+
+    alice, bob = members
+    alice.settings = alice.settings.replace(visibility="private")
+    episode = await start_episode(alice, "rotate the BLUEFIN signing key")
+    done = await complete_episode(alice, episode, "success", lesson="BLUEFIN keys rotate with the vault CLI")
+    assert episode not in [e.id for e in await list_episodes(bob, project="*")]
+    lessons = await search_memories(bob, "bluefin signing key vault", min_relevance=0, project="*")
+    assert lessons.hits == ()
+    mine = await search_memories(alice, "bluefin signing key vault", min_relevance=0, project="*")
+    assert done.lesson_memory_id in [h.memory.id for h in mine.hits]

@@ -13,12 +13,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mcp_memory.storage.query import QuerySource, Transaction
+from mcp_memory.storage.query import POSTGRES, QuerySource, Transaction
 
 __all__ = [
     "EpisodeRow",
     "Step",
     "completed_episodes",
+    "episode_visibility",
     "fetch_episode",
     "insert_episode",
     "insert_step",
@@ -110,14 +111,32 @@ async def insert_episode(
     project: str,
     tags: Sequence[str],
     started_at: float,
+    visibility: str = "team",
 ) -> int:
-    """A new open episode's row id."""
+    """A new open episode's row id (`visibility`: who may read it on a shared Postgres)."""
+    shared = tx.dialect == POSTGRES
     rows = await tx.execute_fetchall(
-        "INSERT INTO episodes(task, context, preconditions, project, tags, started_at) "
-        "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-        (task, context, json.dumps(list(preconditions)), project, json.dumps(list(tags)), started_at),
+        f"INSERT INTO episodes(task, context, preconditions, project, tags, started_at"
+        f"{', visibility' if shared else ''}) VALUES (?, ?, ?, ?, ?, ?{', ?' if shared else ''}) RETURNING id",
+        (
+            task,
+            context,
+            json.dumps(list(preconditions)),
+            project,
+            json.dumps(list(tags)),
+            started_at,
+            *((visibility,) if shared else ()),
+        ),
     )
     return int(rows[0][0])
+
+
+async def episode_visibility(source: QuerySource, rowid: int) -> str | None:
+    """Who may read the episode on a shared Postgres ('team' or 'private'); None on the SQLite file."""
+    if source.dialect != POSTGRES:
+        return None
+    rows = await source.fetchall("SELECT visibility FROM episodes WHERE id = ?", (rowid,))
+    return str(rows[0][0]) if rows else None
 
 
 async def fetch_episode(source: QuerySource, rowid: int) -> EpisodeRow | None:

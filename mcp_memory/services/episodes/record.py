@@ -120,6 +120,7 @@ async def start_episode(
             project=proj,
             tags=tag_list,
             started_at=now,
+            visibility=app.settings.visibility,
         )
 
     return format_episode_id(await app.db.write(work))
@@ -267,6 +268,8 @@ async def complete_episode(
         raise NotFound(f"no episode {episode_id}; ", Operation("episode_start"), " opens one.")
     steps = (await episode_rows.steps_of(app.db, [rowid])).get(rowid, [])
     reflection, lesson_text = reflect(row.task, steps, outcome, given)
+    # The lesson is as private as the episode it comes from.
+    visibility = await episode_rows.episode_visibility(app.db, rowid)
     item = prepare_memory(
         app,
         lesson_text,
@@ -275,6 +278,7 @@ async def complete_episode(
         importance=0.7 if outcome != "success" else 0.6,
         metadata={"episode_id": episode_id, "outcome": outcome},
         project=row.project or "global",
+        visibility=visibility,
     )
     texts = [item.content, f"{row.task}\n{row.context}"]
     vectors = await app.embed_for_write(texts) if not app.mismatch else None
