@@ -224,6 +224,21 @@ def run_stdio(settings: Settings, early: EarlyHost | None = None) -> None:
     try:
         server = build_server(settings, loader=loader)
         anyio.run(server.run_stdio_async)
+    except Exception as exc:
+        if closed_streams_only(exc):
+            # Ctrl-C cancelled the server while the SDK's stdin reader was handing on a line: the
+            # reader finds its stream closed. That is the interrupt, not a failure: end as one.
+            raise KeyboardInterrupt from None
+        raise
     finally:
         if early is not None:
             early.discard()
+
+
+def closed_streams_only(exc: BaseException) -> bool:
+    """Whether `exc` is, or is a group of nothing but, anyio's closed-stream errors (what the
+    transport's tasks raise when the server is cancelled under them)."""
+    inner = getattr(exc, "exceptions", None)
+    if inner is not None:
+        return bool(inner) and all(closed_streams_only(e) for e in inner)
+    return isinstance(exc, anyio.BrokenResourceError | anyio.ClosedResourceError)
