@@ -4,7 +4,10 @@ session in a temporary directory, and a fresh database per test that asks for on
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,6 +53,41 @@ class PostgresServer:
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return name
+
+
+def run_cli(tmp_path: Path, *argv: str, url: str | None = None) -> subprocess.CompletedProcess[str]:
+    """`mcp-memory ARGV` as its own process, with its data folder in `tmp_path`, on the shared
+    database at `url` (none: the SQLite file there)."""
+    env = {**os.environ, "MCP_MEMORY_DATA_DIR": str(tmp_path / "data")}
+    env.pop("MCP_MEMORY_DB", None)
+    env.pop("MCP_MEMORY_DATABASE_URL", None)
+    if url:
+        env["MCP_MEMORY_DATABASE_URL"] = url
+    return subprocess.run(
+        [sys.executable, "-m", "mcp_memory", *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+
+
+def team_database(
+    server: PostgresServer, dimension: int, members: tuple[str, ...] = ("alice", "bob")
+) -> dict[str, str]:
+    """A new database set up for a team with vectors of `dimension`, and `members` (password
+    '<name>-pw'): URLs by role, the administrator's as 'admin'."""
+    from mcp_memory.storage.postgres.team import add_member, setup_team
+
+    database = server.new_database()
+    admin = server.url(database)
+    setup_team(admin, dimension)
+    urls = {"admin": admin}
+    for name in members:
+        add_member(admin, name, f"{name}-pw")
+        urls[name] = server.url(database, name, f"{name}-pw")
+    return urls
 
 
 def start_server(directory: Path, *, delete: bool = False) -> PostgresServer:

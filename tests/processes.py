@@ -122,6 +122,37 @@ async def run_writers(
     return ledger
 
 
+def _unlike_the_ledger(rows: dict[str, tuple[Any, Any]], ledger: Ledger) -> list[str]:
+    """Acknowledged writes missing from `rows` (memory id -> (content, deleted_at)) or not as
+    acknowledged: lost, live although deleted, or with other text."""
+    problems = []
+    for memory_id, text in ledger.content.items():
+        if memory_id not in rows:
+            problems.append(f"lost {memory_id}")
+        elif memory_id in ledger.deleted and rows[memory_id][1] is None:
+            problems.append(f"{memory_id} was deleted but is live")
+        elif rows[memory_id][0] != text:
+            problems.append(f"{memory_id} has {rows[memory_id][0]!r}, acknowledged {text!r}")
+    return problems
+
+
+def check_store(store: Path | str, ledger: Ledger) -> list[str]:
+    """`check_database` for a SQLite file, `check_postgres` for a shared Postgres's URL."""
+    return check_postgres(store, ledger) if isinstance(store, str) else check_database(store, ledger)
+
+
+def crash_trials(store: Path | str, seed: int, trials: int = 3) -> Ledger:
+    """`trials` crash trials on one store, the store checked after each against everything
+    acknowledged so far; what was acknowledged in all."""
+    rng = random.Random(seed)
+    total = Ledger()
+    for _ in range(trials):
+        total.content.update(crash_trial(store, rng).content)
+        problems = check_store(store, total)
+        assert problems == [], problems
+    return total
+
+
 def check_database(db: Path, ledger: Ledger) -> list[str]:
     """Problems found: integrity, lost or changed acknowledged writes, indexes out of step with rows."""
     problems: list[str] = []
@@ -133,13 +164,7 @@ def check_database(db: Path, ledger: Ledger) -> list[str]:
         rows = {
             f"m_{r[0]}": (r[1], r[2]) for r in conn.execute("SELECT id, content, deleted_at FROM memories")
         }
-        for memory_id, text in ledger.content.items():
-            if memory_id not in rows:
-                problems.append(f"lost {memory_id}")
-            elif memory_id in ledger.deleted and rows[memory_id][1] is None:
-                problems.append(f"{memory_id} was deleted but is live")
-            elif rows[memory_id][0] != text:
-                problems.append(f"{memory_id} has {rows[memory_id][0]!r}, acknowledged {text!r}")
+        problems += _unlike_the_ledger(rows, ledger)
         live = conn.execute("SELECT count(*) FROM memories WHERE deleted_at IS NULL").fetchone()[0]
         indexed = conn.execute("SELECT count(*) FROM memories_fts").fetchone()[0]
         if live != indexed:
@@ -168,13 +193,7 @@ def check_postgres(url: str, ledger: Ledger) -> list[str]:
         rows = {
             f"m_{r[0]}": (r[1], r[2]) for r in conn.execute("SELECT id, content, deleted_at FROM memories")
         }
-        for memory_id, text in ledger.content.items():
-            if memory_id not in rows:
-                problems.append(f"lost {memory_id}")
-            elif memory_id in ledger.deleted and rows[memory_id][1] is None:
-                problems.append(f"{memory_id} was deleted but is live")
-            elif rows[memory_id][0] != text:
-                problems.append(f"{memory_id} has {rows[memory_id][0]!r}, acknowledged {text!r}")
+        problems += _unlike_the_ledger(rows, ledger)
         out_of_step = conn.execute(
             "SELECT count(*) FROM memories WHERE (embedded = 1) != (embedding IS NOT NULL)"
         ).fetchone()[0]

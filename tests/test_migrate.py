@@ -5,10 +5,7 @@ and the command line around it (real model, real processes)."""
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,9 +21,8 @@ from mcp_memory.services.search.hybrid import search_memories
 from mcp_memory.services.transfer.exporting import export_records
 from mcp_memory.services.transfer.migrate import Store, check_ends, copy_store, parse_store
 from mcp_memory.storage.postgres.database import PgDatabase
-from mcp_memory.storage.postgres.team import add_member, setup_team
 from tests.conftest import FAKE_DIM, fake_loader, make_settings
-from tests.postgres import PostgresServer
+from tests.postgres import PostgresServer, run_cli, team_database
 from tests.test_transfer import _fill
 
 pytestmark = pytest.mark.anyio
@@ -48,14 +44,7 @@ async def _postgres_app(url: str, folder: Path) -> AsyncIterator[App]:
 
 
 def _team(postgres: PostgresServer, dimension: int = FAKE_DIM) -> dict[str, str]:
-    database = postgres.new_database()
-    admin = postgres.url(database)
-    setup_team(admin, dimension)
-    urls = {"admin": admin}
-    for name in ("alice", "bob"):
-        add_member(admin, name, f"{name}-pw")
-        urls[name] = postgres.url(database, name, f"{name}-pw")
-    return urls
+    return team_database(postgres, dimension)
 
 
 def _records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -142,20 +131,7 @@ def test_the_ends_of_a_migration_are_checked(tmp_path: Path) -> None:
     assert parse_store("postgres://a@b/c") == Store(url="postgres://a@b/c")
 
 
-def _cli(tmp_path: Path, *argv: str, url: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MCP_MEMORY_DATA_DIR": str(tmp_path / "data")}
-    env.pop("MCP_MEMORY_DB", None)
-    env.pop("MCP_MEMORY_DATABASE_URL", None)
-    if url:
-        env["MCP_MEMORY_DATABASE_URL"] = url
-    return subprocess.run(
-        [sys.executable, "-m", "mcp_memory", *argv],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
+_cli = run_cli
 
 
 @pytest.mark.e2e

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,33 +15,17 @@ from mcp import Client
 from mcp_memory.mcp.server import build_server
 from mcp_memory.storage.postgres.team import add_member, setup_team
 from tests.conftest import FAKE_DIM, fake_loader, make_settings, wait_for_model
-from tests.postgres import PostgresServer
+from tests.postgres import PostgresServer, run_cli, team_database
 
 
 @pytest.fixture
 def team_urls(postgres: PostgresServer) -> dict[str, str]:
     """A team database for the bundled model's vectors, with members alice and bob: URL by role."""
-    database = postgres.new_database()
-    admin = postgres.url(database)
-    setup_team(admin, 384)
-    urls = {"admin": admin}
-    for name in ("alice", "bob"):
-        add_member(admin, name, f"{name}-pw")
-        urls[name] = postgres.url(database, name, f"{name}-pw")
-    return urls
+    return team_database(postgres, 384)
 
 
 def _cli(tmp_path: Path, url: str, *argv: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MCP_MEMORY_DATABASE_URL": url, "MCP_MEMORY_DATA_DIR": str(tmp_path / "data")}
-    env.pop("MCP_MEMORY_DB", None)
-    return subprocess.run(
-        [sys.executable, "-m", "mcp_memory", *argv],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
+    return run_cli(tmp_path, *argv, url=url)
 
 
 @pytest.mark.e2e
