@@ -154,3 +154,73 @@ async def test_episodes_follow_the_visibility_setting_and_their_lesson_too(membe
     assert lessons.hits == ()
     mine = await search_memories(alice, "bluefin signing key vault", min_relevance=0, project="*")
     assert done.lesson_memory_id in [h.memory.id for h in mine.hits]
+
+
+async def test_an_identical_memory_with_other_readers_is_not_a_duplicate(members: tuple[App, App]) -> None:
+    """Alice's private copy of Bob's team memory is a memory of her own (merging into Bob's would
+    share her private tag with the team), while her team copy is the duplicate it is."""
+    alice, bob = members
+    shared = await store_memory(bob, SHARED, tags=["build"])
+    mine = await store_memory(alice, SHARED, tags=["bluefin"], visibility="private")
+    assert (mine.status, mine.duplicate_of) == ("created", None)
+    assert (await get_memories(bob, [shared.id])).memories[0].tags == ("build",)
+    again = await store_memory(alice, SHARED, tags=["toolchain"])
+    assert (again.status, again.duplicate_of) == ("duplicate", shared.id)
+    assert (await store_memory(alice, SHARED, visibility="private")).duplicate_of == mine.id
+
+
+async def test_consolidation_merges_only_memories_with_the_same_readers(members: tuple[App, App]) -> None:
+    """Alice's consolidation merges the team's two copies with each other and her two private copies
+    with each other, never a private one into a team one (its tags would reach the team) or a team
+    one into a private one (the team would lose it)."""
+    from mcp_memory.services.maintenance.consolidate import consolidate
+
+    alice, bob = members
+    team_copies = [await store_memory(bob, text, tags=["build"]) for text in (SHARED, SHARED + "!")]
+    private_copies = [
+        await store_memory(alice, text, tags=["bluefin"], visibility="private")
+        for text in (SHARED + ".", SHARED + "?")
+    ]
+    report = await consolidate(alice, dry_run=False)
+    groups = sorted(sorted([m.survivor, *m.merged]) for m in report.merges)
+    assert groups == sorted([sorted(m.id for m in team_copies), sorted(m.id for m in private_copies)])
+    seen = await get_memories(bob, [m.id for m in team_copies])
+    assert all("bluefin" not in m.tags for m in seen.memories)
+    assert len(seen.memories) == 1  # one team copy survives, for Bob too
+    assert len((await get_memories(alice, [m.id for m in private_copies])).memories) == 1
+
+
+async def test_a_members_lifecycle_rules_reach_only_their_own_memories(members: tuple[App, App]) -> None:
+    """Alice's rule deleting scratch notes deletes hers, not the scratch note Bob shared."""
+    from mcp_memory.services.maintenance.consolidate import consolidate, set_rules
+
+    alice, bob = members
+    bobs = await store_memory(bob, "scratch: the staging deploy took 4 minutes", kind="scratch")
+    alices = await store_memory(alice, "scratch: my local build took 9 minutes", kind="scratch")
+    await set_rules(alice, [{"action": "delete", "older_than_days": 0, "kind": "scratch"}])
+    report = await consolidate(alice, dry_run=False)
+    assert [ids for r in report.rules for ids in r.ids] == [alices.id]
+    assert (await get_memories(bob, [bobs.id])).memories[0].id == bobs.id
+    assert (await get_memories(alice, [alices.id])).missing == (alices.id,)
+
+
+async def test_graph_build_takes_no_name_from_a_private_memory_into_the_teams_graph(
+    members: tuple[App, App],
+) -> None:
+    """Building the graph from Alice's private memory adds none of its names to the shared entities
+    (Bob would read them); it links her memory to the entities the team's memories made."""
+    from mcp_memory.services.graph.extraction import build_graph
+
+    alice, bob = members
+    await store_memory(bob, "Deploys go through the Gatekeeper service")
+    private = await store_memory(
+        alice, "Project Zephyrhawk ships through the Gatekeeper service", visibility="private"
+    )
+    await build_graph(bob)
+    await build_graph(alice)
+    names = " ".join(str(r[0]) for r in await bob.db.fetchall("SELECT name FROM entities")).lower()
+    assert "gatekeeper" in names
+    assert "zephyrhawk" not in names
+    linked = await query_graph(alice, name="Gatekeeper")
+    assert private.id in {m.id for m in linked.memories}
+    assert private.id not in {m.id for m in (await query_graph(bob, name="Gatekeeper")).memories}

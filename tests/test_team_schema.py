@@ -327,3 +327,106 @@ def test_doctor_tells_a_role_that_reads_every_row_from_a_member(team: dict[str, 
 
     assert anyio.run(facts, team["admin"]) is True
     assert anyio.run(facts, team["alice"]) is False
+
+
+def test_only_setup_and_the_schemas_function_write_which_model_made_the_vectors(
+    postgres: PostgresServer,
+) -> None:
+    """Setup records the team's model; a member can neither change, add nor delete a `meta` row (a
+    changed model or size would stop every member's search), and the function that records a model
+    keeps the one recorded and refuses vectors of another size."""
+    database = postgres.new_database()
+    admin = postgres.url(database)
+    setup_team(admin, DIMENSION, ("team-model", "abc"))
+    add_member(admin, "carol", "carol-pw")
+    carol = postgres.url(database, "carol", "carol-pw")
+    with _as(carol) as conn:
+        for statement in (
+            "UPDATE meta SET value = 'other-model' WHERE key = 'embedding_model'",
+            "DELETE FROM meta WHERE key = 'embedding_model'",
+            "INSERT INTO meta(key, value) VALUES ('vec_table', 'x')",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)
+        conn.execute("SELECT record_vector_model('other-model', %s, '')", (DIMENSION,))
+        with pytest.raises(psycopg.errors.InvalidParameterValue, match="do not fit"):
+            conn.execute("SELECT record_vector_model('other-model', %s, '')", (DIMENSION + 1,))
+        recorded = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    assert recorded["embedding_model"] == "team-model"
+    assert recorded["embedding_dim"] == str(DIMENSION)
+    assert recorded["vec_table"] == "memory_vectors"
+    setup_team(admin, DIMENSION, ("yet-another", ""))
+    with _as(carol) as conn:
+        assert (
+            conn.execute("SELECT value FROM meta WHERE key = 'embedding_model'").fetchone()[0] == "team-model"
+        )
+
+
+def test_a_member_cannot_act_as_the_group_role(team: dict[str, str]) -> None:
+    """`SET ROLE` to the members' group is refused: as the group, a member would store rows that
+    every member owns and change memories under no one's name."""
+    with _as(team["admin"]) as conn:
+        group = conn.execute(
+            "SELECT rolname FROM pg_roles WHERE rolname LIKE 'mcp_memory_members_%%' "
+            "AND pg_has_role('alice', oid, 'USAGE')"
+        ).fetchone()[0]
+    with _as(team["alice"]) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute(f'SET ROLE "{group}"')
+
+
+def test_history_is_written_once_and_a_shared_memory_keeps_its_private_past(team: dict[str, str]) -> None:
+    """No member rewrites or deletes a version (even of a team memory); a memory Alice shares after a
+    private edit shows Bob only what was written once it was the team's, while Alice sees it all; a
+    hard delete still takes its versions with it."""
+    memory = _store(team["alice"], PRIVATE_TEXT, "private")  # version 1 recorded while private
+    with _as(team["alice"]) as conn:
+        conn.execute("UPDATE memories SET visibility = 'team', version = 2 WHERE id = %s", (memory,))
+        now = time.time()
+        conn.execute(
+            "INSERT INTO memory_versions(memory_id, version, content, tags, kind, importance, metadata, "
+            "valid_from, replaced_at, replaced_by, changed, visibility) VALUES "
+            "(%s, 2, 'shared wording', '[]', 'note', 0.5, '{}', %s, %s, 'update', '[]', 'private')",
+            (memory, now, now),
+        )
+    with _as(team["bob"]) as conn:
+        seen = conn.execute(
+            "SELECT version, content FROM memory_versions WHERE memory_id = %s", (memory,)
+        ).fetchall()
+        assert seen == [(2, "shared wording")]  # the trigger, not the client, sets a version's visibility
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("UPDATE memory_versions SET content = 'forged' WHERE memory_id = %s", (memory,))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("DELETE FROM memory_versions WHERE memory_id = %s", (memory,))
+    with _as(team["alice"]) as conn:
+        versions = conn.execute(
+            "SELECT version, content FROM memory_versions WHERE memory_id = %s ORDER BY version", (memory,)
+        ).fetchall()
+        assert versions == [(1, PRIVATE_TEXT), (2, "shared wording")]
+        conn.execute("DELETE FROM memories WHERE id = %s", (memory,))
+    with _as(team["admin"]) as conn:
+        left = conn.execute(
+            "SELECT count(*) FROM mcp_memory.memory_versions WHERE memory_id = %s", (memory,)
+        ).fetchone()[0]
+    assert left == 0
+
+
+def test_a_members_password_reaches_the_server_only_as_a_verifier(
+    team: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No statement `team add` sends holds the password (a statement log on the server would keep
+    it): the role gets a SCRAM verifier computed here, and the member logs in with the password."""
+    sent: list[str] = []
+    execute = psycopg.Connection.execute
+
+    def recording(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append(query.as_string(self) if hasattr(query, "as_string") else str(query))
+        return execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Connection, "execute", recording)
+    add_member(team["admin"], "dave", "dave-secret-pw")
+    add_member(team["admin"], "alice", "alice-new-pw")
+    monkeypatch.undo()
+    assert any("SCRAM-SHA-256$" in statement for statement in sent)
+    assert not [s for s in sent if "dave-secret-pw" in s or "alice-new-pw" in s]
+    with _as(team["alice"].replace("alice:alice-pw@", "dave:dave-secret-pw@", 1)) as conn:
+        assert conn.execute("SELECT current_user").fetchone()[0] == "dave"

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mcp_memory.storage.ids import LIVE
-from mcp_memory.storage.rows import MEMORY_COLUMNS
+from mcp_memory.storage.query import POSTGRES
+from mcp_memory.storage.rows import memory_columns
 
 if TYPE_CHECKING:
     from mcp_memory.storage.query import QuerySource, Transaction
@@ -72,8 +73,12 @@ async def rule_matches(
     tag: str | None = None,
 ) -> list[int]:
     """The live, unpinned memories stored before `created_before` that match every condition given
-    (`unarchived`: not archived; `project`: '' is the global project), by row id."""
+    (`unarchived`: not archived; `project`: '' is the global project), by row id. On a shared
+    Postgres only the caller's own memories: a member's rules are theirs (as the rules table is),
+    and never delete or archive what a teammate stored."""
     clauses = [LIVE, "pinned = 0", "created_at < ?"]
+    if source.dialect == POSTGRES:
+        clauses.append("owner = session_user")
     params: list[Any] = [created_before]
     if unarchived:
         clauses.append("archived_at IS NULL")
@@ -105,17 +110,19 @@ async def expired_ids(source: QuerySource, now: float) -> list[int]:
 
 async def merge_candidates(source: QuerySource) -> list[Any]:
     """The live, unarchived memories with a vector, as rows of id, project, pinned, importance,
-    access_count, created_at and content."""
+    access_count, created_at and content (on Postgres also visibility and owner: only memories
+    with the same readers may merge)."""
+    team = ", visibility, owner" if source.dialect == POSTGRES else ""
     return await source.fetchall(
-        "SELECT id, project, pinned, importance, access_count, created_at, content FROM memories "
+        f"SELECT id, project, pinned, importance, access_count, created_at, content{team} FROM memories "
         f"WHERE {LIVE} AND archived_at IS NULL AND embedded = 1"
     )
 
 
 async def live_rows_by_id(source: QuerySource, rowids: Sequence[int]) -> dict[int, Any]:
-    """The rows (`MEMORY_COLUMNS`) of the memories of `rowids` that are still live, by row id."""
+    """The rows (`memory_columns`) of the memories of `rowids` that are still live, by row id."""
     rows = await source.fetchall(
-        f"SELECT {MEMORY_COLUMNS} FROM memories WHERE id IN ({', '.join('?' * len(rowids))}) AND {LIVE}",
+        f"SELECT {memory_columns(source.dialect)} FROM memories WHERE id IN ({', '.join('?' * len(rowids))}) AND {LIVE}",
         list(rowids),
     )
     return {int(r["id"]): r for r in rows}

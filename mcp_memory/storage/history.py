@@ -23,27 +23,38 @@ async def record_version(
     changed: Sequence[str],
     now: float,
 ) -> None:
-    """Keep the state `row` (of `MEMORY_COLUMNS`) had before a change: its tags, why it was replaced
-    and which fields changed. A version already kept under that number is overwritten."""
+    """Keep the state `row` (of `memory_columns`) had before a change: its tags, why it was replaced
+    and which fields changed. On SQLite a version already kept under that number is overwritten; on
+    Postgres a version is written once (members may not rewrite history) and keeps the visibility
+    the memory has before the change (the schema's trigger), so a memory shared later does not share
+    its private past."""
+    values = (
+        row["id"],
+        row["version"],
+        row["content"],
+        json.dumps(list(tags)),
+        row["kind"],
+        row["importance"],
+        row["metadata"],
+        row["updated_at"],
+        now,
+        replaced_by,
+        json.dumps(list(changed)),
+    )
+    if conn.dialect == POSTGRES:
+        await conn.execute(
+            f"INSERT INTO memory_versions({_VERSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (memory_id, version) DO NOTHING",
+            values,
+        )
+        return
     await conn.execute(
         f"INSERT INTO memory_versions({_VERSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (memory_id, version) DO UPDATE SET content = excluded.content, tags = excluded.tags, "
         "kind = excluded.kind, importance = excluded.importance, metadata = excluded.metadata, "
         "valid_from = excluded.valid_from, replaced_at = excluded.replaced_at, "
         "replaced_by = excluded.replaced_by, changed = excluded.changed",
-        (
-            row["id"],
-            row["version"],
-            row["content"],
-            json.dumps(list(tags)),
-            row["kind"],
-            row["importance"],
-            row["metadata"],
-            row["updated_at"],
-            now,
-            replaced_by,
-            json.dumps(list(changed)),
-        ),
+        values,
     )
 
 

@@ -101,21 +101,39 @@ async def rows_by_id(source: QuerySource, ids: Sequence[int]) -> dict[int, Any]:
     return {int(r["id"]): r for r in rows}
 
 
-async def live_row_by_hash(source: QuerySource, project: str, digest: str) -> Any | None:
-    """The live row (`MEMORY_COLUMNS`) in `project` whose content has this hash, or None."""
+def _same_readers(source: QuerySource, visibility: str | None) -> tuple[str, list[Any]]:
+    """On a shared Postgres, the condition that a row has the readers a new memory of `visibility`
+    would have: the team's, or the caller's own private ones (an identical memory with other
+    readers is not a duplicate: merging into it would share private tags, or keep from the team
+    what was meant for it)."""
+    if source.dialect != POSTGRES or visibility is None:
+        return "", []
+    return " AND visibility = ? AND (visibility = 'team' OR owner = session_user)", [visibility]
+
+
+async def live_row_by_hash(
+    source: QuerySource, project: str, digest: str, visibility: str | None = None
+) -> Any | None:
+    """The live row (`memory_columns`) in `project` whose content has this hash (on Postgres with
+    the readers `visibility` gives), or None."""
+    same, params = _same_readers(source, visibility)
     rows = await source.fetchall(
         f"SELECT {memory_columns(source.dialect)} FROM memories "
-        f"WHERE project = ? AND content_hash = ? AND {LIVE} LIMIT 1",
-        (project, digest),
+        f"WHERE project = ? AND content_hash = ? AND {LIVE}{same} LIMIT 1",
+        (project, digest, *params),
     )
     return next(iter(rows), None)
 
 
-async def live_id_by_hash(source: QuerySource, project: str, digest: str) -> int | None:
-    """The row id of the live memory in `project` whose content has this hash, or None."""
+async def live_id_by_hash(
+    source: QuerySource, project: str, digest: str, visibility: str | None = None
+) -> int | None:
+    """The row id of the live memory in `project` whose content has this hash (on Postgres with
+    the readers `visibility` gives), or None."""
+    same, params = _same_readers(source, visibility)
     rows = await source.fetchall(
-        f"SELECT id FROM memories WHERE project = ? AND content_hash = ? AND {LIVE} LIMIT 1",
-        (project, digest),
+        f"SELECT id FROM memories WHERE project = ? AND content_hash = ? AND {LIVE}{same} LIMIT 1",
+        (project, digest, *params),
     )
     return int(rows[0][0]) if rows else None
 

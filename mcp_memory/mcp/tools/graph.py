@@ -134,7 +134,8 @@ async def graph_build(
     ctx: Context, ids: OptionalIds = None, project: Project = None
 ) -> Annotated[CallToolResult, BuildOutput]:
     """Fill the graph from memories without an LLM: code identifiers, file paths, URLs, packages and
-    capitalised names become entities linked to the memories that mention them."""
+    capitalised names become entities linked to the memories that mention them. On a shared team
+    database the entities are the team's: a private memory is only linked to names it already has."""
     app = await app_from(ctx)
     with user_errors():
         result = await extraction.build_graph(app, ids=ids, project=project)

@@ -63,7 +63,7 @@ async def memory_consolidate(
         float, Field(ge=0.5, le=1.0, description="Cosine similarity that counts as duplicate.")
     ] = MERGE_SIMILARITY,
 ) -> Annotated[CallToolResult, ConsolidateOutput]:
-    """Tidy up: merge near-duplicates within a project (tags and history kept; pinned never merged
+    """Tidy up: merge near-duplicates within a project and visibility (tags and history kept; pinned never merged
     away; never two memories that differ in a number, date, version, name, path, URL, negation or
     any word of their own), remove expired memories, apply lifecycle rules. Reports both texts of each
     merge and what survives; a dry run unless dry_run=false."""
@@ -90,7 +90,8 @@ async def memory_lifecycle(
     ] = None,
 ) -> Annotated[CallToolResult, LifecycleOutput]:
     """Show or set lifecycle rules, applied by memory_consolidate. E.g. {kind: 'scratch',
-    older_than_days: 7, action: 'delete'} or {importance_below: 0.2, older_than_days: 90, action: 'archive'}."""
+    older_than_days: 7, action: 'delete'} or {importance_below: 0.2, older_than_days: 90, action: 'archive'}.
+    On a shared team database the rules are yours and reach only memories you stored."""
     app = await app_from(ctx)
     with user_errors():
         current = (

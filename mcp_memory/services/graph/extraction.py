@@ -186,7 +186,8 @@ async def build_graph(
     app: App, *, ids: Sequence[str] | None = None, project: str | None = None
 ) -> BuildResult:
     """Extract entities (identifiers, file paths, URLs, packages, capitalised names) from memories and
-    link each memory to the entities it mentions. Without ids: every memory in the project scope."""
+    link each memory to the entities it mentions. Without ids: every memory in the project scope. A
+    private memory on a shared Postgres is linked only to entities the team's graph has already."""
     if ids:
         rowids = [resolve_id(i) for i in ids]
         found = await load_memories(app.db, rowids)
@@ -195,15 +196,24 @@ async def build_graph(
         which = build_filter(default_project=app.default_project, project=project)
         loaded = await load_memories(app.db, await graph_rows.memory_rowids(app.db, which))
         memories = loaded.values()
-    extracted = [(rowid_of(m.id), extract_entities(m.content)) for m in memories]
+    extracted = [(rowid_of(m.id), m.visibility == "private", extract_entities(m.content)) for m in memories]
     now = time.time()
 
     async def work(conn: Transaction) -> BuildResult:
         created = links = 0
-        for rowid, names in extracted:
+        for rowid, private, names in extracted:
             for name, type_ in names.items():
-                entity_id, new = await graph_rows.ensure_entity(conn, name, type_, now)
-                created += new
+                if private:
+                    # The graph's entities are the team's: a name only a private memory mentions
+                    # stays out of it (it would be the private text, readable by every member).
+                    # Its links to entities the team has are private like the memory.
+                    found = await graph_rows.entity_id(conn, name)
+                    if found is None:
+                        continue
+                    entity_id = found
+                else:
+                    entity_id, new = await graph_rows.ensure_entity(conn, name, type_, now)
+                    created += new
                 links += await graph_rows.link_memory_entity(conn, rowid, entity_id)
         return BuildResult(len(extracted), created, links)
 

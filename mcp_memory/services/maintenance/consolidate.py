@@ -5,6 +5,8 @@ and nothing said by the merged memory missing from the survivor: see `fact_conta
 survivor that keeps every tag, removes expired memories, and applies the lifecycle rules.
 Pinned memories are never merged away, expired or touched by rules. Everything it removes is a soft
 delete with a version recording why, so it can be reverted. It is a dry run unless told otherwise.
+On a shared Postgres only memories with the same readers merge (the team's together, a member's
+private ones together), and a member's lifecycle rules reach only the memories they own.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from mcp_memory.storage.consolidation import (
 )
 from mcp_memory.storage.ids import format_id
 from mcp_memory.storage.query import Transaction
-from mcp_memory.storage.rows import fetch_memory_row
+from mcp_memory.storage.rows import fetch_memory_row, has_column
 from mcp_memory.storage.vectors import all_vectors
 
 __all__ = [
@@ -179,6 +181,17 @@ def _survivor_order(row: Any) -> tuple[float, ...]:
     return (-row["pinned"], -row["importance"], -row["access_count"], row["created_at"])
 
 
+def _readers(row: Any) -> tuple[str, ...]:
+    """Which memories may merge with each other: those of one project, and on a shared Postgres with
+    the same readers (the team's with the team's, one member's private ones with their own). A
+    private memory folded into a team one would share its tags; a team one folded into a private
+    one would vanish for the team."""
+    if not has_column(row, "visibility"):
+        return (str(row["project"]),)
+    private = row["visibility"] == "private"
+    return (str(row["project"]), str(row["visibility"]), str(row["owner"]) if private else "")
+
+
 def _find_merges(
     rows: list[Any], vectors: dict[int, bytes], threshold: float
 ) -> list[tuple[int, list[tuple[int, float]]]]:
@@ -190,10 +203,10 @@ def _find_merges(
     memory is compared with its survivor directly, never through a chain of neighbours."""
     import numpy as np
 
-    by_project: dict[str, list[Any]] = {}
+    by_project: dict[tuple[str, ...], list[Any]] = {}
     for row in rows:
         if int(row["id"]) in vectors:
-            by_project.setdefault(str(row["project"]), []).append(row)
+            by_project.setdefault(_readers(row), []).append(row)
     merges: list[tuple[int, list[tuple[int, float]]]] = []
     for members in by_project.values():
         if len(members) < 2:

@@ -249,7 +249,7 @@ async def write_prepared_many(
     created: list[int] = []
     vectors: list[tuple[int, bytes, str, str, float]] = []
     for item, vector in entries:
-        row = await live_row_by_hash(conn, item.project, item.digest)
+        row = await live_row_by_hash(conn, item.project, item.digest, item.visibility)
         if row is not None:
             embedded = bool(row["embedded"]) or int(row["id"]) in {v[0] for v in vectors}
             results.append(await _merge_into(conn, row, item, embedded, now))
@@ -339,7 +339,7 @@ async def store_memory(
 
     async def duplicate() -> None:
         nonlocal existing
-        existing = await live_id_by_hash(app.db, item.project, item.digest)
+        existing = await live_id_by_hash(app.db, item.project, item.digest, item.visibility)
 
     async def embed() -> None:
         nonlocal vectors

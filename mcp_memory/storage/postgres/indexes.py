@@ -43,22 +43,17 @@ async def schema_dimension(source: QuerySource) -> int:
 
 
 async def record_vector_model(conn: Transaction, model: str, dim: int, checksum: str) -> None:
-    """Record the model whose vectors the memories hold, the first time one is written."""
+    """Record the model whose vectors the memories hold, the first time one is written (when `team
+    setup` did not record it already)."""
     size = await schema_dimension(conn)
     if size and size != dim:
         raise ModelMismatch(
             f"this team database holds vectors of {size} numbers, but model {model!r} makes {dim}; use the "
             "model the team set it up for (MCP_MEMORY_EMBEDDING_MODEL), or set up a database for this one."
         )
-    values = {
-        "embedding_model": model,
-        "embedding_dim": str(dim),
-        "embedding_checksum": checksum,
-        "vec_table": VECTOR_TABLE,
-    }
-    await conn.executemany(
-        "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", list(values.items())
-    )
+    # Members may not write `meta`: the schema's function records the model once, and refuses vectors
+    # of another size.
+    await conn.execute("SELECT record_vector_model(?, ?, ?)", (model, dim, checksum))
 
 
 async def write_vectors(conn: Transaction, rows: Sequence[tuple[int, bytes, str, str, float]]) -> None:

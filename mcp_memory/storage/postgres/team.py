@@ -102,10 +102,12 @@ def _create_vector_extension(conn: Any) -> None:
         ) from exc
 
 
-def setup_team(admin_url: str, dimension: int) -> SetupReport:
+def setup_team(admin_url: str, dimension: int, model: tuple[str, str] | None = None) -> SetupReport:
     """Create (or bring up to date) mcp-memory's schema in the database at `admin_url`, for vectors of
-    `dimension` numbers. Safe to run again: applied steps are checked against their checksums and
-    skipped. The connection must be allowed to create extensions, schemas and roles."""
+    `dimension` numbers; with `model` (its name and file checksum), record it as the team's model
+    (otherwise the first member to store a memory records theirs). Safe to run again: applied steps
+    are checked against their checksums and skipped, a recorded model is kept. The connection must
+    be allowed to create extensions, schemas and roles."""
     applied: list[int] = []
     with connect(admin_url) as conn:
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('mcp-memory setup'))")
@@ -134,6 +136,8 @@ def setup_team(admin_url: str, dimension: int) -> SetupReport:
             f"INSERT INTO {SCHEMA}.meta(key, value) VALUES ('vector_dimension', %s) ON CONFLICT (key) DO NOTHING",
             (str(dimension),),
         )
+        if model is not None:
+            conn.execute(f"SELECT {SCHEMA}.record_vector_model(%s, %s, %s)", (model[0], dimension, model[1]))
     return SetupReport(tuple(applied), max(m.version for m in MIGRATIONS), dimension)
 
 
@@ -157,11 +161,24 @@ def add_member(admin_url: str, name: str, password: str | None = None) -> Member
         if not exists and password is None:
             password = generated = secrets.token_urlsafe(18)
         role = sql.Identifier(name)
-        if not exists:
-            conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(role, sql.Literal(password)))
-        elif password is not None:
-            conn.execute(sql.SQL("ALTER ROLE {} WITH LOGIN PASSWORD {}").format(role, sql.Literal(password)))
-        conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(group_role(conn.info.dbname)), role))
+        if password is not None:
+            # The server is sent the password's SCRAM verifier, never the password: a statement log
+            # or pg_stat_statements on the server keeps nothing a member could log in with.
+            verifier = conn.pgconn.encrypt_password(password.encode(), name.encode(), b"scram-sha-256")
+            secret = sql.Literal(verifier.decode())
+            verb = (
+                "CREATE ROLE {} LOGIN PASSWORD {}" if not exists else "ALTER ROLE {} WITH LOGIN PASSWORD {}"
+            )
+            conn.execute(sql.SQL(verb).format(role, secret))
+        elif not exists:
+            conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(role))
+        group = sql.Identifier(group_role(conn.info.dbname))
+        if conn.info.server_version >= 160000:
+            # A member holds the group's privileges but may not become it (`SET ROLE`): as the group
+            # they would store rows every member owns, and change memories under no one's name.
+            conn.execute(sql.SQL("GRANT {} TO {} WITH INHERIT TRUE, SET FALSE").format(group, role))
+        else:
+            conn.execute(sql.SQL("GRANT {} TO {}").format(group, role))
         conn.execute(
             sql.SQL("ALTER ROLE {} SET search_path = {}, public").format(role, sql.Identifier(SCHEMA))
         )
