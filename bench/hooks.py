@@ -1,7 +1,7 @@
 """Client hook latency: whole-process wall time of `mcp-memory hook claude-code <event>`, as Claude
 Code runs it, next to a bare `python -c pass` measured in the same run.
 
-    uv run python bench/hooks.py [--memories 10000] [--runs 40]
+    uv run python bench/hooks.py [--memories 10000] [--runs 40] [--engines sqlite,postgres]
 
 A fresh database of --memories memories (LoCoMo dialog turns and the agent-memory dev set, varied to
 reach the count; kinds decision, convention, preference, lesson, fact; two projects; a few pinned)
@@ -15,7 +15,9 @@ stored through the batch service. Then, each run a new process fed a recorded pa
   services): reported, not part of the goals (it happens once per fix, not per call).
 
 Goals (issue 17): UserPromptSubmit and PostToolUse p95 <= bare + 120 ms, SessionStart p95 <= bare +
-400 ms. Absolute times drift with the machine's load; the differences to bare are the figures.
+400 ms. Absolute times drift with the machine's load; the differences to bare are the figures. With
+`--engines sqlite,postgres` the same memories are also stored in a team database on a local Postgres
+(bench/pg_server.py) and the hooks run there as a member role, interleaved with the SQLite runs.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -72,14 +75,12 @@ def _texts(count: int) -> list[str]:
     return out
 
 
-async def _build(db: Path, count: int) -> None:
-    from mcp_memory.config import Settings
+async def _build(settings: Any, count: int) -> None:
     from mcp_memory.services.app import open_app
     from mcp_memory.services.memories.batch import batch_store
     from mcp_memory.services.memories.pins import set_pinned
 
     rng = random.Random(17)
-    settings = Settings.load(env={}, db_path=db, data_dir=db.parent, project="shop")
     async with open_app(settings) as app:
         texts = _texts(count)
         for start in range(0, len(texts), 1000):
@@ -126,20 +127,21 @@ def main() -> None:
         "--memories", type=int, default=10_000, help="memories in the database (default 10,000)"
     )
     parser.add_argument("--runs", type=int, default=40, help="processes per event (default 40)")
+    parser.add_argument(
+        "--engines", default="sqlite", help="comma-separated: sqlite, postgres (default sqlite)"
+    )
     args = parser.parse_args()
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     # Installed packages carry their bytecode (or write it on first run); a checkout run with
     # PYTHONDONTWRITEBYTECODE (as here) would compile every module in every hook process instead.
     import compileall
 
     compileall.compile_dir(str(ROOT / "mcp_memory"), quiet=1)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         folder = Path(tmp)
-        db = folder / "memory.db"
         checkout = folder / "shop"
         (checkout / ".git").mkdir(parents=True)
-        anyio.run(_build, db, args.memories)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MCP_MEMORY_")}
-        env.update(MCP_MEMORY_DB=str(db), MCP_MEMORY_DATA_DIR=str(folder), MCP_MEMORY_LOG_LEVEL="ERROR")
+        envs = {name: _engine_env(name, folder, args.memories, stack) for name in engines}
         # The console script, as a client runs it once the package is installed (`python -m` would
         # add runpy's start-up).
         script = Path(sys.executable).with_name("mcp-memory-local")
@@ -149,51 +151,95 @@ def main() -> None:
             "hook",
             "claude-code",
         ]
-        times: dict[str, list[float]] = {
-            name: [] for name in ("bare", "session-start", "prompt", "tool", "failure", "fix")
-        }
-        injected = 0
+        events = ("session-start", "prompt", "tool", "failure", "fix")
+        bare: list[float] = []
+        times = {name: {event: [] for event in events} for name in engines}
+        injected = dict.fromkeys(engines, 0)
         for n in range(args.runs):
             # Interleaved, so that load on the machine falls on every figure alike.
-            times["bare"].append(_time([sys.executable, "-c", "pass"], "", env)[0])
-            elapsed, _ = _time(
-                [*hook, "session-start"],
-                _payload("SessionStart", f"start-{n}", checkout, source="startup"),
-                env,
-            )
-            times["session-start"].append(elapsed)
-            prompt = PROMPTS[n % len(PROMPTS)]
-            elapsed, out = _time(
-                [*hook, "user-prompt-submit"],
-                _payload("UserPromptSubmit", f"prompt-{n}", checkout, prompt=prompt),
-                env,
-            )
-            times["prompt"].append(elapsed)
-            injected += bool(out.strip())
-            worked = {"stdout": "ok", "stderr": "", "interrupted": False, "isImage": False}
-            elapsed, _ = _time([*hook, "post-tool-use"], _payload("PostToolUse", f"tool-{n}", checkout, tool_name="Bash",
-                               tool_input={"command": f"ls -la src/{n}"}, tool_response=worked), env)  # fmt: skip
-            times["tool"].append(elapsed)
-            elapsed, _ = _time([*hook, "post-tool-use-failure"], _payload("PostToolUseFailure", f"fix-{n}", checkout, tool_name="Bash",
-                               tool_input={"command": f"npm run build:{n}"}, error="Exit code 1\nnpm ERR! missing script"), env)  # fmt: skip
-            times["failure"].append(elapsed)
-            elapsed, _ = _time([*hook, "post-tool-use"], _payload("PostToolUse", f"fix-{n}", checkout, tool_name="Bash",
-                               tool_input={"command": f"pnpm run build:{n}"}, tool_response=worked), env)  # fmt: skip
-            times["fix"].append(elapsed)
-    bare50, bare95 = _p(times["bare"], 0.5), _p(times["bare"], 0.95)
-    print(f"Hooks at {args.memories:,} memories, {args.runs} processes each (ms, whole process)")
+            bare.append(_time([sys.executable, "-c", "pass"], "", envs[engines[0]])[0])
+            for name in engines:
+                injected[name] += _one_round(hook, n, checkout, envs[name], times[name])
+    bare50, bare95 = _p(bare, 0.5), _p(bare, 0.95)
+    for name in engines:
+        _report(name, args, times[name], injected[name], bare, bare50, bare95)
+
+
+def _engine_env(name: str, folder: Path, count: int, stack: ExitStack) -> dict[str, str]:
+    """The hook processes' environment for engine `name`, its database filled with `count` memories."""
+    from mcp_memory.config import Settings
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MCP_MEMORY_")}
+    env.update(MCP_MEMORY_DATA_DIR=str(folder / name), MCP_MEMORY_LOG_LEVEL="ERROR")
+    (folder / name).mkdir()
+    if name == "postgres":
+        sys.path.insert(0, str(ROOT / "bench"))
+        from pg_server import analyze, local_postgres
+
+        url = stack.enter_context(local_postgres())()
+        settings = Settings.load(env={}, database_url=url, data_dir=folder / name, project="shop")
+        anyio.run(_build, settings, count)
+        analyze(url)
+        env["MCP_MEMORY_DATABASE_URL"] = url
+        return env
+    db = folder / name / "memory.db"
+    settings = Settings.load(env={}, db_path=db, data_dir=folder / name, project="shop")
+    anyio.run(_build, settings, count)
+    env["MCP_MEMORY_DB"] = str(db)
+    return env
+
+
+def _one_round(
+    hook: list[str], n: int, checkout: Path, env: dict[str, str], times: dict[str, list[float]]
+) -> bool:
+    """Run each measured hook once (round `n`); whether the prompt injected memories."""
+    elapsed, _ = _time(
+        [*hook, "session-start"], _payload("SessionStart", f"start-{n}", checkout, source="startup"), env
+    )
+    times["session-start"].append(elapsed)
+    prompt = PROMPTS[n % len(PROMPTS)]
+    elapsed, out = _time(
+        [*hook, "user-prompt-submit"],
+        _payload("UserPromptSubmit", f"prompt-{n}", checkout, prompt=prompt),
+        env,
+    )
+    times["prompt"].append(elapsed)
+    worked = {"stdout": "ok", "stderr": "", "interrupted": False, "isImage": False}
+    elapsed, _ = _time([*hook, "post-tool-use"], _payload("PostToolUse", f"tool-{n}", checkout, tool_name="Bash",
+                       tool_input={"command": f"ls -la src/{n}"}, tool_response=worked), env)  # fmt: skip
+    times["tool"].append(elapsed)
+    elapsed, _ = _time([*hook, "post-tool-use-failure"], _payload("PostToolUseFailure", f"fix-{n}", checkout, tool_name="Bash",
+                       tool_input={"command": f"npm run build:{n}"}, error="Exit code 1\nnpm ERR! missing script"), env)  # fmt: skip
+    times["failure"].append(elapsed)
+    elapsed, _ = _time([*hook, "post-tool-use"], _payload("PostToolUse", f"fix-{n}", checkout, tool_name="Bash",
+                       tool_input={"command": f"pnpm run build:{n}"}, tool_response=worked), env)  # fmt: skip
+    times["fix"].append(elapsed)
+    return bool(out.strip())
+
+
+def _report(
+    name: str,
+    args: argparse.Namespace,
+    times: dict[str, list[float]],
+    injected: int,
+    bare: list[float],
+    bare50: float,
+    bare95: float,
+) -> None:
+    print(f"Hooks on {name} at {args.memories:,} memories, {args.runs} processes each (ms, whole process)")
     print("| hook | p50 | p95 | p95 - bare p95 | goal |")
     print("|---|---|---|---|---|")
     print(f"| bare `python -c pass` | {bare50:.0f} | {bare95:.0f} | | |")
     goals = {"session-start": ("SessionStart", 400), "prompt": ("UserPromptSubmit", 120), "tool": ("PostToolUse (worked)", 120),
              "failure": ("PostToolUseFailure (recorded)", 120), "fix": ("PostToolUse completing a fix (stores a lesson)", None)}  # fmt: skip
-    for key, (name, goal) in goals.items():
+    for key, (label, goal) in goals.items():
         p50, p95 = _p(times[key], 0.5), _p(times[key], 0.95)
         verdict = "" if goal is None else f"<= +{goal} {'met' if p95 - bare95 <= goal else 'NOT met'}"
-        print(f"| {name} | {p50:.0f} | {p95:.0f} | +{p95 - bare95:.0f} | {verdict} |")
+        print(f"| {label} | {p50:.0f} | {p95:.0f} | +{p95 - bare95:.0f} | {verdict} |")
     print(
-        f"prompts that injected memories: {injected} of {args.runs} (median of bare {statistics.median(times['bare']) * 1000:.0f} ms)"
+        f"prompts that injected memories: {injected} of {args.runs} (median of bare {statistics.median(bare) * 1000:.0f} ms)"
     )
+    print()
 
 
 if __name__ == "__main__":

@@ -22,7 +22,8 @@ from mcp_memory.services.app import open_app
 from mcp_memory.services.episodes.record import list_episodes
 from mcp_memory.services.memories.pins import set_pinned
 from mcp_memory.services.memories.store import recent_memories, store_memory
-from tests.conftest import fake_loader, make_settings
+from tests.conftest import FAKE_DIM, fake_loader, make_settings
+from tests.postgres import team_database
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "hooks"
@@ -46,13 +47,17 @@ def _payload(client: str, name: str, **values: str) -> str:
     return json.dumps(fill(shape))
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> tuple[Settings, Path]:
+@pytest.fixture(params=["sqlite", "postgres"])
+def world(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Settings, Path]:
     """A database with a few memories in project `shop` (a git checkout), one pinned, one in another
-    project, and the checkout's folder."""
+    project, and the checkout's folder; once on each engine (on Postgres, a team database that the
+    hooks and the services reach as the member alice)."""
     checkout = tmp_path / "shop"
     (checkout / ".git").mkdir(parents=True)
     settings = make_settings(tmp_path, project=None, cwd=checkout)
+    if request.param == "postgres":
+        urls = team_database(request.getfixturevalue("postgres"), FAKE_DIM, ("alice",))
+        settings = settings.replace(database_url=urls["alice"])
 
     async def seed() -> None:
         async with open_app(settings, loader=fake_loader()) as app:
@@ -71,6 +76,31 @@ def world(tmp_path: Path) -> tuple[Settings, Path]:
 
     anyio.run(seed)
     return settings, checkout
+
+
+def _raw(settings: Settings, sql: str) -> list[Any]:
+    """The rows of `sql` read straight from the database, as the hooks' member on Postgres."""
+    if settings.database_url:
+        import psycopg
+
+        with psycopg.connect(settings.database_url, options="-c search_path=mcp_memory") as conn:
+            return conn.execute(sql).fetchall()
+    import sqlite3
+
+    conn = sqlite3.connect(settings.database)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def _hook_env(settings: Settings) -> dict[str, str]:
+    """The environment of a hook process on the test's database (the fake model's name)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MCP_MEMORY_")}
+    env.update(MCP_MEMORY_DB=str(settings.database), MCP_MEMORY_EMBEDDING_MODEL="fake-model")
+    if settings.database_url:
+        env["MCP_MEMORY_DATABASE_URL"] = settings.database_url
+    return env
 
 
 def _run(settings: Settings, client: str, event: str, name: str | None = None, **values: str) -> str:
@@ -265,12 +295,8 @@ def test_only_failures_and_fixes_are_stored_and_secrets_and_private_blocks_never
     stored = " ".join(m.content for m in _memories(settings))
     assert token not in stored
     assert "hunter2" not in stored
-    import sqlite3
-
-    conn = sqlite3.connect(settings.database)
-    raw = " ".join(str(r) for r in conn.execute("SELECT command, output FROM hook_commands"))
-    steps = " ".join(str(r) for r in conn.execute("SELECT action, result FROM episode_steps"))
-    conn.close()
+    raw = " ".join(str(r) for r in _raw(settings, "SELECT command, output FROM hook_commands"))
+    steps = " ".join(str(r) for r in _raw(settings, "SELECT action, result FROM episode_steps"))
     assert token not in raw + steps
     assert "hunter2" not in raw + steps
 
@@ -349,8 +375,7 @@ def _hook_process(env: dict[str, str], *args: str, stdin: str) -> subprocess.Com
 def test_a_hook_never_fails_its_client(world: tuple[Settings, Path], tmp_path: Path) -> None:
     """Bad payloads, unknown events, a missing or locked database: exit 0, nothing on stdout."""
     settings, checkout = world
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MCP_MEMORY_")}
-    env.update(MCP_MEMORY_DB=str(settings.database), MCP_MEMORY_EMBEDDING_MODEL="fake-model")
+    env = _hook_env(settings)
     prompt = _payload(
         "claude-code", "user-prompt-submit", session="x", cwd=str(checkout), prompt="pnpm npm frontend"
     )
@@ -364,6 +389,34 @@ def test_a_hook_never_fails_its_client(world: tuple[Settings, Path], tmp_path: P
         done = _hook_process(env, *args, stdin=stdin)
         assert done.returncode == 0, args
         assert done.stdout == "", args
+    if settings.database_url:
+        _a_hook_is_quiet_when_postgres_is_unreachable(env, prompt)
+    else:
+        _a_hook_is_quiet_without_the_file_or_its_lock(env, settings, checkout, prompt, tmp_path)
+    done = _hook_process(env, "claude-code", "user-prompt-submit", stdin=prompt)
+    assert done.returncode == 0
+    assert "Use pnpm, not npm" in done.stdout
+
+
+def _a_hook_is_quiet_when_postgres_is_unreachable(env: dict[str, str], prompt: str) -> None:
+    """A shared database that is not there: exit 0, nothing on stdout, the reason on stderr."""
+    import socket
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    gone = {**env, "MCP_MEMORY_DATABASE_URL": f"postgresql://alice:pw@127.0.0.1:{port}/memory"}
+    done = _hook_process(gone, "claude-code", "user-prompt-submit", stdin=prompt)
+    assert done.returncode == 0
+    assert done.stdout == ""
+    assert "unreachable" in done.stderr
+    assert ":pw@" not in done.stderr
+
+
+def _a_hook_is_quiet_without_the_file_or_its_lock(
+    env: dict[str, str], settings: Settings, checkout: Path, prompt: str, tmp_path: Path
+) -> None:
+    """No database file (none is created), or one another process holds locked: exit 0, quiet."""
     missing = {**env, "MCP_MEMORY_DB": str(tmp_path / "none" / "memory.db")}
     done = _hook_process(missing, "claude-code", "user-prompt-submit", stdin=prompt)
     assert done.returncode == 0
@@ -394,9 +447,6 @@ def test_a_hook_never_fails_its_client(world: tuple[Settings, Path], tmp_path: P
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    done = _hook_process(env, "claude-code", "user-prompt-submit", stdin=prompt)
-    assert done.returncode == 0
-    assert "Use pnpm, not npm" in done.stdout
 
 
 def test_the_prompt_path_imports_no_sdk_no_pydantic_and_no_model(world: tuple[Settings, Path]) -> None:
@@ -416,8 +466,7 @@ def test_the_prompt_path_imports_no_sdk_no_pydantic_and_no_model(world: tuple[Se
         "heavy = ['mcp', 'pydantic', 'fastembed', 'onnxruntime', 'tokenizers', 'numpy', 'aiosqlite', 'structlog', 'anyio']\n"
         "print('LOADED', [m for m in heavy if m in sys.modules], file=sys.stderr)\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MCP_MEMORY_")}
-    env.update(MCP_MEMORY_DB=str(settings.database))
+    env = _hook_env(settings)
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120, check=False
     )
@@ -541,8 +590,7 @@ def test_hooks_of_several_sessions_at_once_lose_nothing(world: tuple[Settings, P
     """Eight sessions' hooks record failures and fixes at the same moment, each a process of its own
     writing the one database: every failure is kept and every fix becomes its lesson."""
     settings, checkout = world
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MCP_MEMORY_")}
-    env.update(MCP_MEMORY_DB=str(settings.database), MCP_MEMORY_EMBEDDING_MODEL="fake-model")
+    env = _hook_env(settings)
     command = [sys.executable, "-m", "mcp_memory", "hook", "claude-code"]
 
     def start(event: str, session: str, tool: str, output: str) -> subprocess.Popen[str]:
@@ -573,12 +621,8 @@ def test_hooks_of_several_sessions_at_once_lose_nothing(world: tuple[Settings, P
             assert process.wait(timeout=120) == 0
             assert process.stdout is not None
             assert process.stdout.read() == ""
-    import sqlite3
-
-    conn = sqlite3.connect(settings.database)
-    failures = conn.execute("SELECT count(*) FROM hook_commands WHERE ok = 0").fetchone()[0]
-    fixes = conn.execute("SELECT count(*) FROM hook_commands WHERE ok = 1").fetchone()[0]
-    conn.close()
+    failures = _raw(settings, "SELECT count(*) FROM hook_commands WHERE ok = 0")[0][0]
+    fixes = _raw(settings, "SELECT count(*) FROM hook_commands WHERE ok = 1")[0][0]
     assert failures == len(sessions)
     assert fixes == len(sessions)
     lessons = [m for m in _memories(settings) if m.kind == "lesson" and "hook" in m.tags]

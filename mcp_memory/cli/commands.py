@@ -477,8 +477,8 @@ def _init_hooks(args: argparse.Namespace, settings: Settings, data: dict[str, An
             lines.append(f"The hooks run: {shown} hook <client> <event>")
             if settings.database_url:
                 lines.append(
-                    "On a shared Postgres the hooks stay quiet for now (they read the SQLite file "
-                    "only): recall and lessons come through the tools until they learn Postgres."
+                    "The hooks reach the shared database as the URL's member: recall shows them what "
+                    "that member may read, and the commands they record are that member's alone."
                 )
         if args.cursor_rules:
             path = install.write_rules(settings.cwd, _session_block_for(settings))

@@ -18,16 +18,15 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sqlite3
 import time
 
 from mcp_memory.config import Settings
-from mcp_memory.hooks.db import HookSession
+from mcp_memory.hooks.db import HookDatabase, HookSession
 from mcp_memory.previews import preview
 from mcp_memory.services.memories.redaction import redact
 from mcp_memory.storage import hook_context, hook_state
 from mcp_memory.storage.hook_state import HookCommand
-from mcp_memory.storage.inline import InlineReader, run_now, write_inline
+from mcp_memory.storage.inline import run_now
 
 TYPE_CHECKING = False  # typing is not imported at run time: a hook process starts faster
 if TYPE_CHECKING:
@@ -95,7 +94,7 @@ def _pair_key(failed: str, worked: str) -> str:
 
 
 def record_command(
-    conn: sqlite3.Connection, settings: Settings, hook: HookSession, command: str, output: str, failed: bool
+    conn: HookDatabase, settings: Settings, hook: HookSession, command: str, output: str, failed: bool
 ) -> Lesson | None:
     """Note a command's outcome; the lesson it completes, if any (the caller stores it)."""
     secrets = settings.redact_secrets
@@ -112,10 +111,10 @@ def record_command(
                 await hook_state.add_command(tx, sid, _short(command), said, ok=False, fixes=None, at=now)
                 await hook_state.touch_session(tx, sid, now)
 
-        write_inline(conn, note)
+        conn.write(note)
         return None
     # The usual case, a command that worked with no failure before it: one indexed read.
-    failures = run_now(hook_state.unfixed_failures(InlineReader(conn), sid, _RECENT_FAILURES))
+    failures = run_now(hook_state.unfixed_failures(conn.reader, sid, _RECENT_FAILURES))
     match = next((f for f in failures if similar(f.command, command)), None)
     if match is None:
         return None
@@ -132,7 +131,7 @@ def record_command(
         await hook_state.count_lesson(tx, sid, now)
         return lesson
 
-    return write_inline(conn, fix)
+    return conn.write(fix)
 
 
 async def store_lesson(settings: Settings, project: str, lesson: Lesson) -> str:
@@ -153,7 +152,7 @@ async def store_lesson(settings: Settings, project: str, lesson: Lesson) -> str:
     return stored.id
 
 
-def _claim(conn: sqlite3.Connection, hook: HookSession) -> list[HookCommand]:
+def _claim(conn: HookDatabase, hook: HookSession) -> list[HookCommand]:
     """The session's commands not yet in an episode, claimed in one transaction (a second hook
     ending at the same moment finds none)."""
     sid = hook.session_id
@@ -165,17 +164,15 @@ def _claim(conn: sqlite3.Connection, hook: HookSession) -> list[HookCommand]:
         await hook_state.set_steps(tx, sid, len(rows), time.time())
         return rows[done:]
 
-    return write_inline(conn, claim)
+    return conn.write(claim)
 
 
-def pending_steps(conn: sqlite3.Connection, hook: HookSession) -> bool:
+def pending_steps(conn: HookDatabase, hook: HookSession) -> bool:
     """Whether this session has failures or fixes not yet in an episode (one cheap read)."""
-    return run_now(hook_state.count_commands(InlineReader(conn), hook.session_id)) > hook.steps
+    return run_now(hook_state.count_commands(conn.reader, hook.session_id)) > hook.steps
 
 
-async def close_episode(
-    settings: Settings, conn: sqlite3.Connection, hook: HookSession, client: str
-) -> str | None:
+async def close_episode(settings: Settings, conn: HookDatabase, hook: HookSession, client: str) -> str | None:
     """Turn the session's commands not yet recorded into a completed episode; its id, or None when
     there was nothing new. Runs at a turn's or a session's end, never on the prompt path."""
     rows = _claim(conn, hook)

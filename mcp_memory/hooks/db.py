@@ -1,12 +1,14 @@
-"""The database as hooks use it: the standard library's sqlite3, the server's busy timeout.
+"""The database as hooks use it: the SQLite file through the standard library's sqlite3 with the
+server's busy timeout, or a shared Postgres through one psycopg connection.
 
-A hook must start fast, so it opens the file without the server's connection layer (aiosqlite, the
-sqlite-vec extension, migrations): storage's functions run over it at once (`storage.inline`:
-`InlineReader` and `run_now` to read, `write_inline` for a write transaction). It reads memories and
-writes only its own tables (`hook_sessions`, `hook_commands`, schema 4: `storage.hook_state`);
-anything that becomes a memory or an episode goes through the services (`capture`). A database that
-does not exist yet, or that no server of this version has upgraded, is left alone: the hook does
-nothing.
+A hook must start fast, so it opens the database without the server's connection layer (aiosqlite,
+the sqlite-vec extension, migrations, a pool): storage's functions run over it at once
+(`HookDatabase.reader` with `run_now` to read, `HookDatabase.write` for a write transaction; on
+SQLite `storage.inline`, on Postgres the engine's own transaction over the one connection). It reads
+memories and writes only its own tables (`hook_sessions`, `hook_commands`: `storage.hook_state`;
+on Postgres each member's own rows); anything that becomes a memory or an episode goes through the
+services (`capture`). A database that does not exist yet, or that no server of this version has
+upgraded, is left alone: the hook does nothing.
 """
 
 from __future__ import annotations
@@ -23,11 +25,15 @@ from mcp_memory.storage.library import MIN_SQLITE, open_plain
 
 TYPE_CHECKING = False  # typing is not imported at run time: a hook process starts faster
 if TYPE_CHECKING:
-    from typing import Any
+    from collections.abc import Awaitable, Callable
+    from typing import Any, TypeVar
 
+    from mcp_memory.storage.keywords import KeywordSource
     from mcp_memory.storage.query import Transaction
 
-__all__ = ["HookSession", "open_database", "session"]
+    _T = TypeVar("_T")
+
+__all__ = ["HookDatabase", "HookSession", "open_database", "session"]
 
 #: Hook rows older than this are removed when a session starts.
 KEEP_DAYS = 30
@@ -43,26 +49,60 @@ def _library(preference: str) -> Any:
     return sqlean
 
 
-def open_database(settings: Settings) -> sqlite3.Connection | None:
-    """A connection to the memory database, or None when there is none yet or it predates hooks.
-    None on a shared Postgres too, for now: the hooks read the SQLite file only, so there they stay
-    quiet (README, Team memory)."""
+class HookDatabase:
+    """One hook's connection to the memory database, on either engine: `reader` answers the
+    storage functions' reads at once, `write` runs a write transaction to its end."""
+
+    def __init__(self, conn: Any, reader: KeywordSource, write: Callable[..., Any]) -> None:
+        self.conn = conn
+        self.reader = reader
+        self._write = write
+        self.dialect = reader.dialect
+
+    def write(self, work: Callable[[Transaction], Awaitable[_T]]) -> _T:
+        """`work` in one transaction of its own, committed when it returns, rolled back on error."""
+        return self._write(work)  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def open_database(settings: Settings) -> HookDatabase | None:
+    """A connection to the memory database (the shared Postgres when MCP_MEMORY_DATABASE_URL is
+    set, else the SQLite file), or None when there is none yet or it predates hooks. Connecting and
+    every statement are bounded by the settings' busy timeout (the client is waiting)."""
     if settings.database_url:
-        return None
+        return _open_postgres(settings.database_url, settings.busy_timeout_ms)
     path = settings.database
     if not path.exists():
         return None
     conn: sqlite3.Connection = open_plain(_library(settings.sqlite), path, settings.busy_timeout_ms)
-    if not run_now(hook_state.has_hook_tables(InlineReader(conn))):
+    database = HookDatabase(conn, InlineReader(conn), lambda work: write_inline(conn, work))
+    if not run_now(hook_state.has_hook_tables(database.reader)):
         conn.close()
         return None
-    return conn
+    return database
 
 
-def session(conn: sqlite3.Connection, client: str, session_id: str, project: str) -> HookSession:
+def _open_postgres(url: str, timeout_ms: int) -> HookDatabase | None:
+    from contextlib import nullcontext
+
+    from mcp_memory.storage.postgres.session import PgTransaction, open_session, run_transaction
+
+    conn = open_session(url, timeout_ms=timeout_ms)
+    database = HookDatabase(
+        conn, PgTransaction(conn), lambda work: run_transaction(lambda: nullcontext(conn), work)
+    )
+    if not run_now(hook_state.has_hook_tables(database.reader)):
+        conn.close()
+        return None
+    return database
+
+
+def session(conn: HookDatabase, client: str, session_id: str, project: str) -> HookSession:
     """The session's row, created on first sight (a write transaction only then: every later hook of
     the session just reads it, taking no write lock on the prompt path)."""
-    found = run_now(hook_state.read_session(InlineReader(conn), session_id))
+    found = run_now(hook_state.read_session(conn.reader, session_id))
     if found is not None:
         return found
     now = time.time()
@@ -71,13 +111,13 @@ def session(conn: sqlite3.Connection, client: str, session_id: str, project: str
         await hook_state.add_session(tx, session_id, client, project, now)
         return await hook_state.read_session(tx, session_id)
 
-    found = write_inline(conn, add)
+    found = conn.write(add)
     if found is None:  # pragma: no cover - the row was just written, in the same transaction
         raise RuntimeError(f"the hook session {session_id!r} was not recorded")
     return found
 
 
-def note_injected(conn: sqlite3.Connection, session_id: str, ids: Sequence[int]) -> None:
+def note_injected(conn: HookDatabase, session_id: str, ids: Sequence[int]) -> None:
     """Remember which memories entered this session's context, so none comes twice."""
     if not ids:
         return
@@ -86,10 +126,10 @@ def note_injected(conn: sqlite3.Connection, session_id: str, ids: Sequence[int])
         known = await hook_state.read_injected(tx, session_id)
         await hook_state.set_injected(tx, session_id, list(dict.fromkeys([*known, *ids])), time.time())
 
-    write_inline(conn, note)
+    conn.write(note)
 
 
-def forget_old(conn: sqlite3.Connection) -> None:
+def forget_old(conn: HookDatabase) -> None:
     """Drop hook rows of sessions untouched for KEEP_DAYS."""
     cutoff = time.time() - KEEP_DAYS * 86400
-    write_inline(conn, lambda tx: hook_state.forget_sessions(tx, cutoff))
+    conn.write(lambda tx: hook_state.forget_sessions(tx, cutoff))

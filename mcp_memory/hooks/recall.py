@@ -18,21 +18,24 @@ Tokens are estimated at four characters each (the tokenizer would cost an import
 from __future__ import annotations
 
 import math
-import sqlite3
 import time
 from collections.abc import Sequence
 
 from mcp_memory import relevance
-from mcp_memory.hooks.db import HookSession
+from mcp_memory.hooks.db import HookDatabase, HookSession
 from mcp_memory.previews import preview
 from mcp_memory.storage import hook_context
 from mcp_memory.storage.filters import build_filter
 from mcp_memory.storage.ids import format_id
-from mcp_memory.storage.inline import InlineReader, run_now
+from mcp_memory.storage.inline import run_now
 from mcp_memory.storage.keywords import POSTINGS_BUDGET, best_matches, word_stats, words_held_exactly
 
 # The hooks stem prompts with the keyword index's tokenizer (`tests/test_keywords.py` checks the name).
 from mcp_memory.storage.keywords import TOKENIZER as TOKENIZER
+
+TYPE_CHECKING = False  # typing is not imported at run time: a hook process starts faster
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["PROMPT_MAX", "prompt_block", "prompt_memories", "session_block"]
 
@@ -75,11 +78,11 @@ class _Budget:
 
 
 def session_block(
-    conn: sqlite3.Connection, hook: HookSession, *, budget_tokens: int, compacted: bool
+    conn: HookDatabase, hook: HookSession, *, budget_tokens: int, compacted: bool
 ) -> tuple[str, list[int]]:
     """The session-start block and the ids of the memories in it ('' when nothing is stored)."""
     now = time.time()
-    reader = InlineReader(conn)
+    reader = conn.reader
     flt = build_filter(default_project=hook.project)
     budget = _Budget(budget_tokens)
     used: list[int] = []
@@ -89,7 +92,7 @@ def session_block(
     )
     header_only = len(budget.lines)
 
-    def section(title: str, rows: Sequence[sqlite3.Row], extra: str = "") -> None:
+    def section(title: str, rows: Sequence[Any], extra: str = "") -> None:
         fresh = [r for r in rows if int(r["id"]) not in used]
         if not fresh or not budget.add(title):
             return
@@ -105,7 +108,7 @@ def session_block(
         section("Stored in this session:", mine)
     rows = run_now(hook_context.worth_knowing(reader, flt, _WORTH_KNOWING, _RANKED_ROWS))
 
-    def merit(row: sqlite3.Row) -> float:
+    def merit(row: Any) -> float:
         age_days = max(0.0, (now - float(row["created_at"])) / 86400)
         recency = math.pow(0.5, age_days / relevance.HALF_LIFE_DAYS)
         use = min(1.0, math.log1p(int(row["access_count"])) / math.log(20))
@@ -130,13 +133,13 @@ def session_block(
 
 
 def prompt_memories(
-    conn: sqlite3.Connection, hook: HookSession, prompt: str, *, floor: float
+    conn: HookDatabase, hook: HookSession, prompt: str, *, floor: float
 ) -> list[tuple[int, str, float]]:
     """(id, content, relevance) of the memories relevant to `prompt`, best first, at most PROMPT_MAX."""
     terms = relevance.query_terms(prompt)[:_MAX_TERMS]
     if not terms:
         return []
-    reader = InlineReader(conn)
+    reader = conn.reader
     # Weighed among the memories there are: FTS5's own N (`word_stats`' default) is not lowered when
     # a row leaves this contentless_delete index, so it also counts deleted and rewritten memories.
     rows = max(1, run_now(hook_context.live_count(reader)))

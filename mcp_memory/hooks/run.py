@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from mcp_memory.config import Settings
-from mcp_memory.hooks.db import HookSession
+from mcp_memory.hooks.db import HookDatabase, HookSession
 from mcp_memory.hooks.payload import CLIENTS, EVENTS, HookEvent, parse_event
 from mcp_memory.projects import project_from_path, stored_project
 
@@ -104,9 +103,7 @@ def handle(client: str, event_name: str, raw: str, settings: Settings) -> str:
         conn.close()
 
 
-def _refresh_rules(
-    conn: sqlite3.Connection, hook: HookSession, project_dir: Path, settings: Settings
-) -> None:
+def _refresh_rules(conn: HookDatabase, hook: HookSession, project_dir: Path, settings: Settings) -> None:
     """Cursor cannot inject text: its rules file, when the user asked for one (`init --cursor-rules`),
     is rewritten with the session block at every stop. Never created here."""
     from mcp_memory.hooks.install import RULES_FILE, write_rules

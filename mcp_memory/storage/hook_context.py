@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from mcp_memory.storage.ids import LIVE
+from mcp_memory.storage.query import POSTGRES
 
 if TYPE_CHECKING:
     from mcp_memory.storage.filters import MemoryFilter
@@ -21,7 +22,12 @@ __all__ = ["lesson_stored", "live_count", "pinned", "recent_lessons", "stored_si
 
 async def live_count(source: QuerySource) -> int:
     """How many memories are not deleted (the keyword index holds exactly these)."""
-    rows = await source.fetchall(f"SELECT count(*) FROM memories WHERE {LIVE}")
+    if source.dialect == POSTGRES:
+        from mcp_memory.storage.postgres.search import LIVE_ROWS
+
+        rows = await source.fetchall(LIVE_ROWS)
+    else:
+        rows = await source.fetchall(f"SELECT count(*) FROM memories WHERE {LIVE}")
     return int(rows[0][0])
 
 
@@ -77,9 +83,13 @@ async def recent_lessons(
 async def lesson_stored(source: QuerySource, pair: str) -> bool:
     """Whether a live lesson memory carries `pair` as its `hook_pair` (the key of a failed command and
     the one that fixed it)."""
+    pair_of = (
+        "metadata::jsonb ->> 'hook_pair'"
+        if source.dialect == POSTGRES
+        else "json_extract(metadata, '$.hook_pair')"
+    )
     rows = await source.fetchall(
-        f"SELECT 1 FROM memories WHERE {LIVE} AND kind = 'lesson' "
-        "AND json_extract(metadata, '$.hook_pair') = ? LIMIT 1",
+        f"SELECT 1 FROM memories WHERE {LIVE} AND kind = 'lesson' AND {pair_of} = ? LIMIT 1",
         (pair,),
     )
     return bool(rows)

@@ -12,6 +12,8 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from mcp_memory.storage.query import POSTGRES
+
 if TYPE_CHECKING:
     from mcp_memory.storage.query import QuerySource, Transaction
 
@@ -81,6 +83,9 @@ class HookCommand:
 
 async def has_hook_tables(source: QuerySource) -> bool:
     """Whether the database has the hooks' tables (a server of this version has upgraded it)."""
+    if source.dialect == POSTGRES:
+        rows = await source.fetchall("SELECT to_regclass('hook_sessions') IS NOT NULL")
+        return bool(rows[0][0])
     rows = await source.fetchall(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'hook_sessions'"
     )
@@ -112,9 +117,11 @@ async def read_session(source: QuerySource, session_id: str) -> HookSession | No
 
 async def add_session(tx: Transaction, session_id: str, client: str, project: str, now: float) -> None:
     """Add the session's row (nothing when another hook of the session just added it)."""
+    # On a shared Postgres a session is one member's (its key is the owner and the session id).
+    key = "owner, session_id" if tx.dialect == POSTGRES else "session_id"
     await tx.execute(
         "INSERT INTO hook_sessions(session_id, client, project, started_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (session_id) DO NOTHING",
+        f"VALUES (?, ?, ?, ?, ?) ON CONFLICT ({key}) DO NOTHING",
         (session_id, client, project, now, now),
     )
 

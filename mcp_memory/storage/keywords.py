@@ -331,6 +331,8 @@ async def best_matches(
     """(row id, content) of the memories `flt` admits among the `ranked` best BM25 matches of any of
     `words` in the whole index, best first, at most `limit`: one bounded query, for a caller that
     has chosen its words already (the prompt hook keeps only rare ones) and cannot wait for more."""
+    if source.dialect == POSTGRES:
+        return await pg_search.best_matches(source, words, flt, limit)
     match = match_expression(words)
     if match is None:
         return []
@@ -436,6 +438,11 @@ async def words_held_exactly(db: KeywordSource, stats: WordStats, rowids: Sequen
     needs = [(w, frozenset(stats.stems[w])) for w in stats.words if stats.stems[w]]
     found = {i: frozenset[str]() for i in ids}
     if not ids or not needs:
+        return WordMatches(stats.weights, found)
+    if db.dialect == POSTGRES:  # the stems are the memory's keyword vector's own
+        held = await pg_search.memory_stems(db, ids)
+        for rowid, stems in held.items():
+            found[rowid] = frozenset(w for w, need in needs if need <= stems)
         return WordMatches(stats.weights, found)
     texts = await db.fetchall(_TEXTS, [json.dumps(ids)])
     if not texts:

@@ -11,8 +11,6 @@ Connections are checked before use, so after the server comes back the next call
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -20,7 +18,6 @@ import anyio
 import anyio.to_thread
 
 from mcp_memory.errors import DatabaseError
-from mcp_memory.logs import get_logger
 from mcp_memory.storage.inline import run_now
 from mcp_memory.storage.postgres.connect import (
     CONNECT_TIMEOUT_S,
@@ -30,79 +27,16 @@ from mcp_memory.storage.postgres.connect import (
     psycopg_module,
     unreachable,
 )
-from mcp_memory.storage.postgres.dialect import register_vectors, row_factory, to_postgres
+from mcp_memory.storage.postgres.dialect import register_vectors, row_factory
+from mcp_memory.storage.postgres.session import PgCursor, PgTransaction, run_transaction
 from mcp_memory.storage.query import POSTGRES, QuerySource, Transaction
 
 __all__ = ["PgCursor", "PgDatabase", "PgTransaction"]
 
 _T = TypeVar("_T")
-_log = get_logger(__name__)
 
-#: Attempts of one write transaction that keeps losing to other writers.
-_WRITE_ATTEMPTS = 8
 #: Longest a statement may run before the server cancels it (milliseconds).
 STATEMENT_TIMEOUT_MS = 30_000
-
-
-class PgCursor:
-    """What a statement answers, read at once from psycopg's cursor (`mcp_memory.storage.query.Cursor`)."""
-
-    __slots__ = ("_rows", "rowcount")
-
-    def __init__(self, cursor: Any) -> None:
-        self.rowcount: int = cursor.rowcount
-        self._rows: list[Any] = cursor.fetchall() if cursor.description is not None else []
-
-    @property
-    def lastrowid(self) -> int | None:
-        """Postgres has no last row id; statements that need the new id say `RETURNING id`."""
-        return None
-
-    async def fetchone(self) -> Any:
-        return self._rows[0] if self._rows else None
-
-    async def fetchall(self) -> list[Any]:
-        return list(self._rows)
-
-
-class _Ready:
-    __slots__ = ("_value",)
-
-    def __init__(self, value: Any) -> None:
-        self._value = value
-
-    def __await__(self) -> Any:
-        yield from ()
-        return self._value
-
-
-class PgTransaction:
-    """One open transaction on a psycopg connection, as the services' write coroutines use it."""
-
-    __slots__ = ("_conn",)
-    dialect = POSTGRES
-
-    def __init__(self, conn: Any) -> None:
-        self._conn = conn
-
-    def execute(self, sql: str, parameters: Sequence[Any] = ()) -> Any:
-        return _Ready(PgCursor(self._conn.execute(to_postgres(sql), parameters or None, binary=True)))
-
-    def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> Any:
-        with self._conn.cursor() as cursor:
-            cursor.executemany(to_postgres(sql), list(parameters))
-            return _Ready(PgCursor(cursor))
-
-    async def execute_fetchall(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
-        return list(self._conn.execute(to_postgres(sql), parameters or None, binary=True).fetchall())
-
-    fetchall = execute_fetchall
-
-    async def fetch_many(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
-        return [
-            list(self._conn.execute(to_postgres(sql), params or None, binary=True).fetchall())
-            for sql, params in statements
-        ]
 
 
 def _configure(conn: Any) -> None:
@@ -226,33 +160,12 @@ class PgDatabase:
     # -- writes --------------------------------------------------------------------------------------
 
     def _transaction(self, work: Callable[[Transaction], Awaitable[_T]]) -> _T:
-        psycopg = psycopg_module()
-        delay = 0.02
-        for attempt in range(1, _WRITE_ATTEMPTS + 1):
-            try:
-                with self._pool.connection() as conn, conn.transaction():
-
-                    async def whole(conn: Any = conn) -> _T:
-                        return await work(PgTransaction(conn))
-
-                    return run_now(
-                        whole(),
-                        refusal="a write transaction awaited something other than its database "
-                        "connection; do that work before or after Database.write",
-                    )
-            except (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected) as exc:
-                if attempt == _WRITE_ATTEMPTS:
-                    raise DatabaseError(
-                        "the write kept conflicting with other writers; nothing was changed, try again."
-                    ) from exc
-                _log.info("write conflicted with another writer, retrying", attempt=attempt)
-                time.sleep(delay * (0.5 + random.random()))  # noqa: S311 - jitter, not crypto
-                delay = min(delay * 2, 1.0)
-            except Exception as exc:
-                if _is_gone(exc):
-                    raise unreachable(self.url, exc) from exc
-                raise
-        raise AssertionError("unreachable")  # pragma: no cover
+        try:
+            return run_transaction(self._pool.connection, work)
+        except Exception as exc:
+            if _is_gone(exc):
+                raise unreachable(self.url, exc) from exc
+            raise
 
     async def write(self, work: Callable[[Transaction], Awaitable[_T]]) -> _T:
         """Run `work` inside one transaction, committed when it returns, rolled back if it raises,

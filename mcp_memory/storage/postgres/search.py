@@ -18,7 +18,9 @@ from mcp_memory.storage.query import QuerySource
 __all__ = [
     "LIVE_ROWS",
     "any_word_query",
+    "best_matches",
     "keyword_candidates",
+    "memory_stems",
     "memory_texts",
     "nearest",
     "stem_counts",
@@ -100,6 +102,31 @@ async def keyword_candidates(
         [*rare, *every, *params, n],
     )
     return {int(r[0]): float(r[1]) for r in rows}
+
+
+async def best_matches(
+    source: QuerySource, words: Sequence[str], flt: MemoryFilter, limit: int
+) -> list[tuple[int, str]]:
+    """(row id, content) of the best `limit` memories passing `flt` that hold any of `words`, best
+    first (the prompt hook's candidates: `keywords.best_matches` on SQLite)."""
+    if not words:
+        return []
+    where, params = flt.sql("m")
+    query = any_word_query(words)
+    rows = await source.fetchall(
+        f"SELECT m.id, m.content FROM visible_keyword_matches({query}, {query}) AS h "
+        f"JOIN memories m ON m.id = h.id WHERE {where} ORDER BY h.score DESC, m.id LIMIT ?",
+        [*words, *words, *params, limit],
+    )
+    return [(int(r[0]), str(r[1])) for r in rows]
+
+
+async def memory_stems(source: QuerySource, rowids: Sequence[int]) -> dict[int, set[str]]:
+    """The stems of each memory of `rowids` as its keyword vector holds them (content and tags)."""
+    rows = await source.fetchall(
+        "SELECT m.id, tsvector_to_array(m.search) FROM memories m WHERE m.id = ANY(?)", [list(rowids)]
+    )
+    return {int(r[0]): {str(stem) for stem in r[1]} for r in rows}
 
 
 async def memory_texts(source: QuerySource, rowids: Sequence[int]) -> list[Any]:
