@@ -11,7 +11,7 @@ vectors kept) and analysed (as autovacuum does within a minute of a bulk load), 
 member held to the row policies. Search: memory_search's service with
 its defaults over LoCoMo questions. Store: memory_store's service with new texts (the embedding
 included, the same on both). Goals (issue 25): search and store p50 on Postgres <= 1.5x SQLite's.
-The hooks step aside on a shared database for now (they read the SQLite file only): no hook row.
+The hooks on both engines: `bench/hooks.py --engines sqlite,postgres`.
 """
 
 from __future__ import annotations

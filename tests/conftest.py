@@ -75,9 +75,29 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test of the protocol (the `client` fixture over `settings`) runs on both engines."""
+    if "client" in metafunc.fixturenames and "engine" in metafunc.fixturenames:
+        metafunc.parametrize("engine", ["sqlite", "postgres"], indirect=True)
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path)
+def engine(request: pytest.FixtureRequest) -> str:
+    """The engine a test's `settings` choose: 'sqlite' unless parametrized (the protocol tests)."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def settings(request: pytest.FixtureRequest, tmp_path: Path, engine: str) -> Settings:
+    """Test settings on the SQLite file in tmp_path, or (engine 'postgres') on a fresh team database
+    of the session's Postgres, as the member alice."""
+    chosen = make_settings(tmp_path)
+    if engine == "postgres":
+        from tests.postgres import team_database
+
+        urls = team_database(request.getfixturevalue("postgres"), FAKE_DIM, ("alice",))
+        chosen = chosen.replace(database_url=urls["alice"])
+    return chosen
 
 
 @pytest.fixture
@@ -116,7 +136,9 @@ async def memory_app(tmp_path: Path) -> AsyncIterator[App]:
 
 @pytest.fixture
 async def client(settings: Settings) -> AsyncIterator[Client]:
-    """An in-process MCP client connected to the real server object (fake model, file database)."""
+    """An in-process MCP client connected to the real server object (fake model), once on each
+    engine (`engine`): the SQLite file, and a fresh team database on the session's Postgres as a
+    member."""
     server = build_server(settings, loader=fake_loader())
     async with Client(server, mode="legacy") as connected:
         await wait_for_model(connected)
@@ -173,6 +195,49 @@ async def vector_rows(app: App) -> int:
     if app.db.dialect == "postgres":
         return int(await app.db.scalar("SELECT count(*) FROM memories WHERE embedding IS NOT NULL"))
     return int(await app.db.scalar(f"SELECT count(*) FROM {app.vector_info.table}"))
+
+
+def store_rows_digest(settings: Settings) -> str:
+    """`db_digest` of the store `settings` choose: the SQLite file, or on Postgres the rows of every
+    memory table the member reads (read counts left out), with the keyword and vector columns."""
+    if not settings.database_url:
+        return db_digest(settings.database)
+    import psycopg
+
+    digest = hashlib.sha256()
+    with psycopg.connect(settings.database_url, options="-c search_path=mcp_memory") as conn:
+        columns = [
+            str(r[0])
+            for r in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'mcp_memory' "
+                "AND table_name = 'memories' ORDER BY ordinal_position"
+            )
+            if r[0] not in ("access_count", "last_accessed_at")
+        ]
+        queries = [f"SELECT {', '.join(c + '::text' for c in columns)} FROM memories ORDER BY id"] + [
+            f"SELECT * FROM {table} ORDER BY 1, 2"
+            for table in ("memory_tags", "memory_versions", "meta", "schema_migrations")
+        ]
+        for query in queries:
+            for row in conn.execute(query):
+                digest.update(repr(tuple(row)).encode())
+    return digest.hexdigest()
+
+
+def memory_count(settings: Settings) -> int:
+    """How many memory rows (live or deleted) the store `settings` choose holds."""
+    if settings.database_url:
+        import psycopg
+
+        with psycopg.connect(settings.database_url, options="-c search_path=mcp_memory") as conn:
+            return int(conn.execute("SELECT count(*) FROM memories").fetchone()[0])
+    from mcp_memory.storage.connection import connect_plain
+
+    conn = connect_plain(str(settings.database))
+    try:
+        return int(conn.execute("SELECT count(*) FROM memories").fetchone()[0])
+    finally:
+        conn.close()
 
 
 def db_digest(path: Path) -> str:

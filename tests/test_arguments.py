@@ -3,26 +3,15 @@ pass instead; unknown names are errors with the closest real one; nothing is sto
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 from mcp import Client, types
 
 from mcp_memory.config import Settings
-from tests.conftest import db_digest
+from tests.conftest import memory_count, store_rows_digest
 
 pytestmark = pytest.mark.anyio
-
-
-def _count(database: Path) -> int:
-    from mcp_memory.storage.connection import connect_plain
-
-    conn = connect_plain(str(database))
-    try:
-        return int(conn.execute("SELECT count(*) FROM memories").fetchone()[0])
-    finally:
-        conn.close()
 
 
 def _reason(result: types.CallToolResult, tool: str) -> str:
@@ -37,10 +26,10 @@ def _reason(result: types.CallToolResult, tool: str) -> str:
 async def _refused(client: Client, settings: Settings, tool: str, arguments: dict[str, Any]) -> str:
     """Call `tool` with bad arguments over a store holding one memory; the reason, once nothing changed."""
     await client.call_tool("memory_store", {"content": "an existing memory"})
-    before, count = db_digest(settings.database), _count(settings.database)
+    before, count = store_rows_digest(settings), memory_count(settings)
     reason = _reason(await client.call_tool(tool, arguments), tool)
-    assert _count(settings.database) == count
-    assert db_digest(settings.database) == before
+    assert memory_count(settings) == count
+    assert store_rows_digest(settings) == before
     return reason
 
 
@@ -178,7 +167,7 @@ async def test_aliased_nested_keys_are_still_accepted(client: Client) -> None:
 
 async def test_a_misspelled_batch_item_field_names_the_real_one(client: Client, settings: Settings) -> None:
     """In a batch, an item with an unknown field is reported with the closest field; the others are stored."""
-    before = _count(settings.database)
+    before = memory_count(settings)
     result = await client.call_tool(
         "memory_batch_store",
         {"items": [{"content": "kept", "tags": ["a"]}, {"content": "dropped", "tag": ["b"]}]},
@@ -187,7 +176,7 @@ async def test_a_misspelled_batch_item_field_names_the_real_one(client: Client, 
     items = result.structured_content["results"]  # type: ignore[index]
     assert [item["ok"] for item in items] == [True, False]
     assert items[1]["error"] == "unknown field 'tag'; did you mean 'tags'?"
-    assert _count(settings.database) == before + 1
+    assert memory_count(settings) == before + 1
 
 
 def _objects(node: Any) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from mcp import Client, types
 
 from mcp_memory.config import Settings
 from mcp_memory.mcp.server import build_server
-from tests.conftest import FakeEmbedder, db_digest, make_settings, wait_for_model
+from tests.conftest import FakeEmbedder, make_settings, store_rows_digest, wait_for_model
 
 pytestmark = pytest.mark.anyio
 
@@ -121,11 +121,11 @@ async def test_bad_calls_are_errors_that_change_nothing(
 ) -> None:
     """Invalid arguments come back isError with a message naming the problem, and nothing is written."""
     await client.call_tool("memory_store", {"content": "an existing memory"})
-    before = db_digest(settings.database)
+    before = store_rows_digest(settings)
     result = await client.call_tool(tool, arguments)
     assert result.is_error
     assert words in result.content[0].text  # type: ignore[union-attr]
-    assert db_digest(settings.database) == before
+    assert store_rows_digest(settings) == before
 
 
 async def test_initialize_is_answered_while_the_model_is_still_loading(settings: Settings) -> None:
