@@ -33,6 +33,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import math
 import re
 import time
 import unicodedata
@@ -77,6 +78,11 @@ POSTINGS_BUDGET = 4000
 FREQUENCY_TTL = 300.0
 #: Seconds the row count N is reused (one row read by its key; a search reads it at most once).
 _ROWS_TTL = 1.0
+#: On Postgres N is a count of the rows the member may read (about 10 ms at 100,000 memories, not
+#: one row by its key): in a store of at least _PG_LARGE memories it is taken again after this many
+#: seconds (a tenth more or fewer memories in that time is unlikely), in a smaller one as on SQLite.
+_PG_ROWS_TTL = 10.0
+_PG_LARGE = 10_000
 #: A count is taken again when N moved by more than this share of N at the time, or ...
 _DRIFT = 0.1
 #: ... this many rows, whichever is more.
@@ -259,8 +265,9 @@ async def _postgres_statistics(db: KeywordSource, words: Sequence[str]) -> _Stat
         cache.clear()
     stems = await pg_search.word_stems(db, words)
     wanted = sorted({s for group in stems.values() for s in group})
-    need_rows = "" not in cache or now - cache[""][1] > _ROWS_TTL
     rows = cache[""][0] if "" in cache else 0
+    age = now - cache[""][1] if "" in cache else math.inf
+    need_rows = age > (_PG_ROWS_TTL if rows >= _PG_LARGE else _ROWS_TTL)
 
     def stale(stem: str) -> bool:
         entry = cache.get(stem)
