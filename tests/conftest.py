@@ -197,6 +197,40 @@ async def vector_rows(app: App) -> int:
     return int(await app.db.scalar(f"SELECT count(*) FROM {app.vector_info.table}"))
 
 
+#: What a digest reads besides the memories, and the memories' columns it leaves out: read counts,
+#: which the server writes a moment after earlier successful reads, so they may land while a later
+#: call is being refused.
+_DIGEST_TABLES = ("memory_tags", "memory_versions", "meta", "schema_migrations")
+_READ_COUNTS = ("access_count", "last_accessed_at")
+
+
+def _add_rows(digest: Any, run: Callable[[str], Any], columns: Sequence[str], order: str) -> None:
+    """Feed `digest` every row of the memories (`columns`, by `order`) and of `_DIGEST_TABLES`,
+    read through `run` (a connection's execute)."""
+    queries = [f"SELECT {', '.join(columns)} FROM memories ORDER BY {order}"] + [
+        f"SELECT * FROM {table} ORDER BY 1, 2" for table in _DIGEST_TABLES
+    ]
+    for query in queries:
+        for row in run(query):
+            digest.update(repr(tuple(row)).encode())
+
+
+def store_rows(settings: Settings, sql: str) -> list[Any]:
+    """The rows of `sql` read straight from the store `settings` choose (on Postgres as its member)."""
+    if settings.database_url:
+        import psycopg
+
+        with psycopg.connect(settings.database_url, options="-c search_path=mcp_memory") as conn:
+            return conn.execute(sql).fetchall()
+    from mcp_memory.storage.connection import connect_plain
+
+    conn = connect_plain(str(settings.database))
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
 def store_rows_digest(settings: Settings) -> str:
     """`db_digest` of the store `settings` choose: the SQLite file, or on Postgres the rows of every
     memory table the member reads (read counts left out), with the keyword and vector columns."""
@@ -207,37 +241,20 @@ def store_rows_digest(settings: Settings) -> str:
     digest = hashlib.sha256()
     with psycopg.connect(settings.database_url, options="-c search_path=mcp_memory") as conn:
         columns = [
-            str(r[0])
+            f"{r[0]}::text"
             for r in conn.execute(
                 "SELECT column_name FROM information_schema.columns WHERE table_schema = 'mcp_memory' "
                 "AND table_name = 'memories' ORDER BY ordinal_position"
             )
-            if r[0] not in ("access_count", "last_accessed_at")
+            if r[0] not in _READ_COUNTS
         ]
-        queries = [f"SELECT {', '.join(c + '::text' for c in columns)} FROM memories ORDER BY id"] + [
-            f"SELECT * FROM {table} ORDER BY 1, 2"
-            for table in ("memory_tags", "memory_versions", "meta", "schema_migrations")
-        ]
-        for query in queries:
-            for row in conn.execute(query):
-                digest.update(repr(tuple(row)).encode())
+        _add_rows(digest, conn.execute, columns, "id")
     return digest.hexdigest()
 
 
 def memory_count(settings: Settings) -> int:
     """How many memory rows (live or deleted) the store `settings` choose holds."""
-    if settings.database_url:
-        import psycopg
-
-        with psycopg.connect(settings.database_url, options="-c search_path=mcp_memory") as conn:
-            return int(conn.execute("SELECT count(*) FROM memories").fetchone()[0])
-    from mcp_memory.storage.connection import connect_plain
-
-    conn = connect_plain(str(settings.database))
-    try:
-        return int(conn.execute("SELECT count(*) FROM memories").fetchone()[0])
-    finally:
-        conn.close()
+    return int(store_rows(settings, "SELECT count(*) FROM memories")[0][0])
 
 
 def db_digest(path: Path) -> str:
@@ -250,18 +267,8 @@ def db_digest(path: Path) -> str:
     conn = connect_plain(str(path))
     try:
         digest = hashlib.sha256()
-        columns = [
-            str(r[1])
-            for r in conn.execute("PRAGMA table_info(memories)")
-            if r[1] not in ("access_count", "last_accessed_at")
-        ]
-        queries = [f"SELECT {', '.join(columns)} FROM memories ORDER BY 1"] + [
-            f"SELECT * FROM {table} ORDER BY 1, 2"
-            for table in ("memory_tags", "memory_versions", "meta", "schema_migrations")
-        ]
-        for query in queries:
-            for row in conn.execute(query):
-                digest.update(repr(tuple(row)).encode())
+        columns = [str(r[1]) for r in conn.execute("PRAGMA table_info(memories)") if r[1] not in _READ_COUNTS]
+        _add_rows(digest, conn.execute, columns, "1")
         digest.update(repr(conn.execute("SELECT count(*) FROM memories_fts").fetchone()).encode())
         table = conn.execute("SELECT value FROM meta WHERE key = 'vec_table'").fetchone()
         if table:

@@ -22,7 +22,7 @@ from mcp_memory.services.app import open_app
 from mcp_memory.services.episodes.record import list_episodes
 from mcp_memory.services.memories.pins import set_pinned
 from mcp_memory.services.memories.store import recent_memories, store_memory
-from tests.conftest import FAKE_DIM, fake_loader, make_settings
+from tests.conftest import FAKE_DIM, fake_loader, make_settings, store_rows
 from tests.postgres import team_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,22 +76,6 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Settings, Pat
 
     anyio.run(seed)
     return settings, checkout
-
-
-def _raw(settings: Settings, sql: str) -> list[Any]:
-    """The rows of `sql` read straight from the database, as the hooks' member on Postgres."""
-    if settings.database_url:
-        import psycopg
-
-        with psycopg.connect(settings.database_url, options="-c search_path=mcp_memory") as conn:
-            return conn.execute(sql).fetchall()
-    import sqlite3
-
-    conn = sqlite3.connect(settings.database)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 def _hook_env(settings: Settings) -> dict[str, str]:
@@ -295,8 +279,8 @@ def test_only_failures_and_fixes_are_stored_and_secrets_and_private_blocks_never
     stored = " ".join(m.content for m in _memories(settings))
     assert token not in stored
     assert "hunter2" not in stored
-    raw = " ".join(str(r) for r in _raw(settings, "SELECT command, output FROM hook_commands"))
-    steps = " ".join(str(r) for r in _raw(settings, "SELECT action, result FROM episode_steps"))
+    raw = " ".join(str(r) for r in store_rows(settings, "SELECT command, output FROM hook_commands"))
+    steps = " ".join(str(r) for r in store_rows(settings, "SELECT action, result FROM episode_steps"))
     assert token not in raw + steps
     assert "hunter2" not in raw + steps
 
@@ -621,8 +605,8 @@ def test_hooks_of_several_sessions_at_once_lose_nothing(world: tuple[Settings, P
             assert process.wait(timeout=120) == 0
             assert process.stdout is not None
             assert process.stdout.read() == ""
-    failures = _raw(settings, "SELECT count(*) FROM hook_commands WHERE ok = 0")[0][0]
-    fixes = _raw(settings, "SELECT count(*) FROM hook_commands WHERE ok = 1")[0][0]
+    failures = store_rows(settings, "SELECT count(*) FROM hook_commands WHERE ok = 0")[0][0]
+    fixes = store_rows(settings, "SELECT count(*) FROM hook_commands WHERE ok = 1")[0][0]
     assert failures == len(sessions)
     assert fixes == len(sessions)
     lessons = [m for m in _memories(settings) if m.kind == "lesson" and "hook" in m.tags]

@@ -41,19 +41,16 @@ async def record_version(
         replaced_by,
         json.dumps(list(changed)),
     )
-    if conn.dialect == POSTGRES:
-        await conn.execute(
-            f"INSERT INTO memory_versions({_VERSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (memory_id, version) DO NOTHING",
-            values,
-        )
-        return
+    on_conflict = (
+        "DO NOTHING"
+        if conn.dialect == POSTGRES
+        else "DO UPDATE SET content = excluded.content, tags = excluded.tags, kind = excluded.kind, "
+        "importance = excluded.importance, metadata = excluded.metadata, valid_from = excluded.valid_from, "
+        "replaced_at = excluded.replaced_at, replaced_by = excluded.replaced_by, changed = excluded.changed"
+    )
     await conn.execute(
         f"INSERT INTO memory_versions({_VERSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (memory_id, version) DO UPDATE SET content = excluded.content, tags = excluded.tags, "
-        "kind = excluded.kind, importance = excluded.importance, metadata = excluded.metadata, "
-        "valid_from = excluded.valid_from, replaced_at = excluded.replaced_at, "
-        "replaced_by = excluded.replaced_by, changed = excluded.changed",
+        f"ON CONFLICT (memory_id, version) {on_conflict}",
         values,
     )
 

@@ -48,16 +48,19 @@ def psycopg_module() -> Any:
     return psycopg
 
 
-def connect(url: str, *, autocommit: bool = False) -> Any:
-    """A psycopg connection to `url` with mcp-memory's schema first on the search path; a
-    `DatabaseError` naming the server (not the password) when it cannot be reached in time."""
+def connect(
+    url: str, *, autocommit: bool = False, timeout_s: int = CONNECT_TIMEOUT_S, options: str = ""
+) -> Any:
+    """A psycopg connection to `url` with mcp-memory's schema first on the search path (and the
+    server settings of `options`, `-c name=value ...`, sent with it); a `DatabaseError` naming the
+    server (not the password) when it cannot be reached within `timeout_s` seconds."""
     psycopg = psycopg_module()
     try:
         return psycopg.connect(
             url,
             autocommit=autocommit,
-            connect_timeout=CONNECT_TIMEOUT_S,
-            options=f"-c search_path={SCHEMA},public",
+            connect_timeout=timeout_s,
+            options=f"-c search_path={SCHEMA},public {options}".strip(),
         )
     except psycopg.OperationalError as exc:
         raise unreachable(url, exc) from exc

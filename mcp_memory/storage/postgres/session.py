@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from mcp_memory.errors import DatabaseError
 from mcp_memory.logs import get_logger
 from mcp_memory.storage.inline import run_now
-from mcp_memory.storage.postgres.connect import SCHEMA, psycopg_module, unreachable
+from mcp_memory.storage.postgres.connect import connect, psycopg_module
 from mcp_memory.storage.postgres.dialect import row_factory, to_postgres
 from mcp_memory.storage.query import POSTGRES, Transaction
 
@@ -128,17 +128,8 @@ def open_session(url: str, *, timeout_ms: int) -> Any:
     reads in autocommit and write transactions serializable as in the pool, connecting and each
     statement bounded by `timeout_ms`, the settings sent with the connection (no trip of their own)
     and no vector adapters (a hook reads no vector, and numpy would cost its start)."""
-    psycopg = psycopg_module()
     seconds = max(1, -(-timeout_ms // 1000))
-    try:
-        conn = psycopg.connect(
-            url,
-            autocommit=True,
-            connect_timeout=seconds,
-            options=f"-c search_path={SCHEMA},public -c statement_timeout={int(timeout_ms)}",
-        )
-    except psycopg.OperationalError as exc:
-        raise unreachable(url, exc) from exc
-    conn.isolation_level = psycopg.IsolationLevel.SERIALIZABLE
+    conn = connect(url, autocommit=True, timeout_s=seconds, options=f"-c statement_timeout={int(timeout_ms)}")
+    conn.isolation_level = psycopg_module().IsolationLevel.SERIALIZABLE
     conn.row_factory = row_factory
     return conn
