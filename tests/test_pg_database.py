@@ -63,6 +63,54 @@ def test_reads_and_writes_run_the_family_modules_sql(url: str) -> None:
     anyio.run(main)
 
 
+def test_parameter_lists_are_one_array_with_the_same_answers(url: str) -> None:
+    """`IN (?, ...)` and `NOT IN (?, ...)` run as one array parameter (one statement text for any
+    length) and answer as the lists would: ids, texts, a NULL in the list, and a `?` or `IN (?)`
+    inside quoted text left alone."""
+    from mcp_memory.storage.postgres.dialect import translate
+
+    assert translate("SELECT 1 WHERE a IN (?, ?) AND b = ? AND c NOT IN (?)") == (
+        "SELECT 1 WHERE a = ANY(%s) AND b = %s AND c <> ALL(%s)",
+        ((0, 2), (3, 1)),
+    )
+    assert (
+        translate("SELECT id FROM memories WHERE id IN (?, ?, ?)")[0]
+        == translate("SELECT id FROM memories WHERE id IN (?)")[0]
+    )
+
+    async def main() -> None:
+        db = await PgDatabase.open(url)
+        try:
+
+            async def store(conn: Transaction) -> list[int]:
+                ids = []
+                for text in ("alpha", "beta", "gamma 100%"):
+                    cursor = await conn.execute(
+                        "INSERT INTO memories(content, content_hash, created_at, updated_at) "
+                        "VALUES (?, ?, 1, 1) RETURNING id",
+                        (text, text),
+                    )
+                    ids.append(int((await cursor.fetchone())[0]))
+                return ids
+
+            a, b, c = await db.write(store)
+            rows = await db.fetchall("SELECT id FROM memories WHERE id IN (?, ?) ORDER BY id", (a, c))
+            assert [r[0] for r in rows] == [a, c]
+            rows = await db.fetchall(
+                "SELECT content FROM memories WHERE content IN (?, ?) AND id NOT IN (?) ORDER BY id",
+                ("alpha", "gamma 100%", a),
+            )
+            assert [r[0] for r in rows] == ["gamma 100%"]
+            # NOT IN with a NULL in the list matches nothing, as SQL's lists do.
+            assert await db.fetchall("SELECT id FROM memories WHERE id NOT IN (?, ?)", (a, None)) == []
+            rows = await db.fetchall("SELECT 'IN (?)', id FROM memories WHERE id IN (?)", (b,))
+            assert [tuple(r) for r in rows] == [("IN (?)", b)]
+        finally:
+            await db.close()
+
+    anyio.run(main)
+
+
 def test_concurrent_read_then_write_transactions_lose_no_update(url: str) -> None:
     """Two databases (two servers) each add 1 to the same value 40 times, reading it first: the
     transactions are serializable and retried, so the value ends at 80."""
@@ -152,11 +200,21 @@ def test_the_server_stopped_and_started_under_a_live_database() -> None:
             db = await PgDatabase.open(url)
             try:
                 assert await db.scalar("SELECT count(*) FROM memories") == 0
+                async with anyio.create_task_group() as group:  # the pool opens all its connections
+                    for _ in range(4):
+                        group.start_soon(db.scalar, "SELECT pg_sleep(0.3)")
                 server.pause()
                 with pytest.raises(DatabaseError, match="unreachable"):
                     await db.execute_script(["INSERT INTO meta(key, value) VALUES ('lost', 'x')"])
                 server.resume()
                 assert await db.scalar("SELECT count(*) FROM meta WHERE key = 'lost'") == 0
+                # The pool's other connections are from before the restart: reads and writes drop
+                # them for new ones, and none of these calls fails.
+                for _ in range(4):
+                    assert await db.scalar("SELECT count(*) FROM memories") == 0
+                for n in range(4):
+                    await db.execute_script([f"INSERT INTO meta(key, value) VALUES ('back{n}', 'x')"])
+                assert await db.scalar("SELECT count(*) FROM meta WHERE key LIKE 'back%'") == 4
             finally:
                 await db.close()
 

@@ -6,12 +6,16 @@ thread over one pooled connection, every await answered at once by the synchrono
 (`mcp_memory.storage.inline.run_now`), so the services' transactions need no second, asynchronous
 version. A transaction that loses a race with another writer (serialization failure, deadlock) is
 retried from the start; one that fails because the server went away reports it and changed nothing.
-Connections are checked before use, so after the server comes back the next call reconnects.
+After the server comes back the next call reconnects: a read that finds its pooled connection
+broken runs again once on a fresh one (a read changes nothing, so running it again is safe), and a
+write checks its connection before it begins (a write that failed part-way is never run twice on a
+guess); reads pay no checking trip of their own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import anyio
@@ -83,7 +87,6 @@ class PgDatabase:
                 timeout=CONNECT_TIMEOUT_S,
                 kwargs={"connect_timeout": CONNECT_TIMEOUT_S},
                 configure=_configure,
-                check=ConnectionPool.check_connection,
                 open=False,
             )
             try:
@@ -109,13 +112,22 @@ class PgDatabase:
     # -- reads ---------------------------------------------------------------------------------------
 
     def _run(self, work: Callable[[Any], _T]) -> _T:
-        try:
-            with self._pool.connection() as conn:
-                return work(conn)
-        except Exception as exc:
-            if _is_gone(exc):
-                raise unreachable(self.url, exc) from exc
-            raise
+        """`work` (reads only) over a pooled connection; once more on another when the first failed
+        as a lost connection does (one from before the server restarted)."""
+        for attempt in (1, 2):
+            conn: Any = None
+            try:
+                with self._pool.connection() as conn:
+                    return work(conn)
+            except Exception as exc:
+                if not _is_gone(exc):
+                    raise
+                if attempt == 2 or conn is None:  # no connection came: the pool waited its timeout
+                    raise unreachable(self.url, exc) from exc
+                # The pool drops the broken connection as it takes it back; the others it holds are
+                # likely from before the restart too: it pings each and drops those that are lost.
+                self._pool.check()
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def run_reads(self, reads: Callable[[QuerySource], Coroutine[Any, Any, _T]]) -> _T:
         """`reads(source)` in one trip to a worker thread, over one pooled connection answering at
@@ -159,9 +171,27 @@ class PgDatabase:
 
     # -- writes --------------------------------------------------------------------------------------
 
+    @contextmanager
+    def _checked(self) -> Iterator[Any]:
+        """A pooled connection that answered a ping just now: a broken one (the server restarted
+        since it was opened) is dropped for a new one before a write begins."""
+        from psycopg_pool import ConnectionPool
+
+        with self._pool.connection() as conn:
+            try:
+                ConnectionPool.check_connection(conn)
+            except psycopg_module().OperationalError:
+                pass  # returned broken, so the pool drops it (and the others lost with it, below)
+            else:
+                yield conn
+                return
+        self._pool.check()
+        with self._pool.connection() as conn:
+            yield conn
+
     def _transaction(self, work: Callable[[Transaction], Awaitable[_T]]) -> _T:
         try:
-            return run_transaction(self._pool.connection, work)
+            return run_transaction(self._checked, work)
         except Exception as exc:
             if _is_gone(exc):
                 raise unreachable(self.url, exc) from exc

@@ -8,15 +8,48 @@ import re
 from collections.abc import Sequence
 from typing import Any, cast
 
-__all__ = ["Row", "row_factory", "to_postgres"]
+__all__ = ["Row", "bind", "row_factory", "translate"]
+
+
+#: One parameter list collapsed into an array: (index of its first parameter, how many).
+_Group = tuple[int, int]
+
+_MARK = "\x00"  # a parameter, while the statement is rewritten (no SQL text holds a NUL)
+_IN_LIST = re.compile(r"\b(NOT\s+)?IN\s*\(\x00(?:\s*,\s*\x00)*\s*\)", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=2048)
-def to_postgres(sql: str) -> str:
-    """`sql` with each `?` outside quoted text and comments turned into `%s`, every `%` doubled
-    (psycopg reads `%` as the start of a parameter wherever it is), and SQLite's planner hint
-    `NOT INDEXED` (which changes no result) left out."""
-    return _placeholders(_HINT.sub("", sql))
+def translate(sql: str) -> tuple[str, tuple[_Group, ...]]:
+    """`sql` as psycopg runs it: each `?` outside quoted text and comments turned into `%s`, every `%`
+    doubled (psycopg reads `%` as the start of a parameter wherever it is), SQLite's planner hint
+    `NOT INDEXED` (which changes no result) left out, and each list of parameters `x IN (?, ?, ...)`
+    made one array parameter, `x = ANY(%s)` (`NOT IN`: `<> ALL`, the same answer, NULLs included);
+    with the parameter groups `bind` folds. A statement then has one text whatever its lists'
+    lengths, so Postgres parses and plans it once per connection (psycopg prepares a statement run
+    five times) instead of once per length, and a few hundred ids bind as one value."""
+    marked = _placeholders(_HINT.sub("", sql))
+    groups: list[_Group] = []
+    out: list[str] = []
+    seen = position = 0
+    for match in _IN_LIST.finditer(marked):
+        before = marked[position : match.start()]
+        seen += before.count(_MARK)
+        count = match.group(0).count(_MARK)
+        groups.append((seen, count))
+        out.append(before)
+        out.append(("<> ALL(" if match.group(1) else "= ANY(") + _MARK + ")")
+        seen += count
+        position = match.end()
+    out.append(marked[position:])
+    return "".join(out).replace(_MARK, "%s"), tuple(groups)
+
+
+def bind(groups: Sequence[_Group], parameters: Sequence[Any]) -> list[Any]:
+    """`parameters` with each group of `translate` made one list (the array its `ANY` reads)."""
+    values = list(parameters)
+    for start, count in reversed(groups):
+        values[start : start + count] = [values[start : start + count]]
+    return values
 
 
 _HINT = re.compile(r"\s+NOT INDEXED\b")
@@ -44,7 +77,7 @@ def _placeholders(sql: str) -> str:
             quote = char
             out.append(char)
         elif char == "?":
-            out.append("%s")
+            out.append(_MARK)
         else:
             out.append(char)
         i += 1

@@ -147,10 +147,11 @@ async def nearest(
     where, params = flt.sql("m")
     if exclude is not None:
         where, params = f"{where} AND m.id != ?", [*params, exclude]
-    question = as_vector(vector)
+    # Ordered by the selected distance itself (ORDER BY 2), so each row's distance is computed, and
+    # its vector read, once; the HNSW index still serves the order.
     rows = await source.fetchall(
-        "SELECT m.id, 1 - (m.embedding <=> ?) AS sim FROM memories m "
-        f"WHERE m.embedding IS NOT NULL AND {where} ORDER BY m.embedding <=> ? LIMIT ?",
-        [question, *params, question, n],
+        "SELECT m.id, m.embedding <=> ? AS distance FROM memories m "
+        f"WHERE m.embedding IS NOT NULL AND {where} ORDER BY 2 LIMIT ?",
+        [as_vector(vector), *params, n],
     )
-    return [(int(r[0]), float(r[1])) for r in rows]
+    return [(int(r[0]), 1.0 - float(r[1])) for r in rows]

@@ -16,7 +16,7 @@ from mcp_memory.errors import DatabaseError
 from mcp_memory.logs import get_logger
 from mcp_memory.storage.inline import run_now
 from mcp_memory.storage.postgres.connect import connect, psycopg_module
-from mcp_memory.storage.postgres.dialect import row_factory, to_postgres
+from mcp_memory.storage.postgres.dialect import bind, row_factory, translate
 from mcp_memory.storage.query import POSTGRES, Transaction
 
 __all__ = ["WRITE_ATTEMPTS", "PgCursor", "PgTransaction", "open_session", "run_transaction"]
@@ -71,24 +71,27 @@ class PgTransaction:
         #: As `PgDatabase.temp_tables` (a `KeywordSource`): the Postgres engine makes none.
         self.temp_tables: set[str] = set()
 
+    def _run(self, sql: str, parameters: Sequence[Any]) -> Any:
+        text, groups = translate(sql)
+        values = bind(groups, parameters) if groups else parameters
+        return self._conn.execute(text, values or None, binary=True)
+
     def execute(self, sql: str, parameters: Sequence[Any] = ()) -> Any:
-        return _Ready(PgCursor(self._conn.execute(to_postgres(sql), parameters or None, binary=True)))
+        return _Ready(PgCursor(self._run(sql, parameters)))
 
     def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> Any:
+        text, groups = translate(sql)
         with self._conn.cursor() as cursor:
-            cursor.executemany(to_postgres(sql), list(parameters))
+            cursor.executemany(text, [bind(groups, row) if groups else row for row in parameters])
             return _Ready(PgCursor(cursor))
 
     async def execute_fetchall(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
-        return list(self._conn.execute(to_postgres(sql), parameters or None, binary=True).fetchall())
+        return list(self._run(sql, parameters).fetchall())
 
     fetchall = execute_fetchall
 
     async def fetch_many(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
-        return [
-            list(self._conn.execute(to_postgres(sql), params or None, binary=True).fetchall())
-            for sql, params in statements
-        ]
+        return [list(self._run(sql, params).fetchall()) for sql, params in statements]
 
 
 def run_transaction(
