@@ -258,13 +258,12 @@ def _remember_counts(
 async def _postgres_statistics(db: KeywordSource, words: Sequence[str]) -> _Statistics:
     """`_statistics` on Postgres, kept by the same rules: counts reused for FREQUENCY_TTL seconds
     unless the store has drifted since (`_drifted`), N for `_ROWS_TTL`; the stems and counts come from
-    Postgres' stemmer and index, as the connecting member sees the rows."""
+    Postgres' stemmer and index, as the connecting member sees the rows. The stems and the counts
+    they need are read over one connection in one trip to it (none when all are known)."""
     now = time.monotonic()
     cache = _frequencies.setdefault(db, {})
     if len(cache) > _STEM_CACHE_LIMIT:
         cache.clear()
-    stems = await pg_search.word_stems(db, words)
-    wanted = sorted({s for group in stems.values() for s in group})
     rows = cache[""][0] if "" in cache else 0
     age = now - cache[""][1] if "" in cache else math.inf
     need_rows = age > (_PG_ROWS_TTL if rows >= _PG_LARGE else _ROWS_TTL)
@@ -273,19 +272,29 @@ async def _postgres_statistics(db: KeywordSource, words: Sequence[str]) -> _Stat
         entry = cache.get(stem)
         return entry is None or now - entry[1] > FREQUENCY_TTL or _drifted(entry[2], rows)
 
-    counted, fresh_rows = await pg_search.stem_counts(
-        db, [s for s in wanted if stale(s)], with_rows=need_rows
-    )
-    if fresh_rows is not None:
-        rows = fresh_rows
-        cache[""] = (rows, now, rows)
-        # N was read just now and the store has changed since some of these counts: count them again.
-        drifted = [s for s in wanted if s not in counted and s in cache and _drifted(cache[s][2], rows)]
-        if drifted:
-            counted.update((await pg_search.stem_counts(db, drifted, with_rows=False))[0])
-    for stem, count in counted.items():
-        cache[stem] = (count, now, rows)
-    return _Statistics(stems, {s: cache[s][0] for s in wanted if s in cache}, rows)
+    async def reads(source: QuerySource) -> _Statistics:
+        nonlocal rows
+        stems = await pg_search.word_stems(source, words)
+        wanted = sorted({s for group in stems.values() for s in group})
+        counted, fresh_rows = await pg_search.stem_counts(
+            source, [s for s in wanted if stale(s)], with_rows=need_rows
+        )
+        if fresh_rows is not None:
+            rows = fresh_rows
+            cache[""] = (rows, now, rows)
+            # N was read just now and the store has changed since some of these counts: count them again.
+            drifted = [s for s in wanted if s not in counted and s in cache and _drifted(cache[s][2], rows)]
+            if drifted:
+                counted.update((await pg_search.stem_counts(source, drifted, with_rows=False))[0])
+        for stem, count in counted.items():
+            cache[stem] = (count, now, rows)
+        return _Statistics(stems, {s: cache[s][0] for s in wanted if s in cache}, rows)
+
+    known = pg_search.known_stems(words)
+    if known is not None and not need_rows and not any(stale(s) for group in known.values() for s in group):
+        return await reads(db)  # nothing to read
+    run_reads = getattr(db, "run_reads", None)  # the server's pool: one connection for all of it
+    return await (run_reads(reads) if run_reads is not None else reads(db))
 
 
 def _drifted(counted_at: int, rows: int) -> bool:

@@ -20,6 +20,7 @@ __all__ = [
     "any_word_query",
     "best_matches",
     "keyword_candidates",
+    "known_stems",
     "memory_stems",
     "memory_texts",
     "nearest",
@@ -37,6 +38,13 @@ _LEXEMES = (
 #: The live memories the connecting member can see (the team's and their own; the schema's function
 #: counts them with an index, where the member's own query would scan under the row policies).
 LIVE_ROWS = "SELECT visible_live_count()"
+
+
+def known_stems(words: Sequence[str]) -> dict[str, tuple[str, ...]] | None:
+    """Each word's stems when every one of `words` was stemmed before in this process, else None."""
+    if all(w in _stem_cache for w in words):
+        return {w: _stem_cache[w] for w in words}
+    return None
 
 
 async def word_stems(source: QuerySource, words: Sequence[str]) -> dict[str, tuple[str, ...]]:

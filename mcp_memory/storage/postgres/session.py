@@ -91,7 +91,12 @@ class PgTransaction:
     fetchall = execute_fetchall
 
     async def fetch_many(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
-        return [list(self._run(sql, params).fetchall()) for sql, params in statements]
+        if len(statements) < 2:
+            return [list(self._run(sql, params).fetchall()) for sql, params in statements]
+        # Pipelined: every statement is sent before the first answer is awaited, one round trip.
+        with self._conn.pipeline():
+            cursors = [self._run(sql, params) for sql, params in statements]
+        return [list(cursor.fetchall()) for cursor in cursors]
 
 
 def run_transaction(
