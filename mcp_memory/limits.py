@@ -66,7 +66,7 @@ MAX_IMPORT_FILES = 2_000
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
 MAX_IMPORT_SECONDS = 10.0
 #: Consolidation's default cosine similarity for a merge. Safe this low because a merge also needs
-#: the merged text's facts to be contained in the survivor's (`services/maintenance/fact_containment.py`):
+#: the merged text's facts to be contained in the survivor's (`services/memories/fact_containment.py`):
 #: on the fixture in bench/consolidation.py, 0.90 merges 0 look-alikes and 0.86 of restatements.
 MERGE_SIMILARITY = 0.90
 

@@ -12,8 +12,8 @@ import pytest
 from mcp_memory.config import DEFAULT_MODEL
 from mcp_memory.services.app import App, open_app
 from mcp_memory.services.maintenance.consolidate import consolidate
-from mcp_memory.services.maintenance.fact_containment import contained_in
 from mcp_memory.services.memories.batch import batch_store
+from mcp_memory.services.memories.fact_containment import contained_in
 from tests.conftest import make_settings
 from tests.consolidation_eval import distinct_memories, load_pairs, pair_decisions
 

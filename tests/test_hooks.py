@@ -639,3 +639,59 @@ def test_the_plugins_hook_launcher_runs_its_own_environment_else_uv_run(tmp_path
     own.chmod(0o755)
     after = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60, check=True)
     assert after.stdout.strip() == "own hook claude-code session-start"
+
+
+def test_the_hooks_show_the_newer_of_two_changed_facts_and_never_a_superseded_one(
+    world: tuple[Settings, Path],
+) -> None:
+    """A changed fact stored without `supersedes`: the hooks show the newer statement with a note;
+    one retired with `supersedes` is not shown at all."""
+    settings, checkout = world
+
+    async def seed() -> tuple[str, str, str]:
+        async with open_app(settings, loader=fake_loader()) as app:
+            old = await store_memory(
+                app,
+                "Deploys of the shop happen on Tuesdays",
+                kind="decision",
+                project="shop",
+                created_at="2026-01-10",
+            )
+            new = await store_memory(
+                app, "Deploys of the shop now happen on Thursdays", kind="decision", project="shop"
+            )
+            retired = await store_memory(
+                app, "The shop's staging database listens on port 5433", kind="decision", project="shop"
+            )
+            await store_memory(
+                app,
+                "The shop's staging database listens on port 6543",
+                kind="decision",
+                project="shop",
+                supersedes=[retired.id],
+            )
+            return old.id, new.id, retired.id
+
+    old, new, retired = anyio.run(seed)
+    text = _context(
+        _run(settings, "claude-code", "session-start", session="c1", cwd=str(checkout)), "SessionStart"
+    )
+    assert "Thursdays" in text
+    assert "Tuesdays" not in text
+    assert f"replaces the older {old}" in text
+    assert "6543" in text
+    assert "5433" not in text
+    prompt = _context(
+        _run(
+            settings,
+            "claude-code",
+            "user-prompt-submit",
+            prompt="on which day do deploys of the shop happen?",
+            session="c2",
+            cwd=str(checkout),
+        ),
+        "UserPromptSubmit",
+    )
+    assert new in prompt
+    assert old not in prompt
+    assert retired not in prompt

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import mcp_memory.services.search.hybrid as search_module
+import mcp_memory.services.memories.nearest as search_module
 from mcp_memory.services.app import App, open_app
 from mcp_memory.services.memories.changes import delete_memories, update_memory
 from mcp_memory.services.memories.store import store_memory

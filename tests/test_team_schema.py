@@ -11,6 +11,7 @@ import pytest
 
 from mcp_memory.errors import DatabaseError, InvalidInput
 from mcp_memory.storage.postgres.connect import describe_url
+from mcp_memory.storage.postgres.schema import MIGRATIONS
 from mcp_memory.storage.postgres.team import add_member, applied_versions, setup_team
 from tests.postgres import PostgresServer
 
@@ -78,7 +79,35 @@ def test_setup_twice_applies_nothing_new(team: dict[str, str]) -> None:
     again = setup_team(team["admin"], DIMENSION)
     assert again.applied == ()
     with psycopg.connect(team["admin"]) as conn:
-        assert set(applied_versions(conn)) == {1}
+        assert set(applied_versions(conn)) == {m.version for m in MIGRATIONS}
+
+
+def test_an_older_schema_is_refused_until_setup_adds_the_missing_steps(
+    postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A team database set up by an older mcp-memory: members are told to have it set up again,
+    which applies only the new steps and keeps what is stored; then superseding works."""
+    import anyio
+
+    from mcp_memory.storage.postgres import team as team_module
+    from mcp_memory.storage.postgres.database import PgDatabase
+
+    database = postgres.new_database()
+    admin = postgres.url(database)
+    monkeypatch.setattr(team_module, "MIGRATIONS", MIGRATIONS[:1])
+    setup_team(admin, DIMENSION)
+    add_member(admin, "erin", "erin-pw")
+    kept = _store(postgres.url(database, "erin", "erin-pw"), "kept across the upgrade", "team")
+    monkeypatch.undo()
+    erin = postgres.url(database, "erin", "erin-pw")
+    with pytest.raises(DatabaseError, match="team setup"):
+        anyio.run(PgDatabase.open, erin)
+    again = setup_team(admin, DIMENSION)
+    assert list(again.applied) == [m.version for m in MIGRATIONS[1:]]
+    with _as(erin) as conn:
+        conn.execute("UPDATE memories SET superseded_by = id WHERE id = %s", (kept,))
+        row = conn.execute("SELECT content, superseded_by FROM memories WHERE id = %s", (kept,)).fetchone()
+    assert row == ("kept across the upgrade", kept)
 
 
 def test_setup_refuses_a_changed_dimension(team: dict[str, str]) -> None:
@@ -276,8 +305,8 @@ def test_a_member_of_one_team_holds_nothing_in_another_teams_database(
     other = postgres.new_database()
     other_admin = postgres.url(other)
     setup_team(other_admin, DIMENSION)
-    add_member(other_admin, "carol", "carol-pw")
-    _store(postgres.url(other, "carol", "carol-pw"), "the second team's roadmap", "team")
+    add_member(other_admin, "erin", "erin-pw")
+    _store(postgres.url(other, "erin", "erin-pw"), "the second team's roadmap", "team")
     alice_there = postgres.url(other, "alice", "alice-pw")
     with _as(alice_there) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
         conn.execute("SELECT content FROM mcp_memory.memories").fetchall()
@@ -338,9 +367,9 @@ def test_only_setup_and_the_schemas_function_write_which_model_made_the_vectors(
     database = postgres.new_database()
     admin = postgres.url(database)
     setup_team(admin, DIMENSION, ("team-model", "abc"))
-    add_member(admin, "carol", "carol-pw")
-    carol = postgres.url(database, "carol", "carol-pw")
-    with _as(carol) as conn:
+    add_member(admin, "erin", "erin-pw")
+    erin = postgres.url(database, "erin", "erin-pw")
+    with _as(erin) as conn:
         for statement in (
             "UPDATE meta SET value = 'other-model' WHERE key = 'embedding_model'",
             "DELETE FROM meta WHERE key = 'embedding_model'",
@@ -356,7 +385,7 @@ def test_only_setup_and_the_schemas_function_write_which_model_made_the_vectors(
     assert recorded["embedding_dim"] == str(DIMENSION)
     assert recorded["vec_table"] == "memory_vectors"
     setup_team(admin, DIMENSION, ("yet-another", ""))
-    with _as(carol) as conn:
+    with _as(erin) as conn:
         assert (
             conn.execute("SELECT value FROM meta WHERE key = 'embedding_model'").fetchone()[0] == "team-model"
         )

@@ -85,13 +85,15 @@ async def test_export_import_export_is_identical(tmp_path: Path, include_vectors
     async with open_app(first, loader=fake_loader()) as app:
         await app.load_model()
         await _fill(app)
+        tuesdays = await store_memory(app, "Deploys happen on Tuesdays")
+        await store_memory(app, "Deploys happen on Thursdays", supersedes=[tuesdays.id])
         one = await export_memories(
             app, str(first.data_dir / "export.jsonl"), include_vectors=include_vectors
         )
     async with open_app(second, loader=fake_loader()) as app:
         await app.load_model()
         result = await import_memories(app, one.path, access=user_access(app))  # another app's folder
-        assert (result.imported, result.episodes) == (4, 1)
+        assert (result.imported, result.episodes) == (6, 1)
         two = await export_memories(
             app, str(second.data_dir / "export.jsonl"), include_vectors=include_vectors
         )
@@ -103,6 +105,10 @@ async def test_export_import_export_is_identical(tmp_path: Path, include_vectors
         memory = (await get_memories(app, [hits.hits[0].memory.id], include_history=True)).memories[0]
         assert memory.history[0].content == "Billing uses PostgreSQL"
         assert memory.embedded is include_vectors
+        retired = await search_memories(app, "deploys happen", mode="keyword", include_superseded=True)
+        by = {h.memory.content: h.memory.superseded_by for h in retired.hits}
+        thursdays = next(h.memory.id for h in retired.hits if "Thursdays" in h.memory.content)
+        assert by == {"Deploys happen on Thursdays": None, "Deploys happen on Tuesdays": thursdays}
     assert stat.S_IMODE(os.stat(one.path).st_mode) == 0o600
 
 

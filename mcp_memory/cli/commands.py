@@ -104,6 +104,7 @@ def cmd_store(args: argparse.Namespace, settings: Settings) -> Output:
             expires_at=args.expires,
             project=args.memory_project,
             visibility=args.visibility,
+            supersedes=args.supersedes,
         ),
     )
     word = "Stored" if result.status == "created" else "Already stored (duplicate):"
@@ -115,7 +116,13 @@ def cmd_store(args: argparse.Namespace, settings: Settings) -> Output:
 
         visibility = args.visibility or settings.visibility
         where = f" in the shared database at {describe_url(settings.database_url)} ({visibility})"
-    return Output(store_view(result)[0], f"{word} {result.id}{where}{_redacted_note(result.redacted)}")
+    out, text = store_view(result)
+    said = f"{word} {result.id}{where}{_redacted_note(result.redacted)}"
+    if result.superseded:
+        said += f"; it supersedes {', '.join(result.superseded)} (retired, history kept)"
+    if out.notice:  # the stored memories it contradicts, as the tool lists them
+        said += "\n" + text.split("\n", 1)[1]
+    return Output(out, said)
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> Output:

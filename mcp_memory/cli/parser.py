@@ -68,6 +68,13 @@ def _add_store_and_search(command: _Command) -> None:
         choices=["team", "private"],
         help="on a shared team database: team (default, MCP_MEMORY_VISIBILITY) or private (you alone)",
     )
+    p.add_argument(
+        "--supersedes",
+        action="append",
+        metavar="ID",
+        help="an older memory this one replaces, e.g. m_12 (repeatable): it is retired, not deleted "
+        "(out of search and context, history kept; `revert` brings it back)",
+    )
 
     p = command("search", "Search memories by meaning and keywords.")
     p.add_argument("query", help="what to look for")

@@ -64,6 +64,30 @@ def _line(content: str, ident: str, extra: str = "") -> str:
     return f"- {preview(' '.join(content.split()), _LINE_CHARS)} ({ident}{extra})"
 
 
+#: Of the memories a block would show, this many are checked against each other for changed facts.
+_CHECKED = 40
+
+
+def _newest_only(items: Sequence[tuple[int, str, float]]) -> tuple[list[int], dict[int, list[int]]]:
+    """Of `items` (id, content, when stated), the positions to show, leaving out each one a newer
+    item states another value for (the fact check of search's `outdated_by`, without vectors: a
+    hook has no model); and for each newest one shown, the ids of the older ones it replaces."""
+    if len(items) < 2:
+        return list(range(len(items))), {}
+    from mcp_memory.services.memories.fact_changes import changed_pairs, newest_of
+
+    checked = items[:_CHECKED]
+    newer_of = newest_of(changed_pairs([(c, w) for _, c, w in checked]), [w for _, _, w in checked])
+    replaces: dict[int, list[int]] = {}
+    for older, newer in newer_of.items():
+        replaces.setdefault(checked[newer][0], []).append(checked[older][0])
+    return [i for i in range(len(items)) if i not in newer_of], replaces
+
+
+def _replaces_note(older: Sequence[int]) -> str:
+    return f"; current, replaces the older {', '.join(format_id(i) for i in older)}" if older else ""
+
+
 class _Budget:
     def __init__(self, tokens: int) -> None:
         self.left = tokens * _CHARS_PER_TOKEN
@@ -94,10 +118,16 @@ def session_block(
 
     def section(title: str, rows: Sequence[Any], extra: str = "") -> None:
         fresh = [r for r in rows if int(r["id"]) not in used]
+        # Of two memories that state two values for one thing, only the newer one, with a note.
+        keep, replaces = _newest_only(
+            [(int(r["id"]), str(r["content"]), float(r["created_at"])) for r in fresh]
+        )
+        fresh = [fresh[i] for i in keep]
         if not fresh or not budget.add(title):
             return
         for row in fresh:
             note = f"; pinned: {row['pin_note']}" if extra == "pin" and row["pin_note"] else ""
+            note += _replaces_note(replaces.get(int(row["id"]), ()))
             kind = "" if extra == "pin" else f", {row['kind']}"
             if budget.add(_line(str(row["content"]), format_id(int(row["id"])), kind + note)):
                 used.append(int(row["id"]))
@@ -163,7 +193,10 @@ def prompt_memories(
         if shown >= floor:
             scored.append((rowid, content, shown))
     scored.sort(key=lambda item: (-item[2], -item[0]))
-    return scored[:PROMPT_MAX]
+    # Of two that state two values for one thing, the newer (stored later: the larger id) alone.
+    top = scored[: PROMPT_MAX + 2]
+    keep, _ = _newest_only([(rowid, content, float(rowid)) for rowid, content, _ in top])
+    return [top[i] for i in keep][:PROMPT_MAX]
 
 
 def prompt_block(found: Sequence[tuple[int, str, float]]) -> str:

@@ -30,6 +30,8 @@ class MemoryFilter:
     until: float | None = None
     include_archived: bool = False
     include_deleted: bool = False
+    #: Keep the memories a newer one retired (`supersedes`), though not other archived ones.
+    include_superseded: bool = False
 
     def sql(self, alias: str = "m") -> tuple[str, list[Any]]:
         """A WHERE clause over `memories AS alias` and its parameters; excludes deleted and expired."""
@@ -41,7 +43,9 @@ class MemoryFilter:
                 f"({alias}.expires_at IS NULL OR {alias}.expires_at > ?)",
             ]
             params.append(time.time())
-        if not self.include_archived:
+        if self.include_superseded and not self.include_archived:
+            clauses.append(f"({alias}.archived_at IS NULL OR {alias}.superseded_by IS NOT NULL)")
+        elif not self.include_archived:
             clauses.append(f"{alias}.archived_at IS NULL")
         shared, shared_params = self._scope_clauses(f"{alias}.")
         clauses += shared

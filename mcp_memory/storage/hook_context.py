@@ -32,21 +32,22 @@ async def live_count(source: QuerySource) -> int:
 
 
 async def pinned(source: QuerySource, flt: MemoryFilter, limit: int) -> list[Any]:
-    """Rows (id, content, kind, pin_note) of the pinned memories `flt` admits, most important first
+    """Rows (id, content, kind, pin_note, created_at) of the pinned memories `flt` admits, most important first
     (then newest)."""
     where, params = flt.sql("m")
     return await source.fetchall(
-        f"SELECT m.id, m.content, m.kind, m.pin_note FROM memories m WHERE m.pinned = 1 AND {where} "
+        f"SELECT m.id, m.content, m.kind, m.pin_note, m.created_at FROM memories m WHERE m.pinned = 1 AND {where} "
         "ORDER BY m.importance DESC, m.id DESC LIMIT ?",
         [*params, limit],
     )
 
 
 async def stored_since(source: QuerySource, flt: MemoryFilter, since: float, limit: int) -> list[Any]:
-    """Rows (id, content, kind) of the memories `flt` admits stored at or after `since`, oldest first."""
+    """Rows (id, content, kind, created_at) of the memories `flt` admits stored at or after `since`,
+    oldest first."""
     where, params = flt.sql("m")
     return await source.fetchall(
-        f"SELECT m.id, m.content, m.kind FROM memories m WHERE m.created_at >= ? AND {where} "
+        f"SELECT m.id, m.content, m.kind, m.created_at FROM memories m WHERE m.created_at >= ? AND {where} "
         "ORDER BY m.id LIMIT ?",
         [since, *params, limit],
     )

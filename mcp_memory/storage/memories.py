@@ -28,6 +28,7 @@ __all__ = [
     "live_row_by_hash",
     "live_rows_with_tags",
     "mark_deleted",
+    "mark_superseded",
     "newest_ids",
     "purge_memories",
     "rewrite_memory",
@@ -265,9 +266,16 @@ async def rewrite_memory(
     undelete: bool = False,
     visibility: str | None = None,
 ) -> None:
-    """Give a memory these columns as a new version (`undelete`: and bring it back if deleted;
+    """Give a memory these columns as a new version (`undelete`: and bring it back if deleted or
+    superseded;
     `visibility`, on a shared Postgres: who may read it from now on)."""
-    restore = "deleted_at = NULL, " if undelete else ""
+    # Bringing one back also brings back a memory a newer one retired (`superseded_by`).
+    restore = (
+        "deleted_at = NULL, archived_at = CASE WHEN superseded_by IS NULL THEN archived_at END, "
+        "superseded_by = NULL, "
+        if undelete
+        else ""
+    )
     shared = visibility is not None and conn.dialect == POSTGRES
     await conn.execute(
         "UPDATE memories SET content = ?, content_hash = ?, kind = ?, importance = ?, metadata = ?, "
@@ -298,6 +306,16 @@ async def mark_deleted(conn: Transaction, memory_id: int, now: float) -> None:
     await conn.execute(
         "UPDATE memories SET deleted_at = ?, updated_at = ?, version = version + 1 WHERE id = ?",
         (now, now, memory_id),
+    )
+
+
+async def mark_superseded(conn: Transaction, memory_id: int, by: int | None, now: float) -> None:
+    """Retire a memory in favour of the newer one `by` (it leaves search, context and listings, as
+    an archived one does), or bring it back (`by` None), as a new version."""
+    await conn.execute(
+        "UPDATE memories SET superseded_by = ?, archived_at = ?, updated_at = ?, version = version + 1 "
+        "WHERE id = ?",
+        (by, now if by is not None else None, now, memory_id),
     )
 
 

@@ -223,6 +223,10 @@ CREATE TABLE hook_commands (
 CREATE INDEX hook_commands_by_session ON hook_commands(session_id, id);
 """
 
+_V5 = """
+ALTER TABLE memories ADD COLUMN superseded_by INTEGER;
+"""
+
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "memories, tags, versions, keyword index", _V1),
@@ -234,6 +238,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         convert_vec0_table,
     ),
     Migration(4, "client hook sessions and the commands they saw fail", _V4),
+    Migration(5, "a memory retired by a newer one names it (superseded_by)", _V5),
 )
 LATEST_SCHEMA_VERSION = MIGRATIONS[-1].version
 

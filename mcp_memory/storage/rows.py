@@ -20,7 +20,7 @@ __all__ = [
 #: The columns of `memories` that a `Memory` is built from, in the order services read them.
 MEMORY_COLUMNS = (
     "id, content, kind, importance, metadata, project, pinned, created_at, updated_at, "
-    "last_accessed_at, access_count, expires_at, version, embedded, pin_note, archived_at"
+    "last_accessed_at, access_count, expires_at, version, embedded, pin_note, archived_at, superseded_by"
 )
 
 #: What a shared Postgres adds to a memory's row: who may read it, and who stored and last changed

@@ -37,6 +37,7 @@ __all__ = [
     "insert_episode_row",
     "insert_memory_row",
     "memory_keys",
+    "set_superseded_by",
 ]
 
 
@@ -312,3 +313,8 @@ async def add_version(
         ),
     )
     return cursor.rowcount > 0
+
+
+async def set_superseded_by(tx: Transaction, memory_id: int, by: int) -> None:
+    """Name the newer memory that retired an imported one (both are written by then)."""
+    await tx.execute("UPDATE memories SET superseded_by = ? WHERE id = ?", (by, memory_id))

@@ -18,6 +18,7 @@ class ItemResult(BaseModel):
     status: str | None
     error: str | None
     redacted: int
+    superseded: list[str] | None = Field(default=None, description="the older memories it retired")
 
 
 class BatchStoreOutput(BaseModel):
@@ -29,14 +30,28 @@ class BatchStoreOutput(BaseModel):
 def batch_store_view(results: list[BatchItemResult]) -> tuple[BatchStoreOutput, str]:
     out = BatchStoreOutput(
         results=[
-            ItemResult(index=r.index, ok=r.ok, id=r.id, status=r.status, error=r.error, redacted=r.redacted)
+            ItemResult(
+                index=r.index,
+                ok=r.ok,
+                id=r.id,
+                status=r.status,
+                error=r.error,
+                redacted=r.redacted,
+                superseded=list(r.superseded) or None,
+            )
             for r in results
         ],
         stored=sum(r.ok for r in results),
         failed=sum(not r.ok for r in results),
     )
-    text = f"Stored {out.stored} of {len(results)}." + "".join(
-        f"\nitem {r.index}: {r.error}" for r in out.results if not r.ok
+    text = (
+        f"Stored {out.stored} of {len(results)}."
+        + "".join(f"\nitem {r.index}: {r.error}" for r in out.results if not r.ok)
+        + "".join(
+            f"\nitem {r.index} ({r.id}) supersedes {', '.join(r.superseded)}."
+            for r in out.results
+            if r.superseded
+        )
     )
     return out, text
 

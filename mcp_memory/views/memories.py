@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from mcp_memory.errors import Message, Operation, Spelling
 from mcp_memory.services.memories.changes import DeleteResult, UpdateResult
+from mcp_memory.services.memories.conflicts import Conflict
 from mcp_memory.services.memories.store import GetResult, Memory, StoreResult
 from mcp_memory.services.search.hybrid import SearchResult
+from mcp_memory.timeparse import format_time
 from mcp_memory.views.models import (
+    ConflictOut,
     DeleteOutput,
     GetOutput,
     RecentOutput,
@@ -32,6 +37,11 @@ def store_view(result: StoreResult) -> tuple[StoreOutput, str]:
         embedded=result.embedded,
         project=result.project,
     )
+    if result.conflicts:
+        out.conflicts = conflicts_out(result.conflicts)
+        out.notice = conflict_notice(out.id, [c.id for c in out.conflicts])
+    if result.superseded:
+        out.superseded = list(result.superseded)
     text = (
         f"Stored {out.id}."
         if out.status == "created"
@@ -39,7 +49,37 @@ def store_view(result: StoreResult) -> tuple[StoreOutput, str]:
     )
     if out.redacted:
         text += f" {out.redacted} secret(s) or private block(s) were replaced by markers."
+    if out.superseded:
+        text += (
+            f" It supersedes {', '.join(out.superseded)}: retired (out of search and context, history "
+            "kept; memory_revert brings one back)."
+        )
+    if out.conflicts:
+        text += conflicts_text(out.notice, out.conflicts)
     return out, text
+
+
+def conflicts_out(conflicts: Sequence[Conflict]) -> list[ConflictOut]:
+    return [ConflictOut(id=c.id, content=c.content, created_at=format_time(c.created_at)) for c in conflicts]
+
+
+def conflicts_text(notice: str | None, conflicts: Sequence[ConflictOut]) -> str:
+    """The notice and the contradicted memories, as lines after a result's first line."""
+    listed = "\n".join(f"- {c.id} ({(c.created_at or '')[:10]}): {c.content}" for c in conflicts)
+    return f"\n{notice}\n{listed}"
+
+
+def conflict_notice(new_id: str, ids: list[str]) -> str:
+    """What the agent is told about stored memories the new one contradicts."""
+    older = ", ".join(ids)
+    quoted = ", ".join(repr(i) for i in ids)
+    return (
+        f"{older} state{'s' if len(ids) == 1 else ''} another value for what {new_id} says. If {new_id} "
+        f"is the current fact, retire the old one{'s' if len(ids) > 1 else ''}: memory_store the new "
+        f"fact with supersedes=[{quoted}] next time, or now memory_update {'them' if len(ids) > 1 else 'it'} "
+        f"to the new fact (history is kept). If both still hold, they are about different things: "
+        f"say which in {new_id}'s wording."
+    )
 
 
 def search_view(found: SearchResult, query: str, *, spelling: Spelling) -> tuple[SearchOutput, str]:
@@ -80,6 +120,14 @@ def update_view(result: UpdateResult) -> tuple[UpdateOutput, str]:
         if out.changed
         else f"{out.id} already had these values; nothing changed."
     )
+    if result.conflicts:
+        out.conflicts = conflicts_out(result.conflicts)
+        out.notice = (
+            f"{', '.join(c.id for c in out.conflicts)} state another value for what {out.id} now says. If "
+            f"{out.id} is current, memory_update or memory_delete the old one (history is kept); if both "
+            "hold, they are about different things: say which in the wording."
+        )
+        text += conflicts_text(out.notice, out.conflicts)
     return out, text
 
 

@@ -15,6 +15,7 @@ from mcp_memory.timeparse import format_time
 __all__ = [
     "BulkOutput",
     "CheckOut",
+    "ConflictOut",
     "DeleteOutput",
     "GetOutput",
     "MemoriesOutput",
@@ -89,6 +90,10 @@ class MemoryOut(BaseModel):
     updated_by: str | None = Field(
         default=None, description="shared database: the member who changed it last"
     )
+    superseded_by: str | None = Field(
+        default=None,
+        description="the newer memory that retired this one (supersedes); memory_revert brings it back",
+    )
 
 
 class SearchHitOut(BaseModel):
@@ -108,6 +113,21 @@ class SearchHitOut(BaseModel):
         default_factory=list,
         description="the signals that matched: the query's words it holds, its similarity, session context",
     )
+    superseded_by: str | None = Field(
+        default=None, description="retired by this newer memory (shown with include_superseded)"
+    )
+    outdated_by: str | None = Field(
+        default=None,
+        description="a newer result states another value for the same thing: that one is current",
+    )
+
+
+class ConflictOut(BaseModel):
+    """A stored memory that states another value for the fact a new memory states."""
+
+    id: str
+    content: str
+    created_at: str | None = None
 
 
 class StoreOutput(BaseModel):
@@ -119,6 +139,15 @@ class StoreOutput(BaseModel):
         default=True, description="false when the model was still loading: the vector follows shortly"
     )
     project: str | None = None
+    conflicts: list[ConflictOut] | None = Field(
+        default=None,
+        description="stored memories about the same thing that state another value (an older port, "
+        "day, version): retire them with supersedes or correct them with memory_update",
+    )
+    notice: str | None = Field(default=None, description="what to do about the conflicts")
+    superseded: list[str] | None = Field(
+        default=None, description="the older memories it retired (supersedes): out of search, history kept"
+    )
 
 
 class SearchOutput(BaseModel):
@@ -145,6 +174,10 @@ class UpdateOutput(BaseModel):
     changed: list[str] = Field(default_factory=list)
     embedded: bool = True
     redacted: int = 0
+    conflicts: list[ConflictOut] | None = Field(
+        default=None, description="other stored memories about the same thing that state another value"
+    )
+    notice: str | None = Field(default=None, description="what to do about the conflicts")
 
 
 class DeleteOutput(BaseModel):
@@ -196,6 +229,7 @@ def memory_out(m: Memory, *, with_history: bool = False) -> MemoryOut:
         visibility=m.visibility,
         created_by=m.created_by,
         updated_by=m.updated_by,
+        superseded_by=m.superseded_by,
     )
 
 
@@ -212,6 +246,8 @@ def search_hit_out(hit: SearchHit) -> SearchHitOut:
         relevance=hit.relevance,
         created_at=format_time(m.created_at),
         why=list(hit.why),
+        superseded_by=m.superseded_by,
+        outdated_by=hit.outdated_by,
     )
 
 
@@ -222,6 +258,10 @@ def memory_text(m: MemoryOut | SearchHitOut | MemoryBrief, *, prefix: str = "") 
     head = f"{prefix}[{m.id}] {m.kind} {when}{tags}"
     if m.project:
         head += f" (project {m.project})"
+    if by := getattr(m, "superseded_by", None):
+        head += f" (superseded by {by}: retired, no longer current)"
+    if by := getattr(m, "outdated_by", None):
+        head += f" (outdated: {by} states a newer value for this; trust {by})"
     return f"{head}\n{m.content}"
 
 

@@ -59,10 +59,21 @@ async def memory_store(
         str | None, Field(description="Back-date an imported memory: ISO 8601 or relative.")
     ] = None,
     visibility: Visibility = None,
+    supersedes: Annotated[
+        list[str] | None,
+        Field(
+            max_length=memories.MAX_SUPERSEDES,
+            description="Ids of older memories this one replaces (a fact that changed: the old port, "
+            "day, version). They are retired, not deleted: out of search and context, history kept; "
+            "memory_revert brings one back.",
+        ),
+    ] = None,
 ) -> Annotated[CallToolResult, StoreOutput]:
     """Save something worth remembering across sessions: a decision and its reason, a user preference,
     a fix that worked, a project convention. Storing identical content again returns the existing id
-    (status 'duplicate') and adds the new tags to it."""
+    (status 'duplicate') and adds the new tags to it. When it states another value for what a stored
+    memory says, the result lists that memory in `conflicts`: store again with `supersedes` (or
+    memory_update the old one) so search gives only the current fact."""
     app = await app_from(ctx)
     with user_errors():
         result = await memories.store_memory(
@@ -77,6 +88,7 @@ async def memory_store(
             expires_at=expires_at,
             created_at=created_at,
             visibility=visibility,
+            supersedes=supersedes,
         )
     return respond(*store_view(result))
 
@@ -108,6 +120,10 @@ async def memory_search(
         Field(description="hybrid (default) fuses keyword and meaning; semantic or keyword use one signal."),
     ] = "hybrid",
     diversify: Annotated[bool, Field(description="Prefer varied results over near-duplicates.")] = False,
+    include_superseded: Annotated[
+        bool,
+        Field(description="Also return memories a newer one retired (supersedes), marked superseded_by."),
+    ] = False,
 ) -> Annotated[CallToolResult, SearchOutput]:
     """Search memories by meaning and keywords. Use it before starting work to recall decisions,
     conventions and past fixes. Write the query with the specific words a stored memory would
@@ -132,6 +148,7 @@ async def memory_search(
             until=until,
             mode=mode,
             diversify=diversify,
+            include_superseded=include_superseded,
         )
     return respond(*search_view(found, query, spelling=TOOL_SPELLING))
 

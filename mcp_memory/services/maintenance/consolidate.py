@@ -20,8 +20,8 @@ from mcp_memory.errors import InvalidInput, LimitExceeded
 from mcp_memory.limits import MAX_LIFECYCLE_RULES as _MAX_RULES
 from mcp_memory.limits import MERGE_SIMILARITY, clean_kind, clean_tags
 from mcp_memory.services.app import App
-from mcp_memory.services.maintenance.fact_containment import contained_in
 from mcp_memory.services.memories.changes import soft_delete
+from mcp_memory.services.memories.fact_containment import contained_in
 from mcp_memory.services.memories.store import record_version, retag, tags_by_id
 from mcp_memory.storage.consolidation import (
     RuleRow,

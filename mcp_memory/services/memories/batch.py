@@ -24,7 +24,7 @@ from mcp_memory.services.memories.store import (
     tags_by_id,
     write_prepared_many,
 )
-from mcp_memory.storage.memories import CHUNK, rows_by_id
+from mcp_memory.storage.memories import CHUNK, known_ids, rows_by_id
 from mcp_memory.storage.query import Transaction
 
 __all__ = [
@@ -48,6 +48,7 @@ STORE_FIELDS = {
     "expires_at",
     "created_at",
     "visibility",
+    "supersedes",
 }
 
 
@@ -59,6 +60,7 @@ class BatchItemResult:
     status: str | None
     error: str | None
     redacted: int = 0
+    superseded: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +115,7 @@ async def batch_store(app: App, items: Sequence[Any]) -> list[BatchItemResult]:
             prepared.append(_prepare(app, item, now))
         except MemoryServerError as exc:
             prepared.append(str(exc))
+    prepared = await _check_superseded(app, prepared)
     valid = [p for p in prepared if isinstance(p, PreparedMemory)]
     texts = list(dict.fromkeys(p.content for p in valid))
     vectors = await app.embed_for_write(texts) if texts else None
@@ -131,12 +134,32 @@ async def batch_store(app: App, items: Sequence[Any]) -> list[BatchItemResult]:
     results = [
         BatchItemResult(i, False, None, None, w)
         if isinstance(w, str)
-        else BatchItemResult(i, True, w.id, w.status, None, w.redacted)
+        else BatchItemResult(i, True, w.id, w.status, None, w.redacted, w.superseded)
         for i, w in enumerate(written)
     ]
     if any(isinstance(w, StoreResult) and not w.embedded for w in written):
         app.wake_worker()
     return results
+
+
+async def _check_superseded(app: App, prepared: list[PreparedMemory | str]) -> list[PreparedMemory | str]:
+    """Each item whose `supersedes` names a memory that is not live becomes that item's error
+    before anything is written (the write checks again, in its transaction)."""
+    named = sorted({r for p in prepared if isinstance(p, PreparedMemory) for r in p.supersedes})
+    if not named:
+        return prepared
+    live: set[int] = set()
+    for start in range(0, len(named), CHUNK):
+        live |= await known_ids(app.db, named[start : start + CHUNK])
+    checked: list[PreparedMemory | str] = []
+    for p in prepared:
+        gone = [format_id(r) for r in p.supersedes if r not in live] if isinstance(p, PreparedMemory) else []
+        checked.append(
+            f"supersedes: no memory {', '.join(gone)} (deleted, or never stored); this item was not stored."
+            if gone
+            else p
+        )
+    return checked
 
 
 async def batch_tag(

@@ -12,6 +12,8 @@ from typing import Any
 from mcp_memory.errors import InvalidInput, NotFound, Operation
 from mcp_memory.limits import clean_ids, clean_kind, clean_metadata, clean_tags
 from mcp_memory.services.app import App
+from mcp_memory.services.memories.conflicts import Conflict, conflicting_memories
+from mcp_memory.services.memories.records import load_memories
 from mcp_memory.services.memories.store import (
     clean_and_redact,
     clean_visibility,
@@ -43,6 +45,8 @@ class UpdateResult:
     changed: tuple[str, ...]
     embedded: bool
     redacted: int = 0
+    #: Other stored memories whose fact the new content changes (the same subject, another value).
+    conflicts: tuple[Conflict, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +162,13 @@ async def update_memory(
     result = await app.db.write(work)
     if not result.embedded:
         app.wake_worker()
+    if "content" in result.changed and vectors and update.content is not None:
+        # The other memories of its project the new content contradicts.
+        memory = (await load_memories(app.db, [rowid])).get(rowid)
+        project = (memory.project or "") if memory is not None else ""
+        conflicts = await conflicting_memories(app, update.content, vectors[0], project, exclude=rowid)
+        if conflicts:
+            return dataclasses.replace(result, conflicts=conflicts)
     return result
 
 

@@ -101,7 +101,7 @@ def _authors(row: Any, older: Sequence[MemoryVersion]) -> dict[int, str]:
 
 async def revert_memory(app: App, memory_id: str, version: int) -> Memory:
     """Restore an earlier version's content, tags, kind, importance and metadata as a new version.
-    Reverting a deleted memory brings it back."""
+    Reverting a deleted memory, or one a newer memory superseded, brings it back."""
     rowid = resolve_id(memory_id)
     old = await version_state(app.db, rowid, version)
     if old is None:
@@ -132,7 +132,7 @@ async def revert_memory(app: App, memory_id: str, version: int) -> Memory:
             )
             if now_value != then_value
         ]
-        if row["deleted_at"] is not None:
+        if row["deleted_at"] is not None or row["superseded_by"] is not None:
             changed.append("restored")
         if not changed:
             raise InvalidInput(f"{memory_id} already equals version {version}; nothing to revert.")

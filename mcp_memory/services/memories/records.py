@@ -78,6 +78,8 @@ class Memory:
     embedded: bool
     pin_note: str | None = None
     archived_at: float | None = None
+    #: The newer memory that retired this one (`supersedes` on store), if one did.
+    superseded_by: str | None = None
     history: tuple[MemoryVersion, ...] = field(default=())
     #: On a shared Postgres: 'team' or 'private', and the members who stored and last changed it.
     visibility: str | None = None
@@ -112,6 +114,7 @@ def memory_from_row(row: Any, tags: Iterable[str]) -> Memory:
         embedded=bool(row["embedded"]),
         pin_note=row["pin_note"],
         archived_at=row["archived_at"],
+        superseded_by=format_id(int(row["superseded_by"])) if row["superseded_by"] is not None else None,
         visibility=row["visibility"] if team else None,
         created_by=row["created_by"] if team else None,
         updated_by=row["updated_by"] if team else None,

@@ -8,6 +8,7 @@ stored before the model is ready is written at once without its vector; the embe
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 from collections.abc import Mapping, Sequence
@@ -15,10 +16,11 @@ from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 from mcp_memory.concurrently import concurrently
-from mcp_memory.errors import InvalidInput, NotFound
+from mcp_memory.errors import InvalidInput, LimitExceeded, NotFound
 from mcp_memory.limits import clean_content, clean_kind, clean_metadata, clean_tags
 from mcp_memory.projects import stored_project
 from mcp_memory.services.app import App
+from mcp_memory.services.memories.conflicts import Conflict, conflicting_memories
 from mcp_memory.services.memories.records import (
     GetResult,
     Memory,
@@ -37,8 +39,11 @@ from mcp_memory.storage.keyword_rows import KEYWORD_ROWS, sync_keyword_index, sy
 from mcp_memory.storage.memories import (
     bump_version,
     insert_memory,
+    known_ids,
     live_id_by_hash,
     live_row_by_hash,
+    mark_superseded,
+    rows_by_id,
     set_tags,
     tags_by_id,
 )
@@ -48,12 +53,14 @@ from mcp_memory.timeparse import parse_time
 
 __all__ = [
     "KEYWORD_ROWS",
+    "MAX_SUPERSEDES",
     "GetResult",
     "Memory",
     "MemoryVersion",
     "PreparedMemory",
     "StoreResult",
     "clean_and_redact",
+    "clean_supersedes",
     "content_hash",
     "format_id",
     "get_memories",
@@ -70,6 +77,7 @@ __all__ = [
     "scrub",
     "set_tags",
     "store_memory",
+    "supersede",
     "sync_keyword_index",
     "tags_by_id",
     "versions_of",
@@ -86,6 +94,35 @@ class StoreResult:
     redacted: int
     embedded: bool
     project: str | None
+    #: Stored memories whose fact this one changes (the same subject, another value).
+    conflicts: tuple[Conflict, ...] = ()
+    #: The older memories this one retired (`supersedes`).
+    superseded: tuple[str, ...] = ()
+
+
+#: How many older memories one new memory may retire.
+MAX_SUPERSEDES = 50
+
+
+def clean_supersedes(ids: Any) -> tuple[int, ...]:
+    """The row ids of `supersedes` (duplicates dropped); InvalidInput for anything but a list of
+    memory ids."""
+    if ids is None:
+        return ()
+    if isinstance(ids, str) or not isinstance(ids, Sequence):
+        raise InvalidInput("supersedes must be a list of memory ids such as ['m_12'].")
+    if len(ids) > MAX_SUPERSEDES:
+        raise LimitExceeded(f"supersedes names {len(ids)} memories; at most {MAX_SUPERSEDES} per memory.")
+    rowids: list[int] = []
+    for value in ids:
+        rowid = parse_id(value) if isinstance(value, str) else None
+        if rowid is None:
+            raise InvalidInput(
+                f"supersedes: {value!r} is not a memory id; ids look like 'm_12' (memory_search and "
+                "the conflicts of a store return them)."
+            )
+        rowids.append(rowid)
+    return tuple(dict.fromkeys(rowids))
 
 
 def content_hash(content: str) -> str:
@@ -134,6 +171,8 @@ class PreparedMemory:
     redacted: int = 0
     #: Who may read it on a shared database ('team' or 'private'); the SQLite file ignores it.
     visibility: str = "team"
+    #: The row ids of the older memories it retires.
+    supersedes: tuple[int, ...] = ()
 
 
 VISIBILITIES = ("team", "private")
@@ -194,6 +233,7 @@ def prepare_memory(
     expires_at: str | None = None,
     created_at: str | None = None,
     visibility: str | None = None,
+    supersedes: Sequence[str] | None = None,
     now: float | None = None,
 ) -> PreparedMemory:
     """Validate store arguments; raises before anything is written."""
@@ -220,6 +260,7 @@ def prepare_memory(
         expires_at=expires,
         redacted=redacted,
         visibility=clean_visibility(visibility, app.settings.visibility),
+        supersedes=clean_supersedes(supersedes),
     )
 
 
@@ -252,30 +293,69 @@ async def write_prepared_many(
         row = await live_row_by_hash(conn, item.project, item.digest, item.visibility)
         if row is not None:
             embedded = bool(row["embedded"]) or int(row["id"]) in {v[0] for v in vectors}
-            results.append(await _merge_into(conn, row, item, embedded, now))
-            continue
-        rowid = await _insert(conn, item, now)
-        created.append(rowid)
-        embedded = vector is not None and info is not None
-        if embedded:
-            vectors.append((rowid, vector, item.project, item.kind, item.created_at))  # type: ignore[arg-type]
-        results.append(
-            StoreResult(format_id(rowid), "created", None, item.redacted, embedded, item.project or None)
-        )
+            result = await _merge_into(conn, row, item, embedded, now)
+        else:
+            rowid = await _insert(conn, item, now)
+            created.append(rowid)
+            embedded = vector is not None and info is not None
+            if embedded:
+                vectors.append((rowid, vector, item.project, item.kind, item.created_at))  # type: ignore[arg-type]
+            result = StoreResult(
+                format_id(rowid), "created", None, item.redacted, embedded, item.project or None
+            )
+        if item.supersedes:
+            retired = await supersede(conn, item.supersedes, int(parse_id(result.id) or 0), now)
+            result = dataclasses.replace(result, superseded=retired)
+        results.append(result)
     await sync_keyword_index_many(conn, created)
     if vectors and info is not None:
         await write_vectors(conn, info, vectors)
     return results
 
 
+async def supersede(conn: Transaction, older: Sequence[int], newer: int, now: float) -> tuple[str, ...]:
+    """Retire the memories `older` in favour of `newer` (each keeps its history: the state before is
+    a version, and `memory_revert` brings it back); their ids. NotFound when one is not a live
+    memory this member may read, InvalidInput when one is `newer` itself: raised inside the write's
+    transaction, so nothing of the store is kept."""
+    rows = await rows_by_id(conn, older)
+    live = await known_ids(conn, list(rows))
+    missing = [format_id(r) for r in older if r not in live]
+    if missing:
+        raise NotFound(
+            f"supersedes: no memory {', '.join(missing)} (deleted, or never stored); nothing was stored. "
+            "Store it again without those ids, or with the ids memory_search returns."
+        )
+    if newer in rows:
+        raise InvalidInput(
+            f"supersedes names {format_id(newer)}, the memory this content is (identical content is "
+            "stored once); nothing was stored. Supersede the older memories only."
+        )
+    tags = await tags_by_id(conn, older)
+    for rowid in older:
+        row = rows[rowid]
+        if row["superseded_by"] is not None and int(row["superseded_by"]) == newer:
+            continue
+        await record_version(conn, row, tags[rowid], "supersede", ["superseded_by"], now)
+        await mark_superseded(conn, rowid, newer, now)
+    return tuple(format_id(r) for r in older)
+
+
 async def _merge_into(
     conn: Transaction, row: Any, item: PreparedMemory, embedded: bool, now: float
 ) -> StoreResult:
-    """Add `item`'s tags to the identical memory `row` already stored; its 'duplicate' result."""
-    old_tags = (await tags_by_id(conn, [row["id"]]))[row["id"]]
+    """Add `item`'s tags to the identical memory `row` already stored; its 'duplicate' result. A
+    memory a newer one had retired is current again when its content is stored anew (the fact
+    changed back): it is restored, as a new version."""
+    rowid = int(row["id"])
+    old_tags = (await tags_by_id(conn, [rowid]))[rowid]
     merged = clean_tags([*old_tags, *item.tags])
     if merged != old_tags:
         await retag(conn, row, old_tags, merged, "merge", now)
+    if row["superseded_by"] is not None:
+        current = (await rows_by_id(conn, [rowid]))[rowid]
+        await record_version(conn, current, merged, "restate", ["restored"], now)
+        await mark_superseded(conn, rowid, None, now)
     mid = format_id(int(row["id"]))
     return StoreResult(mid, "duplicate", mid, item.redacted, embedded, str(row["project"]) or None)
 
@@ -313,11 +393,13 @@ async def store_memory(
     expires_at: str | None = None,
     created_at: str | None = None,
     visibility: str | None = None,
+    supersedes: Sequence[str] | None = None,
 ) -> StoreResult:
     """Store one memory. Identical content already stored in the same project is not stored twice:
     the existing id comes back with status 'duplicate' and the new tags are added to it. On a shared
     database `visibility` says who may read it ('team', the default unless the settings say
-    otherwise, or 'private'); the database's row policies hold it to that."""
+    otherwise, or 'private'); the database's row policies hold it to that. `supersedes` names older
+    memories the new one replaces: they are retired in the same transaction (see `supersede`)."""
     now = time.time()
     item = prepare_memory(
         app,
@@ -331,6 +413,7 @@ async def store_memory(
         expires_at=expires_at,
         created_at=created_at,
         visibility=visibility,
+        supersedes=supersedes,
         now=now,
     )
     app.require_model_match()
@@ -351,12 +434,26 @@ async def store_memory(
     if existing is not None:
         vectors = None
     info = app.vector_info
-    result = await app.db.write(
-        lambda conn: write_prepared(conn, item, vectors[0] if vectors else None, info, now)
-    )
-    if not result.embedded:
+    written: StoreResult | None = None
+    conflicts: tuple[Conflict, ...] = ()
+
+    async def write() -> None:
+        nonlocal written
+        written = await app.db.write(
+            lambda conn: write_prepared(conn, item, vectors[0] if vectors else None, info, now)
+        )
+
+    async def compare() -> None:
+        nonlocal conflicts
+        if vectors:  # the memories it contradicts, read while it is written (it is not among them)
+            conflicts = await conflicting_memories(app, item.content, vectors[0], item.project)
+
+    await concurrently(write, compare)
+    assert written is not None
+    if not written.embedded:
         app.wake_worker()
-    return result
+    conflicts = tuple(c for c in conflicts if c.id not in written.superseded and c.id != written.id)
+    return dataclasses.replace(written, conflicts=conflicts) if conflicts else written
 
 
 async def get_memories(app: App, ids: Sequence[str], *, include_history: bool = False) -> GetResult:

@@ -3,13 +3,15 @@
 Order: pinned memories, then the memories relevant to the query above the relevance floor (without
 a query: the most important recent ones), then lessons of similar past episodes above the same
 floor. No memory appears twice; a question nothing stored answers gets the pins and a line saying
-that nothing else matched.
+that nothing else matched. Of two relevant memories that state two values for one thing, only the
+newer one is shown, with a note naming the older one.
 Tokens are counted with the bundled all-MiniLM-L6-v2 WordPiece tokenizer (no special tokens).
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,9 +60,11 @@ class ContextResult:
     budget: int
 
 
-def _line(memory: Memory) -> str:
+def _line(memory: Memory, replaces: Sequence[str] = ()) -> str:
     tags = f" [{', '.join(memory.tags)}]" if memory.tags else ""
     note = f" (pinned: {memory.pin_note})" if memory.pin_note else ""
+    if replaces:
+        note += f" (current: replaces the older {', '.join(replaces)}, which stated another value)"
     return f"- {memory.content}{tags}{note} ({memory.id}, {(format_time(memory.created_at) or '')[:10]})"
 
 
@@ -92,12 +96,14 @@ async def build_context(
     used: list[str] = []
     seen: set[str] = set()
 
-    def section(title: str, memories: list[Memory]) -> None:
+    def section(
+        title: str, memories: list[Memory], replaces: Mapping[str, Sequence[str]] | None = None
+    ) -> None:
         fresh = [m for m in memories if m.id not in seen]
         if not fresh or not budget.add(f"## {title}"):
             return
         for memory in fresh:
-            if budget.add(_line(memory)):
+            if budget.add(_line(memory, (replaces or {}).get(memory.id, ()))):
                 seen.add(memory.id)
                 used.append(memory.id)
 
@@ -106,9 +112,14 @@ async def build_context(
         # The relevance floor holds here as in search: a question nothing stored answers gets the
         # pins and a line saying so, not the nearest unrelated memories.
         found = await search_memories(app, text, limit=30, project=project)
-        relevant = [h.memory for h in found.hits if h.memory.id not in seen]
+        # Of two memories that state two values for one thing, only the newer one (`outdated_by`).
+        replaces: dict[str, list[str]] = {}
+        for found_hit in found.hits:
+            if found_hit.outdated_by:
+                replaces.setdefault(found_hit.outdated_by, []).append(found_hit.memory.id)
+        relevant = [h.memory for h in found.hits if h.memory.id not in seen and not h.outdated_by]
         if relevant:
-            section("Relevant memories", relevant)
+            section("Relevant memories", relevant, replaces)
         else:
             budget.add("## Relevant memories\n(nothing else stored is relevant to this question)")
     else:

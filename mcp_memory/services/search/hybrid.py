@@ -20,6 +20,7 @@ from keywords alone and says so in `notice`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -30,9 +31,11 @@ from mcp_memory.errors import Argument, InvalidInput, Message
 from mcp_memory.limits import MAX_LIMIT, clean_query
 from mcp_memory.relevance import query_terms
 from mcp_memory.services.app import App
+from mcp_memory.services.memories.nearest import nearest_memories
 from mcp_memory.services.memories.scope_hints import counts_elsewhere, scope_hint
 from mcp_memory.services.memories.store import Memory, load_memories, record_access
-from mcp_memory.storage.binary_codes import candidate_count
+from mcp_memory.services.search.hits import SearchHit
+from mcp_memory.services.search.outdated import mark_outdated
 from mcp_memory.storage.bm25 import keyword_candidates
 from mcp_memory.storage.filters import MemoryFilter, build_filter
 from mcp_memory.storage.ids import format_id, rowid_of
@@ -44,10 +47,9 @@ from mcp_memory.storage.keywords import (
     word_stats,
     words_held,
 )
-from mcp_memory.storage.postgres import search as pg_search
-from mcp_memory.storage.query import POSTGRES, SQLITE, QuerySource
-from mcp_memory.storage.search_rows import Neighbourhood, neighbourhood, tagged_ids
-from mcp_memory.storage.vectors import rescore, vectors_of
+from mcp_memory.storage.query import SQLITE, QuerySource
+from mcp_memory.storage.search_rows import Neighbourhood, neighbourhood
+from mcp_memory.storage.vectors import vectors_of
 
 __all__ = [
     "SearchHit",
@@ -78,21 +80,8 @@ _LIFT_FLOOR = 0.3
 _SESSION_GAP = 3600.0
 #: With diversify, a result this similar to one already taken counts as a near-copy.
 _NEAR_DUPLICATE = 0.9
-#: A tag filter naming at most this many memories is answered exactly from them.
-_EXACT_TAGGED = 4096
 #: A vector neighbour less similar than this is noise unless its keywords matched too.
 _MIN_SIMILARITY = 0.15
-
-
-@dataclass(frozen=True, slots=True)
-class SearchHit:
-    """One result: the memory, its relevance (0..1, the same scale for every question:
-    `mcp_memory.relevance`) and the signals that put it there."""
-
-    memory: Memory
-    relevance: float
-    why: tuple[str, ...]
-    similarity: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,45 +221,6 @@ async def _semantic_candidates(
     # The codes catch up with other writers while the query embeds (a round trip off the path).
     await concurrently(embed, catch_up)
     return await nearest_memories(app, vector, flt, n, synced=True), vector
-
-
-async def nearest_memories(
-    app: App, vector: bytes, flt: MemoryFilter, n: int, *, exclude: int | None = None, synced: bool = False
-) -> list[tuple[int, float]]:
-    """The `n` memories passing `flt` whose vectors are closest to `vector`, as (row id, cosine
-    similarity), best first.
-
-    Two stages: the in-memory binary codes (project, kind and time filters applied inside that scan)
-    give candidates, which are re-scored exactly against the float vectors with every filter. A tag
-    filter naming few memories is answered exactly from those memories through the tag index; one
-    naming many, or deleted and archived memories among the candidates, widen the candidate set
-    until enough pass, at worst to every vector that passes the scan's filters. `synced`: the caller
-    has just brought the codes up to date."""
-    info = app.vector_info
-    if info is None:
-        return []
-    if app.db.dialect == POSTGRES:  # pgvector's own index, as the connecting member sees the rows
-        return await pg_search.nearest(app.db, vector, flt, n, exclude=exclude)
-    index = app.binary_codes
-    # On the second reader: a hybrid search's keyword stage is using the first at the same time.
-    reader = app.db.second_reader
-    if not synced:
-        await index.sync(reader, info.table)
-    where, params = flt.sql("m")
-    if exclude is not None:
-        where, params = f"{where} AND m.id != ?", [*params, exclude]
-    if flt.tags:
-        tagged = await tagged_ids(reader, flt.tags, _EXACT_TAGGED + 1)
-        if len(tagged) <= _EXACT_TAGGED:
-            return (await rescore(reader, info.table, vector, tagged, where, params, wanted=n))[:n]
-    reachable = index.matching(flt)
-    count = candidate_count(n, len(index))
-    while True:
-        ids = await index.nearest_async(vector, count, flt)
-        hits = await rescore(reader, info.table, vector, ids, where, params, wanted=n)
-        if len(hits) >= n or len(ids) >= reachable:
-            return hits[:n]
-        count *= 4
 
 
 def _diversify(hits: list[SearchHit], limit: int, vectors: dict[str, bytes]) -> list[SearchHit]:
@@ -539,10 +489,13 @@ async def search_memories(
     until: str | None = None,
     mode: str = "hybrid",
     diversify: bool = False,
+    include_superseded: bool = False,
 ) -> SearchResult:
     """Find the memories that answer `query` within the filters: at most `limit`, each with relevance
     at least `min_relevance` (default: the settings' floor; 0 returns up to `limit` whatever their
-    relevance)."""
+    relevance). Memories a newer one retired (`supersedes`) are left out unless
+    `include_superseded`; of two results that state two values for one thing, the newer comes first
+    and the older is marked `outdated_by` (`mcp_memory.services.search.outdated`)."""
     text = clean_query(query)
     floor = _floor(app, mode, limit, min_relevance)
     flt = build_filter(
@@ -554,6 +507,8 @@ async def search_memories(
         since=since,
         until=until,
     )
+    if include_superseded:
+        flt = dataclasses.replace(flt, include_superseded=True)
     requested: SearchMode = mode  # type: ignore[assignment]
     used, notice = await _mode_used(app, requested)
     terms = query_terms(text)
@@ -568,7 +523,7 @@ async def search_memories(
     if diversify:
         vectors = await _vectors_for(app, [h.memory.id for h in hits])
         hits = _diversify(hits, limit, vectors)
-    hits = hits[:limit]
+    hits = await mark_outdated(app, hits[:limit])
     await record_access(app, [rowid_of(h.memory.id) for h in hits])
     if not hits:
         notice = await _nothing_found(app, notice, ranking.weaker, floor, flt, text)

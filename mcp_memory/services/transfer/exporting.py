@@ -132,6 +132,8 @@ async def _memory_records(
             "archived_at": iso_time(r["archived_at"]),
             "version": r["version"],
         }
+        if r["superseded_by"] is not None:
+            record["superseded_by"] = format_id(int(r["superseded_by"]))
         if rowid in vectors:
             record["vector"] = base64.b64encode(vectors[rowid]).decode()
         records.append(record)

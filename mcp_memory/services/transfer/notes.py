@@ -28,6 +28,9 @@ from mcp_memory.services.transfer.access import FileAccess
 
 __all__ = ["NotesImport", "import_json_lines", "import_markdown"]
 
+#: The fields a note is stored with (a note names no memory ids to retire).
+_NOTE_FIELDS = STORE_FIELDS - {"supersedes"}
+
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 
 
@@ -147,7 +150,7 @@ def _json_line_items(path: Path) -> tuple[list[tuple[str, dict[str, Any]]], list
             for alias in ("timestamp", "date", "created"):
                 if alias in record and "created_at" not in record:
                     record["created_at"] = str(record.pop(alias))
-            extra = {k: record.pop(k) for k in list(record) if k not in STORE_FIELDS}
+            extra = {k: record.pop(k) for k in list(record) if k not in _NOTE_FIELDS}
             if extra:
                 record["metadata"] = {**(record.get("metadata") or {}), **extra}
             items.append((label, record))

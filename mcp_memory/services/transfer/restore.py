@@ -122,6 +122,7 @@ async def restore_records(
         by_type.setdefault(str(record["type"]), []).append((number, record))
     done = Restored()
     ids = await _restore_memories(conn, by_type.get("memory", []), done, vectors, now, visibility)
+    await _restore_supersessions(conn, by_type.get("memory", []), ids)
     await _restore_versions(conn, by_type.get("version", []), ids, done)
     if conn.dialect == POSTGRES and visibility == "private" and by_type.get("entity"):
         # A shared database's knowledge graph is the team's (entities and observations have no
@@ -233,6 +234,14 @@ async def _restore_memories(
         await write_vectors(conn, vectors, vector_rows)
         done.vectors_kept += len(vector_rows)
     return ids
+
+
+async def _restore_supersessions(conn: Transaction, records: Numbered, ids: _MemoryIds) -> None:
+    """Each memory written now that a newer one retired names that one again, under its id here."""
+    for _, record in records:
+        by = ids.rowids.get(str(record.get("superseded_by") or ""))
+        if by is not None and record["id"] in ids.written:
+            await transfer_rows.set_superseded_by(conn, ids.rowids[record["id"]], by)
 
 
 def _count(tally: Tally, added: bool) -> None:

@@ -32,6 +32,7 @@ from mcp_memory.storage.postgres.connect import (
     unreachable,
 )
 from mcp_memory.storage.postgres.dialect import register_vectors, row_factory
+from mcp_memory.storage.postgres.schema import MIGRATIONS
 from mcp_memory.storage.postgres.session import PgCursor, PgTransaction, run_transaction
 from mcp_memory.storage.query import POSTGRES, QuerySource, Transaction
 
@@ -102,6 +103,15 @@ class PgDatabase:
             raise DatabaseError(
                 f"the database at {describe_url(url)} has no mcp-memory schema; an administrator runs "
                 "`mcp-memory team setup --database-url ADMIN_URL` once."
+            )
+        version = await db.scalar(f"SELECT coalesce(max(version), 0) FROM {SCHEMA}.schema_migrations")
+        latest = max(m.version for m in MIGRATIONS)
+        if int(version or 0) < latest:
+            await db.close()
+            raise DatabaseError(
+                f"the database at {describe_url(url)} has schema version {version}; this mcp-memory needs "
+                f"{latest}. An administrator runs `mcp-memory team setup --database-url ADMIN_URL` again "
+                "(it applies only the missing steps, keeping every memory)."
             )
         return db
 

@@ -400,7 +400,15 @@ class PgMigration:
     sql: str
 
 
-MIGRATIONS: tuple[PgMigration, ...] = (PgMigration(1, "the team schema with row-level security", _V1),)
+_V2 = """
+ALTER TABLE {schema}.memories ADD COLUMN superseded_by BIGINT;
+GRANT UPDATE (superseded_by) ON {schema}.memories TO {group};
+"""
+
+MIGRATIONS: tuple[PgMigration, ...] = (
+    PgMigration(1, "the team schema with row-level security", _V1),
+    PgMigration(2, "a memory retired by a newer one names it (superseded_by)", _V2),
+)
 
 
 def migration_sql(migration: PgMigration, dimension: int, group: str) -> str:

@@ -18,14 +18,14 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["Information", "contained_in", "information"]
+__all__ = ["OPPOSITES", "Information", "contained_in", "information", "light_stem"]
 
 # URLs, e-mail addresses, paths (with a slash or a file extension), versions, numbers (with their
 # separators and units stuck to them), then words; matched in this order so a URL is one token.
 _TOKEN = re.compile(
     r"(?P<url>\b[a-z][a-z0-9+.-]*://[^\s<>\"'`]+)"
     r"|(?P<email>\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+)"
-    r"|(?P<path>(?:~|\.{1,2})?(?:/[\w.@%+-]+)+/?|\b[\w.-]+(?:/[\w.@%+-]+)+/?|\b[\w-]+\.(?:[a-z]{1,5}\d?)\b)"
+    r"|(?P<path>(?:~|\.{1,2})?(?:/[\w.@%+-]+)+/?|\b[\w.-]+(?:/[\w.@%+-]+)+/?|\b[\w.-]+/(?!\w)|\b[\w-]+\.(?:[a-z]{1,5}\d?)\b)"
     r"|(?P<version>\bv?\d+(?:\.\d+){1,3}(?:[-+][\w.]+)?\b)"
     r"|(?P<number>[$€£]?\d[\d,_]*(?:\.\d+)?(?:[%a-z]{0,4})\b)"
     r"|(?P<word>[\w'’-]+)",
@@ -72,6 +72,8 @@ _OPPOSITES: tuple[frozenset[str], ...] = tuple(
     )
 )
 _OPPOSITE_WORDS = frozenset().union(*_OPPOSITES)
+#: The groups of opposite words, for other fact checks.
+OPPOSITES = _OPPOSITES
 
 # Words that change what the rest of a sentence claims (time, certainty, scope): both texts must use
 # the same ones ("we used to deploy on Fridays" is not "we deploy on Fridays").
@@ -121,6 +123,10 @@ def _stem(word: str) -> str:
     return word
 
 
+#: The suffix stripper the fact tokens use, for other fact checks.
+light_stem = _stem
+
+
 def _number(text: str) -> str:
     value = text.lower().lstrip("$€£v").replace(",", "").replace("_", "")
     return text[0] + value if text[0] in "$€£" else value
@@ -156,7 +162,10 @@ def information(text: str) -> Information:
                 continue
             if not bare or bare in _FILLER:
                 continue
-            for part in re.split(r"[-']", bare):
+            if re.search(r"\w[-_]\w", bare):
+                # A name written as an identifier ("acme-uploads-prod") is one fact, beside its parts.
+                tokens[f"id:{bare}"] = None
+            for part in re.split(r"[-'_]", bare):
                 if part and part not in _FILLER:
                     tokens[_stem(part)] = None
     return Information(frozenset(tokens), negated, frozenset(opposites), frozenset(qualifiers), tuple(tokens))
