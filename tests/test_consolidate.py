@@ -107,12 +107,18 @@ async def test_dry_run_shows_both_texts_and_what_survives(app: App) -> None:
 
 
 async def test_similar_memories_with_different_numbers_are_not_merged(app: App) -> None:
-    """Two memories the model finds near-identical but that differ in a number are both kept."""
-    await store_memory(app, "The API rate limit is 60 requests per minute")
-    await store_memory(app, "The API rate limit is 600 requests per minute")
+    """Two memories the model finds near-identical but that differ in a number are both kept: the
+    older one is retired in favour of the newer (a changed fact), never merged into it."""
+    old = await store_memory(app, "The API rate limit is 60 requests per minute", created_at="2026-01-02")
+    new = await store_memory(app, "The API rate limit is 600 requests per minute")
     report = await consolidate(app, similarity=0.5, dry_run=False)
     assert report.merges == ()
-    assert len(await recent_memories(app)) == 2
+    assert [(s.older, s.newer) for s in report.supersessions] == [(old.id, new.id)]
+    kept = (await get_memories(app, [old.id, new.id])).memories
+    assert [(m.content, m.superseded_by) for m in kept] == [
+        ("The API rate limit is 60 requests per minute", new.id),
+        ("The API rate limit is 600 requests per minute", None),
+    ]
 
 
 async def test_a_memory_changed_after_the_plan_is_not_merged(

@@ -173,3 +173,31 @@ async def test_context_shows_only_the_newer_statement_with_a_note(app: App) -> N
     days = await build_context(app, query="which day do deploys happen")
     assert "Thursdays" in days.text
     assert "Tuesdays" not in days.text
+
+
+async def test_consolidation_proposes_supersessions_and_retires_only_when_asked(app: App) -> None:
+    """Both texts are shown in a dry run, which changes nothing; applied, the older is retired
+    (history kept, revertible); a pinned older memory and a look-alike are left alone."""
+    from mcp_memory.services.maintenance.consolidate import consolidate
+    from mcp_memory.services.memories.pins import set_pinned
+
+    old = await store_memory(app, OLD, created_at="2026-01-05")
+    await store_memory(app, PRODUCTION, created_at="2026-01-06")
+    new = await store_memory(app, NEW)
+    pinned = await store_memory(app, "Deploys happen on Tuesdays", created_at="2026-01-07")
+    await set_pinned(app, pinned.id, True)
+    await store_memory(app, "Deploys now happen on Thursdays")
+    dry = await consolidate(app)
+    assert [(s.older, s.newer) for s in dry.supersessions] == [(old.id, new.id)]
+    assert dry.supersessions[0].older_content == OLD
+    assert dry.supersessions[0].newer_content == NEW
+    assert (await get_memories(app, [old.id])).memories[0].superseded_by is None
+    done = await consolidate(app, dry_run=False)
+    assert [(s.older, s.newer) for s in done.supersessions] == [(old.id, new.id)]
+    retired = (await get_memories(app, [old.id])).memories[0]
+    assert retired.superseded_by == new.id
+    assert old.id not in await _ids(app, QUERY)
+    assert (await get_memories(app, [pinned.id])).memories[0].superseded_by is None
+    assert (await consolidate(app)).supersessions == ()
+    back = await revert_memory(app, old.id, retired.version - 1)
+    assert back.superseded_by is None

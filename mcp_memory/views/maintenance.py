@@ -9,6 +9,7 @@ from mcp_memory.errors import Argument, Message, Spelling
 from mcp_memory.services.maintenance.consolidate import ConsolidateReport, LifecycleRule, merge_text
 from mcp_memory.services.maintenance.doctor import Check
 from mcp_memory.services.maintenance.stats import ReindexResult, Stats
+from mcp_memory.services.maintenance.supersessions import supersession_text
 from mcp_memory.services.memories.history import ForgetResult
 from mcp_memory.services.transfer.exporting import ExportResult
 from mcp_memory.services.transfer.importing import ImportResult
@@ -75,6 +76,14 @@ class MergeOut(BaseModel):
     )
 
 
+class SupersessionOut(BaseModel):
+    older: str
+    older_content: str
+    newer: str
+    newer_content: str
+    similarity: float
+
+
 class RuleActionOut(BaseModel):
     rule: str
     action: str
@@ -87,6 +96,11 @@ class ConsolidateOutput(BaseModel):
     expired: list[str] = Field(default_factory=list)
     rules: list[RuleActionOut] = Field(default_factory=list)
     skipped: str | None = None
+    supersessions: list[SupersessionOut] = Field(
+        default_factory=list,
+        description="older memories a newer one contradicts: retired (history kept, memory_revert "
+        "brings one back)",
+    )
 
 
 class HealthOutput(BaseModel):
@@ -166,14 +180,25 @@ def consolidate_view(r: ConsolidateReport, *, spelling: Spelling) -> tuple[Conso
         expired=list(r.expired),
         rules=[RuleActionOut(rule=a.rule, action=a.action, ids=list(a.ids)) for a in r.rules],
         skipped=r.skipped,
+        supersessions=[
+            SupersessionOut(
+                older=x.older,
+                older_content=x.older_content,
+                newer=x.newer,
+                newer_content=x.newer_content,
+                similarity=x.similarity,
+            )
+            for x in r.supersessions
+        ],
     )
     verb = "Would" if r.dry_run else "Did"
     lines = [merge_text(m, verb) for m in r.merges]
+    lines += [supersession_text(x, verb) for x in r.supersessions]
     lines += [f"{verb} remove expired {', '.join(out.expired)}"] if out.expired else []
     lines += [f"{verb} {a.action} {', '.join(a.ids)} ({a.rule})" for a in out.rules]
     if r.skipped:
         lines.append(r.skipped)
-    if r.dry_run and (r.merges or r.expired or r.rules):
+    if r.dry_run and (r.merges or r.expired or r.rules or r.supersessions):
         lines.append(Message.of("Run again with ", _APPLY, " to make these changes.").spelled(spelling))
     return out, "\n".join(lines) or "Nothing to consolidate."
 

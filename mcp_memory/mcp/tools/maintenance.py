@@ -65,8 +65,10 @@ async def memory_consolidate(
 ) -> Annotated[CallToolResult, ConsolidateOutput]:
     """Tidy up: merge near-duplicates within a project and visibility (tags and history kept; pinned never merged
     away; never two memories that differ in a number, date, version, name, path, URL, negation or
-    any word of their own), remove expired memories, apply lifecycle rules. Reports both texts of each
-    merge and what survives; a dry run unless dry_run=false."""
+    any word of their own), retire an older memory a newer one contradicts (another port, day or
+    version for the same thing: history kept, memory_revert brings it back), remove expired memories,
+    apply lifecycle rules. Reports both texts of each merge and supersession and what survives; a dry
+    run unless dry_run=false."""
     app = await app_from(ctx)
     with user_errors():
         r = await consolidate.consolidate(app, dry_run=dry_run, similarity=similarity)

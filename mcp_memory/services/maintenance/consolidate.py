@@ -20,6 +20,7 @@ from mcp_memory.errors import InvalidInput, LimitExceeded
 from mcp_memory.limits import MAX_LIFECYCLE_RULES as _MAX_RULES
 from mcp_memory.limits import MERGE_SIMILARITY, clean_kind, clean_tags
 from mcp_memory.services.app import App
+from mcp_memory.services.maintenance.supersessions import Supersession, apply_supersession, find_supersessions
 from mcp_memory.services.memories.changes import soft_delete
 from mcp_memory.services.memories.fact_containment import contained_in
 from mcp_memory.services.memories.store import record_version, retag, tags_by_id
@@ -174,6 +175,8 @@ class ConsolidateReport:
     expired: tuple[str, ...]
     rules: tuple[RuleAction, ...]
     skipped: str | None
+    #: Older memories a newer one contradicts, to retire (`supersessions`).
+    supersessions: tuple[Supersession, ...] = ()
 
 
 def _survivor_order(row: Any) -> tuple[float, ...]:
@@ -270,6 +273,8 @@ class _Plan:
     expired: list[int]
     rule_actions: list[tuple[LifecycleRule, list[int]]]
     skipped: str | None
+    #: (older, newer, similarity): older memories to retire in favour of a newer one.
+    supersessions: list[tuple[int, int, float]]
 
 
 async def _plan(app: App, similarity: float, now: float) -> _Plan:
@@ -277,20 +282,24 @@ async def _plan(app: App, similarity: float, now: float) -> _Plan:
     await app.ensure_model()
     skipped = None
     merges_found: list[tuple[int, list[tuple[int, float]]]] = []
+    retire: list[tuple[int, int, float]] = []
     info = app.vector_info
+    expired = await expired_ids(app.db, now)
     if info is not None and not app.mismatch:
-        merges_found = _find_merges(rows, await all_vectors(app.db, info.table), similarity)
+        vectors = await all_vectors(app.db, info.table)
+        merges_found = _find_merges(rows, vectors, similarity)
+        merged = {m for _, group in merges_found for m, _ in group} | set(expired)
+        retire = find_supersessions(rows, vectors, _readers, merged)
     else:
         skipped = "near-duplicate merging skipped: " + (app.mismatch or "no vectors yet")
-    expired = await expired_ids(app.db, now)
-    taken = {m for _, merged in merges_found for m, _ in merged} | set(expired)
+    taken = {m for _, merged in merges_found for m, _ in merged} | set(expired) | {o for o, _, _ in retire}
     rule_actions: list[tuple[LifecycleRule, list[int]]] = []
     for rule in await get_rules(app):
         ids = [i for i in await _rule_matches(app, rule, now) if i not in taken]
         taken.update(ids)
         if ids:
             rule_actions.append((rule, ids))
-    return _Plan({int(r["id"]): r for r in rows}, merges_found, expired, rule_actions, skipped)
+    return _Plan({int(r["id"]): r for r in rows}, merges_found, expired, rule_actions, skipped, retire)
 
 
 def _report(plan: _Plan, *, dry_run: bool, similarity: float) -> ConsolidateReport:
@@ -317,14 +326,18 @@ def _report(plan: _Plan, *, dry_run: bool, similarity: float) -> ConsolidateRepo
             for rule, ids in plan.rule_actions
         ),
         skipped=plan.skipped,
+        supersessions=tuple(
+            Supersession(format_id(o), str(by_id[o]["content"]), format_id(n), str(by_id[n]["content"]), sim)
+            for o, n, sim in plan.supersessions
+        ),
     )
 
 
 async def consolidate(
     app: App, *, dry_run: bool = True, similarity: float = MERGE_SIMILARITY
 ) -> ConsolidateReport:
-    """Merge near-duplicates, remove expired memories and apply lifecycle rules; report what (would)
-    change and why."""
+    """Merge near-duplicates, retire older memories a newer one contradicts (`supersessions`),
+    remove expired memories and apply lifecycle rules; report what (would) change and why."""
     if not 0.5 <= similarity <= 1.0:
         raise InvalidInput(
             f"similarity {similarity} is out of range; use 0.5 to 1.0 (the default is {MERGE_SIMILARITY})."
@@ -338,6 +351,8 @@ async def consolidate(
     async def work(conn: Transaction) -> None:
         for survivor, merged_with in plan.merges:
             await _merge(conn, survivor, merged_with, now)
+        for older, newer, _ in plan.supersessions:
+            await apply_supersession(conn, older, newer, now)
         for rowid in plan.expired:
             row = await fetch_memory_row(conn, rowid)
             if row is None:  # forgotten by another process since the plan was made
