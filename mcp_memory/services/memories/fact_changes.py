@@ -38,6 +38,10 @@ from mcp_memory.services.memories.fact_containment import OPPOSITES, contained_i
 __all__ = ["Facts", "changed_pairs", "changes_fact", "facts", "newest_of"]
 
 
+def _word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
 def _stems(words: str) -> frozenset[str]:
     return frozenset(light_stem(w) for w in words.split())
 
@@ -119,7 +123,7 @@ _FIRST_VALUE = re.compile(
 # name ("ticket_142"), part of the head.
 _DESIGNATED = re.compile(
     r"\b(number|no|ticket|issue|pr|step|item|case|task|bug|story|epic|chapter|section|page|sprint|"
-    r"phase|milestone|node|shard|room|floor|part|subject|question|rule)\s*#?\s*(\d+)\b"
+    r"phase|milestone|shard|room|floor|part|subject|question|rule)\s*#?\s*(\d+)\b"
     r"|(?<![\w&])#(\d+)\b",
     re.IGNORECASE,
 )
@@ -130,14 +134,17 @@ def _designate(text: str) -> str:
 
 
 def _head_end(text: str) -> int:
-    """Where the head ends: the first verb, else the first value that is not a designated name."""
+    """Where the head ends: the first verb, else the first value that is neither a designated name
+    nor a name the text starts with."""
     verb = _VERB.search(text)
     if verb:
         return verb.start()
     start = 0
     while m := _FIRST_VALUE.search(text, start):
-        token = re.match(r"\w+", text[m.start() :])
-        if token and _DESIGNATED_NAME.fullmatch(token.group()):
+        token = re.match(r"[\w-]+", text[m.start() :])
+        leading = token is not None and not text[: m.start()].strip() and not token.group()[0].isdigit()
+        if token and (leading or _DESIGNATED_NAME.fullmatch(token.group())):
+            # A name the text starts with ("DATABASE_URL points to ...") is what it is about.
             start = m.start() + len(token.group())
             continue
         return m.start()
@@ -161,6 +168,33 @@ class Facts:
     negated: bool
     opposites: frozenset[str]
     announces_change: bool
+    #: It names a value it retires ("from X to Y", "instead of X", "X is gone").
+    retires: bool = False
+    #: The words as a set, and every start of three letters or more of each (`_held` looks up both).
+    word_set: frozenset[str] = frozenset()
+    starts: frozenset[str] = frozenset()
+
+
+# Short forms an engineer writes for a longer word ("DB", "TS", "k8s"): each stands for the word's
+# stem, so "Staging DB port" is about the staging database's port. (Longer short forms, such as
+# "env" or "prod", already match the word they start.)
+_SHORT_FORMS = {
+    short: light_stem(long)
+    for short, long in (
+        ("db", "database"), ("dbs", "database"), ("ts", "typescript"), ("js", "javascript"),
+        ("k8s", "kubernetes"), ("es", "elasticsearch"), ("pg", "postgres"), ("tf", "terraform"),
+        ("req", "request"), ("reqs", "request"), ("msg", "message"), ("cfg", "config"),
+        ("gh", "github"), ("py", "python"), ("ml", "machine"),
+    )
+}  # fmt: skip
+
+# A newer text that names the value it retires ("from GitHub Actions to Buildkite", "instead of
+# Sentry", "React is gone", "no longer npm") holds the older one's words and still changes it.
+_RETIRES = re.compile(
+    r"\b(?:from\s+[^,.;]+?\s+to|instead\s+of|replaced|replaces|no\s+longer|is\s+gone|was\s+dropped|"
+    r"dropped|removed|rewritten|retired|deprecated|rather\s+than)\b",
+    re.IGNORECASE,
+)
 
 
 def _parts(text: str) -> tuple[set[str], list[str], set[str]]:
@@ -168,14 +202,16 @@ def _parts(text: str) -> tuple[set[str], list[str], set[str]]:
     values: set[str] = {f"id:{m.group().lower().rstrip('/')}" for m in _IDENTIFIER.finditer(text)}
     info = information(_IDENTIFIER.sub(" ", text))
     words: list[str] = []
-    for token in info.order:
+    for stem in info.order:
+        token = _SHORT_FORMS.get(stem, stem)
         if token.startswith(_VALUE_PREFIXES) or token in _CALENDAR or token in _UNITS:
             values.add(token)
         elif token not in _CHANGE and token not in _WEAK:
             words.append(token)
     for acronym in _ACRONYM.findall(text):
-        if acronym.lower() not in words and light_stem(acronym.lower()) not in _UNITS:
-            words.insert(0, acronym.lower())
+        word = _SHORT_FORMS.get(acronym.lower(), acronym.lower())
+        if word not in words and light_stem(acronym.lower()) not in _UNITS:
+            words.insert(0, word)
     return _one_unit(values), words, set(info.opposites)
 
 
@@ -211,6 +247,9 @@ def facts(text: str) -> Facts:
         info.negated,
         frozenset(opposites),
         bool(_ANNOUNCES.search(text)),
+        bool(_RETIRES.search(text)),
+        frozenset(words),
+        frozenset(w[:n] for w in words for n in range(3, len(w) + 1)),
     )
 
 
@@ -224,6 +263,18 @@ def _matches(word: str, other: str) -> bool:
 
 def _in(word: str, words: tuple[str, ...] | set[str]) -> bool:
     return any(_matches(word, w) for w in words)
+
+
+def _held(word: str, f: Facts) -> bool:
+    """`_in(word, f.words)` by set lookups: the same word, a word it starts, or one that starts it."""
+    if word in f.word_set or (len(word) >= 3 and word in f.starts):
+        return True
+    return any(word[:n] in f.word_set for n in range(3, len(word)))
+
+
+def _shared(a: Facts, b: Facts) -> int:
+    """How many of `a`'s words `b` holds."""
+    return sum(1 for w in a.words if _held(w, b))
 
 
 def _everything(f: Facts) -> set[str]:
@@ -247,11 +298,16 @@ def _qualifies(x: Facts, y: Facts, all_y: set[str]) -> bool:
             continue
         if not any(_matches(extra, w) for w in x.head):  # a filler or a value, not a content word
             continue
+        if extra in _MEASURE_WORDS:  # "the max upload size" is still the upload size
+            continue
         before = _before(word, y.head_raw)
         if before == "" or before in _FILLER_BEFORE:
             return True
     return False
 
+
+# Words before a subject that say which measure of it, not which thing: "max upload size".
+_MEASURE_WORDS = _stems("max maximum min minimum default current total overall average")
 
 _FILLER_BEFORE = frozenset(
     [
@@ -291,32 +347,56 @@ def _different_things(a: Facts, b: Facts) -> bool:
     return _qualifies(a, b, all_b) or _qualifies(b, a, all_a)
 
 
+# Switched on and switched off, across the groups of opposites ("disabled" / "on").
+_ON = _word_set("on true yes enable enabled enables allow allowed allows")
+_OFF = _word_set("off false disable disabled disables deny denied denies block blocked blocks")
+
+
 def _opposed(a: frozenset[str], b: frozenset[str]) -> bool:
-    """Whether the texts use different words of one group of opposites (on / off)."""
-    return any((a & group) and (b & group) and (a & group) != (b & group) for group in OPPOSITES)
+    """Whether the texts use different words of one group of opposites (on / off), or one says a
+    thing is on and the other that it is off in other words."""
+    if any((a & group) and (b & group) and (a & group) != (b & group) for group in OPPOSITES):
+        return True
+    return bool(
+        (a & _ON and not a & _OFF and b & _OFF and not b & _ON)
+        or (a & _OFF and not a & _ON and b & _ON and not b & _OFF)
+    )
 
 
 def _about_the_same(a: Facts, b: Facts) -> bool:
-    """Whether they share at least two words (one where a text has one) and half of the shorter's."""
-    shared = sum(1 for w in a.words if _in(w, b.words))
-    smaller = min(len(a.words), len(b.words))
-    return smaller > 0 and shared >= min(2, smaller) and shared / smaller >= 0.5
+    """Whether they share at least two words or names (one where a text has three or fewer) and half
+    of the longer one's: two statements of one fact, not a long text that holds a short one's words."""
+    names_a, names_b = _names(a), _names(b)
+    smaller, larger = sorted((len(a.words) + len(names_a), len(b.words) + len(names_b)))
+    # A newer text that names the value it retires says more than the fact ("no longer npm; the repo
+    # uses pnpm"): half of the shorter one's words are enough there.
+    base = smaller if a.retires or b.retires else larger
+    if smaller == 0 or smaller < base / 2:  # too few words to share half of the longer's
+        return False
+    shared = _shared(a, b) + len(names_a & names_b)
+    return shared >= (1 if smaller <= 3 else 2) and shared / base >= 0.5
+
+
+def _names(f: Facts) -> frozenset[str]:
+    """The names written as identifiers ("DATABASE_URL", "on-call"): they say what a text is about."""
+    return frozenset(v for v in f.values if v.startswith("id:"))
 
 
 def _close_wording(a: Facts, b: Facts) -> bool:
     """Whether most of the longer text's words are the other's too: a negation or an opposite word
     turns a fact around only where the rest is the same statement ("flags are on in staging" /
     "flags are off in staging"), not in a longer story that happens to say "failed" or "not"."""
-    shared = sum(1 for w in a.words if _in(w, b.words))
-    return shared / max(len(a.words), len(b.words), 1) >= 0.6
+    return _shared(a, b) / max(len(a.words), len(b.words), 1) >= 0.6
 
 
 def changes_fact(older: str, newer: str) -> bool:
     """Whether `newer` states another value for something `older` states (the module's note)."""
-    if older.strip().lower() == newer.strip().lower() or contained_in(older, newer):
+    if older.strip().lower() == newer.strip().lower():
         return False
     a, b = facts(older), facts(newer)
     if not _about_the_same(a, b) or _different_things(a, b):
+        return False
+    if not b.retires and contained_in(older, newer):
         return False
     if (a.negated != b.negated or _opposed(a.opposites, b.opposites)) and _close_wording(a, b):
         return True
@@ -324,9 +404,9 @@ def changes_fact(older: str, newer: str) -> bool:
         return True
     # A change announced ("switched to", "now") must also leave something of the older one behind:
     # a newer text that keeps all of it and adds more is an addition ("now also").
-    brings = any(not _in(w, a.words) for w in b.words) or not b.values <= a.values
-    drops = any(not _in(w, b.words) for w in a.words) or not a.values <= b.values
-    return b.announces_change and brings and drops
+    brings = any(not _held(w, a) for w in b.words) or not b.values <= a.values
+    drops = any(not _held(w, b) for w in a.words) or not a.values <= b.values or b.retires
+    return (b.announces_change or b.retires) and brings and drops
 
 
 def changed_pairs(items: Sequence[tuple[str, float]]) -> list[tuple[int, int]]:

@@ -4,19 +4,18 @@ Two memories of one answer can state two values for one thing ("the staging data
 port 5433", later "... moved to port 6543") when nobody retired the older one with `supersedes`.
 An agent reading both must know which holds: the older one carries the newer one's id, and the
 newer one takes the better place and relevance of the two (it answers what the older one
-answered), so the order and the scores agree. A pair is found by the fact check of a store's
-conflicts (`fact_changes.changes_fact`); only pairs that pass it have their vectors read, to
-confirm the two are as close in meaning as the conflicts of a store must be.
+answered), so the order and the scores agree. The results' vectors are read (one statement) and
+only pairs as close in meaning as a store's conflicts must be go through the fact check of a
+store's conflicts (`fact_changes.changes_fact`), which costs far more than the vectors.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from array import array
 from typing import TYPE_CHECKING
 
 from mcp_memory.services.memories.conflicts import CONFLICT_SIMILARITY
-from mcp_memory.services.memories.fact_changes import changed_pairs, newest_of
+from mcp_memory.services.memories.fact_changes import changes_fact, newest_of
 from mcp_memory.services.search.hits import SearchHit
 from mcp_memory.storage.ids import rowid_of
 from mcp_memory.storage.vectors import vectors_of
@@ -27,27 +26,29 @@ if TYPE_CHECKING:
 __all__ = ["mark_outdated"]
 
 
-def _cosine(a: bytes, b: bytes) -> float:
-    x, y = array("f", a), array("f", b)
-    dot = sum(p * q for p, q in zip(x, y, strict=False))
-    norm = (sum(p * p for p in x) * sum(q * q for q in y)) ** 0.5
-    return dot / norm if norm else 0.0
-
-
 async def mark_outdated(app: App, hits: list[SearchHit]) -> list[SearchHit]:
     """`hits` with each result a newer one contradicts marked `outdated_by` and placed after it."""
-    pairs = changed_pairs([(h.memory.content, h.memory.created_at) for h in hits])
     info = app.vector_info
-    if not pairs or info is None:
+    if len(hits) < 2 or info is None:
         return hits
     rowids = [rowid_of(h.memory.id) for h in hits]
-    vectors = await vectors_of(app.db, info.table, sorted({rowids[p] for pair in pairs for p in pair}))
+    vectors = await vectors_of(app.db, info.table, rowids)
+    known = [i for i, rowid in enumerate(rowids) if rowid in vectors]
+    if len(known) < 2:
+        return hits
+    import numpy as np
 
-    def close(older: int, newer: int) -> bool:
-        a, b = vectors.get(rowids[older]), vectors.get(rowids[newer])
-        return a is not None and b is not None and _cosine(a, b) >= CONFLICT_SIMILARITY
-
-    newer_of = newest_of([p for p in pairs if close(*p)], [h.memory.created_at for h in hits])
+    matrix = np.frombuffer(b"".join(vectors[rowids[i]] for i in known), dtype="<f4").reshape(len(known), -1)
+    close = matrix @ matrix.T
+    when = [h.memory.created_at for h in hits]
+    pairs = []
+    # Only pairs as close in meaning as a store's conflicts are read for their facts (the costly part).
+    for a, b in zip(*np.nonzero(np.triu(close >= CONFLICT_SIMILARITY, k=1)), strict=True):
+        i, j = known[int(a)], known[int(b)]
+        older, newer = (i, j) if when[i] <= when[j] else (j, i)
+        if changes_fact(hits[older].memory.content, hits[newer].memory.content):
+            pairs.append((older, newer))
+    newer_of = newest_of(pairs, when)
     if not newer_of:
         return hits
     groups: dict[int, list[int]] = {}
