@@ -50,8 +50,9 @@ contain (names, identifiers, paths, commands, error text), not a general questio
 - Store what a future session would need and could not easily rediscover: decisions and their reasons, \
 user preferences, project conventions, root causes of bugs and the fix that worked, commands that work. \
 One self-contained fact per memory, with a few tags. Do not store secrets or whole files.
-- When a memory turns out wrong or outdated, memory_update it (history is kept) rather than storing a \
-contradicting one; memory_delete what is obsolete.
+- When a fact changed (a new port, day, version), store the new one with supersedes=[the old id]; a \
+store's conflicts list the memories it contradicts. Correct a wrong memory with memory_update (history is \
+kept). A search result with outdated_by is older than the one it names: trust the newer one.
 Memories belong to the current project unless stored with project='global'."""
 
 
