@@ -68,6 +68,11 @@ async def test_given_lesson_wins_and_failures_derive_one(app: App) -> None:
     failed = await complete_episode(app, eid, "failure")
     assert failed.lesson is not None
     assert "did not work (timeout waiting for pods)" in failed.lesson
+    assert failed.lesson_memory_id is None  # kept in the episode, not a lesson memory of its own
+    told = await start_episode(app, "deploy to production")
+    await add_step(app, told, "helm upgrade", result="quota exceeded", ok=False)
+    taught = await complete_episode(app, told, "failure", lesson="Raise the namespace quota before a deploy.")
+    assert taught.lesson_memory_id is not None  # a lesson given with a failure is one worth keeping
     other = await start_episode(app, "rotate keys")
     done = await complete_episode(app, other, "success", lesson="Keys live in vault path secret/app.")
     assert done.lesson == "Keys live in vault path secret/app."

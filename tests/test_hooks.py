@@ -16,7 +16,7 @@ import pytest
 
 from mcp_memory.config import Settings
 from mcp_memory.hooks import install
-from mcp_memory.hooks.capture import similar
+from mcp_memory.hooks.fixes import is_fix as similar
 from mcp_memory.hooks.run import handle
 from mcp_memory.services.app import open_app
 from mcp_memory.services.episodes.record import list_episodes
@@ -228,9 +228,11 @@ def test_a_simulated_session_turns_a_failure_and_its_fix_into_a_lesson_the_next_
     assert len([m for m in _memories(settings) if m.kind == "lesson" and "hook" in m.tags]) == 1
 
 
-def test_an_unfixed_failure_closes_as_a_failed_episode_whose_lesson_opens_the_next_session(
+def test_an_unfixed_failure_is_kept_in_its_episode_never_as_a_lesson_ahead_of_decisions(
     world: tuple[Settings, Path],
 ) -> None:
+    """A failure nothing fixed teaches nothing worth a `lesson` memory: its episode keeps it, and the
+    next session block names it after the decisions, never among them."""
     settings, checkout = world
     s = {"session": "broken", "cwd": str(checkout)}
     _run(
@@ -242,10 +244,12 @@ def test_an_unfixed_failure_closes_as_a_failed_episode_whose_lesson_opens_the_ne
         **s,
     )
     _run(settings, "claude-code", "session-end", output="I could not deploy.", **s)
+    assert [m for m in _memories(settings) if m.kind == "lesson"] == []
     text = _context(
         _run(settings, "claude-code", "session-start", session="next", cwd=str(checkout)), "SessionStart"
     )
     assert "make deploy" in text
+    assert text.index("Use pnpm, not npm") < text.index("make deploy")
 
 
 def test_only_failures_and_fixes_are_stored_and_secrets_and_private_blocks_never(
@@ -342,6 +346,29 @@ def test_similar_commands() -> None:
     assert not similar("pytest", "pytest")  # the same command again: the fix was elsewhere
     assert not similar("git push", "git pull")
     assert not similar("make build", "ls")
+    assert similar("pytest tests/x.py", "uv run pytest tests/x.py")  # a wrapper
+    assert similar("npm install zod", "pnpm add zod")  # another tool's verb for the act
+    assert similar("pip install httpx", "uv add httpx")
+    assert similar("make build", "cd backend && make build")
+    assert similar("gti status", "git status")  # a typo
+    assert not similar("pytest tests/test_a.py", "pytest tests/test_b.py")  # another target
+    assert not similar("npm run build", "npm run dev")
+    assert not similar("npm install zod", "npm install lodash")
+
+
+FIX_CASES = [
+    json.loads(line)
+    for line in (ROOT / "bench" / "fixtures" / "command_fixes.jsonl").read_text().splitlines()
+    if line.strip()
+]
+
+
+@pytest.mark.parametrize(
+    "case", FIX_CASES, ids=[f"{c['fix']}:{c['failed']}->{c['worked']}" for c in FIX_CASES]
+)
+def test_the_fix_fixture(case: dict[str, Any]) -> None:
+    """Each fix of bench/fixtures/command_fixes.jsonl is recognised, each non-fix is not."""
+    assert similar(case["failed"], case["worked"]) is case["fix"]
 
 
 def _hook_process(env: dict[str, str], *args: str, stdin: str) -> subprocess.CompletedProcess[str]:

@@ -3,15 +3,17 @@
 - A command that fails is kept in `hook_commands` (redacted: private blocks dropped, secrets
   replaced; its output's last lines only), at most MAX_FAILURES a session. Nothing else of any tool's
   output is stored.
-- A command that works right after a *similar* one failed in the same session (same program and a
-  shared argument, or the same arguments to another program: `npm install` -> `pnpm install`; never
-  the identical command, whose fix was elsewhere) becomes a `lesson` memory: "`X` failed with `E`;
+- A command that works after one it fixes failed in the same session (`fixes.is_fix`: the same
+  command under a wrapper such as `uv run`, another tool's verb for the same act such as `npm
+  install zod` -> `pnpm add zod`, a changed flag or path on the same program; never the identical
+  command, whose fix was elsewhere) becomes a `lesson` memory: "`X` failed with `E`;
   `Y` worked." It is stored through the memory services (redaction, deduplication, history and the
   keyword index as for any memory; its vector follows when a server runs) and deduplicated across
   sessions by the pair of commands. At most MAX_LESSONS a session.
 - At the end of a turn or session (`close_episode`), the failures not yet in an episode become one:
   each failure and fix a step, the outcome success when every failure was followed by a fix, else
-  failure, its lesson the pairs learnt.
+  failure, its lesson the pairs learnt. The episode stores no lesson memory of its own: each fix is
+  one already, and a failure nothing fixed is no lesson.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import time
 
 from mcp_memory.config import Settings
 from mcp_memory.hooks.db import HookDatabase, HookSession
+from mcp_memory.hooks.fixes import is_fix
 from mcp_memory.previews import preview
 from mcp_memory.services.memories.redaction import redact
 from mcp_memory.storage import hook_context, hook_state
@@ -32,7 +35,7 @@ TYPE_CHECKING = False  # typing is not imported at run time: a hook process star
 if TYPE_CHECKING:
     from mcp_memory.storage.query import Transaction
 
-__all__ = ["MAX_FAILURES", "MAX_LESSONS", "Lesson", "close_episode", "record_command", "similar"]
+__all__ = ["MAX_FAILURES", "MAX_LESSONS", "Lesson", "close_episode", "record_command"]
 
 MAX_FAILURES = 50
 MAX_LESSONS = 5
@@ -48,18 +51,6 @@ def _tokens(command: str) -> list[str]:
     while words and _ASSIGNMENT.match(words[0]):
         words = words[1:]
     return words
-
-
-def similar(failed: str, worked: str) -> bool:
-    """Whether `worked` is another try at what `failed` did (see the module's note)."""
-    a, b = _tokens(failed), _tokens(worked)
-    if not a or not b or a == b:
-        return False
-    rest_a, rest_b = set(a[1:]), set(b[1:])
-    if a[0] == b[0]:
-        shared = rest_a & rest_b
-        return bool(shared) and len(shared) / len(rest_a | rest_b) >= 0.3
-    return bool(rest_a) and a[1:] == b[1:]
 
 
 class Lesson:
@@ -115,7 +106,7 @@ def record_command(
         return None
     # The usual case, a command that worked with no failure before it: one indexed read.
     failures = run_now(hook_state.unfixed_failures(conn.reader, sid, _RECENT_FAILURES))
-    match = next((f for f in failures if similar(f.command, command)), None)
+    match = next((f for f in failures if is_fix(f.command, command)), None)
     if match is None:
         return None
     command = redact(command, secrets=secrets).text.strip()
@@ -198,5 +189,6 @@ async def close_episode(settings: Settings, conn: HookDatabase, hook: HookSessio
             await add_step(
                 app, episode, row.command, result=None if row.ok else row.output or None, ok=row.ok
             )
-        await complete_episode(app, episode, outcome, lesson=" ".join(lessons) or None)
+        # Each fix's lesson is a memory already (`store_lesson`); the episode keeps them together.
+        await complete_episode(app, episode, outcome, lesson=" ".join(lessons) or None, remember=False)
     return episode

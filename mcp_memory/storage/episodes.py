@@ -182,7 +182,7 @@ async def record_completion(
     reward: float | None,
     lesson: str,
     reflection: str,
-    lesson_memory_id: int,
+    lesson_memory_id: int | None,
     completed_at: float,
     embedding: bytes | None,
     embedding_model: str | None,

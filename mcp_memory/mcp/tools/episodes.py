@@ -79,7 +79,8 @@ async def episode_complete(
     ] = None,
 ) -> Annotated[CallToolResult, EpisodeOut]:
     """Finish an episode: writes a reflection (what was tried, what failed, what worked) and stores
-    the lesson as a memory of kind 'lesson'."""
+    the lesson as a memory of kind 'lesson'. A failure finished without a lesson keeps the one read
+    from its steps in the episode only: pass lesson= to keep what it taught."""
     app = await app_from(ctx)
     with user_errors():
         episode = await episodes.complete_episode(app, episode_id, outcome, reward=reward, lesson=lesson)

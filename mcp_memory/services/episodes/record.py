@@ -254,9 +254,17 @@ def _episode(row: EpisodeRow, steps: Sequence[Step]) -> Episode:
 
 
 async def complete_episode(
-    app: App, episode_id: str, outcome: str, *, reward: float | None = None, lesson: str | None = None
+    app: App,
+    episode_id: str,
+    outcome: str,
+    *,
+    reward: float | None = None,
+    lesson: str | None = None,
+    remember: bool = True,
 ) -> Episode:
-    """Close an episode with its outcome, write its reflection, and store the lesson as a memory."""
+    """Close an episode with its outcome, write its reflection, and store the lesson as a memory
+    (`remember`). A failure completed without a lesson keeps the lesson read from its steps in the
+    episode only: "X did not work" teaches nothing worth a memory of its own."""
     rowid = _episode_rowid(episode_id)
     if outcome not in OUTCOMES:
         raise InvalidInput(f"outcome {outcome!r} is not valid; use success, failure or partial.")
@@ -280,7 +288,8 @@ async def complete_episode(
         project=row.project or "global",
         visibility=visibility,
     )
-    texts = [item.content, f"{row.task}\n{row.context}"]
+    keep = remember and (given is not None or outcome != "failure")
+    texts = [item.content, f"{row.task}\n{row.context}"] if keep else [f"{row.task}\n{row.context}"]
     vectors = await app.embed_for_write(texts) if not app.mismatch else None
     info = app.vector_info
     model = app.embeddings.embedder.model_id if app.embeddings.embedder else None
@@ -288,7 +297,9 @@ async def complete_episode(
 
     async def work(conn: Transaction) -> None:
         await _open_episode(conn, rowid, episode_id)
-        stored = await write_prepared(conn, item, vectors[0] if vectors else None, info, now)
+        stored = (
+            await write_prepared(conn, item, vectors[0] if vectors else None, info, now) if keep else None
+        )
         await episode_rows.record_completion(
             conn,
             rowid,
@@ -296,9 +307,9 @@ async def complete_episode(
             reward=reward,
             lesson=lesson_text,
             reflection=reflection,
-            lesson_memory_id=rowid_of(stored.id),
+            lesson_memory_id=rowid_of(stored.id) if stored is not None else None,
             completed_at=now,
-            embedding=vectors[1] if vectors else None,
+            embedding=vectors[-1] if vectors else None,
             embedding_model=model if vectors else None,
         )
 
