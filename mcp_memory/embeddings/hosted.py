@@ -36,6 +36,8 @@ from mcp_memory.errors import ModelUnavailable
 __all__ = ["EarlyHost", "HostedEmbedder", "hosting_supported", "load_hosted_embedder"]
 
 _OK = b"\x00"
+#: What a waiting model process is sent to go on and load the model.
+_GO = b"g"
 _ERROR = b"\x01"
 _HEADER = struct.Struct("<I")
 
@@ -144,9 +146,12 @@ class _Spawned:
         self.process.wait()
 
 
-def _spawn(settings: Settings) -> _Spawned:
+def _spawn(settings: Settings, *, wait: bool = False) -> _Spawned:
+    """Start the model's process (`wait`: it starts its interpreter, then waits for `_GO` before it
+    imports the runtime and loads the model)."""
     ours, theirs = zip(*(socket.socketpair() for _ in range(2)), strict=True)
     options = {
+        "wait": wait,
         "data_dir": str(settings.data_dir),
         "embedding_model": settings.embedding_model,
         "embedding_threads": settings.embedding_threads,
@@ -192,15 +197,17 @@ def load_hosted_embedder(settings: Settings) -> HostedEmbedder:
 
 
 class EarlyHost:
-    """A model process started as the server starts, before the server imports the MCP SDK, so
-    that the two start side by side (2 cores: the first hybrid answer comes about when the slower
-    of them is ready, not after both). Called as a loader (`Settings -> Embedder`), the first call
-    takes that process; later ones (after an idle unload) start a new one. `discard` stops it if
-    it was never taken."""
+    """A model process started as the server starts, before the server imports the MCP SDK: its
+    interpreter starts beside the SDK's import, then it waits, and it loads the model only when the
+    server first calls it as a loader (`Settings -> Embedder`), after `initialize` is answered, so
+    the model's import never competes with the handshake (on two busy cores it slowed `initialize`:
+    bench/handshake.py). The first call takes that process; later ones (after an idle unload) start
+    a new one. `discard` stops it if it was never taken."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._spawned: _Spawned | None = _spawn(settings)
+        self._spawned: _Spawned | None = _spawn(settings, wait=True)
+        self._sent = False
         self._lock = threading.Lock()
 
     def __call__(self, settings: Settings) -> HostedEmbedder:
@@ -210,7 +217,17 @@ class EarlyHost:
             if spawned is not None:
                 spawned.discard()
             return load_hosted_embedder(settings)
+        try:
+            self._go(spawned)
+        except OSError as exc:
+            spawned.discard()
+            raise ModelUnavailable(f"the embedding process exited before loading the model ({exc})") from exc
         return _greet(spawned)
+
+    def _go(self, spawned: _Spawned) -> None:
+        if not self._sent:
+            self._sent = True
+            spawned.channels[0].sendall(_GO)
 
     def discard(self) -> None:
         """Stop the process if no load took it."""
@@ -247,7 +264,10 @@ def _main(argv: Sequence[str]) -> int:
     tune_malloc()
     tune_threads()
     configure_logging(options.get("log_level") or "INFO")
+    wait = bool(options.pop("wait", False))
     settings = Settings(**{k: v for k, v in options.items() if v is not None})
+    if wait and channels[0].recv(1) != _GO:  # the server closed the channels: it never needed us
+        return 0
     started = time.monotonic()
     try:
         embedder = load_embedder(settings)
