@@ -46,7 +46,8 @@ class _Server:
         self.next_id = 0
 
     def request(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
+        assert self.proc.stdin is not None
+        assert self.proc.stdout is not None
         self.next_id += 1
         message = {"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params}
         self.proc.stdin.write((json.dumps(message) + "\n").encode())
