@@ -722,3 +722,39 @@ def test_the_hooks_show_the_newer_of_two_changed_facts_and_never_a_superseded_on
     assert new in prompt
     assert old not in prompt
     assert retired not in prompt
+
+
+def test_a_lesson_earns_its_place_in_the_session_block_by_being_used(world: tuple[Settings, Path]) -> None:
+    """A new lesson (stored at 0.7, above the decisions' default) comes after a decision of the same
+    age until it has been read; once used, it counts its importance."""
+    settings, checkout = world
+    from mcp_memory.services.memories.store import get_memories
+
+    async def seed() -> str:
+        async with open_app(settings, loader=fake_loader()) as app:
+            await store_memory(app, "Orders are sharded by customer id", kind="decision", project="shop")
+            lesson = await store_memory(
+                app,
+                "Run the migrations before the workers start",
+                kind="lesson",
+                importance=0.9,
+                project="shop",
+            )
+            return lesson.id
+
+    lesson = anyio.run(seed)
+    text = _context(
+        _run(settings, "claude-code", "session-start", session="l1", cwd=str(checkout)), "SessionStart"
+    )
+    assert text.index("Orders are sharded") < text.index("Run the migrations")
+
+    async def read() -> None:
+        async with open_app(settings, loader=fake_loader()) as app:
+            await get_memories(app, [lesson])
+            await app.flush_access()
+
+    anyio.run(read)
+    text = _context(
+        _run(settings, "claude-code", "session-start", session="l2", cwd=str(checkout)), "SessionStart"
+    )
+    assert text.index("Run the migrations") < text.index("Orders are sharded")

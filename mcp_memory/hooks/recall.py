@@ -2,7 +2,8 @@
 
 - `session_block`: at session start, a compact block for the session's project within a token
   budget: pinned memories, then (after a compaction) what this session stored, then the decisions,
-  conventions, preferences and lessons most worth knowing (importance, recency, use), then the
+  conventions, preferences and lessons most worth knowing (importance, recency, use; a lesson
+  counts its importance once it has been read, so a new one never leads the decisions), then the
   lessons of recent failed or partial episodes. Each line carries its id for memory_get.
 - `prompt_memories`: with a prompt, the few memories relevant to it (at most PROMPT_MAX), only above
   search's relevance floor, never one this session has already seen. A hook cannot embed the prompt
@@ -50,6 +51,8 @@ _RANKED_ROWS = 400
 _LESSON_OUTCOMES = ("failure", "partial")
 _LESSON_DAYS = 30
 _LESSON_ROWS = 5
+#: The importance an unused lesson counts with in the merit ranking: just under a memory's default.
+_UNUSED_LESSON = 0.45
 _LINE_CHARS = 300
 _CHARS_PER_TOKEN = 4
 #: Prompt words matched at most (a long prompt's first distinct informative words).
@@ -141,8 +144,14 @@ def session_block(
     def merit(row: Any) -> float:
         age_days = max(0.0, (now - float(row["created_at"])) / 86400)
         recency = math.pow(0.5, age_days / relevance.HALF_LIFE_DAYS)
-        use = min(1.0, math.log1p(int(row["access_count"])) / math.log(20))
-        return 0.6 * float(row["importance"]) + 0.25 * recency + 0.15 * use
+        reads = int(row["access_count"])
+        use = min(1.0, math.log1p(reads) / math.log(20))
+        importance = float(row["importance"])
+        if row["kind"] == "lesson" and not reads:
+            # A lesson earns its place by being used: until it is read once, it ranks as a default
+            # memory would, just under one (a lesson is stored at 0.6-0.7 by the hooks and episodes).
+            importance = min(importance, _UNUSED_LESSON)
+        return 0.6 * importance + 0.25 * recency + 0.15 * use
 
     ranked = sorted(rows, key=lambda r: (-merit(r), _WORTH_KNOWING.index(str(r["kind"])), -int(r["id"])))
     section("Decisions, conventions, preferences and lessons:", ranked)
