@@ -153,6 +153,15 @@ _STOPWORDS = frozenset(
         "would",
         "you",
         "your",
+        # What is left of a contraction ("what's", "don't", "I'd", "we'll", "they're", "I've", "I'm"):
+        # the word splitter cuts at the apostrophe, and a lone "s" matches every possessive.
+        "s",
+        "t",
+        "d",
+        "ll",
+        "re",
+        "ve",
+        "m",
     ]
 )
 

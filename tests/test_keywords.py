@@ -184,3 +184,24 @@ async def test_two_first_searches_at_once_plan_like_one_after_the_other(
         group.start_soon(plan)
         group.start_soon(plan)
     assert [(p.rare, p.common) for p in plans] == [(("kubernetes", "rollback"), ("services",))] * 2
+
+
+async def test_a_word_holds_its_own_stem_when_the_stemmer_keeps_an_e(app: App) -> None:
+    """"staging" and "hoping" (stems "stage", "hope") hold the words that gave them their stems:
+    the match of a search's words agrees with the keyword index (which finds both)."""
+    staging = await store_memory(app, "The API gateway listens on port 8443 in staging")
+    hoping = await store_memory(app, "We were hoping the release would land on Friday")
+    other = await store_memory(app, "Run database migrations with alembic upgrade head")
+    ids = [int(m.id.removeprefix("m_")) for m in (staging, hoping, other)]
+    found = await keywords.match_words(app.db, ["staging", "hoping", "stage"], ids)
+    assert found.found[ids[0]] == {"staging", "stage"}
+    assert found.found[ids[1]] == {"hoping"}
+    assert found.found[ids[2]] == frozenset()
+
+
+def test_the_fragments_of_contractions_are_no_query_words() -> None:
+    """What's, don't, we'll: the apostrophe's leftovers ("s", "t", "ll") are not searched for."""
+    from mcp_memory.relevance import query_terms
+
+    assert query_terms("what's the weather like on Saturday") == ["weather", "like", "saturday"]
+    assert query_terms("don't use npm, we'll use pnpm") == ["don", "use", "npm", "pnpm"]

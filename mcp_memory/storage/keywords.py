@@ -503,8 +503,14 @@ def _stem_pattern(stems: tuple[str, ...]) -> tuple[re.Pattern[str], dict[str, fr
 
 
 def _starts(stem: str) -> tuple[str, ...]:
-    """How a word holding `stem` begins (a stem ending in "i" may have come from a "y")."""
-    return (stem, stem[:-1] + "y") if len(stem) > 2 and stem.endswith("i") else (stem,)
+    """How a word holding `stem` begins: a stem ending in "i" may have come from a "y"; one ending in
+    an "e" the stemmer kept may have come from a word without it ("staging", "hoping": stems
+    "stage", "hope")."""
+    if len(stem) > 2 and stem.endswith("i"):
+        return (stem, stem[:-1] + "y")
+    if len(stem) > 3 and stem.endswith("e"):
+        return (stem, stem[:-1])
+    return (stem,)
 
 
 def _plain(text: str) -> str:
