@@ -1,7 +1,7 @@
 """Client hook latency: whole-process wall time of `mcp-memory hook claude-code <event>`, as Claude
 Code runs it, next to a bare `python -c pass` measured in the same run.
 
-    uv run python bench/hooks.py [--memories 10000] [--runs 40] [--engines sqlite,postgres]
+    uv run python bench/hooks.py [--memories 10000] [--runs 40] [--engines sqlite,postgres] [--server]
 
 A fresh database of --memories memories (LoCoMo dialog turns and the agent-memory dev set, varied to
 reach the count; kinds decision, convention, preference, lesson, fact; two projects; a few pinned)
@@ -18,6 +18,9 @@ Goals (issue 17): UserPromptSubmit and PostToolUse p95 <= bare + 120 ms, Session
 400 ms. Absolute times drift with the machine's load; the differences to bare are the figures. With
 `--engines sqlite,postgres` the same memories are also stored in a team database on a local Postgres
 (bench/pg_server.py) and the hooks run there as a member role, interleaved with the SQLite runs.
+With `--server` each engine is measured twice, interleaved: without a server, and with a running
+`mcp-memory serve` (the real model, loaded) on the same database, which the prompt hook asks for
+the prompt's hybrid search over its local socket (issue 27); the memories are stored with vectors.
 """
 
 from __future__ import annotations
@@ -75,13 +78,15 @@ def _texts(count: int) -> list[str]:
     return out
 
 
-async def _build(settings: Any, count: int) -> None:
+async def _build(settings: Any, count: int, vectors: bool = False) -> None:
     from mcp_memory.services.app import open_app
     from mcp_memory.services.memories.batch import batch_store
     from mcp_memory.services.memories.pins import set_pinned
 
     rng = random.Random(17)
     async with open_app(settings) as app:
+        if vectors:
+            await app.load_model()
         texts = _texts(count)
         for start in range(0, len(texts), 1000):
             items = [
@@ -130,8 +135,12 @@ def main() -> None:
     parser.add_argument(
         "--engines", default="sqlite", help="comma-separated: sqlite, postgres (default sqlite)"
     )
+    parser.add_argument(
+        "--server", action="store_true", help="also measure each engine with a running server to ask"
+    )
     args = parser.parse_args()
-    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    bases = [e.strip() for e in args.engines.split(",") if e.strip()]
+    engines = [*bases, *(f"{e} + server" for e in bases if args.server)]
     # Installed packages carry their bytecode (or write it on first run); a checkout run with
     # PYTHONDONTWRITEBYTECODE (as here) would compile every module in every hook process instead.
     import compileall
@@ -141,7 +150,9 @@ def main() -> None:
         folder = Path(tmp)
         checkout = folder / "shop"
         (checkout / ".git").mkdir(parents=True)
-        envs = {name: _engine_env(name, folder, args.memories, stack) for name in engines}
+        envs = {name: _engine_env(name, folder, args.memories, stack, args.server) for name in bases}
+        for name in bases if args.server else ():
+            envs[f"{name} + server"] = _with_server(envs[name], folder / f"{name}-server", stack)
         # The console script, as a client runs it once the package is installed (`python -m` would
         # add runpy's start-up).
         script = Path(sys.executable).with_name("mcp-memory-local")
@@ -153,20 +164,46 @@ def main() -> None:
         ]
         events = ("session-start", "prompt", "tool", "failure", "fix")
         bare: list[float] = []
-        times = {name: {event: [] for event in events} for name in engines}
+        times: dict[str, dict[str, list[float]]] = {name: {event: [] for event in events} for name in engines}
         injected = dict.fromkeys(engines, 0)
         for n in range(args.runs):
             # Interleaved, so that load on the machine falls on every figure alike.
             bare.append(_time([sys.executable, "-c", "pass"], "", envs[engines[0]])[0])
             for name in engines:
-                injected[name] += _one_round(hook, n, checkout, envs[name], times[name])
+                injected[name] += _one_round(
+                    hook, n, f"{engines.index(name)}-{n}", checkout, envs[name], times[name]
+                )
     bare50, bare95 = _p(bare, 0.5), _p(bare, 0.95)
     for name in engines:
         _report(name, args, times[name], injected[name], bare, bare50, bare95)
 
 
-def _engine_env(name: str, folder: Path, count: int, stack: ExitStack) -> dict[str, str]:
-    """The hook processes' environment for engine `name`, its database filled with `count` memories."""
+def _with_server(env: dict[str, str], data_dir: Path, stack: ExitStack) -> dict[str, str]:
+    """`env` with a data directory of its own, where a server of the same database runs (started
+    here, stopped with `stack`), its model loaded and answering on its socket."""
+    from mcp_memory.config import Settings
+    from mcp_memory.local_socket import ask
+
+    served = {**env, "MCP_MEMORY_DATA_DIR": str(data_dir), "MCP_MEMORY_PROJECT": "shop"}
+    data_dir.mkdir()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mcp_memory", "serve"], stdin=subprocess.PIPE, env=served
+    )
+    stack.callback(server.wait, 60)
+    stack.callback(server.stdin.close)  # type: ignore[union-attr]
+    settings = Settings.load(served)
+    request = {"op": "search", "query": "pnpm frontend", "project": "shop", "limit": 3, "min_relevance": 0.3}
+    deadline = time.monotonic() + 300
+    while ask(settings, request, seconds=5) is None:
+        if time.monotonic() > deadline or server.poll() is not None:
+            raise SystemExit("the server did not answer on its socket")
+        time.sleep(0.5)
+    return served
+
+
+def _engine_env(name: str, folder: Path, count: int, stack: ExitStack, vectors: bool) -> dict[str, str]:
+    """The hook processes' environment for engine `name`, its database filled with `count` memories
+    (with their vectors when `vectors`)."""
     from mcp_memory.config import Settings
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("MCP_MEMORY_")}
@@ -178,41 +215,42 @@ def _engine_env(name: str, folder: Path, count: int, stack: ExitStack) -> dict[s
 
         url = stack.enter_context(local_postgres())()
         settings = Settings.load(env={}, database_url=url, data_dir=folder / name, project="shop")
-        anyio.run(_build, settings, count)
+        anyio.run(_build, settings, count, vectors)
         analyze(url)
         env["MCP_MEMORY_DATABASE_URL"] = url
         return env
     db = folder / name / "memory.db"
     settings = Settings.load(env={}, db_path=db, data_dir=folder / name, project="shop")
-    anyio.run(_build, settings, count)
+    anyio.run(_build, settings, count, vectors)
     env["MCP_MEMORY_DB"] = str(db)
     return env
 
 
 def _one_round(
-    hook: list[str], n: int, checkout: Path, env: dict[str, str], times: dict[str, list[float]]
+    hook: list[str], n: int, tag: str, checkout: Path, env: dict[str, str], times: dict[str, list[float]]
 ) -> bool:
-    """Run each measured hook once (round `n`); whether the prompt injected memories."""
+    """Run each measured hook once (round `n`; `tag` makes its sessions and commands its own);
+    whether the prompt injected memories."""
     elapsed, _ = _time(
-        [*hook, "session-start"], _payload("SessionStart", f"start-{n}", checkout, source="startup"), env
+        [*hook, "session-start"], _payload("SessionStart", f"start-{tag}", checkout, source="startup"), env
     )
     times["session-start"].append(elapsed)
     prompt = PROMPTS[n % len(PROMPTS)]
     elapsed, out = _time(
         [*hook, "user-prompt-submit"],
-        _payload("UserPromptSubmit", f"prompt-{n}", checkout, prompt=prompt),
+        _payload("UserPromptSubmit", f"prompt-{tag}", checkout, prompt=prompt),
         env,
     )
     times["prompt"].append(elapsed)
     worked = {"stdout": "ok", "stderr": "", "interrupted": False, "isImage": False}
-    elapsed, _ = _time([*hook, "post-tool-use"], _payload("PostToolUse", f"tool-{n}", checkout, tool_name="Bash",
-                       tool_input={"command": f"ls -la src/{n}"}, tool_response=worked), env)  # fmt: skip
+    elapsed, _ = _time([*hook, "post-tool-use"], _payload("PostToolUse", f"tool-{tag}", checkout, tool_name="Bash",
+                       tool_input={"command": f"ls -la src/{tag}"}, tool_response=worked), env)  # fmt: skip
     times["tool"].append(elapsed)
-    elapsed, _ = _time([*hook, "post-tool-use-failure"], _payload("PostToolUseFailure", f"fix-{n}", checkout, tool_name="Bash",
-                       tool_input={"command": f"npm run build:{n}"}, error="Exit code 1\nnpm ERR! missing script"), env)  # fmt: skip
+    elapsed, _ = _time([*hook, "post-tool-use-failure"], _payload("PostToolUseFailure", f"fix-{tag}", checkout, tool_name="Bash",
+                       tool_input={"command": f"npm run build:{tag}"}, error="Exit code 1\nnpm ERR! missing script"), env)  # fmt: skip
     times["failure"].append(elapsed)
-    elapsed, _ = _time([*hook, "post-tool-use"], _payload("PostToolUse", f"fix-{n}", checkout, tool_name="Bash",
-                       tool_input={"command": f"pnpm run build:{n}"}, tool_response=worked), env)  # fmt: skip
+    elapsed, _ = _time([*hook, "post-tool-use"], _payload("PostToolUse", f"fix-{tag}", checkout, tool_name="Bash",
+                       tool_input={"command": f"pnpm run build:{tag}"}, tool_response=worked), env)  # fmt: skip
     times["fix"].append(elapsed)
     return bool(out.strip())
 

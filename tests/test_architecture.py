@@ -24,6 +24,7 @@ ROOT_MODULES = {
     "process_tuning.py",
     "limits.py",
     "logs.py",
+    "local_socket.py",
     "previews.py",
     "projects.py",
     "relevance.py",

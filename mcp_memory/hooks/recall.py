@@ -5,9 +5,12 @@
   conventions, preferences and lessons most worth knowing (importance, recency, use; a lesson
   counts its importance once it has been read, so a new one never leads the decisions), then the
   lessons of recent failed or partial episodes. Each line carries its id for memory_get.
-- `prompt_memories`: with a prompt, the few memories relevant to it (at most PROMPT_MAX), only above
-  search's relevance floor, never one this session has already seen. A hook cannot embed the prompt
-  (no model on the prompt path), so relevance here is the keyword evidence alone: the IDF-weighted
+- `served_prompt_memories`: with a prompt, the few memories relevant to it (at most PROMPT_MAX),
+  never one this session has already seen, found by the hybrid search of a running server of this
+  user and database (`mcp_memory.local_socket`: its model finds a memory that shares no word with
+  the prompt), with search's own relevance and floor; None when no server answers in time.
+- `prompt_memories`: the same without a server. A hook cannot embed the prompt (no model on the
+  prompt path), so relevance here is the keyword evidence alone: the IDF-weighted
   share of the prompt's informative words a memory holds, on search's scale (`mcp_memory.relevance`),
   which tops out near 0.5: only a memory holding most of what the prompt names gets in, and most
   prompts inject nothing. The words are weighed, matched and found held by the keyword stage's own
@@ -24,6 +27,7 @@ from collections.abc import Sequence
 
 from mcp_memory import relevance
 from mcp_memory.hooks.db import HookDatabase, HookSession
+from mcp_memory.limits import MAX_LIMIT
 from mcp_memory.previews import preview
 from mcp_memory.storage import hook_context
 from mcp_memory.storage.filters import build_filter
@@ -38,7 +42,9 @@ TYPE_CHECKING = False  # typing is not imported at run time: a hook process star
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["PROMPT_MAX", "prompt_block", "prompt_memories", "session_block"]
+    from mcp_memory.config import Settings
+
+__all__ = ["PROMPT_MAX", "prompt_block", "prompt_memories", "served_prompt_memories", "session_block"]
 
 #: At most this many memories enter the context with one prompt.
 PROMPT_MAX = 3
@@ -206,6 +212,39 @@ def prompt_memories(
     top = scored[: PROMPT_MAX + 2]
     keep, _ = _newest_only([(rowid, content, float(rowid)) for rowid, content, _ in top])
     return [top[i] for i in keep][:PROMPT_MAX]
+
+
+def served_prompt_memories(
+    settings: Settings, hook: HookSession, prompt: str, *, floor: float
+) -> list[tuple[int, str, float]] | None:
+    """(id, content, relevance) of the memories a running server's hybrid search finds for `prompt`
+    (best first, at most PROMPT_MAX, none this session has seen and none a newer result outdates);
+    None when no server of this database answers within the socket's wait, or none has its model
+    loaded (the caller falls back to `prompt_memories`)."""
+    from mcp_memory.local_socket import ask
+
+    seen = set(hook.injected)
+    request = {
+        "op": "search",
+        "query": prompt,
+        "project": hook.project,
+        "limit": min(MAX_LIMIT, PROMPT_MAX + 2 + len(seen)),
+        "min_relevance": floor,
+    }
+    answer = ask(settings, request)
+    hits = answer.get("hits") if answer is not None else None
+    if not isinstance(hits, list):
+        return None
+    found: list[tuple[int, str, float]] = []
+    for hit in hits:
+        if not isinstance(hit, dict) or hit.get("outdated_by"):
+            continue
+        ident, content, score = hit.get("id"), hit.get("content"), hit.get("relevance")
+        if not (isinstance(ident, int) and isinstance(content, str) and isinstance(score, int | float)):
+            continue
+        if ident not in seen and score >= floor:
+            found.append((ident, content, float(score)))
+    return found[:PROMPT_MAX]
 
 
 def prompt_block(found: Sequence[tuple[int, str, float]]) -> str:

@@ -2,7 +2,9 @@
 
 Rules for every hook: it never blocks or fails the client. Whatever goes wrong (no database yet, a
 database another process holds longer than HOOK_BUSY_MS, a payload of an unknown shape) ends with
-exit code 0, nothing on stdout and one line on stderr. No network, no model, no language model.
+exit code 0, nothing on stdout and one line on stderr. No network, no model, no language model: a
+prompt is searched by meaning only by asking a running server of the same user over its local socket
+(`mcp_memory.local_socket`, at most 150 ms), else by its words.
 `MCP_MEMORY_HOOK_RECALL=false` turns off what enters the context, `MCP_MEMORY_HOOK_CAPTURE=false`
 what is recorded.
 """
@@ -67,10 +69,15 @@ def handle(client: str, event_name: str, raw: str, settings: Settings) -> str:
         if event.kind == "prompt":
             if not settings.hook_recall or client != "claude-code" or not event.prompt:
                 return ""
-            from mcp_memory.hooks.recall import prompt_block, prompt_memories
+            from mcp_memory.hooks.recall import prompt_block, prompt_memories, served_prompt_memories
             from mcp_memory.services.memories.redaction import drop_private
 
-            found = prompt_memories(conn, hook, drop_private(event.prompt).text, floor=settings.min_relevance)
+            prompt = drop_private(event.prompt).text
+            floor = settings.min_relevance
+            # By meaning when a server of this user runs (its model), else by the prompt's words.
+            found = served_prompt_memories(settings, hook, prompt, floor=floor)
+            if found is None:
+                found = prompt_memories(conn, hook, prompt, floor=floor)
             if not found:
                 return ""
             db.note_injected(conn, hook.session_id, [ident for ident, _, _ in found])

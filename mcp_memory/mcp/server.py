@@ -25,6 +25,7 @@ from mcp_memory.config import Settings
 from mcp_memory.embeddings import Embedder, load_embedder
 from mcp_memory.logs import get_logger
 from mcp_memory.mcp.arguments import closed_schema, explain_invalid, unknown_arguments
+from mcp_memory.mcp.hook_socket import offer_hook_socket
 from mcp_memory.mcp.names import select_tools
 from mcp_memory.mcp.resources import register_resources_and_prompts
 from mcp_memory.mcp.state import ServerState
@@ -185,6 +186,9 @@ def build_server(
             if load_model:
                 tasks.start_soon(_load_model_when_ready, app, client_answered)
             tasks.start_soon(run_worker, app)
+            if settings.hook_recall:
+                # The user's hooks ask this server for the meaning of a prompt (no model of their own).
+                tasks.start_soon(offer_hook_socket, app)
             # Many sessions hold a server each and most sit idle: the model's ~130 MiB go back
             # after MCP_MEMORY_MODEL_IDLE_MINUTES without a call that needs it.
             tasks.start_soon(app.embeddings.unload_when_idle, settings.model_idle_minutes * 60)
