@@ -322,3 +322,29 @@ def test_a_prompt_sharing_no_word_with_the_memory_it_needs_gets_it_while_a_serve
         server.wait(timeout=60)
     assert live_sockets(settings) == []
     assert _hook(env, _prompt("s2", tmp_path, _NEEDS_MEANING)) == ""  # words alone: "web" is not enough
+
+
+def test_a_served_match_enters_unasked_only_near_in_meaning_or_clearly_relevant(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Of a server's hits, the prompt hook keeps those whose vectors are near the prompt's or whose
+    relevance is clear; a weak one carried by a shared word alone, an outdated one, one the session
+    has seen and a malformed one are left out."""
+    from mcp_memory.hooks import recall
+    from mcp_memory.storage.hook_state import HookSession
+
+    hits = [
+        {"id": 1, "content": "near", "relevance": 0.38, "similarity": 0.32},
+        {"id": 2, "content": "one word", "relevance": 0.31, "similarity": 0.17},
+        {"id": 3, "content": "clear", "relevance": 0.83, "similarity": 0.2},
+        {"id": 4, "content": "older", "relevance": 0.9, "similarity": 0.6, "outdated_by": "m_9"},
+        {"id": 5, "content": "seen", "relevance": 0.9, "similarity": 0.6},
+        {"id": "6", "content": "bad id", "relevance": 0.9, "similarity": 0.6},
+        {"id": 7, "content": "under the floor", "relevance": 0.2, "similarity": 0.4},
+    ]
+    monkeypatch.setattr("mcp_memory.local_socket.ask", lambda *a, **k: {"status": "ok", "hits": hits})
+    hook = HookSession("s", "proj", 0.0, [5], 0, None, 0)
+    found = recall.served_prompt_memories(make_settings(tmp_path), hook, "a prompt", floor=0.3)
+    assert found == [(1, "near", 0.38), (3, "clear", 0.83)]
+    monkeypatch.setattr("mcp_memory.local_socket.ask", lambda *a, **k: None)
+    assert recall.served_prompt_memories(make_settings(tmp_path), hook, "a prompt", floor=0.3) is None

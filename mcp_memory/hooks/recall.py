@@ -44,7 +44,14 @@ if TYPE_CHECKING:
 
     from mcp_memory.config import Settings
 
-__all__ = ["PROMPT_MAX", "prompt_block", "prompt_memories", "served_prompt_memories", "session_block"]
+__all__ = [
+    "PROMPT_MAX",
+    "preview_session_block",
+    "prompt_block",
+    "prompt_memories",
+    "served_prompt_memories",
+    "session_block",
+]
 
 #: At most this many memories enter the context with one prompt.
 PROMPT_MAX = 3
@@ -61,6 +68,11 @@ _LESSON_ROWS = 5
 _UNUSED_LESSON = 0.45
 _LINE_CHARS = 300
 _CHARS_PER_TOKEN = 4
+#: A memory enters the context unasked only when its meaning is near the prompt's (the similarity of
+#: their vectors) or its relevance is clear: a weak match carried by one shared word alone ("login"
+#: in a memory about feature toggles) is for a search the agent asks for, not for every prompt.
+_PROMPT_SIMILARITY = 0.3
+_PROMPT_CLEAR = 0.5
 #: Prompt words matched at most (a long prompt's first distinct informative words).
 _MAX_TERMS = 32
 #: The keyword query ranks this many of the index's best matches; this many that pass the filter
@@ -177,6 +189,26 @@ def session_block(
     return "\n".join(budget.lines), used
 
 
+def preview_session_block(settings: Settings, *, project: str | None) -> str:
+    """The block a new session of `project` would start with (None: the settings' project, else the
+    working directory's), exactly as the SessionStart hook builds it; '' with nothing to show. For
+    the Cursor rules file and the viewer's preview."""
+    from mcp_memory.hooks import db
+    from mcp_memory.projects import project_from_path, stored_project
+
+    conn = db.open_database(settings)
+    if conn is None:
+        return ""
+    try:
+        where = stored_project(
+            project if project is not None else settings.project, project_from_path(settings.cwd)
+        )
+        hook = db.HookSession("preview", where, 0.0, [], 0, None, 0)
+        return session_block(conn, hook, budget_tokens=settings.hook_budget_tokens, compacted=False)[0]
+    finally:
+        conn.close()
+
+
 def prompt_memories(
     conn: HookDatabase, hook: HookSession, prompt: str, *, floor: float
 ) -> list[tuple[int, str, float]]:
@@ -218,7 +250,8 @@ def served_prompt_memories(
     settings: Settings, hook: HookSession, prompt: str, *, floor: float
 ) -> list[tuple[int, str, float]] | None:
     """(id, content, relevance) of the memories a running server's hybrid search finds for `prompt`
-    (best first, at most PROMPT_MAX, none this session has seen and none a newer result outdates);
+    (best first, at most PROMPT_MAX, none this session has seen, none a newer result outdates, and
+    only one near the prompt in meaning or clearly relevant);
     None when no server of this database answers within the socket's wait, or none has its model
     loaded (the caller falls back to `prompt_memories`)."""
     from mcp_memory.local_socket import ask
@@ -242,7 +275,9 @@ def served_prompt_memories(
         ident, content, score = hit.get("id"), hit.get("content"), hit.get("relevance")
         if not (isinstance(ident, int) and isinstance(content, str) and isinstance(score, int | float)):
             continue
-        if ident not in seen and score >= floor:
+        similarity = hit.get("similarity")
+        near = isinstance(similarity, int | float) and similarity >= _PROMPT_SIMILARITY
+        if ident not in seen and score >= floor and (near or score >= _PROMPT_CLEAR):
             found.append((ident, content, float(score)))
     return found[:PROMPT_MAX]
 

@@ -3,7 +3,7 @@ user's hooks ask it for the hybrid search of a prompt, which needs the model a h
 
 Requests are the hooks' (one JSON object on one line): `{"op": "search", "query": str, "project":
 str ('' for global), "limit": int, "min_relevance": float}`. The answer is `{"status": "ok",
-"hits": [{"id", "content", "relevance", "outdated_by"}]}` from `search_memories` (the same
+"hits": [{"id", "content", "relevance", "similarity", "outdated_by"}]}` from `search_memories` (the same
 relevance and floor as memory_search), or `{"status": "cold", "reason"}` while the model is not
 loaded (asking wakes a model unloaded after a quiet period: the next prompt finds it ready), or
 `{"status": "error", "error"}` for a request it cannot answer. Nobody but the user reaches the
@@ -116,6 +116,7 @@ async def answer(app: App, raw: bytes, tasks: TaskGroup | None = None) -> dict[s
             "id": rowid_of(hit.memory.id),
             "content": hit.memory.content,
             "relevance": hit.relevance,
+            "similarity": hit.similarity,
             "outdated_by": hit.outdated_by,
         }
         for hit in found.hits
