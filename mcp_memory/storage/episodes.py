@@ -20,6 +20,7 @@ __all__ = [
     "Step",
     "completed_episodes",
     "episode_visibility",
+    "episodes_of_lesson",
     "fetch_episode",
     "insert_episode",
     "insert_step",
@@ -153,6 +154,15 @@ async def recent_episodes(
     where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
     rows = await source.fetchall(
         f"SELECT {_COLUMNS} FROM episodes {where}ORDER BY started_at DESC, id DESC LIMIT ?", [*params, limit]
+    )
+    return [_episode_row(r) for r in rows]
+
+
+async def episodes_of_lesson(source: QuerySource, memory_id: int, limit: int) -> list[EpisodeRow]:
+    """The episodes whose lesson became the memory `memory_id`, newest first; at most `limit`."""
+    rows = await source.fetchall(
+        f"SELECT {_COLUMNS} FROM episodes WHERE lesson_memory_id = ? ORDER BY started_at DESC, id DESC LIMIT ?",
+        [memory_id, limit],
     )
     return [_episode_row(r) for r in rows]
 

@@ -13,7 +13,17 @@ if TYPE_CHECKING:
     from mcp_memory.storage.filters import MemoryFilter
     from mcp_memory.storage.query import QuerySource
 
-__all__ = ["TimelineRow", "ids_after", "last_id", "newest_ids", "recently_stored_ids", "timeline_rows"]
+__all__ = [
+    "TimelineRow",
+    "change_stamp",
+    "count_passing",
+    "ids_after",
+    "last_id",
+    "newest_ids",
+    "page_ids",
+    "recently_stored_ids",
+    "timeline_rows",
+]
 
 
 async def newest_ids(source: QuerySource, flt: MemoryFilter, limit: int) -> list[int]:
@@ -23,6 +33,33 @@ async def newest_ids(source: QuerySource, flt: MemoryFilter, limit: int) -> list
         f"SELECT m.id FROM memories m WHERE {where} ORDER BY m.id DESC LIMIT ?", [*params, limit]
     )
     return [int(r[0]) for r in rows]
+
+
+async def page_ids(source: QuerySource, flt: MemoryFilter, offset: int, limit: int) -> list[int]:
+    """One page of a listing: the memories passing `flt`, pinned ones first, then newest first."""
+    where, params = flt.sql("m")
+    rows = await source.fetchall(
+        f"SELECT m.id FROM memories m WHERE {where} ORDER BY m.pinned DESC, m.id DESC LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    return [int(r[0]) for r in rows]
+
+
+async def count_passing(source: QuerySource, flt: MemoryFilter) -> int:
+    """How many memories pass `flt`."""
+    where, params = flt.sql("m")
+    rows = await source.fetchall(f"SELECT count(*) FROM memories m WHERE {where}", params)
+    return int(rows[0][0])
+
+
+async def change_stamp(source: QuerySource) -> str:
+    """A value that changes whenever a memory is stored, changed or deleted (by anyone: the viewer
+    polls it to know when to read again)."""
+    rows = await source.fetchall(
+        "SELECT count(*), coalesce(max(id), 0), coalesce(max(updated_at), 0), "
+        "coalesce(max(deleted_at), 0) FROM memories"
+    )
+    return ":".join(str(v) for v in rows[0])
 
 
 async def recently_stored_ids(source: QuerySource, flt: MemoryFilter, limit: int) -> list[int]:

@@ -21,7 +21,7 @@ from mcp_memory.limits import MAX_LIMIT, clean_tags
 from mcp_memory.previews import preview
 from mcp_memory.projects import scope_for, stored_project
 from mcp_memory.services.app import App
-from mcp_memory.services.memories.store import prepare_memory, redact_tags, scrub, write_prepared
+from mcp_memory.services.memories.store import prepare_memory, redact_tags, resolve_id, scrub, write_prepared
 from mcp_memory.storage import episodes as episode_rows
 from mcp_memory.storage.episodes import EpisodeRow, Step
 from mcp_memory.storage.ids import format_id, rowid_of
@@ -34,6 +34,7 @@ __all__ = [
     "Step",
     "add_step",
     "complete_episode",
+    "episodes_behind",
     "get_episode",
     "list_episodes",
     "search_episodes",
@@ -331,6 +332,13 @@ async def list_episodes(app: App, *, project: str | None = None, limit: int = 20
     """Episodes newest first, in the usual project scope (steps included)."""
     scope = scope_for(project, app.default_project).projects
     rows = await episode_rows.recent_episodes(app.db, scope, limit)
+    steps = await episode_rows.steps_of(app.db, [r.id for r in rows])
+    return [_episode(r, steps.get(r.id, [])) for r in rows]
+
+
+async def episodes_behind(app: App, memory_id: str, *, limit: int = 10) -> list[Episode]:
+    """The episodes whose lesson is the memory `memory_id` (steps included), newest first."""
+    rows = await episode_rows.episodes_of_lesson(app.db, resolve_id(memory_id), limit)
     steps = await episode_rows.steps_of(app.db, [r.id for r in rows])
     return [_episode(r, steps.get(r.id, [])) for r in rows]
 
