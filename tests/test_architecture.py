@@ -30,7 +30,7 @@ ROOT_MODULES = {
     "relevance.py",
     "timeparse.py",
 }
-LAYERS = {"cli", "mcp", "hooks", "views", "services", "storage", "embeddings"}
+LAYERS = {"cli", "web", "mcp", "hooks", "views", "services", "storage", "embeddings"}
 
 
 def _lint_imports(tree: Path) -> subprocess.CompletedProcess[str]:

@@ -187,7 +187,7 @@ async def test_two_first_searches_at_once_plan_like_one_after_the_other(
 
 
 async def test_a_word_holds_its_own_stem_when_the_stemmer_keeps_an_e(app: App) -> None:
-    """"staging" and "hoping" (stems "stage", "hope") hold the words that gave them their stems:
+    """ "staging" and "hoping" (stems "stage", "hope") hold the words that gave them their stems:
     the match of a search's words agrees with the keyword index (which finds both)."""
     staging = await store_memory(app, "The API gateway listens on port 8443 in staging")
     hoping = await store_memory(app, "We were hoping the release would land on Friday")

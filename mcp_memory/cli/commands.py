@@ -507,19 +507,9 @@ def _without_password(text: str, settings: Settings) -> str:
 
 def _session_block_for(settings: Settings) -> str:
     """The session-start block for the working directory's project (for the Cursor rules file)."""
-    from mcp_memory.hooks import db
-    from mcp_memory.hooks.recall import session_block
-    from mcp_memory.projects import project_from_path, stored_project
+    from mcp_memory.hooks.recall import preview_session_block
 
-    conn = db.open_database(settings)
-    if conn is None:
-        return ""
-    try:
-        project = stored_project(settings.project, project_from_path(settings.cwd))
-        hook = db.HookSession("init", project, 0.0, [], 0, None, 0)
-        return session_block(conn, hook, budget_tokens=settings.hook_budget_tokens, compacted=False)[0]
-    finally:
-        conn.close()
+    return preview_session_block(settings, project=None)
 
 
 def cmd_tail(args: argparse.Namespace, settings: Settings) -> Output:
@@ -551,6 +541,17 @@ def cmd_tail(args: argparse.Namespace, settings: Settings) -> Output:
 
     shown = _with_app(settings, follow)
     return Output({"shown": shown}, "")
+
+
+def cmd_ui(args: argparse.Namespace, settings: Settings) -> Output:
+    from mcp_memory.web.serve import serve_viewer
+
+    if args.port is not None and not 1 <= args.port <= 65535:
+        raise InvalidInput(
+            f"--port {args.port} is not a port; use 1 to 65535, or leave it out for a free one."
+        )
+    serve_viewer(settings, port=args.port, open_browser=args.open_browser)
+    return Output({}, "")
 
 
 def cmd_tools(args: argparse.Namespace, settings: Settings) -> Output:

@@ -305,12 +305,23 @@ def _add_init(command: _Command) -> None:
 
 
 def _add_tail_hook_completion_tools(command: _Command) -> None:
-    """`tail`, `hook`, `completion` and `tools`."""
+    """`tail`, `ui`, `hook`, `completion` and `tools`."""
     p = command("tail", "Show memories as they are written (Ctrl-C stops).")
     p.add_argument("--in", dest="scope", help="project scope: a name, 'global', or '*' for all (default '*')")
     p.add_argument("-n", "--last", type=int, default=5, help="start with the last N memories (default 5)")
     p.add_argument("--interval", type=float, default=1.0, help="seconds between checks (default 1)")
     p.add_argument("--for", dest="duration", type=float, help="stop after this many seconds")
+
+    p = command(
+        "ui",
+        "Open the memory viewer in your browser: browse, search, edit, pin, retire and delete memories, "
+        "see the timeline, the graph, episodes and what the agent is shown. Serves 127.0.0.1 only, with "
+        "a one-time token in the URL it prints (Ctrl-C stops it).",
+    )
+    p.add_argument("--port", type=int, help="the port to listen on (default: a free one)")
+    p.add_argument(
+        "--no-open", dest="open_browser", action="store_false", help="print the URL, open no browser"
+    )
 
     p = command(
         "hook",
