@@ -225,7 +225,38 @@ def test_a_simulated_session_turns_a_failure_and_its_fix_into_a_lesson_the_next_
         **s3,
     )
     _run(settings, "claude-code", "post-tool-use", command="pnpm install", output="ok", **s3)
-    assert len([m for m in _memories(settings) if m.kind == "lesson" and "hook" in m.tags]) == 1
+    (again,) = [m for m in _memories(settings) if m.kind == "lesson" and "hook" in m.tags]
+    # It counts the recurrence instead, with a little more importance (as a new version).
+    assert again.id == hook_lessons[0].id
+    assert again.metadata["recurrences"] == 1
+    assert again.importance == pytest.approx(hook_lessons[0].importance + 0.05)
+    assert again.version == hook_lessons[0].version + 1
+
+
+def test_a_fixed_failure_that_recurs_ranks_its_lesson_ahead_of_new_ones(world: tuple[Settings, Path]) -> None:
+    """Two hook lessons from one session, then one of the failures comes back in another session and
+    is fixed the same way: its lesson now leads a decision of the same age, the other lesson (never
+    used, never recurring) stays after it."""
+    settings, checkout = world
+
+    def fix(session: str, failing: str, working: str) -> None:
+        s = {"session": session, "cwd": str(checkout)}
+        _run(settings, "claude-code", "post-tool-use-failure", command=failing, output="Exit code 1", **s)
+        _run(settings, "claude-code", "post-tool-use", command=working, output="ok", **s)
+
+    async def decide() -> None:
+        async with open_app(settings, loader=fake_loader()) as app:
+            await store_memory(app, "Orders are sharded by customer id", kind="decision", project="shop")
+
+    anyio.run(decide)
+    fix("r1", "pytest tests/test_orders.py", "uv run pytest tests/test_orders.py")
+    fix("r1", "npm install zod", "pnpm add zod")
+    fix("r2", "pytest tests/test_orders.py", "uv run pytest tests/test_orders.py")
+    text = _context(
+        _run(settings, "claude-code", "session-start", session="r3", cwd=str(checkout)), "SessionStart"
+    )
+    assert text.index("`pytest tests/test_orders.py` failed") < text.index("Orders are sharded")
+    assert text.index("Orders are sharded") < text.index("`npm install zod` failed")
 
 
 def test_an_unfixed_failure_is_kept_in_its_episode_never_as_a_lesson_ahead_of_decisions(

@@ -9,7 +9,9 @@
   command, whose fix was elsewhere) becomes a `lesson` memory: "`X` failed with `E`;
   `Y` worked." It is stored through the memory services (redaction, deduplication, history and the
   keyword index as for any memory; its vector follows when a server runs) and deduplicated across
-  sessions by the pair of commands. At most MAX_LESSONS a session.
+  sessions by the pair of commands: when the same failure comes back and is fixed the same way, the
+  stored lesson counts a recurrence instead (`note_recurrence`), which ranks it higher at session
+  start. At most MAX_LESSONS a session.
 - At the end of a turn or session (`close_episode`), the failures not yet in an episode become one:
   each failure and fix a step, the outcome success when every failure was followed by a fix, else
   failure, its lesson the pairs learnt. The episode stores no lesson memory of its own: each fix is
@@ -35,7 +37,7 @@ TYPE_CHECKING = False  # typing is not imported at run time: a hook process star
 if TYPE_CHECKING:
     from mcp_memory.storage.query import Transaction
 
-__all__ = ["MAX_FAILURES", "MAX_LESSONS", "Lesson", "close_episode", "record_command"]
+__all__ = ["MAX_FAILURES", "MAX_LESSONS", "Lesson", "close_episode", "note_recurrence", "record_command"]
 
 MAX_FAILURES = 50
 MAX_LESSONS = 5
@@ -54,13 +56,15 @@ def _tokens(command: str) -> list[str]:
 
 
 class Lesson:
-    """A lesson to store, and the key of its pair of commands (deduplication across sessions)."""
+    """A lesson to store, and the key of its pair of commands (deduplication across sessions);
+    `recurs`: the lesson memory already stored for the pair (the failure came back)."""
 
-    __slots__ = ("content", "pair")
+    __slots__ = ("content", "pair", "recurs")
 
-    def __init__(self, content: str, pair: str) -> None:
+    def __init__(self, content: str, pair: str, recurs: int | None = None) -> None:
         self.content = content
         self.pair = pair
+        self.recurs = recurs
 
 
 def _error_summary(output: str) -> str:
@@ -117,9 +121,10 @@ def record_command(
         found = await hook_state.read_session(tx, sid)
         if found is None or found.lessons >= MAX_LESSONS:
             return None
-        if await hook_context.lesson_stored(tx, lesson.pair):
-            return None
         await hook_state.count_lesson(tx, sid, now)
+        stored = await hook_context.stored_lesson(tx, lesson.pair)
+        if stored is not None:
+            lesson.recurs = stored  # the same failure, fixed the same way again
         return lesson
 
     return conn.write(fix)
@@ -141,6 +146,38 @@ async def store_lesson(settings: Settings, project: str, lesson: Lesson) -> str:
             project=project or "global",
         )
     return stored.id
+
+
+#: Each time a fixed failure comes back, its lesson's importance rises by this much, up to _MOST.
+_RECURRENCE_STEP = 0.05
+_MOST = 0.9
+
+
+async def note_recurrence(settings: Settings, lesson: Lesson) -> None:
+    """The failure of a stored lesson came back and was fixed the same way: its memory counts one more
+    recurrence and a little more importance (through the memory services, as a new version), so a
+    fix that keeps being needed ranks higher in the session-start block."""
+    from mcp_memory.services.app import open_app
+    from mcp_memory.services.memories.changes import update_memory
+    from mcp_memory.services.memories.store import get_memories
+    from mcp_memory.storage.ids import format_id
+
+    if lesson.recurs is None:
+        return
+    ident = format_id(lesson.recurs)
+    async with open_app(settings) as app:
+        found = (await get_memories(app, [ident])).memories
+        if not found:
+            return  # deleted in between: nothing to count on
+        memory = found[0]
+        seen = memory.metadata.get("recurrences", 0)
+        count = (seen if isinstance(seen, int) else 0) + 1
+        await update_memory(
+            app,
+            ident,
+            metadata={**memory.metadata, "recurrences": count},
+            importance=min(_MOST, max(memory.importance, round(memory.importance + _RECURRENCE_STEP, 2))),
+        )
 
 
 def _claim(conn: HookDatabase, hook: HookSession) -> list[HookCommand]:

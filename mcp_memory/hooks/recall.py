@@ -3,7 +3,8 @@
 - `session_block`: at session start, a compact block for the session's project within a token
   budget: pinned memories, then (after a compaction) what this session stored, then the decisions,
   conventions, preferences and lessons most worth knowing (importance, recency, use; a lesson
-  counts its importance once it has been read, so a new one never leads the decisions), then the
+  counts its importance once it has been read or its failure has come back, so a new one never
+  leads the decisions, and one that keeps being needed ranks higher), then the
   lessons of recent failed or partial episodes. Each line carries its id for memory_get.
 - `served_prompt_memories`: with a prompt, the few memories relevant to it (at most PROMPT_MAX),
   never one this session has already seen, found by the hybrid search of a running server of this
@@ -163,11 +164,15 @@ def session_block(
         age_days = max(0.0, (now - float(row["created_at"])) / 86400)
         recency = math.pow(0.5, age_days / relevance.HALF_LIFE_DAYS)
         reads = int(row["access_count"])
-        use = min(1.0, math.log1p(reads) / math.log(20))
+        # A hook lesson whose failure came back (and was fixed the same way) counts each time as
+        # two reads: a fix that keeps being needed is worth knowing.
+        recurrences = int(row["recurrences"] or 0)
+        use = min(1.0, math.log1p(reads + 2 * recurrences) / math.log(20))
         importance = float(row["importance"])
-        if row["kind"] == "lesson" and not reads:
-            # A lesson earns its place by being used: until it is read once, it ranks as a default
-            # memory would, just under one (a lesson is stored at 0.6-0.7 by the hooks and episodes).
+        if row["kind"] == "lesson" and not reads and not recurrences:
+            # A lesson earns its place by being used or by recurring: until then it ranks as a
+            # default memory would, just under one (a lesson is stored at 0.6-0.7 by the hooks and
+            # episodes).
             importance = min(importance, _UNUSED_LESSON)
         return 0.6 * importance + 0.25 * recency + 0.15 * use
 

@@ -85,13 +85,16 @@ def handle(client: str, event_name: str, raw: str, settings: Settings) -> str:
         if event.kind == "tool":
             if not settings.hook_capture or event.command is None or event.failed is None:
                 return ""
-            from mcp_memory.hooks.capture import record_command, store_lesson
+            from mcp_memory.hooks.capture import note_recurrence, record_command, store_lesson
 
             lesson = record_command(conn, settings, hook, event.command, event.output, event.failed)
             if lesson is not None:
                 import anyio
 
-                anyio.run(store_lesson, settings, hook.project, lesson)
+                if lesson.recurs is not None:
+                    anyio.run(note_recurrence, settings, lesson)
+                else:
+                    anyio.run(store_lesson, settings, hook.project, lesson)
             return ""
         # stop / session-end
         if settings.hook_capture:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from mcp_memory.storage.filters import MemoryFilter
     from mcp_memory.storage.query import QuerySource
 
-__all__ = ["lesson_stored", "live_count", "pinned", "recent_lessons", "stored_since", "worth_knowing"]
+__all__ = ["live_count", "pinned", "recent_lessons", "stored_lesson", "stored_since", "worth_knowing"]
 
 
 async def live_count(source: QuerySource) -> int:
@@ -56,12 +56,19 @@ async def stored_since(source: QuerySource, flt: MemoryFilter, since: float, lim
 async def worth_knowing(
     source: QuerySource, flt: MemoryFilter, kinds: Sequence[str], limit: int
 ) -> list[Any]:
-    """Rows (id, content, kind, importance, created_at, access_count) of the unpinned memories of
-    `kinds` that `flt` admits, most important first (then newest)."""
+    """Rows (id, content, kind, importance, created_at, access_count, recurrences: how often the
+    failure a hook lesson fixes came back) of the unpinned memories of `kinds` that `flt` admits, most
+    important first (then newest)."""
     where, params = flt.sql("m")
     marks = ", ".join("?" * len(kinds))
+    recurrences = (
+        "coalesce((m.metadata::jsonb ->> 'recurrences')::int, 0)"
+        if source.dialect == POSTGRES
+        else "coalesce(json_extract(m.metadata, '$.recurrences'), 0)"
+    )
     return await source.fetchall(
-        "SELECT m.id, m.content, m.kind, m.importance, m.created_at, m.access_count FROM memories m "
+        "SELECT m.id, m.content, m.kind, m.importance, m.created_at, m.access_count, "
+        f"{recurrences} AS recurrences FROM memories m "
         f"WHERE m.kind IN ({marks}) AND m.pinned = 0 AND {where} "
         "ORDER BY m.importance DESC, m.created_at DESC LIMIT ?",
         [*kinds, *params, limit],
@@ -81,16 +88,16 @@ async def recent_lessons(
     )
 
 
-async def lesson_stored(source: QuerySource, pair: str) -> bool:
-    """Whether a live lesson memory carries `pair` as its `hook_pair` (the key of a failed command and
-    the one that fixed it)."""
+async def stored_lesson(source: QuerySource, pair: str) -> int | None:
+    """The live lesson memory that carries `pair` as its `hook_pair` (the key of a failed command and
+    the one that fixed it), if one does."""
     pair_of = (
         "metadata::jsonb ->> 'hook_pair'"
         if source.dialect == POSTGRES
         else "json_extract(metadata, '$.hook_pair')"
     )
     rows = await source.fetchall(
-        f"SELECT 1 FROM memories WHERE {LIVE} AND kind = 'lesson' AND {pair_of} = ? LIMIT 1",
+        f"SELECT id FROM memories WHERE {LIVE} AND kind = 'lesson' AND {pair_of} = ? ORDER BY id LIMIT 1",
         (pair,),
     )
-    return bool(rows)
+    return int(rows[0][0]) if rows else None
