@@ -178,10 +178,10 @@ try:
     s.connect(sys.argv[1])
 except PermissionError:
     print("denied"); raise SystemExit
-s.sendall(sys.argv[2].encode() + b"\\n")
-try:
+try:  # the server may close on it before the request is even sent
+    s.sendall(sys.argv[2].encode() + b"\\n")
     line = s.makefile().readline().strip()
-except ConnectionResetError:
+except (BrokenPipeError, ConnectionResetError):
     line = ""
 print("answer:" + line)
 """
