@@ -103,6 +103,11 @@ async def test_the_mcp_server_on_a_team_database(tmp_path: Path, postgres: Postg
         assert mine is not None
         assert [r["content"] for r in theirs["results"]] == ["the launch is planned for march"]
         assert "the launch codename is BLUEFIN" in [r["content"] for r in mine["results"]]
+        # Each result says who may read it and who stored it.
+        shown = {r["content"]: (r.get("visibility"), r.get("created_by")) for r in mine["results"]}
+        assert shown["the launch codename is BLUEFIN"] == ("private", "alice")
+        assert shown["the launch is planned for march"] == ("team", "alice")
+        assert theirs["results"][0]["created_by"] == "alice"
 
 
 def test_team_setup_and_add_on_the_command_line(tmp_path: Path, postgres: PostgresServer) -> None:

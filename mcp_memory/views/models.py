@@ -120,6 +120,10 @@ class SearchHitOut(BaseModel):
         default=None,
         description="a newer result states another value for the same thing: that one is current",
     )
+    visibility: str | None = Field(
+        default=None, description="shared database: team (every member) or private (its owner alone)"
+    )
+    created_by: str | None = Field(default=None, description="shared database: the member who stored it")
 
 
 class ConflictOut(BaseModel):
@@ -248,6 +252,8 @@ def search_hit_out(hit: SearchHit) -> SearchHitOut:
         why=list(hit.why),
         superseded_by=m.superseded_by,
         outdated_by=hit.outdated_by,
+        visibility=m.visibility,
+        created_by=m.created_by,
     )
 
 
