@@ -100,3 +100,40 @@ async def test_the_agent_is_told_in_the_structured_result(client: Client) -> Non
     assert OLD in text
     plain = await client.call_tool("memory_store", {"content": "Use pnpm in the web workspace"})
     assert "conflicts" not in plain.structured_content  # type: ignore[operator]
+
+
+async def test_a_batch_store_lists_what_each_new_memory_contradicts(app: App) -> None:
+    """memory_batch_store reports each new memory's conflicts as memory_store does: the stored fact it
+    changes, a changed fact earlier in the same batch; not a look-alike about another thing, not a
+    duplicate, not what the item supersedes; and the view tells the agent what to do."""
+    from mcp_memory.services.memories.batch import batch_store
+    from mcp_memory.views.batch import batch_store_view
+
+    old = await store_memory(app, OLD)
+    await store_memory(app, PRODUCTION)
+    deploys = "Deploys to production happen on Tuesdays"
+    results = await batch_store(
+        app,
+        [
+            {"content": NEW},
+            {"content": "The billing service retries webhooks three times"},
+            {"content": OLD},
+            {"content": deploys},
+            {"content": "Deploys to production now happen on Thursdays"},
+        ],
+    )
+    assert [r.ok for r in results] == [True] * 5
+    assert [c.id for c in results[0].conflicts] == [old.id]  # not the production look-alike
+    assert results[1].conflicts == ()
+    assert results[2].status == "duplicate"
+    assert results[2].conflicts == ()
+    assert [c.content for c in results[4].conflicts] == [deploys]
+    retiring = await batch_store(
+        app, [{"content": "The staging database listens on port 7000 since the move", "supersedes": [old.id]}]
+    )
+    assert old.id not in [c.id for c in retiring[0].conflicts]  # the one it supersedes
+    out, text = batch_store_view(results)
+    assert out.results[0].conflicts is not None
+    assert out.results[0].conflicts[0].id == old.id
+    assert f"item 0 ({results[0].id}):" in text
+    assert f"supersedes=['{old.id}']" in text

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from mcp_memory.services.memories.batch import BatchItemResult, BulkResult
-from mcp_memory.views.models import BulkOutput
+from mcp_memory.views.memories import conflict_notice, conflicts_out, conflicts_text
+from mcp_memory.views.models import BulkOutput, ConflictOut
 from mcp_memory.views.render import count
 
 __all__ = ["BatchStoreOutput", "ItemResult", "batch_delete_view", "batch_store_view", "tag_view"]
@@ -19,6 +20,11 @@ class ItemResult(BaseModel):
     error: str | None
     redacted: int
     superseded: list[str] | None = Field(default=None, description="the older memories it retired")
+    conflicts: list[ConflictOut] | None = Field(
+        default=None,
+        description="stored memories that state another value for what it says (as memory_store's "
+        "conflicts; checked for batches of up to 100 items)",
+    )
 
 
 class BatchStoreOutput(BaseModel):
@@ -38,6 +44,7 @@ def batch_store_view(results: list[BatchItemResult]) -> tuple[BatchStoreOutput, 
                 error=r.error,
                 redacted=r.redacted,
                 superseded=list(r.superseded) or None,
+                conflicts=conflicts_out(r.conflicts) or None,
             )
             for r in results
         ],
@@ -53,6 +60,10 @@ def batch_store_view(results: list[BatchItemResult]) -> tuple[BatchStoreOutput, 
             if r.superseded
         )
     )
+    for r in out.results:
+        if r.conflicts and r.id:
+            notice = conflict_notice(r.id, [c.id for c in r.conflicts])
+            text += f"\nitem {r.index} ({r.id}):" + conflicts_text(notice, r.conflicts)
     return out, text
 
 

@@ -30,7 +30,8 @@ async def memory_batch_store(
     ],
 ) -> Annotated[CallToolResult, BatchStoreOutput]:
     """Store many memories at once, embedded together and written in one transaction. One result per
-    item, in order; a bad item is reported and the others are stored."""
+    item, in order; a bad item is reported and the others are stored. In batches of up to 100, each
+    new memory lists the stored ones it contradicts (`conflicts`), as memory_store does."""
     app = await app_from(ctx)
     with user_errors():
         results = await batch.batch_store(app, items)

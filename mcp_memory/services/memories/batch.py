@@ -13,11 +13,13 @@ from mcp_memory.errors import InvalidInput, LimitExceeded, MemoryServerError
 from mcp_memory.limits import MAX_BATCH, clean_tags
 from mcp_memory.services.app import App
 from mcp_memory.services.memories.changes import delete_memories
+from mcp_memory.services.memories.conflicts import Conflict, conflicting_memories
 from mcp_memory.services.memories.selection import select_memories
 from mcp_memory.services.memories.store import (
     PreparedMemory,
     StoreResult,
     format_id,
+    parse_id,
     prepare_memory,
     redact_tags,
     retag,
@@ -61,6 +63,8 @@ class BatchItemResult:
     error: str | None
     redacted: int = 0
     superseded: tuple[str, ...] = ()
+    #: Stored memories whose fact this one states another value for (batches of up to CHECKED).
+    conflicts: tuple[Conflict, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,15 +135,45 @@ async def batch_store(app: App, items: Sequence[Any]) -> list[BatchItemResult]:
     written: list[StoreResult | str] = (
         await app.db.write(work) if valid else [p for p in prepared if isinstance(p, str)]
     )
+    conflicts = await _batch_conflicts(app, prepared, written, by_text) if len(items) <= CHECKED else {}
     results = [
         BatchItemResult(i, False, None, None, w)
         if isinstance(w, str)
-        else BatchItemResult(i, True, w.id, w.status, None, w.redacted, w.superseded)
+        else BatchItemResult(i, True, w.id, w.status, None, w.redacted, w.superseded, conflicts.get(i, ()))
         for i, w in enumerate(written)
     ]
     if any(isinstance(w, StoreResult) and not w.embedded for w in written):
         app.wake_worker()
     return results
+
+
+#: Batches of up to this many items are checked for changed facts as memory_store is (one nearest-
+#: neighbour read per new memory); a larger one, an import's, is not.
+CHECKED = 100
+
+
+async def _batch_conflicts(
+    app: App,
+    prepared: Sequence[PreparedMemory | str],
+    written: Sequence[StoreResult | str],
+    by_text: Mapping[str, bytes],
+) -> dict[int, tuple[Conflict, ...]]:
+    """For each newly created item, the stored memories whose fact it changes: memory_store's check,
+    after the write (an earlier item of the same batch counts; the item itself, and what it
+    supersedes, do not)."""
+    found: dict[int, tuple[Conflict, ...]] = {}
+    for index, (item, result) in enumerate(zip(prepared, written, strict=True)):
+        if not isinstance(item, PreparedMemory) or not isinstance(result, StoreResult):
+            continue
+        vector = by_text.get(item.content)
+        if result.status != "created" or vector is None:
+            continue
+        own = parse_id(result.id)
+        listed = await conflicting_memories(app, item.content, vector, item.project, exclude=own)
+        listed = tuple(c for c in listed if c.id not in result.superseded and c.id != result.id)
+        if listed:
+            found[index] = listed
+    return found
 
 
 async def _check_superseded(app: App, prepared: list[PreparedMemory | str]) -> list[PreparedMemory | str]:
