@@ -754,6 +754,32 @@ def test_the_hooks_show_the_newer_of_two_changed_facts_and_never_a_superseded_on
     assert old not in prompt
     assert retired not in prompt
 
+    async def imported() -> str:
+        async with open_app(settings, loader=fake_loader()) as app:
+            stored = await store_memory(
+                app,
+                "Deploys of the shop happen on Mondays",
+                kind="decision",
+                project="shop",
+                created_at="2025-06-01",
+            )
+            return stored.id
+
+    oldest = anyio.run(imported)  # stored last (the largest id), stated first: not the current fact
+    again = _context(
+        _run(
+            settings,
+            "claude-code",
+            "user-prompt-submit",
+            prompt="on which day do deploys of the shop happen?",
+            session="c3",
+            cwd=str(checkout),
+        ),
+        "UserPromptSubmit",
+    )
+    assert new in again
+    assert oldest not in again
+
 
 def test_a_lesson_earns_its_place_in_the_session_block_by_being_used(world: tuple[Settings, Path]) -> None:
     """A new lesson (stored at 0.7, above the decisions' default) comes after a decision of the same

@@ -245,9 +245,10 @@ def prompt_memories(
         if shown >= floor:
             scored.append((rowid, content, shown))
     scored.sort(key=lambda item: (-item[2], -item[0]))
-    # Of two that state two values for one thing, the newer (stored later: the larger id) alone.
+    # Of two that state two values for one thing, the newer (stored later) alone.
     top = scored[: PROMPT_MAX + 2]
-    keep, _ = _newest_only([(rowid, content, float(rowid)) for rowid, content, _ in top])
+    when = run_now(hook_context.stored_times(reader, [rowid for rowid, _, _ in top])) if len(top) > 1 else {}
+    keep, _ = _newest_only([(rowid, content, when.get(rowid, float(rowid))) for rowid, content, _ in top])
     return [top[i] for i in keep][:PROMPT_MAX]
 
 
