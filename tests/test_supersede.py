@@ -201,3 +201,22 @@ async def test_consolidation_proposes_supersessions_and_retires_only_when_asked(
     assert (await consolidate(app)).supersessions == ()
     back = await revert_memory(app, old.id, retired.version - 1)
     assert back.superseded_by is None
+    # Brought back by a person: consolidation does not propose retiring it again.
+    assert (await consolidate(app)).supersessions == ()
+    assert old.id in await _ids(app, QUERY)
+
+
+async def test_a_memory_retired_by_supersedes_and_brought_back_is_not_proposed_again(app: App) -> None:
+    """Retired by `supersedes` on store, reverted: consolidation leaves it current, and still
+    proposes other supersessions."""
+    from mcp_memory.services.maintenance.consolidate import consolidate
+
+    old = await store_memory(app, OLD, created_at="2026-01-05")
+    new = await store_memory(app, NEW, supersedes=[old.id])
+    retired = (await get_memories(app, [old.id])).memories[0]
+    assert retired.superseded_by == new.id
+    await revert_memory(app, old.id, retired.version - 1)
+    tuesday = await store_memory(app, "Deploys happen on Tuesdays", created_at="2026-01-07")
+    thursday = await store_memory(app, "Deploys now happen on Thursdays")
+    proposed = [(s.older, s.newer) for s in (await consolidate(app)).supersessions]
+    assert proposed == [(tuesday.id, thursday.id)]

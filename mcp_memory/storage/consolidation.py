@@ -18,6 +18,7 @@ __all__ = [
     "RuleRow",
     "add_rules",
     "archive_memory",
+    "brought_back",
     "expired_ids",
     "live_rows_by_id",
     "merge_candidates",
@@ -106,6 +107,17 @@ async def expired_ids(source: QuerySource, now: float) -> list[int]:
         (now,),
     )
     return [int(r[0]) for r in rows]
+
+
+async def brought_back(source: QuerySource) -> set[int]:
+    """The live memories that were retired once (by `supersedes` or by consolidation) and are current
+    again: someone brought them back (`memory_revert`) or stated them anew."""
+    rows = await source.fetchall(
+        "SELECT DISTINCT v.memory_id FROM memory_versions v JOIN memories m ON m.id = v.memory_id "
+        "WHERE (v.replaced_by = 'supersede' OR v.replaced_by LIKE 'superseded by %') "
+        "AND m.superseded_by IS NULL AND m.deleted_at IS NULL"
+    )
+    return {int(r[0]) for r in rows}
 
 
 async def merge_candidates(source: QuerySource) -> list[Any]:

@@ -27,6 +27,7 @@ from mcp_memory.services.memories.store import record_version, retag, tags_by_id
 from mcp_memory.storage.consolidation import (
     RuleRow,
     archive_memory,
+    brought_back,
     expired_ids,
     live_rows_by_id,
     merge_candidates,
@@ -289,7 +290,7 @@ async def _plan(app: App, similarity: float, now: float) -> _Plan:
         vectors = await all_vectors(app.db, info.table)
         merges_found = _find_merges(rows, vectors, similarity)
         merged = {m for _, group in merges_found for m, _ in group} | set(expired)
-        retire = find_supersessions(rows, vectors, _readers, merged)
+        retire = find_supersessions(rows, vectors, _readers, merged, await brought_back(app.db))
     else:
         skipped = "near-duplicate merging skipped: " + (app.mismatch or "no vectors yet")
     taken = {m for _, merged in merges_found for m, _ in merged} | set(expired) | {o for o, _, _ in retire}

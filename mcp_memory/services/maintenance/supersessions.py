@@ -4,13 +4,13 @@ Two memories of one project and the same readers, as close in meaning as a store
 be (`conflicts.CONFLICT_SIMILARITY`), where the newer one states another value for the older one's
 fact (`fact_changes.changes_fact`): the older one is proposed for retirement, both texts shown.
 Applied (not a dry run), it is retired as `supersedes` retires one: out of search and context, its
-history kept, `memory_revert` brings it back. Nothing is merged or deleted, and a pinned memory is
-never retired.
+history kept, `memory_revert` brings it back. Nothing is merged or deleted, a pinned memory is
+never retired, and one that was retired once and brought back is not proposed again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,9 +49,11 @@ def find_supersessions(
     vectors: dict[int, bytes],
     readers: Callable[[Any], tuple[str, ...]],
     taken: set[int],
+    kept: Set[int] = frozenset(),
 ) -> list[tuple[int, int, float]]:
-    """(older, newer, similarity) row ids: each older memory of `rows` (not pinned, not in `taken`)
-    and the newest memory of the same readers that changes its fact."""
+    """(older, newer, similarity) row ids: each older memory of `rows` (not pinned, not in `taken`,
+    not in `kept`: retired once and brought back by someone, so not proposed again) and the newest
+    memory of the same readers that changes its fact."""
     import numpy as np
 
     groups: dict[tuple[str, ...], list[Any]] = {}
@@ -73,8 +75,10 @@ def find_supersessions(
                 i, j = start + int(a), int(b)
                 if not _older_first(members[i], members[j]):
                     continue
-                if members[i]["pinned"] or not changes_fact(
-                    str(members[i]["content"]), str(members[j]["content"])
+                if (
+                    members[i]["pinned"]
+                    or int(members[i]["id"]) in kept
+                    or not changes_fact(str(members[i]["content"]), str(members[j]["content"]))
                 ):
                     continue
                 pairs.append((i, j))
