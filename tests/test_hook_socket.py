@@ -249,6 +249,20 @@ _MEMORIES = (
 _NEEDS_MEANING = "which package manager should I use to add a dependency to the web app?"
 
 
+def _stems(text: str) -> list[str]:
+    """The keyword index's stems of `text`'s informative words (as search matches them)."""
+    import sqlite3
+
+    from mcp_memory.relevance import query_terms
+    from mcp_memory.storage.keywords import TOKENIZER
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize = '{TOKENIZER}')")
+    conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'row')")
+    conn.execute("INSERT INTO t VALUES (?)", (" ".join(query_terms(text)),))
+    return [str(r[0]) for r in conn.execute("SELECT term FROM v")]
+
+
 def _prompt(session: str, cwd: Path, prompt: str) -> str:
     return json.dumps(
         {
@@ -317,6 +331,11 @@ def test_a_prompt_sharing_no_word_with_the_memory_it_needs_gets_it_while_a_serve
         assert "8443" not in text
         assert "Tuesdays" not in text
         assert _hook(env, _prompt("s1", tmp_path, "what's the weather like on Saturday?")) == ""
+        # Not one word in common (stems included): found by meaning alone.
+        dumps = "how long do we retain database dumps?"
+        backups = "Postgres backups are kept for 30 days in S3"
+        assert not set(_stems(dumps)) & set(_stems(backups))
+        assert backups in _hook(env, _prompt("s1", tmp_path, dumps))
     finally:
         server.stdin.close()  # type: ignore[union-attr]
         server.wait(timeout=60)
