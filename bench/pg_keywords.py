@@ -37,13 +37,13 @@ _HEAD = """CREATE OR REPLACE FUNCTION mcp_memory.visible_keyword_matches(matchin
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, mcp_memory, pg_temp AS $$
 """
 VARIANTS = {
-    "ts_rank_cd (now)": _HEAD
-    + """    SELECT m.id, ts_rank_cd(m.search, ranking) FROM mcp_memory.memories m
+    "ts_rank (step 3, now)": _HEAD
+    + """    SELECT m.id, ts_rank(m.search, ranking) FROM mcp_memory.memories m
     WHERE m.search @@ matching AND m.deleted_at IS NULL
       AND (m.visibility = 'team' OR m.owner = session_user)
 $$;""",
-    "ts_rank": _HEAD
-    + """    SELECT m.id, ts_rank(m.search, ranking) FROM mcp_memory.memories m
+    "ts_rank_cd (step 1)": _HEAD
+    + """    SELECT m.id, ts_rank_cd(m.search, ranking) FROM mcp_memory.memories m
     WHERE m.search @@ matching AND m.deleted_at IS NULL
       AND (m.visibility = 'team' OR m.owner = session_user)
 $$;""",
@@ -81,7 +81,7 @@ async def measure(db: Path, url: str, questions: list[str], searches: int) -> di
         finally:
             kw_times.append(time.perf_counter() - t0)
 
-    pg_search.keyword_candidates = timed  # type: ignore[assignment]
+    pg_search.keyword_candidates = timed
     names = list(VARIANTS)
     times: dict[str, list[float]] = {n: [] for n in [*names, "sqlite"]}
     keyword: dict[str, list[float]] = {n: [] for n in names}
