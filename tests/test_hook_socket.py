@@ -336,6 +336,7 @@ def test_a_prompt_sharing_no_word_with_the_memory_it_needs_gets_it_while_a_serve
         backups = "Postgres backups are kept for 30 days in S3"
         assert not set(_stems(dumps)) & set(_stems(backups))
         assert backups in _hook(env, _prompt("s1", tmp_path, dumps))
+        assert _hook(env, _prompt("s1", tmp_path, dumps)) == ""  # shown once in this session
     finally:
         server.stdin.close()  # type: ignore[union-attr]
         server.wait(timeout=60)
@@ -343,27 +344,61 @@ def test_a_prompt_sharing_no_word_with_the_memory_it_needs_gets_it_while_a_serve
     assert _hook(env, _prompt("s2", tmp_path, _NEEDS_MEANING)) == ""  # words alone: "web" is not enough
 
 
-def test_a_served_match_enters_unasked_only_near_in_meaning_or_clearly_relevant(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Of a server's hits, the prompt hook keeps those whose vectors are near the prompt's or whose
-    relevance is clear; a weak one carried by a shared word alone, an outdated one, one the session
-    has seen and a malformed one are left out."""
+def test_a_match_enters_unasked_only_near_in_meaning_or_clearly_relevant() -> None:
+    """Near the prompt in meaning (similarity >= 0.3) or clearly relevant (>= 0.5), and above the
+    floor: a weak match carried by one shared word alone is left for a search the agent asks for."""
+    from mcp_memory.services.search.prompt_recall import worth_unasked
+
+    assert worth_unasked(0.38, 0.32, 0.3)  # near
+    assert worth_unasked(0.83, 0.2, 0.3)  # clear
+    assert not worth_unasked(0.31, 0.17, 0.3)  # one shared word
+    assert not worth_unasked(0.31, None, 0.3)  # no vector
+    assert not worth_unasked(0.2, 0.6, 0.3)  # under the floor
+
+
+def test_the_hook_takes_only_well_formed_answers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hook keeps the served hits that are whole (an int id, a text, a number), at most three;
+    no answer means None (fall back to the words)."""
     from mcp_memory.hooks import recall
-    from mcp_memory.storage.hook_state import HookSession
 
     hits = [
-        {"id": 1, "content": "near", "relevance": 0.38, "similarity": 0.32},
-        {"id": 2, "content": "one word", "relevance": 0.31, "similarity": 0.17},
-        {"id": 3, "content": "clear", "relevance": 0.83, "similarity": 0.2},
-        {"id": 4, "content": "older", "relevance": 0.9, "similarity": 0.6, "outdated_by": "m_9"},
-        {"id": 5, "content": "seen", "relevance": 0.9, "similarity": 0.6},
-        {"id": "6", "content": "bad id", "relevance": 0.9, "similarity": 0.6},
-        {"id": 7, "content": "under the floor", "relevance": 0.2, "similarity": 0.4},
+        {"id": 1, "content": "near", "relevance": 0.38},
+        {"id": "6", "content": "bad id", "relevance": 0.9},
+        {"id": 3, "content": None, "relevance": 0.9},
+        "junk",
+        {"id": 4, "content": "b", "relevance": 0.5},
+        {"id": 5, "content": "c", "relevance": 0.4},
+        {"id": 7, "content": "d", "relevance": 0.35},
     ]
     monkeypatch.setattr("mcp_memory.local_socket.ask", lambda *a, **k: {"status": "ok", "hits": hits})
-    hook = HookSession("s", "proj", 0.0, [5], 0, None, 0)
-    found = recall.served_prompt_memories(make_settings(tmp_path), hook, "a prompt", floor=0.3)
-    assert found == [(1, "near", 0.38), (3, "clear", 0.83)]
+    found = recall.served_prompt(make_settings(tmp_path), "s", "claude-code", "proj", "a prompt", floor=0.3)
+    assert found == [(1, "near", 0.38), (4, "b", 0.5), (5, "c", 0.4)]
     monkeypatch.setattr("mcp_memory.local_socket.ask", lambda *a, **k: None)
-    assert recall.served_prompt_memories(make_settings(tmp_path), hook, "a prompt", floor=0.3) is None
+    assert (
+        recall.served_prompt(make_settings(tmp_path), "s", "claude-code", "proj", "a prompt", floor=0.3)
+        is None
+    )
+
+
+@pytest.mark.anyio
+async def test_the_server_keeps_the_sessions_record_of_what_it_showed(engine_app: App) -> None:
+    """prompt_recall, on either engine: the session's row is made on first sight, what it shows is
+    recorded there, the same memory never comes twice, another session sees it again, another
+    project's memory never."""
+    from mcp_memory.services.search.prompt_recall import prompt_recall
+    from mcp_memory.storage import hook_state
+
+    app = engine_app
+    port = await store_memory(app, "The API gateway listens on port 8443 in staging", kind="fact")
+    await store_memory(app, "The billing gateway listens on port 9443 in staging", project="other")
+    ask = {
+        "client": "claude-code",
+        "project": app.default_project,
+        "prompt": "gateway port staging",
+        "floor": 0.3,
+    }
+    first = await prompt_recall(app, session_id="p1", **ask)
+    assert [i for i, _, _ in first] == [int(port.id.removeprefix("m_"))]
+    assert await hook_state.read_injected(app.db, "p1") == [int(port.id.removeprefix("m_"))]
+    assert await prompt_recall(app, session_id="p1", **ask) == []
+    assert [i for i, _, _ in await prompt_recall(app, session_id="p2", **ask)] == [i for i, _, _ in first]

@@ -6,10 +6,11 @@
   counts its importance once it has been read or its failure has come back, so a new one never
   leads the decisions, and one that keeps being needed ranks higher), then the
   lessons of recent failed or partial episodes. Each line carries its id for memory_get.
-- `served_prompt_memories`: with a prompt, the few memories relevant to it (at most PROMPT_MAX),
-  never one this session has already seen, found by the hybrid search of a running server of this
-  user and database (`mcp_memory.local_socket`: its model finds a memory that shares no word with
-  the prompt), with search's own relevance and floor; None when no server answers in time.
+- `served_prompt`: with a prompt, the few memories relevant to it (at most PROMPT_MAX), never one
+  this session has already seen, found by the hybrid search of a running server of this user and
+  database (`mcp_memory.local_socket`: its model finds a memory that shares no word with the
+  prompt; `services.search.prompt_recall` is what it runs), with search's own relevance and floor;
+  None when no server answers in time. The hook then opens no database at all.
 - `prompt_memories`: the same without a server. A hook cannot embed the prompt (no model on the
   prompt path), so relevance here is the keyword evidence alone: the IDF-weighted
   share of the prompt's informative words a memory holds, on search's scale (`mcp_memory.relevance`),
@@ -28,8 +29,8 @@ from collections.abc import Sequence
 
 from mcp_memory import relevance
 from mcp_memory.hooks.db import HookDatabase, HookSession
-from mcp_memory.limits import MAX_LIMIT
 from mcp_memory.previews import preview
+from mcp_memory.services.search.prompt_recall import PROMPT_MAX
 from mcp_memory.storage import hook_context
 from mcp_memory.storage.filters import build_filter
 from mcp_memory.storage.ids import format_id
@@ -50,12 +51,10 @@ __all__ = [
     "preview_session_block",
     "prompt_block",
     "prompt_memories",
-    "served_prompt_memories",
+    "served_prompt",
     "session_block",
 ]
 
-#: At most this many memories enter the context with one prompt.
-PROMPT_MAX = 3
 #: Kinds the session-start block lists after the pins, in this order of preference on equal merit.
 _WORTH_KNOWING = ("decision", "convention", "preference", "lesson")
 #: Rows read for the pins and for this session's memories, and the candidates for the merit ranking.
@@ -69,11 +68,6 @@ _LESSON_ROWS = 5
 _UNUSED_LESSON = 0.45
 _LINE_CHARS = 300
 _CHARS_PER_TOKEN = 4
-#: A memory enters the context unasked only when its meaning is near the prompt's (the similarity of
-#: their vectors) or its relevance is clear: a weak match carried by one shared word alone ("login"
-#: in a memory about feature toggles) is for a search the agent asks for, not for every prompt.
-_PROMPT_SIMILARITY = 0.3
-_PROMPT_CLEAR = 0.5
 #: Prompt words matched at most (a long prompt's first distinct informative words).
 _MAX_TERMS = 32
 #: The keyword query ranks this many of the index's best matches; this many that pass the filter
@@ -252,22 +246,22 @@ def prompt_memories(
     return [top[i] for i in keep][:PROMPT_MAX]
 
 
-def served_prompt_memories(
-    settings: Settings, hook: HookSession, prompt: str, *, floor: float
+def served_prompt(
+    settings: Settings, session_id: str, client: str, project: str, prompt: str, *, floor: float
 ) -> list[tuple[int, str, float]] | None:
-    """(id, content, relevance) of the memories a running server's hybrid search finds for `prompt`
-    (best first, at most PROMPT_MAX, none this session has seen, none a newer result outdates, and
-    only one near the prompt in meaning or clearly relevant);
-    None when no server of this database answers within the socket's wait, or none has its model
-    loaded (the caller falls back to `prompt_memories`)."""
+    """(id, content, relevance) of the memories a running server of this database brings into the
+    session for `prompt` (`services.search.prompt_recall`: its hybrid search, the session's record
+    of what it was shown, the unasked rule), best first; None when no server answers within the
+    socket's wait or its model is not loaded (the caller falls back to `prompt_memories`). No
+    database is opened here."""
     from mcp_memory.local_socket import ask
 
-    seen = set(hook.injected)
     request = {
-        "op": "search",
+        "op": "prompt",
+        "session_id": session_id,
+        "client": client,
+        "project": project,
         "query": prompt,
-        "project": hook.project,
-        "limit": min(MAX_LIMIT, PROMPT_MAX + 2 + len(seen)),
         "min_relevance": floor,
     }
     answer = ask(settings, request)
@@ -276,14 +270,10 @@ def served_prompt_memories(
         return None
     found: list[tuple[int, str, float]] = []
     for hit in hits:
-        if not isinstance(hit, dict) or hit.get("outdated_by"):
+        if not isinstance(hit, dict):
             continue
         ident, content, score = hit.get("id"), hit.get("content"), hit.get("relevance")
-        if not (isinstance(ident, int) and isinstance(content, str) and isinstance(score, int | float)):
-            continue
-        similarity = hit.get("similarity")
-        near = isinstance(similarity, int | float) and similarity >= _PROMPT_SIMILARITY
-        if ident not in seen and score >= floor and (near or score >= _PROMPT_CLEAR):
+        if isinstance(ident, int) and isinstance(content, str) and isinstance(score, int | float):
             found.append((ident, content, float(score)))
     return found[:PROMPT_MAX]
 

@@ -50,6 +50,12 @@ def handle(client: str, event_name: str, raw: str, settings: Settings) -> str:
     from mcp_memory.hooks import db
 
     settings = settings.replace(busy_timeout_ms=min(settings.busy_timeout_ms, HOOK_BUSY_MS))
+    if event.kind == "prompt":
+        if not settings.hook_recall or client != "claude-code" or not event.prompt:
+            return ""
+        served = _served_prompt(settings, event, client)
+        if served is not None:  # a running server answered: no database opened here
+            return served
     conn = db.open_database(settings)
     if conn is None:
         return ""
@@ -67,17 +73,13 @@ def handle(client: str, event_name: str, raw: str, settings: Settings) -> str:
             db.note_injected(conn, hook.session_id, ids)
             return _context(event, text)
         if event.kind == "prompt":
-            if not settings.hook_recall or client != "claude-code" or not event.prompt:
-                return ""
-            from mcp_memory.hooks.recall import prompt_block, prompt_memories, served_prompt_memories
+            from mcp_memory.hooks.recall import prompt_block, prompt_memories
             from mcp_memory.services.memories.redaction import drop_private
 
-            prompt = drop_private(event.prompt).text
-            floor = settings.min_relevance
-            # By meaning when a server of this user runs (its model), else by the prompt's words.
-            found = served_prompt_memories(settings, hook, prompt, floor=floor)
-            if found is None:
-                found = prompt_memories(conn, hook, prompt, floor=floor)
+            # No server answered: the prompt's words alone.
+            found = prompt_memories(
+                conn, hook, drop_private(event.prompt or "").text, floor=settings.min_relevance
+            )
             if not found:
                 return ""
             db.note_injected(conn, hook.session_id, [ident for ident, _, _ in found])
@@ -111,6 +113,23 @@ def handle(client: str, event_name: str, raw: str, settings: Settings) -> str:
         return ""
     finally:
         conn.close()
+
+
+def _served_prompt(settings: Settings, event: HookEvent, client: str) -> str | None:
+    """What the prompt hook prints when a running server of this database answers (by meaning, its
+    model; the session's record kept there), else None."""
+    from mcp_memory.hooks.recall import prompt_block, served_prompt
+    from mcp_memory.services.memories.redaction import drop_private
+
+    prompt = drop_private(event.prompt or "").text
+    if not prompt.strip():
+        return ""
+    found = served_prompt(
+        settings, event.session_id, client, _project(settings, event), prompt, floor=settings.min_relevance
+    )
+    if found is None:
+        return None
+    return _context(event, prompt_block(found)) if found else ""
 
 
 def _refresh_rules(conn: HookDatabase, hook: HookSession, project_dir: Path, settings: Settings) -> None:

@@ -2,9 +2,13 @@
 user's hooks ask it for the hybrid search of a prompt, which needs the model a hook does not have.
 
 Requests are the hooks' (one JSON object on one line): `{"op": "search", "query": str, "project":
-str ('' for global), "limit": int, "min_relevance": float}`. The answer is `{"status": "ok",
-"hits": [{"id", "content", "relevance", "similarity", "outdated_by"}]}` from `search_memories` (the same
-relevance and floor as memory_search), or `{"status": "cold", "reason"}` while the model is not
+str ('' for global), "limit": int, "min_relevance": float}`, answered `{"status": "ok", "hits":
+[{"id", "content", "relevance", "similarity", "outdated_by"}]}` from `search_memories` (the same
+relevance and floor as memory_search); or `{"op": "prompt", "session_id", "client", "project",
+"query", "min_relevance"}`, the prompt hook's whole work (`services.search.prompt_recall`: what
+enters that session's context, recorded there so nothing comes twice), answered `{"status": "ok",
+"hits": [{"id", "content", "relevance"}]}`, so the hook opens no database. Either may be answered
+`{"status": "cold", "reason"}` while the model is not
 loaded (asking wakes a model unloaded after a quiet period: the next prompt finds it ready), or
 `{"status": "error", "error"}` for a request it cannot answer. Nobody but the user reaches the
 socket (0600 in a 0700 folder); a peer of another uid is refused all the same.
@@ -14,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import socket
 import struct
@@ -65,25 +68,43 @@ async def _read_line(stream: SocketStream) -> bytes | None:
     return None
 
 
+def _text(request: dict[str, Any], name: str, most: int, *, empty: bool = False) -> str:
+    value = request.get(name, "" if empty else None)
+    if not isinstance(value, str) or len(value) > most or (not empty and not value.strip()):
+        raise InvalidInput(f"{name} must be a text of {0 if empty else 1} to {most} characters")
+    return value
+
+
 def _request(raw: bytes) -> dict[str, Any]:
-    """The request's checked fields; MemoryServerError for one that is not a search a hook sends."""
+    """The request's checked fields; InvalidInput for one that is not a request a hook sends."""
     try:
         request = json.loads(raw.decode())
     except (UnicodeDecodeError, ValueError):
         raise InvalidInput("the request is not one JSON object on one line") from None
-    if not isinstance(request, dict) or request.get("op") != "search":
-        raise InvalidInput("the only request is {'op': 'search', ...}")
-    query, project = request.get("query"), request.get("project", "")
+    if not isinstance(request, dict) or request.get("op") not in ("search", "prompt"):
+        raise InvalidInput("a request is {'op': 'search', ...} or {'op': 'prompt', ...}")
+    query = _text(request, "query", _MAX_QUERY)
+    project = _text(request, "project", 200, empty=True)
     limit, floor = request.get("limit", 3), request.get("min_relevance")
-    if not isinstance(query, str) or not query.strip() or len(query) > _MAX_QUERY:
-        raise InvalidInput(f"query must be a text of 1 to {_MAX_QUERY} characters")
-    if not isinstance(project, str):
-        raise InvalidInput("project must be a text ('' for global memories)")
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be a whole number from 1 to {MAX_LIMIT}")
-    if floor is not None and (not isinstance(floor, int | float) or not math.isfinite(floor)):
+    if floor is not None and (
+        not isinstance(floor, int | float) or isinstance(floor, bool) or not 0 <= floor <= 1
+    ):
         raise InvalidInput("min_relevance must be a number from 0 to 1")
-    return {"query": query, "project": project or "global", "limit": limit, "min_relevance": floor}
+    checked = {
+        "op": request["op"],
+        "query": query,
+        "project": project,
+        "limit": limit,
+        "min_relevance": floor,
+    }
+    if request["op"] == "prompt":
+        checked["session_id"] = _text(request, "session_id", 200)
+        checked["client"] = _text(request, "client", 40)
+        if floor is None:
+            raise InvalidInput("min_relevance is needed with a prompt (the hook's floor)")
+    return checked
 
 
 async def answer(app: App, raw: bytes, tasks: TaskGroup | None = None) -> dict[str, Any]:
@@ -98,19 +119,25 @@ async def answer(app: App, raw: bytes, tasks: TaskGroup | None = None) -> dict[s
         if tasks is not None:
             tasks.start_soon(app.ensure_model)
         return {"status": "cold", "reason": app.semantic_unavailable_reason()}
+    try:
+        if request["op"] == "prompt":
+            return await _prompt(app, request)
+        return await _search(app, request)
+    except MemoryServerError as exc:
+        return {"status": "error", "error": str(exc)}
+
+
+async def _search(app: App, request: dict[str, Any]) -> dict[str, Any]:
     # Imported on the first request, not at start: the server answers `initialize` first.
     from mcp_memory.services.search.hybrid import search_memories
 
-    try:
-        found = await search_memories(
-            app,
-            request["query"],
-            project=request["project"],
-            limit=request["limit"],
-            min_relevance=request["min_relevance"],
-        )
-    except MemoryServerError as exc:
-        return {"status": "error", "error": str(exc)}
+    found = await search_memories(
+        app,
+        request["query"],
+        project=request["project"] or "global",
+        limit=request["limit"],
+        min_relevance=request["min_relevance"],
+    )
     hits = [
         {
             "id": rowid_of(hit.memory.id),
@@ -122,6 +149,21 @@ async def answer(app: App, raw: bytes, tasks: TaskGroup | None = None) -> dict[s
         for hit in found.hits
     ]
     return {"status": "ok", "mode": found.mode_used, "hits": hits}
+
+
+async def _prompt(app: App, request: dict[str, Any]) -> dict[str, Any]:
+    """The prompt hook's whole answer: what enters the session's context, recorded as shown."""
+    from mcp_memory.services.search.prompt_recall import prompt_recall
+
+    chosen = await prompt_recall(
+        app,
+        session_id=request["session_id"],
+        client=request["client"],
+        project=request["project"],
+        prompt=request["query"],
+        floor=float(request["min_relevance"]),
+    )
+    return {"status": "ok", "hits": [{"id": i, "content": c, "relevance": r} for i, c, r in chosen]}
 
 
 async def _serve_one(
