@@ -6,6 +6,7 @@ session usually has one loaded. So each server listens on a Unix socket of its o
 resolved path, or the Postgres URL with its member), so a hook only ever asks a server of its own
 database, as the same member. The folder is 0700 and each socket 0600: nobody but the user can
 connect; the server also refuses a peer of another uid where the system tells it (SO_PEERCRED).
+A hook trusts only sockets of its own user in a folder nobody else may enter (else it asks none).
 
 One request per connection, one JSON object per line each way; the hook waits at most ASK_SECONDS
 in all and otherwise does without. No network, no daemon: when no server runs there is no socket.
@@ -19,6 +20,7 @@ import hashlib
 import json
 import os
 import socket
+import stat
 import time
 from pathlib import Path
 
@@ -81,23 +83,46 @@ def _pid_of(path: Path) -> int:
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):
         return False
     except OSError:  # another user's process: alive, not ours
         return True
     return pid > 0
 
 
+def _private_folder(folder: Path) -> bool:
+    """Whether `folder` is a real directory of this user that nobody else may enter."""
+    try:
+        info = folder.lstat()
+    except OSError:
+        return False
+    mine = not hasattr(os, "getuid") or info.st_uid == os.getuid()
+    return stat.S_ISDIR(info.st_mode) and mine and not info.st_mode & 0o077
+
+
+def _own_socket(path: Path) -> bool:
+    try:
+        info = path.lstat()
+    except OSError:
+        return False
+    mine = not hasattr(os, "getuid") or info.st_uid == os.getuid()
+    return stat.S_ISSOCK(info.st_mode) and mine
+
+
 def live_sockets(settings: Settings) -> list[Path]:
     """The sockets of the servers of this database whose process still runs, newest first. A socket
     left by a server that died is removed on the way."""
     folder = socket_folder(settings)
+    if not _private_folder(folder):  # not ours alone: no socket in it is trusted
+        return []
     try:
         found = list(folder.glob(f"{database_key(settings)}-*.sock"))
     except OSError:
         return []
     live = []
     for path in found:
+        if not _own_socket(path):
+            continue
         if _alive(_pid_of(path)):
             live.append(path)
             continue
@@ -132,7 +157,7 @@ def _exchange(path: Path, request: bytes, deadline: float) -> dict[str, Any] | N
             answer += chunk
         found = json.loads(answer.decode())
         return found if isinstance(found, dict) else None
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     finally:
         sock.close()

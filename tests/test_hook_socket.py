@@ -229,6 +229,10 @@ async def test_another_user_can_neither_reach_the_socket_nor_be_answered(tmp_pat
             os.chmod(path.parent, 0o777)  # noqa: S103 - opened on purpose: the server must still refuse
             os.chmod(path, 0o777)  # noqa: S103 - as above
             assert await anyio.to_thread.run_sync(as_nobody) == "answer:"  # closed without a word
+            assert (
+                await anyio.to_thread.run_sync(_ask, settings, _SEARCH) is None
+            )  # an open folder: untrusted
+            os.chmod(path.parent, 0o700)
             mine = await anyio.to_thread.run_sync(_ask, settings, _SEARCH)
             assert mine is not None
             assert mine["hits"]
@@ -402,3 +406,42 @@ async def test_the_server_keeps_the_sessions_record_of_what_it_showed(engine_app
     assert await hook_state.read_injected(app.db, "p1") == [int(port.id.removeprefix("m_"))]
     assert await prompt_recall(app, session_id="p1", **ask) == []
     assert [i for i, _, _ in await prompt_recall(app, session_id="p2", **ask)] == [i for i, _, _ in first]
+
+
+def test_a_hook_trusts_only_its_own_sockets_in_a_folder_only_it_may_enter(tmp_path: Path) -> None:
+    """A socket folder others may enter, a socket file another user owns, or a planted name with an
+    absurd pid: none is asked and none breaks the hook."""
+    settings = make_settings(tmp_path)
+    folder = socket_folder(settings)
+    folder.mkdir(parents=True, mode=0o700)
+    mine = socket_path(settings, os.getpid())
+    assert mine is not None
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(mine))
+    listener.listen(1)
+    try:
+        assert live_sockets(settings) == [mine]
+        os.chmod(folder, 0o755)  # noqa: S103 - opened on purpose: then nothing in it is trusted
+        assert live_sockets(settings) == []
+        os.chmod(folder, 0o700)
+        if hasattr(os, "getuid") and os.getuid() == 0:
+            os.chown(mine, 65534, 65534)  # another user's socket
+            assert live_sockets(settings) == []
+            os.chown(mine, 0, 0)
+        absurd = folder / f"{mine.name.split('-')[0]}-99999999999999999999.sock"
+        absurd.write_text("")
+        assert live_sockets(settings) == [mine]
+    finally:
+        listener.close()
+
+
+def test_a_reply_too_long_for_the_hook_is_cut_to_whole_hits() -> None:
+    """The server never sends a line longer than the hook reads: the last hits are left out."""
+    from mcp_memory.local_socket import MAX_LINE
+    from mcp_memory.mcp.hook_socket import _line
+
+    hits = [{"id": n, "content": "x" * 100_000, "relevance": 0.5} for n in range(6)]
+    line = _line({"status": "ok", "hits": hits})
+    assert len(line) <= MAX_LINE
+    assert line.endswith(b"\n")
+    assert [h["id"] for h in json.loads(line)["hits"]] == [0, 1]

@@ -411,3 +411,19 @@ def test_on_a_team_database_the_viewer_is_its_member(
     found = _api(client, "GET", "/api/search?q=vault%20unseal%20key%20Fridays&project=*").json()["results"]
     assert private not in [h["id"] for h in found]
     assert _api(client, "POST", f"/api/memories/{private}", json={"content": "taken over"}).status_code == 404
+
+
+def test_the_browser_is_sent_the_url_through_a_file_only_this_user_reads(tmp_path: Path) -> None:
+    """The token stays off the browser's command line: the page opened is a 0600 file that forwards
+    to the URL."""
+    import stat
+
+    from mcp_memory.web.serve import _redirect_file
+
+    settings = make_settings(tmp_path)
+    url = f"http://127.0.0.1:{PORT}/?token={TOKEN}"
+    path = _redirect_file(settings, url)
+    assert path is not None
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert f'content="0;url={url}"' in path.read_text()

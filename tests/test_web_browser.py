@@ -125,6 +125,7 @@ def test_list_search_open_edit_delete_undo_and_pin_in_a_browser(page: tuple[Any,
     pin moves a memory to the top."""
     driver, ids = page
     _until(driver, lambda d: len(_cards(d)) >= 30)
+    assert "token" not in driver.current_url  # out of the address bar and the history
     assert _cards(driver)[0].get_attribute("data-id") == ids["rule"]
     assert "pinned" in _cards(driver)[0].text
     assert "of 34" in driver.find_element(By.ID, "list-head").text  # 33 stored, 1 lesson of the episode

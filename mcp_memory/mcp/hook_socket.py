@@ -20,6 +20,7 @@ import contextlib
 import json
 import os
 import socket
+import stat
 import struct
 from pathlib import Path
 from typing import Any
@@ -184,12 +185,28 @@ async def _serve_one(
                 _log.warning("hook socket: a request failed", error=f"{type(exc).__name__}: {exc}")
                 reply = {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
         with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
-            await stream.send((json.dumps(reply) + "\n").encode())  # unless the hook stopped waiting
+            await stream.send(_line(reply))  # unless the hook stopped waiting
+
+
+def _line(reply: dict[str, Any]) -> bytes:
+    """The reply as one line the hook accepts (at most MAX_LINE): the last hits are left out of one
+    that would be longer."""
+    line = (json.dumps(reply) + "\n").encode()
+    hits = reply.get("hits")
+    while len(line) > MAX_LINE and isinstance(hits, list) and hits:
+        hits = hits[:-1]
+        line = (json.dumps({**reply, "hits": hits}) + "\n").encode()
+    return line
 
 
 def _prepare(path: Path) -> None:
+    """The socket's folder, made this user's own and closed to others; OSError when it cannot be
+    (a symlink, another user's folder): then no socket is offered."""
     folder = path.parent
     folder.mkdir(parents=True, mode=0o700, exist_ok=True)
+    info = folder.lstat()
+    if not stat.S_ISDIR(info.st_mode) or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
+        raise OSError(f"{folder} is not a folder of this user")
     os.chmod(folder, 0o700)
     path.unlink(missing_ok=True)  # left by a process of the same pid that is gone
 

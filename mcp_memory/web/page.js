@@ -3,6 +3,8 @@
 // memory's content may have been written from a web page an agent read.
 (() => {
   const TOKEN = new URLSearchParams(location.search).get("token") || "";
+  // Out of the address bar and the history at once (a reload asks for the printed URL again).
+  history.replaceState(null, "", "/");
   const PAGE = 50;
   const state = { offset: 0, total: 0, filters: {}, query: "", stamp: null, open: null, tab: "memories" };
   const $ = (id) => document.getElementById(id);

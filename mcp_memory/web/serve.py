@@ -9,6 +9,7 @@ import socket
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import anyio
 from starlette.applications import Starlette
@@ -88,7 +89,9 @@ def serve_viewer(settings: Settings, *, port: int | None, open_browser: bool) ->
         if open_browser:
             import webbrowser
 
-            webbrowser.open(url)
+            # Through a file only this user can read: the token stays off the browser's command
+            # line, which every user of the machine can see.
+            webbrowser.open(redirect.as_uri() if redirect else url)
 
     async def main() -> None:
         async with anyio.create_task_group() as tasks:
@@ -96,4 +99,33 @@ def serve_viewer(settings: Settings, *, port: int | None, open_browser: bool) ->
             await server.serve()
             tasks.cancel_scope.cancel()
 
-    anyio.run(main)
+    redirect = _redirect_file(settings, url) if open_browser else None
+    try:
+        anyio.run(main)
+    finally:
+        if redirect is not None:
+            redirect.unlink(missing_ok=True)
+
+
+def _redirect_file(settings: Settings, url: str) -> Path | None:
+    """A page that sends the browser on to `url`, in a 0600 file of the data directory's 0700 `run`
+    folder (None if it cannot be written: the URL is opened directly)."""
+    import html
+    import os
+
+    folder = settings.data_dir.expanduser() / "run"
+    path = folder / f"viewer-{os.getpid()}.html"
+    page = (
+        '<!doctype html><meta charset="utf-8"><meta name="referrer" content="no-referrer">'
+        f'<meta http-equiv="refresh" content="0;url={html.escape(url)}">'
+        f'<a href="{html.escape(url)}">open the memory viewer</a>'
+    )
+    try:
+        folder.mkdir(parents=True, mode=0o700, exist_ok=True)
+        path.unlink(missing_ok=True)
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(page)
+    except OSError:
+        return None
+    return path
