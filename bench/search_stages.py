@@ -39,7 +39,7 @@ import anyio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stdio_latency import raw_embedding, texts_and_queries
+from stdio_latency import raw_embedding, texts_and_queries, until_model_ready
 
 _SPANS: list[tuple[str, float, float]] = []
 
@@ -145,12 +145,7 @@ async def _over_stdio(db: Path, data: Path, queries: list[str]) -> list[float]:
     params = StdioServerParameters(command=sys.executable, args=["-m", "mcp_memory"], env=env)
     times: list[float] = []
     async with Client(params, mode="legacy") as client:
-        with anyio.fail_after(120):
-            while True:
-                r = await client.call_tool("memory_search", {"query": "warm up"})
-                if r.structured_content is not None and "mode_used" not in r.structured_content:
-                    break
-                await anyio.sleep(0.1)
+        await until_model_ready(client)
         for query in queries:
             started = time.perf_counter()
             r = await client.call_tool("memory_search", {"query": query})

@@ -39,7 +39,8 @@ LOCOMO = ROOT.parent / "shared" / "bench" / "locomo-dev.json"
 def texts_and_queries(n: int) -> tuple[list[str], list[str], str]:
     if LOCOMO.exists():
         samples = json.loads(LOCOMO.read_text())
-        texts, queries = [], []
+        texts: list[str] = []
+        queries: list[str] = []
         for sample in samples:
             conv = sample["conversation"]
             for key in sorted(k for k in conv if k.startswith("session_") and not k.endswith("date_time")):
@@ -113,6 +114,16 @@ def initialize_seconds(env: dict[str, str]) -> float:
     return elapsed
 
 
+async def until_model_ready(client: Client) -> None:
+    """Return once the server answers a hybrid search in full (its model loaded); at most 120 s."""
+    with anyio.fail_after(120):
+        while True:
+            r = await client.call_tool("memory_search", {"query": "warm up"})
+            if r.structured_content is not None and "mode_used" not in r.structured_content:
+                return
+            await anyio.sleep(0.1)
+
+
 async def over_stdio(
     env: dict[str, str], texts: list[str], queries: list[str], searches: int
 ) -> tuple[dict[str, list[float]], str]:
@@ -122,12 +133,7 @@ async def over_stdio(
     found: list[float] = []
     gets: list[float] = []
     async with Client(params, mode="legacy") as client:
-        with anyio.fail_after(120):
-            while True:  # wait until the model is loaded, so stores include their embedding
-                r = await client.call_tool("memory_search", {"query": "warm up"})
-                if r.structured_content is not None and "mode_used" not in r.structured_content:
-                    break
-                await anyio.sleep(0.1)
+        await until_model_ready(client)  # so stores include their embedding
         for text in texts:
             started = time.perf_counter()
             r = await client.call_tool("memory_store", {"content": text})
