@@ -36,6 +36,7 @@ __all__ = [
     "ask",
     "database_key",
     "live_sockets",
+    "owned",
     "socket_folder",
     "socket_path",
     "supported",
@@ -90,23 +91,24 @@ def _alive(pid: int) -> bool:
     return pid > 0
 
 
-def _private_folder(folder: Path) -> bool:
-    """Whether `folder` is a real directory of this user that nobody else may enter."""
-    try:
-        info = folder.lstat()
-    except OSError:
-        return False
-    mine = not hasattr(os, "getuid") or info.st_uid == os.getuid()
-    return stat.S_ISDIR(info.st_mode) and mine and not info.st_mode & 0o077
-
-
-def _own_socket(path: Path) -> bool:
+def owned(path: Path) -> os.stat_result | None:
+    """`path`'s own status (a symlink is not followed) when this user owns it, else None."""
     try:
         info = path.lstat()
     except OSError:
-        return False
-    mine = not hasattr(os, "getuid") or info.st_uid == os.getuid()
-    return stat.S_ISSOCK(info.st_mode) and mine
+        return None
+    return info if not hasattr(os, "getuid") or info.st_uid == os.getuid() else None
+
+
+def _private_folder(folder: Path) -> bool:
+    """Whether `folder` is a real directory of this user that nobody else may enter."""
+    info = owned(folder)
+    return info is not None and stat.S_ISDIR(info.st_mode) and not info.st_mode & 0o077
+
+
+def _own_socket(path: Path) -> bool:
+    info = owned(path)
+    return info is not None and stat.S_ISSOCK(info.st_mode)
 
 
 def live_sockets(settings: Settings) -> list[Path]:

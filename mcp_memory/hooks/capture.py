@@ -159,17 +159,17 @@ async def note_recurrence(settings: Settings, lesson: Lesson) -> None:
     fix that keeps being needed ranks higher in the session-start block."""
     from mcp_memory.services.app import open_app
     from mcp_memory.services.memories.changes import update_memory
-    from mcp_memory.services.memories.store import get_memories
+    from mcp_memory.services.memories.records import load_memories
     from mcp_memory.storage.ids import format_id
 
     if lesson.recurs is None:
         return
     ident = format_id(lesson.recurs)
     async with open_app(settings) as app:
-        found = (await get_memories(app, [ident])).memories
-        if not found:
+        # Read without counting a read: a recurrence counts on its own in the session block.
+        memory = (await load_memories(app.db, [lesson.recurs])).get(lesson.recurs)
+        if memory is None:
             return  # deleted in between: nothing to count on
-        memory = found[0]
         seen = memory.metadata.get("recurrences", 0)
         count = (seen if isinstance(seen, int) else 0) + 1
         await update_memory(

@@ -39,6 +39,7 @@ from mcp_memory.storage.keywords import POSTINGS_BUDGET, best_matches, word_stat
 
 # The hooks stem prompts with the keyword index's tokenizer (`tests/test_keywords.py` checks the name).
 from mcp_memory.storage.keywords import TOKENIZER as TOKENIZER
+from mcp_memory.storage.memories import rows_by_id
 
 TYPE_CHECKING = False  # typing is not imported at run time: a hook process starts faster
 if TYPE_CHECKING:
@@ -241,7 +242,8 @@ def prompt_memories(
     scored.sort(key=lambda item: (-item[2], -item[0]))
     # Of two that state two values for one thing, the newer (stored later) alone.
     top = scored[: PROMPT_MAX + 2]
-    when = run_now(hook_context.stored_times(reader, [rowid for rowid, _, _ in top])) if len(top) > 1 else {}
+    stored = run_now(rows_by_id(reader, [rowid for rowid, _, _ in top])) if len(top) > 1 else {}
+    when = {rowid: float(row["created_at"]) for rowid, row in stored.items()}
     keep, _ = _newest_only([(rowid, content, when.get(rowid, float(rowid))) for rowid, content, _ in top])
     return [top[i] for i in keep][:PROMPT_MAX]
 

@@ -30,7 +30,7 @@ from anyio.abc import SocketAttribute, SocketStream, TaskGroup
 
 from mcp_memory.errors import InvalidInput, MemoryServerError
 from mcp_memory.limits import MAX_LIMIT
-from mcp_memory.local_socket import MAX_LINE, socket_folder, socket_path, supported
+from mcp_memory.local_socket import MAX_LINE, owned, socket_folder, socket_path, supported
 from mcp_memory.logs import get_logger
 from mcp_memory.services.app import App
 from mcp_memory.storage.ids import rowid_of
@@ -204,8 +204,8 @@ def _prepare(path: Path) -> None:
     (a symlink, another user's folder): then no socket is offered."""
     folder = path.parent
     folder.mkdir(parents=True, mode=0o700, exist_ok=True)
-    info = folder.lstat()
-    if not stat.S_ISDIR(info.st_mode) or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
+    info = owned(folder)
+    if info is None or not stat.S_ISDIR(info.st_mode):
         raise OSError(f"{folder} is not a folder of this user")
     os.chmod(folder, 0o700)
     path.unlink(missing_ok=True)  # left by a process of the same pid that is gone

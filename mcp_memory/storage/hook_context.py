@@ -23,7 +23,6 @@ __all__ = [
     "recent_lessons",
     "stored_lesson",
     "stored_since",
-    "stored_times",
     "worth_knowing",
 ]
 
@@ -94,16 +93,6 @@ async def recent_lessons(
         "AND lesson IS NOT NULL AND completed_at > ? AND project IN (?, '') ORDER BY completed_at DESC LIMIT ?",
         [*outcomes, since, project, limit],
     )
-
-
-async def stored_times(source: QuerySource, ids: Sequence[int]) -> dict[int, float]:
-    """When each memory of `ids` was stored (its `created_at`, which an import may set earlier than
-    its row id suggests)."""
-    if not ids:
-        return {}
-    marks = ", ".join("?" * len(ids))
-    rows = await source.fetchall(f"SELECT id, created_at FROM memories WHERE id IN ({marks})", list(ids))
-    return {int(r[0]): float(r[1]) for r in rows}
 
 
 async def stored_lesson(source: QuerySource, pair: str) -> int | None:

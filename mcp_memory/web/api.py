@@ -169,13 +169,15 @@ async def update(request: Request) -> dict[str, Any]:
 async def delete(request: Request) -> dict[str, Any]:
     """Delete recoverably; the answer names the version `revert` brings back (the page's Undo)."""
     from mcp_memory.services.memories.changes import delete_memories
-    from mcp_memory.services.memories.store import get_memories
+    from mcp_memory.services.memories.records import load_memories
+    from mcp_memory.services.memories.store import resolve_id
 
     app, ident = _app(request), request.path_params["id"]
-    got = await get_memories(app, [ident])
-    if not got.memories:
+    rowid = resolve_id(ident)
+    found = (await load_memories(app.db, [rowid])).get(rowid)  # not a read to count
+    if found is None:
         raise NotFound(f"no memory {ident} to delete.")
-    version = got.memories[0].version
+    version = found.version
     result = await delete_memories(app, [ident])
     return {"deleted": list(result.deleted_ids), "undo": {"id": ident, "version": version}}
 

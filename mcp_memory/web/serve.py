@@ -113,7 +113,9 @@ def _redirect_file(settings: Settings, url: str) -> Path | None:
     import html
     import os
 
-    folder = settings.data_dir.expanduser() / "run"
+    from mcp_memory.local_socket import socket_folder
+
+    folder = socket_folder(settings)  # the data directory's 0700 `run` folder
     path = folder / f"viewer-{os.getpid()}.html"
     page = (
         '<!doctype html><meta charset="utf-8"><meta name="referrer" content="no-referrer">'

@@ -19,6 +19,7 @@ from mcp_memory.services.memories.store import (
     PreparedMemory,
     StoreResult,
     format_id,
+    open_conflicts,
     parse_id,
     prepare_memory,
     redact_tags,
@@ -169,8 +170,9 @@ async def _batch_conflicts(
         if result.status != "created" or vector is None:
             continue
         own = parse_id(result.id)
-        listed = await conflicting_memories(app, item.content, vector, item.project, exclude=own)
-        listed = tuple(c for c in listed if c.id not in result.superseded and c.id != result.id)
+        listed = open_conflicts(
+            await conflicting_memories(app, item.content, vector, item.project, exclude=own), result
+        )
         if listed:
             found[index] = listed
     return found

@@ -452,8 +452,14 @@ async def store_memory(
     assert written is not None
     if not written.embedded:
         app.wake_worker()
-    conflicts = tuple(c for c in conflicts if c.id not in written.superseded and c.id != written.id)
+    conflicts = open_conflicts(conflicts, written)
     return dataclasses.replace(written, conflicts=conflicts) if conflicts else written
+
+
+def open_conflicts(conflicts: Sequence[Conflict], written: StoreResult) -> tuple[Conflict, ...]:
+    """Of the memories a new one contradicts, those it left in place: not itself, not one it
+    supersedes."""
+    return tuple(c for c in conflicts if c.id not in written.superseded and c.id != written.id)
 
 
 async def get_memories(app: App, ids: Sequence[str], *, include_history: bool = False) -> GetResult:

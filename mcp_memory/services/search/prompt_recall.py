@@ -45,12 +45,15 @@ async def prompt_recall(
     from mcp_memory.storage.ids import rowid_of
     from mcp_memory.storage.query import Transaction
 
-    async def session(tx: Transaction) -> list[int]:
+    async def add(tx: Transaction) -> None:
         if await hook_state.read_session(tx, session_id) is None:
             await hook_state.add_session(tx, session_id, client, project, time.time())
-        return await hook_state.read_injected(tx, session_id)
 
-    seen = set(await app.db.write(session))
+    # A write transaction only on the session's first prompt: later ones just read its row.
+    known = await hook_state.read_session(app.db, session_id)
+    if known is None:
+        await app.db.write(add)
+    seen = set(known.injected) if known is not None else set()
     found = await search_memories(
         app,
         prompt,
