@@ -63,6 +63,8 @@ SETTINGS_DOC: dict[str, str] = {
     "lessons): true or false. Default: true.",
     "MCP_MEMORY_HOOK_BUDGET_TOKENS": "About how many tokens the session-start hook may put into the agent's "
     "context. Default: 1500.",
+    "MCP_MEMORY_HOOK_SERVER_WAIT_MS": "How long the prompt hook waits for a running server of yours to "
+    "answer (a search by meaning) before it uses the prompt's words alone. Default: 150.",
     "MCP_MEMORY_HOOK_KEEP_LAST_MESSAGE": "Whether the end-of-session hook keeps the agent's last message as a "
     "`session` memory (redacted): true or false. Default: false.",
     "MCP_MEMORY_BUSY_TIMEOUT_MS": "How long a write waits for another process's write to finish before "
@@ -202,6 +204,7 @@ class Settings:
     hook_recall: bool
     hook_capture: bool
     hook_budget_tokens: int
+    hook_server_wait_ms: int
     hook_keep_last_message: bool
     visibility: str
     database_url: str | None
@@ -220,6 +223,7 @@ class Settings:
         "hook_capture",
         "hook_keep_last_message",
         "hook_recall",
+        "hook_server_wait_ms",
         "log_level",
         "min_relevance",
         "model_idle_minutes",
@@ -308,6 +312,7 @@ _DEFAULTS: dict[str, Any] = {
     "hook_recall": True,
     "hook_capture": True,
     "hook_budget_tokens": 1500,
+    "hook_server_wait_ms": 150,
     "hook_keep_last_message": False,
     "visibility": "team",
     "database_url": None,
@@ -334,6 +339,7 @@ _NAMES = {
     "HOOK_RECALL": "hook_recall",
     "HOOK_CAPTURE": "hook_capture",
     "HOOK_BUDGET_TOKENS": "hook_budget_tokens",
+    "HOOK_SERVER_WAIT_MS": "hook_server_wait_ms",
     "HOOK_KEEP_LAST_MESSAGE": "hook_keep_last_message",
     "VISIBILITY": "visibility",
     "DATABASE_URL": "database_url",
@@ -355,6 +361,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "hook_recall": _boolean,
     "hook_capture": _boolean,
     "hook_budget_tokens": _integer(100, 20_000),
+    "hook_server_wait_ms": _integer(1, 60_000),
     "hook_keep_last_message": _boolean,
     "visibility": _choice("team", "private"),
     "database_url": _database_url,

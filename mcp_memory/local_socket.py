@@ -8,8 +8,8 @@ database, as the same member. The folder is 0700 and each socket 0600: nobody bu
 connect; the server also refuses a peer of another uid where the system tells it (SO_PEERCRED).
 A hook trusts only sockets of its own user in a folder nobody else may enter (else it asks none).
 
-One request per connection, one JSON object per line each way; the hook waits at most ASK_SECONDS
-in all and otherwise does without. No network, no daemon: when no server runs there is no socket.
+One request per connection, one JSON object per line each way; the hook waits at most
+MCP_MEMORY_HOOK_SERVER_WAIT_MS (150 ms) in all and otherwise does without. No network, no daemon: when no server runs there is no socket.
 Only the standard library here (the prompt path is measured in milliseconds).
 """
 
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from mcp_memory.config import Settings
 
 __all__ = [
-    "ASK_SECONDS",
     "MAX_LINE",
     "ask",
     "database_key",
@@ -42,8 +41,6 @@ __all__ = [
     "supported",
 ]
 
-#: A hook's whole wait for a server: connecting, asking and reading the answer.
-ASK_SECONDS = 0.15
 #: The longest line either side sends or accepts (a prompt, or the few memories of an answer).
 MAX_LINE = 256 * 1024
 #: Servers tried, newest first, before a hook does without.
@@ -166,13 +163,15 @@ def _exchange(path: Path, request: bytes, deadline: float) -> dict[str, Any] | N
 
 
 def ask(
-    settings: Settings, request: dict[str, Any], *, seconds: float = ASK_SECONDS
+    settings: Settings, request: dict[str, Any], *, seconds: float | None = None
 ) -> dict[str, Any] | None:
-    """The first answer with status 'ok' from a running server of this database, within `seconds`;
-    None when none runs, none answers in time or none can (its model is not loaded: asking wakes it)."""
+    """The first answer with status 'ok' from a running server of this database, within `seconds`
+    (default: the settings' MCP_MEMORY_HOOK_SERVER_WAIT_MS); None when none runs, none answers in time
+    or none can (its model is not loaded: asking wakes it)."""
     if not supported():
         return None
-    deadline = time.monotonic() + seconds
+    wait = settings.hook_server_wait_ms / 1000 if seconds is None else seconds
+    deadline = time.monotonic() + wait
     line = (json.dumps(request) + "\n").encode()
     if len(line) > MAX_LINE:
         return None

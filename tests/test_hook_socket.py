@@ -315,6 +315,8 @@ def test_a_prompt_sharing_no_word_with_the_memory_it_needs_gets_it_while_a_serve
         MCP_MEMORY_DB=str(settings.database),
         MCP_MEMORY_PROJECT="web",
         MCP_MEMORY_LOG_LEVEL="ERROR",
+        # The hook processes wait for the server as long as a busy machine needs (150 ms by default).
+        MCP_MEMORY_HOOK_SERVER_WAIT_MS="30000",
     )
     server = subprocess.Popen(
         [sys.executable, "-m", "mcp_memory", "serve"],
